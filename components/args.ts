@@ -1,0 +1,126 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A port the service listens on inside its container, published on 127.0.0.1 only. */
+export interface ServicePortArgs {
+    /** Port inside the container. */
+    internal: number;
+    /** Host port on 127.0.0.1. Default: a free port chosen by Docker. */
+    external?: number;
+}
+
+/** An extra mount for an instrumented service (its own data, config, sockets...). */
+export interface ServiceMountArgs {
+    /** Host path (bind) or volume name (volume). */
+    source: string;
+    /** Absolute path inside the container. */
+    target: string;
+    /** Default: "bind". */
+    type?: "bind" | "volume";
+    /** Default: false. */
+    readOnly?: boolean;
+}
+
+/** A Docker healthcheck; when set, readiness waits for the container to be healthy. */
+export interface ServiceHealthcheckArgs {
+    /** e.g. ["CMD", "python3", "-c", "..."] or ["CMD-SHELL", "curl -f http://localhost/"]. */
+    test: string[];
+    /** Default: "2s". */
+    interval?: string;
+    /** Default: "2s". */
+    timeout?: string;
+    /** Default: 30. */
+    retries?: number;
+    /** Default: "0s". */
+    startPeriod?: string;
+}
+
+/** One Python service to measure. Its image is used as it is: nothing is installed in it. */
+export interface ServiceArgs {
+    /** Service name: letters, digits, `_`, `.`, `-`; starts with a letter or digit. Names the container. */
+    name: string;
+    /** Local image name or ID, unchanged (the production image). */
+    image: pulumi.Input<string>;
+    /** Overrides the image's CMD. */
+    command?: string[];
+    /** Overrides the image's ENTRYPOINT. */
+    entrypoint?: string[];
+    /** Extra environment. A PYTHONPATH here replaces the image's own before the spy prepends its folders. */
+    env?: Record<string, string>;
+    /** Ports to publish on 127.0.0.1. The first one is the service's URL given to the tests. */
+    ports?: ServicePortArgs[];
+    /** Absolute path of the service's Python source inside the container: what is measured. */
+    sourcePath: string;
+    /** The same source in the host checkout: reports name files there too. Absolute, must exist. */
+    hostSourcePath?: string;
+    /** Extra mounts. */
+    mounts?: ServiceMountArgs[];
+    /** User (name or uid[:gid]) to run as. Default: the image's. */
+    user?: string;
+    /** Docker healthcheck; readiness waits for "healthy". */
+    healthcheck?: ServiceHealthcheckArgs;
+    /** HTTP path probed on the first port when no healthcheck is given. Default: "/". */
+    readinessPath?: string;
+    /** Seconds to wait for readiness. Default: 60. */
+    readinessTimeoutSeconds?: number;
+    /** Seconds a graceful stop may take before Docker kills the service (coverage data is saved on SIGTERM). Default: 30. */
+    stopGraceSeconds?: number;
+    /** Signal for a graceful stop. Default: "SIGTERM". */
+    stopSignal?: string;
+    /** The image's own PYTHONPATH, kept after the spy's folders. Default: read from the local image at preview. */
+    imagePythonPath?: string;
+}
+
+/** coverage.py measurement core. */
+export type CoverageCore = "ctrace" | "pytrace" | "sysmon";
+
+/** Typed options written into the generated `.coveragerc`. */
+export interface CoverageOptions {
+    /** `[run] source`: extra packages or container paths to measure. Every service's `sourcePath` is always included. */
+    source?: string[];
+    /** `[run] omit` / `[report] omit` file patterns. */
+    omit?: string[];
+    /** `[run] branch`. Default: false. */
+    branch?: boolean;
+    /** `[run] concurrency`, e.g. ["thread", "multiprocessing"]. Default: coverage.py's ("thread"). */
+    concurrency?: Array<"thread" | "multiprocessing" | "gevent" | "eventlet" | "greenlet">;
+    /** `[report] exclude_also` regexes (added to coverage.py's defaults). */
+    excludeLines?: string[];
+    /** `[paths]` groups: name → [canonical path, other paths...]. */
+    paths?: Record<string, string[]>;
+    /** `[run] core`. Default: coverage.py's choice. */
+    core?: CoverageCore;
+    /** `[run] patch`. Default: ["_exit", "execv", "fork", "subprocess"]. */
+    patch?: Array<"_exit" | "execv" | "fork" | "subprocess">;
+}
+
+/** Arguments of {@link CoverageSpyStack}. */
+export interface CoverageSpyStackArgs {
+    /** The services to measure (at least one). */
+    services: ServiceArgs[];
+    /** Shell command that runs the test suite on the host. Gets `COVERAGE_SPY_<SERVICE>_URL` for every service with a port. */
+    testCommand: string;
+    /** Working directory of the test command. Default: the program's working directory. */
+    testWorkingDir?: string;
+    /** Extra environment for the test command. */
+    testEnv?: Record<string, string>;
+    /** The test command is killed after this many seconds. Default: 1800. */
+    testTimeoutSeconds?: number;
+    /** Fail the update when the test suite fails (coverage is still harvested and written first). Default: false. */
+    failOnTestFailure?: boolean;
+    /** Minimum total percentage (0–100) recorded in the summary's gate. */
+    failUnder?: number;
+    /** coverage.py options for the generated `.coveragerc`. */
+    coverage?: CoverageOptions;
+    /** Absolute host folder for reports. Default: `<cwd>/reports/<stack>`. */
+    reportDir?: string;
+    /** Absolute host folder holding coverage.py to mount into services (see scripts/spy-lib.sh). Default: $COVERAGE_SPY_LIB. */
+    coverageLibDir?: string;
+    /** Absolute host folder of the spy's assets (`coverage-spy/`). Default: the one shipped with this library. */
+    assetsDir?: string;
+    /** Image that combines and reports. Default: "coverage-spy/harvester:latest". */
+    harvesterImage?: string;
+    /** Identifies this run; a new value re-runs tests and harvest. Default: a fresh id per program run. */
+    runId?: string;
+    /** Runs kept in the data volume and report folder. Default: 5. */
+    keepRuns?: number;
+}

@@ -1,0 +1,170 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { CoverageSpyStackArgs } from "./args";
+import { generateCoveragerc } from "./config/coveragerc";
+import { createCoveragercFile } from "./config/coveragercFile";
+import { DEFAULT_HARVESTER_IMAGE, createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
+import { LABEL_PROJECT, LABEL_STACK, newRunId, serviceUrlEnvName, stackObjectName } from "./naming";
+import { DEFAULT_STOP_GRACE_SECONDS, createInstrumentedService } from "./service/instrumentedService";
+import { readImagePythonPath } from "./service/imagePythonPath";
+import { CoverageSummary } from "./summary/coverageSummary";
+import { summarizeRun } from "./summary/readRunSummary";
+import { checkOneShotExit } from "./harvester/oneShotExit";
+import { createTestRun } from "./testRun/testRun";
+import { CoverageSpyInputError, validateStackArgs } from "./validation";
+import { createStackNetwork } from "./volume/network";
+import { createCoverageVolume } from "./volume/coverageVolume";
+
+export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
+const DEFAULT_KEEP_RUNS = 5;
+const DEFAULT_TEST_TIMEOUT_SECONDS = 1800;
+const DEFAULT_READINESS_TIMEOUT_SECONDS = 60;
+
+/** The spy's assets folder shipped with this library, whether it runs from source or from bin/. */
+export function defaultAssetsDir(start: string = __dirname): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        const candidate = path.join(dir, "coverage-spy");
+        if (fs.existsSync(path.join(candidate, "site", "sitecustomize.py"))) return candidate;
+        if (path.dirname(dir) === dir) throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
+    }
+}
+
+/** Resolves once the one-shot container exited 0; fails the update with its logs otherwise. */
+function requireSuccess(container: docker.Container, what: string): pulumi.Output<number> {
+    return pulumi.all([container.exitCode, container.containerLogs]).apply(([code, logs]) => {
+        checkOneShotExit(what, code, logs);
+        return code;
+    });
+}
+
+/**
+ * Measures the line coverage of Python services running from their unchanged images, while a test suite
+ * runs against them, and exports the parsed result.
+ *
+ * Children: a data volume and network; per service an instrumented container (coverage injected by env
+ * and read-only mounts only); a command that waits for readiness, runs the tests and stops the services
+ * gracefully; a harvester that combines the data and writes reports. Every `pulumi up` is a new run.
+ */
+export class CoverageSpyStack extends pulumi.ComponentResource {
+    /** The parsed coverage of this run. */
+    readonly summary: pulumi.Output<CoverageSummary>;
+    readonly runId: pulumi.Output<string>;
+    /** Host folder of this run's reports. */
+    readonly reportDir: pulumi.Output<string>;
+    /** Service name → URL on 127.0.0.1, for services with a port. */
+    readonly serviceUrls: pulumi.Output<Record<string, string>>;
+    readonly volumeName: pulumi.Output<string>;
+    readonly networkName: pulumi.Output<string>;
+
+    constructor(name: string, args: CoverageSpyStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super(COVERAGE_SPY_STACK_TYPE, name, {}, opts);
+        const stack = pulumi.getStack();
+        const coverageLibDir = args.coverageLibDir ?? process.env.COVERAGE_SPY_LIB;
+        try {
+            if (coverageLibDir === undefined) {
+                throw new CoverageSpyInputError(["coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints"]);
+            }
+            validateStackArgs({ ...args, coverageLibDir });
+        } catch (err) {
+            if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this);
+            throw err;
+        }
+        const runId = args.runId ?? newRunId();
+        const reportDir = args.reportDir ?? path.resolve("reports", stack);
+        const assetsDir = args.assetsDir ?? defaultAssetsDir();
+        const keepRuns = args.keepRuns ?? DEFAULT_KEEP_RUNS;
+        const harvesterImage = args.harvesterImage ?? DEFAULT_HARVESTER_IMAGE;
+        const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
+        const child: pulumi.CustomResourceOptions = { parent: this };
+        const harvestServices = args.services.map((s) => ({ name: s.name, sourcePath: s.sourcePath.replace(/\/+$/, "") || "/" }));
+
+        const volume = createCoverageVolume(name, stack, labels, child);
+        const network = createStackNetwork(name, stack, labels, child);
+
+        const configDir = path.join(reportDir, "config");
+        const rc = createCoveragercFile(name, configDir, generateCoveragerc({
+            options: args.coverage ?? {},
+            sourcePaths: harvestServices.map((s) => s.sourcePath),
+        }), child);
+
+        const oneShot = { stack, runId, image: harvesterImage, labels, volumeName: volume.name, assetsDir, keepRuns, services: harvestServices };
+        const prepare = createRunPreparation(name, oneShot, child);
+        const prepared = requireSuccess(prepare, "preparing the run's data folders");
+
+        const containers = args.services.map((service) => {
+            const imagePythonPath = service.imagePythonPath !== undefined
+                ? pulumi.output(service.imagePythonPath)
+                : readImagePythonPath(service.name, service.image, { parent: this });
+            return createInstrumentedService(name, {
+                service,
+                stack,
+                runId,
+                labels,
+                volumeName: volume.name,
+                networkName: network.name,
+                spyMounts: { assetsDir, coverageLibDir, configDir },
+                // Waiting on `prepared` keeps services from starting when the run folder could not be made.
+                imagePythonPath: pulumi.all([imagePythonPath, prepared]).apply(([p]) => p),
+            }, { parent: this, dependsOn: [rc.resource, prepare] });
+        });
+
+        const serviceUrls: Record<string, pulumi.Output<string>> = {};
+        args.services.forEach((service, i) => {
+            if ((service.ports ?? []).length === 0) return;
+            serviceUrls[service.name] = containers[i].ports.apply((ports) => {
+                const published = (ports ?? []).find((p) => p.internal === service.ports![0].internal);
+                if (!published?.external) throw new pulumi.RunError(`coverage-spy: service ${service.name}: Docker published no host port`);
+                return `http://127.0.0.1:${published.external}`;
+            });
+        });
+        const urlEnv: Record<string, pulumi.Output<string>> = {};
+        for (const [service, url] of Object.entries(serviceUrls)) urlEnv[serviceUrlEnvName(service)] = url;
+
+        const runDir = runReportDir(reportDir, runId);
+        const testRun = createTestRun(name, {
+            runId,
+            testCommand: args.testCommand,
+            runDir,
+            testWorkingDir: args.testWorkingDir ?? process.cwd(),
+            testTimeoutSeconds: args.testTimeoutSeconds ?? DEFAULT_TEST_TIMEOUT_SECONDS,
+            environment: { ...(args.testEnv ?? {}), ...urlEnv },
+            services: args.services.map((s) => ({
+                name: s.name,
+                containerName: stackObjectName(stack, s.name),
+                sourcePath: s.sourcePath,
+                urlEnvName: serviceUrls[s.name] ? serviceUrlEnvName(s.name) : undefined,
+                readinessPath: s.readinessPath ?? "/",
+                readinessTimeoutSeconds: s.readinessTimeoutSeconds ?? DEFAULT_READINESS_TIMEOUT_SECONDS,
+                hasHealthcheck: s.healthcheck !== undefined,
+                stopGraceSeconds: s.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
+            })),
+        }, { parent: this, dependsOn: containers });
+
+        const harvester = createHarvester(name, {
+            ...oneShot,
+            configDir,
+            reportDir,
+            reportOwner: typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
+        }, { parent: this, dependsOn: [testRun, rc.resource] });
+
+        this.summary = requireSuccess(harvester, "harvesting coverage").apply(() => summarizeRun(
+            { runDir, runId, services: args.services, failUnder: args.failUnder },
+            args.failOnTestFailure ?? false,
+        ));
+        this.runId = pulumi.output(runId);
+        this.reportDir = pulumi.output(runDir);
+        this.serviceUrls = pulumi.output(serviceUrls);
+        this.volumeName = volume.name;
+        this.networkName = network.name;
+        this.registerOutputs({
+            summary: this.summary,
+            runId: this.runId,
+            reportDir: this.reportDir,
+            serviceUrls: this.serviceUrls,
+            volumeName: this.volumeName,
+            networkName: this.networkName,
+        });
+    }
+}

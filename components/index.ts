@@ -1,0 +1,10 @@
+export * from "./args";
+export { CoverageSpyStack, COVERAGE_SPY_STACK_TYPE, defaultAssetsDir } from "./coverageSpyStack";
+export * from "./summary/coverageSummary";
+export { parseCoverageJson } from "./summary/parseCoverageJson";
+export { parseTestCounts } from "./summary/testOutput";
+export { readRunSummary } from "./summary/readRunSummary";
+export { generateCoveragerc } from "./config/coveragerc";
+export { validateStackArgs, CoverageSpyInputError } from "./validation";
+export { serviceUrlEnvName, newRunId } from "./naming";
+export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";

@@ -1,0 +1,29 @@
+/**
+ * Where coverage-spy puts things inside containers. Everything lives under /opt/coverage-spy,
+ * a path no production image uses, so nothing of the image is shadowed.
+ */
+export const SPY_ROOT = "/opt/coverage-spy";
+/** The repo's coverage-spy/ folder, read-only. */
+export const ASSETS_DIR = `${SPY_ROOT}/assets`;
+/** Holds sitecustomize.py; first on PYTHONPATH. */
+export const SITE_DIR = `${ASSETS_DIR}/site`;
+/** coverage.py itself, mounted read-only: the image needs none. */
+export const LIB_DIR = `${SPY_ROOT}/lib`;
+/** The generated .coveragerc, read-only. */
+export const CONFIG_DIR = `${SPY_ROOT}/config`;
+export const RCFILE = `${CONFIG_DIR}/coveragerc`;
+/** The coverage-data volume. */
+export const DATA_DIR = `${SPY_ROOT}/data`;
+/** The host report folder, in the harvester only. */
+export const REPORTS_DIR = `${SPY_ROOT}/reports`;
+/** The harvester's entry script. */
+export const HARVEST_SCRIPT = `${ASSETS_DIR}/harvest.py`;
+
+/** Data files of one run: one folder per run, one sub-folder per service. */
+export function runDataDir(runId: string): string {
+    return `${DATA_DIR}/runs/${runId}`;
+}
+
+export function serviceDataFile(runId: string, service: string): string {
+    return `${runDataDir(runId)}/${service}/.coverage`;
+}

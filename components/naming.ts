@@ -1,0 +1,31 @@
+import * as crypto from "crypto";
+
+/** Prefix of every Docker object coverage-spy creates, so they are easy to find and never clash with the user's. */
+export const OBJECT_PREFIX = "coverage-spy";
+
+/** Label keys set on every container, volume and network; tests and cleanup filter on them. */
+export const LABEL_PROJECT = "coverage-spy.project";
+export const LABEL_STACK = "coverage-spy.stack";
+export const LABEL_RUN_ID = "coverage-spy.run-id";
+export const LABEL_ROLE = "coverage-spy.role";
+
+/** Environment variable that carries a service's URL to the test command, e.g. COVERAGE_SPY_API_URL. */
+export function serviceUrlEnvName(serviceName: string): string {
+    return `COVERAGE_SPY_${serviceName.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;
+}
+
+/** Docker object names carry the stack, so two stacks share no object. */
+export function stackObjectName(stack: string, suffix: string): string {
+    return `${OBJECT_PREFIX}-${stack}-${suffix}`;
+}
+
+/** A fresh, sortable run id: UTC time plus randomness, e.g. 20261124T120102Z-3f9a1c. */
+export function newRunId(now: Date = new Date()): string {
+    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    return `${stamp}-${crypto.randomBytes(3).toString("hex")}`;
+}
+
+/** Docker labels in the provider's list form. */
+export function toLabelList(labels: Record<string, string>): Array<{ label: string; value: string }> {
+    return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}

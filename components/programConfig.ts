@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { CoverageSpyStackArgs, ServiceArgs } from "./args";
+import { CoverageSpyInputError } from "./validation";
+
+type Kind = "object" | "string" | "number" | "boolean";
+
+/** Every stack config key the program understands, with its YAML type. */
+export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs, Kind>> = {
+    services: "object",
+    testCommand: "string",
+    testWorkingDir: "string",
+    testEnv: "object",
+    testTimeoutSeconds: "number",
+    failOnTestFailure: "boolean",
+    failUnder: "number",
+    coverage: "object",
+    reportDir: "string",
+    coverageLibDir: "string",
+    assetsDir: "string",
+    harvesterImage: "string",
+    runId: "string",
+    keepRuns: "number",
+};
+
+/** Host-path keys that may be written relative to the project folder. */
+const PATH_KEYS = ["testWorkingDir", "reportDir", "coverageLibDir", "assetsDir"] as const;
+
+function resolveFrom(baseDir: string, value: unknown): unknown {
+    return typeof value === "string" ? path.resolve(baseDir, value) : value;
+}
+
+function resolveService(service: ServiceArgs, baseDir: string): ServiceArgs {
+    if (typeof service !== "object" || service === null) return service;
+    const resolved: ServiceArgs = { ...service };
+    if (service.hostSourcePath !== undefined) resolved.hostSourcePath = resolveFrom(baseDir, service.hostSourcePath) as string;
+    if (Array.isArray(service.mounts)) {
+        resolved.mounts = service.mounts.map((m) => ((m?.type ?? "bind") === "bind" ? { ...m, source: resolveFrom(baseDir, m.source) as string } : m));
+    }
+    return resolved;
+}
+
+/**
+ * Turns stack config values into component arguments: host paths may be relative to the project folder,
+ * which keeps stack files portable between checkouts. Everything else is passed on for validation.
+ */
+export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
+    const resolved: Record<string, unknown> = { ...values };
+    if (Array.isArray(values.services)) resolved.services = (values.services as ServiceArgs[]).map((s) => resolveService(s, baseDir));
+    for (const key of PATH_KEYS) {
+        if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);
+    }
+    return resolved as unknown as CoverageSpyStackArgs;
+}
+
+/** Reads the stack's config with each key's own type; unknown keys (typos) are an error at preview. */
+export function readStackConfig(namespace: string): Record<string, unknown> {
+    const config = new pulumi.Config(namespace);
+    const unknown = Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(`${namespace}:`))
+        .map((k) => k.slice(namespace.length + 1))
+        .filter((k) => !(k in CONFIG_KEYS));
+    if (unknown.length > 0) {
+        const error = new CoverageSpyInputError(unknown.map((k) => `config: unknown key "${namespace}:${k}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`));
+        throw new pulumi.RunError(error.message);
+    }
+    const values: Record<string, unknown> = {};
+    for (const [key, kind] of Object.entries(CONFIG_KEYS)) {
+        const value = kind === "object" ? config.getObject<unknown>(key)
+            : kind === "number" ? config.getNumber(key)
+            : kind === "boolean" ? config.getBoolean(key)
+            : config.get(key);
+        if (value !== undefined) values[key] = value;
+    }
+    return values;
+}
+
+/** The folder holding Pulumi.yaml: relative paths in stack config are relative to it. */
+export function projectRoot(start: string): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`coverage-spy: no Pulumi.yaml above ${start}`);
+    }
+}

@@ -1,0 +1,29 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../shell";
+
+/**
+ * Reads the image's own PYTHONPATH from the local image, at preview time, so the spy can keep it.
+ * It doubles as the preview-time check that the image exists, before any container is created.
+ */
+export function readImagePythonPath(
+    serviceName: string,
+    image: pulumi.Input<string>,
+    opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<string> {
+    const result = pulumi.output(image).apply((img) => command.local.runOutput({
+        command: `docker image inspect --format '{{json .Config.Env}}' ${shellQuote(img)} 2>&1 || { echo "coverage-spy: service ${serviceName}: image ${img} is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
+        addPreviousOutputInEnv: false,
+        logging: "none",
+    }, opts));
+    return result.apply((r) => pythonPathFromImageEnv(r.stdout));
+}
+
+/** Extracts PYTHONPATH from `docker image inspect`'s JSON list of "K=V" strings; "" when unset. */
+export function pythonPathFromImageEnv(envJson: string): string {
+    const trimmed = envJson.trim();
+    const env: unknown = trimmed === "" || trimmed === "null" ? [] : JSON.parse(trimmed);
+    if (!Array.isArray(env)) throw new Error(`unexpected image environment: ${envJson}`);
+    const entry = (env as string[]).find((e) => e.startsWith("PYTHONPATH="));
+    return entry ? entry.slice("PYTHONPATH=".length) : "";
+}

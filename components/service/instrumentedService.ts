@@ -1,0 +1,98 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceArgs } from "../args";
+import { CONFIG_DIR, DATA_DIR, LIB_DIR, RCFILE, ASSETS_DIR, SITE_DIR, serviceDataFile } from "../layout";
+import { LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
+
+export const DEFAULT_STOP_GRACE_SECONDS = 30;
+
+/** Host folders the spy mounts read-only into every service. */
+export interface SpyMounts {
+    assetsDir: string;
+    coverageLibDir: string;
+    configDir: string;
+}
+
+export interface InstrumentedServiceInput {
+    service: ServiceArgs;
+    stack: string;
+    runId: string;
+    labels: Record<string, string>;
+    volumeName: pulumi.Input<string>;
+    networkName: pulumi.Input<string>;
+    spyMounts: SpyMounts;
+    /** The image's own PYTHONPATH ("" when it has none). */
+    imagePythonPath: pulumi.Input<string>;
+}
+
+/**
+ * The whole of coverage-spy's footprint in a service: three variables. PYTHONPATH puts sitecustomize.py
+ * and coverage.py first and keeps the image's (or the user's) own entries after them.
+ */
+export function spyEnvironment(service: ServiceArgs, runId: string, imagePythonPath: string): Record<string, string> {
+    const appPythonPath = service.env?.PYTHONPATH ?? imagePythonPath;
+    return {
+        PYTHONPATH: [SITE_DIR, LIB_DIR, appPythonPath].filter((p) => p !== "").join(":"),
+        COVERAGE_PROCESS_START: RCFILE,
+        COVERAGE_FILE: serviceDataFile(runId, service.name),
+    };
+}
+
+/** Docker arguments of an instrumented service: the image unchanged, coverage added by env and mounts only. */
+export function instrumentedContainerArgs(input: InstrumentedServiceInput): docker.ContainerArgs {
+    const { service, stack, runId, spyMounts } = input;
+    const grace = service.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS;
+    const envs = pulumi.output(input.imagePythonPath).apply((imagePythonPath) => {
+        const env = { ...(service.env ?? {}), ...spyEnvironment(service, runId, imagePythonPath) };
+        return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    });
+    return {
+        name: stackObjectName(stack, service.name),
+        image: service.image,
+        command: service.command,
+        entrypoints: service.entrypoint,
+        envs,
+        user: service.user,
+        // An init as PID 1 forwards the stop signal and reaps, so the app exits (and saves) at once
+        // instead of ignoring SIGTERM as PID 1 would until the grace period runs out.
+        init: true,
+        stopSignal: service.stopSignal ?? "SIGTERM",
+        stopTimeout: grace,
+        destroyGraceSeconds: grace,
+        ports: (service.ports ?? []).map((p) => ({ internal: p.internal, external: p.external, ip: "127.0.0.1" })),
+        mounts: [
+            { type: "bind", source: spyMounts.assetsDir, target: ASSETS_DIR, readOnly: true },
+            { type: "bind", source: spyMounts.coverageLibDir, target: LIB_DIR, readOnly: true },
+            { type: "bind", source: spyMounts.configDir, target: CONFIG_DIR, readOnly: true },
+            ...(service.mounts ?? []).map((m) => ({
+                type: m.type ?? "bind",
+                source: m.source,
+                target: m.target,
+                readOnly: m.readOnly ?? false,
+            })),
+        ],
+        volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
+        networksAdvanced: [{ name: input.networkName, aliases: [service.name] }],
+        healthcheck: service.healthcheck && {
+            tests: service.healthcheck.test,
+            interval: service.healthcheck.interval ?? "2s",
+            timeout: service.healthcheck.timeout ?? "2s",
+            retries: service.healthcheck.retries ?? 30,
+            startPeriod: service.healthcheck.startPeriod ?? "0s",
+        },
+        labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: runId, [LABEL_ROLE]: "service" }),
+        // The test run stops services itself; Pulumi must not restart or wait on them.
+        restart: "no",
+        mustRun: true,
+    };
+}
+
+/** Creates the service's container. Deleted before replacement because its name is fixed. */
+export function createInstrumentedService(
+    name: string,
+    input: InstrumentedServiceInput,
+    opts: pulumi.CustomResourceOptions,
+): docker.Container {
+    return new docker.Container(`${name}-${input.service.name}`, instrumentedContainerArgs(input),
+        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }));
+}

@@ -1,0 +1,71 @@
+/** The shape of the coverage summary exported as a stack output. Versioned: consumers check `schemaVersion`. */
+export const SUMMARY_SCHEMA_VERSION = 1;
+
+export interface CoverageTotals {
+    statements: number;
+    covered: number;
+    missing: number;
+    excluded: number;
+    /** 0–100, as coverage.py computes it. */
+    percent: number;
+    /** Only when branch coverage is on. */
+    branches?: { total: number; covered: number; partial: number; missing: number };
+}
+
+export interface FileCoverage extends CoverageTotals {
+    service: string;
+    /** Path relative to the service's source root. */
+    path: string;
+    /** Path inside the service's container, as the app saw it. */
+    containerPath: string;
+    /** Path in the host checkout, when the service names one. */
+    hostPath?: string;
+    executedLines: number[];
+    missingLines: number[];
+}
+
+export interface ServiceCoverage {
+    name: string;
+    totals: CoverageTotals;
+    files: number;
+    /** Data files combined: one per measured process (master, workers, subprocesses). */
+    dataFiles: number;
+    /** Milliseconds the graceful stop took. */
+    stopMs?: number;
+}
+
+export interface TestResult {
+    exitCode: number;
+    succeeded: boolean;
+    /** Counts read from the runner's closing lines (pytest, unittest, jest and "N passed, N failed"); null if none seen. */
+    passed: number | null;
+    failed: number | null;
+    durationMs: number;
+}
+
+export interface ReportPaths {
+    dir: string;
+    html: string;
+    json: string;
+    xml: string;
+    lcov: string;
+    text: string;
+}
+
+export interface CoverageGate {
+    failUnder: number;
+    passed: boolean;
+}
+
+export interface CoverageSummary {
+    schemaVersion: number;
+    runId: string;
+    timestamp: string;
+    coveragePyVersion: string;
+    totals: CoverageTotals;
+    services: Record<string, ServiceCoverage>;
+    files: FileCoverage[];
+    tests: TestResult;
+    reports: ReportPaths;
+    gate?: CoverageGate;
+}

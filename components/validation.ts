@@ -1,0 +1,239 @@
+import * as fs from "fs";
+import * as path from "path";
+import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
+import { serviceUrlEnvName } from "./naming";
+
+/** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
+export class CoverageSpyInputError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid coverage-spy input:\n  - ${problems.join("\n  - ")}`);
+        this.name = "CoverageSpyInputError";
+    }
+}
+
+const STACK_KEYS: ReadonlyArray<keyof CoverageSpyStackArgs> = [
+    "services", "testCommand", "testWorkingDir", "testEnv", "testTimeoutSeconds", "failOnTestFailure",
+    "failUnder", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns",
+];
+const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
+    "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user",
+    "healthcheck", "readinessPath", "readinessTimeoutSeconds", "stopGraceSeconds", "stopSignal", "imagePythonPath",
+];
+const COVERAGE_KEYS: ReadonlyArray<keyof CoverageOptions> = [
+    "source", "omit", "branch", "concurrency", "excludeLines", "paths", "core", "patch",
+];
+const CORES = ["ctrace", "pytrace", "sysmon"];
+const CONCURRENCY = ["thread", "multiprocessing", "gevent", "eventlet", "greenlet"];
+const PATCHES = ["_exit", "execv", "fork", "subprocess"];
+/** Env vars the spy owns: a user value would silently break measurement. */
+const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE", "COVERAGE_RCFILE"];
+/** Docker's own rule for container names, which carry the service name. */
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+
+/** Collects every problem at once, so one preview shows them all. */
+class Problems {
+    readonly list: string[] = [];
+    add(message: string): void {
+        this.list.push(message);
+    }
+    unknownKeys(where: string, value: object, known: ReadonlyArray<string>): void {
+        for (const key of Object.keys(value)) {
+            if (!known.includes(key)) {
+                this.add(`${where}: unknown option "${key}" (known: ${known.join(", ")})`);
+            }
+        }
+    }
+    integer(where: string, value: unknown, min: number, max: number): void {
+        if (value === undefined) return;
+        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+            this.add(`${where} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+        }
+    }
+    absolutePath(where: string, value: unknown, mustExist: boolean): void {
+        if (value === undefined) return;
+        if (typeof value !== "string" || !path.isAbsolute(value)) {
+            this.add(`${where} must be an absolute path, got ${JSON.stringify(value)}`);
+        } else if (mustExist && !fs.existsSync(value)) {
+            this.add(`${where} does not exist: ${value}`);
+        }
+    }
+    stringList(where: string, value: unknown, allowed?: string[]): void {
+        if (value === undefined) return;
+        if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.length === 0)) {
+            this.add(`${where} must be a list of non-empty strings`);
+            return;
+        }
+        for (const v of value as string[]) {
+            if (/[\r\n]/.test(v)) this.add(`${where}: "${v}" must not contain a line break`);
+            if (allowed && !allowed.includes(v)) this.add(`${where}: "${v}" is not one of ${allowed.join(", ")}`);
+        }
+    }
+    stringMap(where: string, value: unknown): void {
+        if (value === undefined) return;
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            this.add(`${where} must be a map of names to strings`);
+            return;
+        }
+        for (const [k, v] of Object.entries(value)) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) this.add(`${where}: "${k}" is not a valid environment variable name`);
+            if (typeof v !== "string") this.add(`${where}.${k} must be a string`);
+        }
+    }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function validateService(service: ServiceArgs, where: string, problems: Problems, usedHostPorts: Map<number, string>): void {
+    if (!isPlainObject(service)) {
+        problems.add(`${where} must be an object`);
+        return;
+    }
+    problems.unknownKeys(where, service, SERVICE_KEYS);
+    if (typeof service.name !== "string" || !DOCKER_NAME.test(service.name) || service.name.length > 63) {
+        problems.add(`${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`);
+    }
+    if (service.image === undefined || service.image === null || service.image === "") {
+        problems.add(`${where}.image is required`);
+    }
+    problems.stringList(`${where}.command`, service.command);
+    problems.stringList(`${where}.entrypoint`, service.entrypoint);
+    problems.stringMap(`${where}.env`, service.env);
+    for (const key of Object.keys(service.env ?? {})) {
+        if (RESERVED_ENV.includes(key)) problems.add(`${where}.env.${key} is set by coverage-spy and must not be given`);
+    }
+    if (typeof service.sourcePath !== "string" || !path.posix.isAbsolute(service.sourcePath)) {
+        problems.add(`${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`);
+    }
+    problems.absolutePath(`${where}.hostSourcePath`, service.hostSourcePath, true);
+    problems.integer(`${where}.readinessTimeoutSeconds`, service.readinessTimeoutSeconds, 1, 3600);
+    problems.integer(`${where}.stopGraceSeconds`, service.stopGraceSeconds, 1, 600);
+    if (service.readinessPath !== undefined && (typeof service.readinessPath !== "string" || !service.readinessPath.startsWith("/"))) {
+        problems.add(`${where}.readinessPath must start with "/"`);
+    }
+    if (service.stopSignal !== undefined && !/^SIG[A-Z0-9]+$/.test(service.stopSignal)) {
+        problems.add(`${where}.stopSignal must be a signal name such as "SIGTERM"`);
+    }
+    if (service.ports !== undefined) {
+        if (!Array.isArray(service.ports)) {
+            problems.add(`${where}.ports must be a list`);
+        } else {
+            const internals = new Set<number>();
+            service.ports.forEach((port, i) => {
+                const portWhere = `${where}.ports[${i}]`;
+                problems.integer(`${portWhere}.internal`, port?.internal, 1, 65535);
+                problems.integer(`${portWhere}.external`, port?.external, 1, 65535);
+                if (port?.internal === undefined) problems.add(`${portWhere}.internal is required`);
+                if (internals.has(port?.internal)) problems.add(`${portWhere}.internal ${port.internal} is listed twice`);
+                internals.add(port?.internal);
+                if (port?.external !== undefined) {
+                    const owner = usedHostPorts.get(port.external);
+                    if (owner) problems.add(`${portWhere}.external ${port.external} is already used by ${owner}`);
+                    usedHostPorts.set(port.external, portWhere);
+                }
+            });
+        }
+    }
+    (service.mounts ?? []).forEach((mount, i) => {
+        const mountWhere = `${where}.mounts[${i}]`;
+        if (!isPlainObject(mount)) {
+            problems.add(`${mountWhere} must be an object`);
+            return;
+        }
+        problems.unknownKeys(mountWhere, mount, ["source", "target", "type", "readOnly"]);
+        if (typeof mount.target !== "string" || !path.posix.isAbsolute(mount.target)) problems.add(`${mountWhere}.target must be an absolute container path`);
+        if (mount.type !== undefined && mount.type !== "bind" && mount.type !== "volume") problems.add(`${mountWhere}.type must be "bind" or "volume"`);
+        if ((mount.type ?? "bind") === "bind") problems.absolutePath(`${mountWhere}.source`, mount.source, true);
+        else if (typeof mount.source !== "string" || mount.source === "") problems.add(`${mountWhere}.source must name a volume`);
+        if (typeof mount.target === "string" && mount.target.startsWith("/opt/coverage-spy")) {
+            problems.add(`${mountWhere}.target ${mount.target} is reserved for coverage-spy`);
+        }
+    });
+    if (service.healthcheck !== undefined) {
+        problems.unknownKeys(`${where}.healthcheck`, service.healthcheck, ["test", "interval", "timeout", "retries", "startPeriod"]);
+        problems.stringList(`${where}.healthcheck.test`, service.healthcheck.test);
+        if (!Array.isArray(service.healthcheck.test) || service.healthcheck.test.length === 0) problems.add(`${where}.healthcheck.test is required`);
+        problems.integer(`${where}.healthcheck.retries`, service.healthcheck.retries, 1, 1000);
+    }
+}
+
+function validateCoverage(options: CoverageOptions | undefined, problems: Problems): void {
+    if (options === undefined) return;
+    if (!isPlainObject(options)) {
+        problems.add("coverage must be an object");
+        return;
+    }
+    problems.unknownKeys("coverage", options, COVERAGE_KEYS);
+    problems.stringList("coverage.source", options.source);
+    problems.stringList("coverage.omit", options.omit);
+    problems.stringList("coverage.excludeLines", options.excludeLines);
+    problems.stringList("coverage.concurrency", options.concurrency, CONCURRENCY);
+    problems.stringList("coverage.patch", options.patch, PATCHES);
+    if (options.branch !== undefined && typeof options.branch !== "boolean") problems.add("coverage.branch must be true or false");
+    if (options.core !== undefined && !CORES.includes(options.core as string)) problems.add(`coverage.core must be one of ${CORES.join(", ")}`);
+    if (options.paths !== undefined) {
+        if (!isPlainObject(options.paths)) {
+            problems.add("coverage.paths must map group names to lists of paths");
+        } else {
+            for (const [group, list] of Object.entries(options.paths)) {
+                if (!/^[A-Za-z0-9_.-]+$/.test(group)) problems.add(`coverage.paths: group name "${group}" must be letters, digits, "_", ".", "-"`);
+                problems.stringList(`coverage.paths.${group}`, list);
+                if (Array.isArray(list) && list.length < 2) problems.add(`coverage.paths.${group} needs a canonical path and at least one other`);
+            }
+        }
+    }
+}
+
+/** Checks every plain input; throws a CoverageSpyInputError listing all problems. */
+export function validateStackArgs(args: CoverageSpyStackArgs): void {
+    const problems = new Problems();
+    if (!isPlainObject(args)) throw new CoverageSpyInputError(["arguments must be an object"]);
+    problems.unknownKeys("args", args, STACK_KEYS as string[]);
+    if (!Array.isArray(args.services) || args.services.length === 0) {
+        problems.add("services: at least one service is required");
+    } else {
+        const names = new Map<string, number>();
+        const urlVars = new Map<string, string>();
+        const hostPorts = new Map<number, string>();
+        args.services.forEach((service, i) => {
+            const where = `services[${i}]`;
+            validateService(service, where, problems, hostPorts);
+            if (typeof service?.name !== "string") return;
+            const earlier = names.get(service.name);
+            if (earlier !== undefined) problems.add(`${where}.name "${service.name}" is already used by services[${earlier}]`);
+            names.set(service.name, i);
+            const urlVar = serviceUrlEnvName(service.name);
+            const clash = urlVars.get(urlVar);
+            if (clash !== undefined && clash !== service.name) problems.add(`${where}.name "${service.name}" and "${clash}" both give the test variable ${urlVar}`);
+            urlVars.set(urlVar, service.name);
+        });
+    }
+    if (typeof args.testCommand !== "string" || args.testCommand.trim() === "") {
+        problems.add("testCommand must be a non-empty shell command");
+    }
+    problems.absolutePath("testWorkingDir", args.testWorkingDir, true);
+    problems.stringMap("testEnv", args.testEnv);
+    problems.integer("testTimeoutSeconds", args.testTimeoutSeconds, 1, 86400);
+    problems.integer("keepRuns", args.keepRuns, 1, 1000);
+    if (args.failUnder !== undefined && (typeof args.failUnder !== "number" || !(args.failUnder >= 0 && args.failUnder <= 100))) {
+        problems.add(`failUnder must be a number from 0 to 100, got ${JSON.stringify(args.failUnder)}`);
+    }
+    if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean") problems.add("failOnTestFailure must be true or false");
+    validateCoverage(args.coverage, problems);
+    problems.absolutePath("reportDir", args.reportDir, false);
+    problems.absolutePath("assetsDir", args.assetsDir, true);
+    problems.absolutePath("coverageLibDir", args.coverageLibDir, true);
+    if (args.coverageLibDir !== undefined && typeof args.coverageLibDir === "string" && fs.existsSync(args.coverageLibDir)
+        && !fs.existsSync(path.join(args.coverageLibDir, "coverage", "__init__.py"))) {
+        problems.add(`coverageLibDir ${args.coverageLibDir} holds no coverage package (run scripts/spy-lib.sh)`);
+    }
+    if (args.harvesterImage !== undefined && (typeof args.harvesterImage !== "string" || args.harvesterImage.trim() === "")) {
+        problems.add("harvesterImage must be a non-empty image name");
+    }
+    if (args.runId !== undefined && (typeof args.runId !== "string" || !RUN_ID.test(args.runId))) {
+        problems.add(`runId ${JSON.stringify(args.runId)} must be 1–64 letters, digits, "_", ".", "-"`);
+    }
+    if (problems.list.length > 0) throw new CoverageSpyInputError(problems.list);
+}

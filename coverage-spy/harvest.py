@@ -1,0 +1,169 @@
+"""coverage-spy's harvester: prepares run folders, then combines a run's data and writes its reports.
+
+    harvest.py prepare --data-dir D --run-id R --keep K --service NAME=SOURCE_PATH ...
+    harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --service NAME=SOURCE_PATH ...
+
+Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is
+missing) and never reports an empty result as a success.
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+
+RUNS = "runs"
+EXIT_NO_DATA = 3
+
+
+class HarvestError(Exception):
+    """A problem the user must see; the message says what and where."""
+
+
+def parse_service(text):
+    name, sep, source_path = text.partition("=")
+    if not sep or not name or not source_path.startswith("/"):
+        raise argparse.ArgumentTypeError("expected NAME=/absolute/source/path, got %r" % text)
+    return name, source_path.rstrip("/") or "/"
+
+
+def prune_runs(runs_dir, keep, current):
+    """Deletes all but the newest `keep` runs (run ids sort by time); never the current one."""
+    if not os.path.isdir(runs_dir):
+        return []
+    runs = sorted(r for r in os.listdir(runs_dir) if r != current)
+    doomed = runs[: max(0, len(runs) - (keep - 1))]
+    for run in doomed:
+        shutil.rmtree(os.path.join(runs_dir, run), ignore_errors=True)
+    return doomed
+
+
+def prepare(args):
+    run_dir = os.path.join(args.data_dir, RUNS, args.run_id)
+    for name, _ in args.service:
+        folder = os.path.join(run_dir, name)
+        os.makedirs(folder, exist_ok=True)
+        # Any app user may write here; sticky, so no process deletes another's files.
+        os.chmod(folder, 0o1777)
+    pruned = prune_runs(os.path.join(args.data_dir, RUNS), args.keep, args.run_id)
+    print("coverage-spy: run %s prepared for %d service(s); pruned %d old run(s)" % (args.run_id, len(args.service), len(pruned)))
+    return 0
+
+
+def data_files(folder):
+    return sorted(glob.glob(os.path.join(folder, ".coverage.*")))
+
+
+def write_reports(cov, out_dir):
+    """Every report format, from one combined Coverage object. Returns the total percentage."""
+    os.makedirs(out_dir, exist_ok=True)
+    cov.json_report(outfile=os.path.join(out_dir, "coverage.json"), pretty_print=True)
+    cov.xml_report(outfile=os.path.join(out_dir, "coverage.xml"))
+    cov.lcov_report(outfile=os.path.join(out_dir, "coverage.lcov"))
+    cov.html_report(directory=os.path.join(out_dir, "html"))
+    with open(os.path.join(out_dir, "coverage.txt"), "w") as text:
+        return cov.report(file=text, show_missing=True)
+
+
+def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, out_dir):
+    """Combines one service's data, remapping its container paths onto the source copied out of it."""
+    staged = os.path.join(sources_dir, name)
+    if not os.path.isdir(staged):
+        raise HarvestError("the source of service %s was not copied out of its container (%s missing)" % (name, staged))
+    os.makedirs(out_dir, exist_ok=True)
+    cov = coverage.Coverage(data_file=os.path.join(out_dir, ".coverage"), config_file=rcfile)
+    paths = dict(cov.get_option("paths") or {})
+    paths["coverage_spy_" + name] = [staged + "/", source_path + "/"]
+    cov.set_option("paths", paths)
+    cov.set_option("run:source", [staged])
+    # Files outside the service's source (a stray path) cannot be reported: the copied source is all there is.
+    cov.set_option("report:include", [staged + "/*"])
+    cov.combine([data_dir], keep=True)
+    cov.save()
+    measured = cov.get_data().measured_files()
+    if not measured:
+        raise HarvestError("service %s wrote data files but they measured no file: check the service's sourcePath %s" % (name, source_path))
+    data = cov.get_data()
+    outside = sorted(f for f in measured if not f.startswith(staged + "/"))
+    # Files of other services' source folders show up unexecuted (the config lists every service's); only executed ones matter.
+    outside_executed = [f for f in outside if data.lines(f)]
+    if len(outside) == len(measured):
+        raise HarvestError(
+            "service %s: none of its %d measured file(s) is under %s (e.g. %s): check the service's sourcePath"
+            % (name, len(measured), source_path, outside[0])
+        )
+    if outside_executed:
+        sys.stderr.write("coverage-spy: service %s: %d executed file(s) outside %s are left out of the report, e.g. %s\n"
+                         % (name, len(outside_executed), source_path, outside_executed[0]))
+    return cov, len(measured) - len(outside)
+
+
+def harvest(args):
+    import coverage
+
+    run_dir = os.path.join(args.data_dir, RUNS, args.run_id)
+    sources_dir = os.path.join(args.out, "sources")
+    missing = [name for name, _ in args.service if not data_files(os.path.join(run_dir, name))]
+    if missing:
+        raise HarvestError(
+            "no coverage data from service(s) %s in run %s: the processes did not start coverage "
+            "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(missing), args.run_id)
+        )
+    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}}
+    combined = []
+    for name, source_path in args.service:
+        folder = os.path.join(run_dir, name)
+        files = data_files(folder)
+        out_dir = os.path.join(args.out, "services", name)
+        cov, measured = combine_service(coverage, name, source_path, folder, sources_dir, args.rcfile, out_dir)
+        percent = write_reports(cov, out_dir)
+        summary["services"][name] = {
+            "dataFiles": len(files),
+            "measuredFiles": measured,
+            "sourcePath": source_path,
+            "sourceRoot": os.path.join(sources_dir, name),
+            "percent": percent,
+        }
+        combined.append(os.path.join(out_dir, ".coverage"))
+        print("coverage-spy: service %s: %d data file(s), %d file(s) measured, %.2f%%" % (name, len(files), measured, percent))
+
+    total = coverage.Coverage(data_file=os.path.join(args.out, "total", ".coverage"), config_file=args.rcfile)
+    total.set_option("run:source", [sources_dir])
+    total.set_option("report:include", [sources_dir + "/*"])
+    total.combine(combined, keep=True)
+    total.save()
+    summary["percent"] = write_reports(total, os.path.join(args.out, "total"))
+    with open(os.path.join(args.out, "harvest.json"), "w") as out:
+        json.dump(summary, out, indent=2, sort_keys=True)
+    with open(os.path.join(args.out, "total", "coverage.txt")) as text:
+        sys.stdout.write(text.read())
+    reports_root = os.path.dirname(os.path.abspath(args.out))
+    prune_runs(reports_root, args.keep, args.run_id)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="harvest.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    for action in ("prepare", "harvest"):
+        p = sub.add_parser(action)
+        p.add_argument("--data-dir", required=True)
+        p.add_argument("--run-id", required=True)
+        p.add_argument("--keep", type=int, default=5)
+        p.add_argument("--service", type=parse_service, action="append", required=True)
+        if action == "harvest":
+            p.add_argument("--rcfile", required=True)
+            p.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    if args.keep < 1:
+        parser.error("--keep must be at least 1")
+    try:
+        return prepare(args) if args.action == "prepare" else harvest(args)
+    except HarvestError as exc:
+        sys.stderr.write("coverage-spy harvest failed: %s\n" % exc)
+        return EXIT_NO_DATA
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Helpers for the asset tests: a fake service tree measured through the real sitecustomize."""
+import os
+import subprocess
+import sys
+import textwrap
+
+ASSETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SITE = os.path.join(ASSETS, "site")
+HARVEST = os.path.join(ASSETS, "harvest.py")
+
+
+def coverage_lib():
+    """The coverage.py folder the spy mounts (scripts/spy-lib.sh); the tests use exactly that one."""
+    lib = os.environ.get("COVERAGE_SPY_LIB")
+    if not lib or not os.path.isfile(os.path.join(lib, "coverage", "__init__.py")):
+        raise RuntimeError("set COVERAGE_SPY_LIB to the folder scripts/spy-lib.sh prints (it holds coverage.py)")
+    return lib
+
+
+APP = {
+    "shop/__init__.py": "",
+    "shop/prices.py": textwrap.dedent(
+        """\
+        def price(kind):
+            if kind == "book":
+                return 10
+            if kind == "pen":
+                return 2
+            return 0
+
+
+        def unused():
+            return "never"
+        """
+    ),
+    "shop/main.py": textwrap.dedent(
+        """\
+        import subprocess
+        import sys
+
+        from shop import prices
+
+        if __name__ == "__main__":
+            print(prices.price(sys.argv[1]))
+            if len(sys.argv) > 2:
+                subprocess.run([sys.executable, "-m", "shop.main", sys.argv[2]], check=True)
+        """
+    ),
+}
+
+
+def write_app(root):
+    for rel, text in APP.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def write_rc(path, source):
+    with open(path, "w") as f:
+        f.write("[run]\nparallel = true\nsigterm = true\nsource =\n    %s\npatch =\n    subprocess\n" % source)
+
+
+def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None):
+    """Runs `python -m shop.main ARGS` the way a service runs: spy first on PYTHONPATH, the app after."""
+    env = dict(os.environ)
+    env.pop("COVERAGE_SPY_WARNED", None)
+    parts = [SITE] + ([lib] if lib else []) + [app_root]
+    env.update({"PYTHONPATH": os.pathsep.join(parts), "COVERAGE_PROCESS_START": rcfile, "COVERAGE_FILE": data_file})
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "shop.main"] + list(args), cwd=app_root, env=env, capture_output=True, text=True, timeout=60
+    )

@@ -1,0 +1,106 @@
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from tests import support
+
+RUN = "20261124T120000Z-aaaaaa"
+
+
+def harvest(*args, lib=None):
+    env = dict(os.environ)
+    if lib:
+        env["PYTHONPATH"] = lib
+    return subprocess.run([sys.executable, support.HARVEST] + list(args), env=env, capture_output=True, text=True, timeout=120)
+
+
+class PrepareTest(unittest.TestCase):
+    def test_makes_world_writable_service_folders_and_prunes_old_runs(self):
+        with tempfile.TemporaryDirectory() as data:
+            for old in ("20200101T000000Z-000001", "20200101T000000Z-000002", "20200101T000000Z-000003"):
+                os.makedirs(os.path.join(data, "runs", old, "api"))
+            result = harvest("prepare", "--data-dir", data, "--run-id", RUN, "--keep", "2", "--service", "api=/app", "--service", "web=/srv")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            for service in ("api", "web"):
+                mode = stat.S_IMODE(os.stat(os.path.join(data, "runs", RUN, service)).st_mode)
+                self.assertEqual(mode, 0o1777)
+            self.assertEqual(sorted(os.listdir(os.path.join(data, "runs"))), ["20200101T000000Z-000003", RUN])
+
+    def test_rejects_a_service_without_an_absolute_source_path(self):
+        result = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--service", "api=app")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("NAME=/absolute/source/path", result.stderr)
+
+
+class HarvestTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        base = self.tmp.name
+        self.container_root = os.path.join(base, "container-app")  # stands for /app inside the service
+        support.write_app(self.container_root)
+        self.rc = os.path.join(base, "coveragerc")
+        support.write_rc(self.rc, self.container_root)
+        self.data = os.path.join(base, "data")
+        self.out = os.path.join(base, "reports", "runs", RUN)
+        self.lib = support.coverage_lib()
+        result = harvest("prepare", "--data-dir", self.data, "--run-id", RUN, "--service", "shop=%s" % self.container_root)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def measure(self, *args):
+        data_file = os.path.join(self.data, "runs", RUN, "shop", ".coverage")
+        result = support.run_measured(self.container_root, self.rc, data_file, args, lib=self.lib)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def stage_sources(self):
+        # The test run copies the source out of the stopped container; here it is a plain copy.
+        shutil.copytree(self.container_root, os.path.join(self.out, "sources", "shop"))
+
+    def run_harvest(self):
+        return harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
+                       "--service", "shop=%s" % self.container_root, lib=self.lib)
+
+    def test_no_data_fails_loudly_naming_the_service(self):
+        self.stage_sources()
+        result = self.run_harvest()
+        self.assertEqual(result.returncode, 3)
+        self.assertIn("no coverage data from service(s) shop", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "total", "coverage.json")))
+
+    def test_combines_every_process_and_remaps_onto_the_copied_source(self):
+        self.measure("book", "pen")  # parent plus one subprocess
+        self.stage_sources()
+        shutil.rmtree(self.container_root)  # the report must not need the container's paths
+        result = self.run_harvest()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(os.path.join(self.out, "harvest.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["services"]["shop"]["dataFiles"], 2)
+        with open(os.path.join(self.out, "total", "coverage.json")) as f:
+            report = json.load(f)
+        prices = os.path.join(self.out, "sources", "shop", "shop", "prices.py")
+        self.assertEqual(report["files"][prices]["missing_lines"], [6, 10])
+        self.assertEqual(report["files"][prices]["executed_lines"], [1, 2, 3, 4, 5, 9])
+        for name in ("coverage.xml", "coverage.lcov", "coverage.txt", "html/index.html"):
+            self.assertTrue(os.path.isfile(os.path.join(self.out, "total", name)), name)
+            self.assertTrue(os.path.isfile(os.path.join(self.out, "services", "shop", name)), name)
+        self.assertIn("TOTAL", result.stdout)
+
+    def test_data_that_measured_nothing_under_the_source_fails(self):
+        self.measure("book")
+        self.stage_sources()
+        result = harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
+                         "--service", "shop=/somewhere/else", lib=self.lib)
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("is under /somewhere/else", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

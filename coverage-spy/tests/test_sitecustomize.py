@@ -1,0 +1,63 @@
+import glob
+import os
+import tempfile
+import unittest
+
+from tests import support
+
+
+class SitecustomizeTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = os.path.join(self.tmp.name, "app")
+        self.data = os.path.join(self.tmp.name, "data")
+        os.makedirs(self.data)
+        support.write_app(self.root)
+        self.rc = os.path.join(self.tmp.name, "coveragerc")
+        support.write_rc(self.rc, self.root)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_every_process_writes_its_own_data_file(self):
+        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book", "pen"], lib=support.coverage_lib())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["10", "2"])
+        self.assertNotIn("coverage-spy:", result.stderr)
+        files = glob.glob(os.path.join(self.data, ".coverage.*"))
+        self.assertEqual(len(files), 2, "one data file for the parent and one for the subprocess: %s" % files)
+
+    def test_without_coverage_the_app_runs_and_the_spy_warns_once(self):
+        # No coverage.py on the path: two processes start, one warning is printed.
+        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book", "pen"], lib=None,
+                                      extra_env={"PYTHONNOUSERSITE": "1"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["10", "2"])
+        self.assertEqual(result.stderr.count("coverage-spy:"), 1, result.stderr)
+        self.assertIn("cannot be imported", result.stderr)
+        self.assertEqual(glob.glob(os.path.join(self.data, ".coverage*")), [])
+
+    def test_a_broken_config_does_not_break_the_app(self):
+        with open(self.rc, "w") as f:
+            f.write("[run]\nparallel = not-a-boolean\n")
+        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["pen"], lib=support.coverage_lib())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["2"])
+        self.assertIn("coverage-spy: coverage.py did not start", result.stderr)
+
+    def test_the_images_own_sitecustomize_still_runs(self):
+        image_site = os.path.join(self.root, "sitecustomize.py")
+        with open(image_site, "w") as f:
+            f.write("import sys\nsys.stdout.write('image-site ')\n")
+        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["image-site", "10"])
+
+    def test_without_the_spy_variable_nothing_is_measured(self):
+        result = support.run_measured(self.root, "", os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib())
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(glob.glob(os.path.join(self.data, ".coverage*")), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

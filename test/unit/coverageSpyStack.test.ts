@@ -1,0 +1,161 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
+import { FIXTURE_RUN_ID, fakeCoverageLib, reportDirWithFixtureRun } from "./fixtures";
+
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+const NETWORK = "docker:index/network:Network";
+const COMMAND = "command:local:Command";
+
+const engine: MockEngine = installMockEngine({
+    imageEnv: { "shop:prod": '["PATH=/usr/local/bin:/usr/bin","PYTHONPATH=/app:/opt/vendor","LANG=C.UTF-8"]' },
+    createDelayMs: { [COMMAND]: 150 },
+});
+
+// Imported after the mocks are in place.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { CoverageSpyStack } = require("../../components") as typeof import("../../components");
+
+function envMap(envs: string[]): Record<string, string> {
+    return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+function baseArgs(reportDir: string): import("../../components").CoverageSpyStackArgs {
+    return {
+        services: [
+            { name: "shop", image: "shop:prod", sourcePath: "/app", ports: [{ internal: 8000 }], readinessPath: "/healthz" },
+            { name: "worker", image: "worker:prod", sourcePath: "/srv/worker", env: { PYTHONPATH: "/srv", MODE: "jobs" } },
+        ],
+        testCommand: "pytest tests/e2e",
+        reportDir,
+        coverageLibDir: fakeCoverageLib(),
+        runId: FIXTURE_RUN_ID,
+    };
+}
+
+describe("CoverageSpyStack resource graph", () => {
+    let summary: pulumi.Output<import("../../components").CoverageSummary>;
+    let reportDir: string;
+
+    beforeAll(async () => {
+        reportDir = reportDirWithFixtureRun();
+        const stack = new CoverageSpyStack("graph", baseArgs(reportDir));
+        summary = stack.summary;
+        // The summary resolves only after every resource was created.
+        await valueOf(summary);
+    });
+
+    it("declares one data volume and one network, named after the stack", () => {
+        expect(engine.ofType(VOLUME)).toHaveLength(1);
+        expect(engine.one(VOLUME).inputs.name).toBe("coverage-spy-unit-data");
+        expect(engine.ofType(NETWORK)).toHaveLength(1);
+        expect(engine.one(NETWORK).inputs.name).toBe("coverage-spy-unit-net");
+    });
+
+    it("runs each service from its image unchanged, with coverage injected by env only", () => {
+        const shop = engine.one(CONTAINER, "graph-shop");
+        expect(shop.inputs.image).toBe("shop:prod");
+        expect(shop.inputs.command).toBeUndefined();
+        expect(shop.inputs.entrypoints).toBeUndefined();
+        expect(envMap(shop.inputs.envs)).toEqual({
+            PYTHONPATH: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/app:/opt/vendor",
+            COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
+            COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/shop/.coverage`,
+        });
+    });
+
+    it("keeps a PYTHONPATH the user gives instead of the image's, and the user's other variables", () => {
+        const worker = engine.one(CONTAINER, "graph-worker");
+        expect(envMap(worker.inputs.envs)).toEqual({
+            PYTHONPATH: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/srv",
+            MODE: "jobs",
+            COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
+            COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/worker/.coverage`,
+        });
+        // The image's PYTHONPATH was read at preview for the service that needed it.
+        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => c.inputs.command).join("\n")).toContain("'shop:prod'");
+    });
+
+    it("mounts the spy assets, coverage.py and the config read-only, and the data volume read-write", () => {
+        const shop = engine.one(CONTAINER, "graph-shop");
+        expect(shop.inputs.mounts).toEqual([
+            expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/assets", readOnly: true }),
+            expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/lib", readOnly: true }),
+            expect.objectContaining({ type: "bind", source: `${reportDir}/config`, target: "/opt/coverage-spy/config", readOnly: true }),
+        ]);
+        expect(shop.inputs.volumes).toEqual([{ volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data" }]);
+    });
+
+    it("publishes ports on 127.0.0.1 only and stops gracefully under an init", () => {
+        const shop = engine.one(CONTAINER, "graph-shop");
+        expect(shop.inputs.ports).toEqual([{ internal: 8000, ip: "127.0.0.1" }]);
+        expect(shop.inputs.init).toBe(true);
+        expect(shop.inputs.stopSignal).toBe("SIGTERM");
+        expect(shop.inputs.destroyGraceSeconds).toBe(30);
+        expect(shop.inputs.name).toBe("coverage-spy-unit-shop");
+        expect(shop.inputs.labels).toEqual(expect.arrayContaining([
+            { label: "coverage-spy.stack", value: "unit" },
+            { label: "coverage-spy.project", value: "coverage-spy" },
+            { label: "coverage-spy.run-id", value: FIXTURE_RUN_ID },
+        ]));
+    });
+
+    it("gives the test command every service URL and re-runs it per run id", () => {
+        const testRun = engine.one(COMMAND, "test-run");
+        expect(testRun.inputs.environment).toEqual(expect.objectContaining({
+            COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000",
+            COVERAGE_SPY_TEST_COMMAND: "pytest tests/e2e",
+        }));
+        expect(testRun.inputs.environment.COVERAGE_SPY_WORKER_URL).toBeUndefined();
+        expect(testRun.inputs.triggers).toEqual([FIXTURE_RUN_ID]);
+        expect(testRun.inputs.addPreviousOutputInEnv).toBe(false);
+    });
+
+    it("creates the harvester only after the test run finished", () => {
+        const testRun = engine.one(COMMAND, "test-run");
+        const harvester = engine.one(CONTAINER, "graph-harvester");
+        expect(harvester.registeredAt).toBeGreaterThan(testRun.createdAt!);
+        for (const service of [engine.one(CONTAINER, "graph-shop"), engine.one(CONTAINER, "graph-worker")]) {
+            expect(testRun.registeredAt).toBeGreaterThan(service.createdAt!);
+        }
+        expect(harvester.inputs.attach).toBe(true);
+        expect(harvester.inputs.mustRun).toBe(false);
+        expect(harvester.inputs.command).toEqual(expect.arrayContaining(["harvest", "--service", "shop=/app", "--service", "worker=/srv/worker"]));
+        expect(harvester.inputs.volumes).toEqual([expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: true })]);
+    });
+
+    it("starts services only after the run folder was prepared and the config written", () => {
+        const prepare = engine.one(CONTAINER, "graph-prepare");
+        const rc = engine.one(COMMAND, "graph-coveragerc");
+        const shop = engine.one(CONTAINER, "graph-shop");
+        expect(shop.registeredAt).toBeGreaterThan(prepare.createdAt!);
+        expect(shop.registeredAt).toBeGreaterThan(rc.createdAt!);
+        expect(rc.inputs.stdin).toContain("source =\n    /app\n    /srv/worker\n");
+    });
+
+    it("exports the harvested summary, with the failed test recorded", async () => {
+        const s = await valueOf(summary);
+        expect(s.runId).toBe(FIXTURE_RUN_ID);
+        expect(s.totals).toEqual({ statements: 30, covered: 24, missing: 6, excluded: 0, percent: 80 });
+        expect(s.tests).toEqual({ exitCode: 1, succeeded: false, passed: 3, failed: 1, durationMs: 1234 });
+        expect(s.services.shop).toEqual(expect.objectContaining({ dataFiles: 2, stopMs: 87, files: 3 }));
+        expect(s.services.worker).toEqual(expect.objectContaining({ dataFiles: 1, stopMs: 41 }));
+        expect(s.services.worker.totals.missing).toBe(4);
+        const prices = s.files.filter((f) => f.path === "shop/prices.py");
+        expect(prices).toEqual([
+            expect.objectContaining({ service: "shop", containerPath: "/app/shop/prices.py", missingLines: [6, 10], executedLines: [1, 2, 3, 4, 5, 9] }),
+            expect.objectContaining({ service: "worker", containerPath: "/srv/worker/shop/prices.py", missingLines: [3, 6, 10] }),
+        ]);
+        expect(s.reports.html).toBe(`${reportDir}/runs/${FIXTURE_RUN_ID}/total/html/index.html`);
+    });
+});
+
+describe("CoverageSpyStack input errors", () => {
+    it("rejects bad input with a ResourceError before declaring any child", () => {
+        const before = engine.resources.length;
+        expect(() => new CoverageSpyStack("bad", { ...baseArgs("/tmp/x"), services: [] }))
+            .toThrow(/services: at least one service is required/);
+        expect(() => new CoverageSpyStack("bad2", { ...baseArgs("/tmp/x"), services: [] })).toThrow(pulumi.ResourceError);
+        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual([]);
+    });
+});

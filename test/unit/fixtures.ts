@@ -1,0 +1,26 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const FIXTURES = path.join(__dirname, "..", "fixtures");
+/** The run id under which test/fixtures/run was harvested (see make_fixtures.py). */
+export const FIXTURE_RUN_ID = "20261124T120000Z-f1x7ur";
+
+export function tempDir(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-test-"));
+}
+
+/** A folder that looks like a spy lib (the component checks it holds coverage/__init__.py). */
+export function fakeCoverageLib(): string {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, "coverage"));
+    fs.writeFileSync(path.join(dir, "coverage", "__init__.py"), "");
+    return dir;
+}
+
+/** A report folder holding the harvested fixture run, as the harvester would leave it. */
+export function reportDirWithFixtureRun(): string {
+    const dir = tempDir();
+    fs.cpSync(path.join(FIXTURES, "run"), path.join(dir, "runs", FIXTURE_RUN_ID), { recursive: true });
+    return dir;
+}

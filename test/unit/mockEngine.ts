@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A resource as the mocked engine saw it registered. */
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    /** Registration order, and the order in which the mocked create finished. */
+    registeredAt: number;
+    createdAt?: number;
+}
+
+export interface MockEngine {
+    resources: Registered[];
+    calls: Array<{ token: string; inputs: Record<string, any> }>;
+    ofType(type: string): Registered[];
+    one(type: string, namePart?: string): Registered;
+}
+
+export interface MockOptions {
+    /** stdout of `docker image inspect` per image name (JSON list of K=V). */
+    imageEnv?: Record<string, string>;
+    /** Exit code of one-shot containers, by name part. */
+    exitCodes?: Record<string, number>;
+    /** Milliseconds a type's create takes, to prove ordering. */
+    createDelayMs?: Record<string, number>;
+}
+
+/** Installs Pulumi mocks that record every resource and invoke; returns the recorder. */
+export function installMockEngine(options: MockOptions = {}): MockEngine {
+    let clock = 0;
+    const engine: MockEngine = {
+        resources: [],
+        calls: [],
+        ofType: (type) => engine.resources.filter((r) => r.type === type),
+        one: (type, namePart) => {
+            const found = engine.ofType(type).filter((r) => namePart === undefined || r.name.includes(namePart));
+            if (found.length !== 1) throw new Error(`expected one ${type} named *${namePart ?? ""}*, found ${found.length}`);
+            return found[0];
+        },
+    };
+    pulumi.runtime.setMocks({
+        newResource: async (args) => {
+            const record: Registered = { type: args.type, name: args.name, inputs: args.inputs, registeredAt: clock++ };
+            engine.resources.push(record);
+            const delay = options.createDelayMs?.[args.type] ?? 0;
+            if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+            record.createdAt = clock++;
+            const state: Record<string, any> = { ...args.inputs };
+            if (args.type === "docker:index/container:Container") {
+                state.ports = (args.inputs.ports ?? []).map((p: any, i: number) => ({ ...p, external: p.external ?? 49000 + i }));
+                const code = Object.entries(options.exitCodes ?? {}).find(([part]) => args.name.includes(part));
+                state.exitCode = code ? code[1] : 0;
+                state.containerLogs = code && code[1] !== 0 ? "simulated failure output" : "";
+            }
+            if (args.type === "command:local:Command") state.stdout = "";
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args) => {
+            engine.calls.push({ token: args.token, inputs: args.inputs });
+            if (args.token === "command:local:run") {
+                const image = Object.keys(options.imageEnv ?? {}).find((img) => String(args.inputs.command).includes(`'${img}'`));
+                return { stdout: image ? options.imageEnv![image] : '["PATH=/usr/bin"]', stderr: "" };
+            }
+            return {};
+        },
+    }, "coverage-spy", "unit", false);
+    return engine;
+}
+
+/** The value of an Output, in a test. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** The error an Output fails with (its apply threw), in a test. */
+export async function errorOf(output: pulumi.Output<unknown>): Promise<Error> {
+    try {
+        await (output as unknown as { promise(): Promise<unknown> }).promise();
+    } catch (err) {
+        return err as Error;
+    }
+    throw new Error("the output did not fail");
+}
