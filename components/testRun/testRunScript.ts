@@ -91,17 +91,19 @@ export function testRunScript(input: TestRunScriptInput): string {
     }
     lines.push(`wait || fail "a service could not be stopped"`);
     const stopEntries: string[] = [];
+    const stopArgs: string[] = [];
     for (const s of input.services) {
         lines.push(`stop_ms_${safeVar(s.name)}=$(cat "$stop_dir/"${q(s.name)})`);
         lines.push(`log "service ${s.name} stopped in $stop_ms_${safeVar(s.name)} ms"`);
         lines.push(`rm -rf "$run_dir/sources/"${q(s.name)}`);
         const source = `${s.containerName}:${s.sourcePath.replace(/\/+$/, "")}/.`;
         lines.push(`docker cp ${q(source)} "$run_dir/sources/"${q(s.name)} >/dev/null || fail "could not copy ${s.sourcePath} out of service ${s.name}"`);
-        stopEntries.push(`"${s.name}":$stop_ms_${safeVar(s.name)}`);
+        stopEntries.push(`"${s.name}":%d`);
+        stopArgs.push(`"$stop_ms_${safeVar(s.name)}"`);
     }
     lines.push(
         `rm -rf "$stop_dir"`,
-        `printf '{"exitCode":%d,"durationMs":%d,"stopMs":{${stopEntries.join(",")}}}\\n' "$tests_rc" "$tests_ms" > "$run_dir/tests.json"`,
+        `printf '{"exitCode":%d,"durationMs":%d,"stopMs":{${stopEntries.join(",")}}}\\n' "$tests_rc" "$tests_ms" ${stopArgs.join(" ")} > "$run_dir/tests.json"`,
         `cat "$run_dir/tests.json"`,
     );
     return lines.join("\n") + "\n";
