@@ -8,3 +8,4 @@ export { generateCoveragerc } from "./config/coveragerc";
 export { validateStackArgs, CoverageSpyInputError } from "./validation";
 export { serviceUrlEnvName, newRunId } from "./naming";
 export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";
+export { formatSummary } from "./summary/formatSummary";

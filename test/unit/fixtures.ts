@@ -6,8 +6,17 @@ export const FIXTURES = path.join(__dirname, "..", "fixtures");
 /** The run id under which test/fixtures/run was harvested (see make_fixtures.py). */
 export const FIXTURE_RUN_ID = "20261124T120000Z-f1x7ur";
 
+const created: string[] = [];
+
 export function tempDir(): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-test-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-test-"));
+    created.push(dir);
+    return dir;
+}
+
+/** Removes every folder tempDir() made in this test file (see test/unit/cleanup.ts). */
+export function removeTempDirs(): void {
+    for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** A folder that looks like a spy lib (the component checks it holds coverage/__init__.py). */

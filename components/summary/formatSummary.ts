@@ -1,0 +1,40 @@
+import { CoverageSummary } from "./coverageSummary";
+
+function pct(value: number): string {
+    return `${value.toFixed(2)}%`;
+}
+
+function ranges(lines: number[]): string {
+    const parts: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+        let j = i;
+        while (j + 1 < lines.length && lines[j + 1] === lines[j] + 1) j++;
+        parts.push(i === j ? `${lines[i]}` : `${lines[i]}-${lines[j]}`);
+        i = j;
+    }
+    return parts.join(", ");
+}
+
+/** The summary as a person reads it in a terminal: total, per service, per file, reports. */
+export function formatSummary(s: CoverageSummary): string {
+    const out: string[] = [];
+    const t = s.totals;
+    out.push(`coverage-spy run ${s.runId} (coverage.py ${s.coveragePyVersion})`);
+    out.push(`TOTAL  ${pct(t.percent)}  ${t.covered}/${t.statements} statements, ${t.missing} missing`);
+    const tests = s.tests;
+    const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
+    out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+    if (s.gate) out.push(`gate   fail-under ${s.gate.failUnder}%: ${s.gate.passed ? "passed" : "FAILED"}`);
+    out.push("", "service            cover   stmts   miss  processes  stop");
+    for (const svc of Object.values(s.services)) {
+        const stop = svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;
+        out.push(`${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(10)}  ${stop}`);
+    }
+    out.push("", "file                                             cover  missing lines");
+    for (const f of s.files) {
+        if (f.statements === 0) continue;
+        out.push(`${`${f.service}:${f.path}`.padEnd(46)} ${pct(f.percent).padStart(8)}  ${ranges(f.missingLines)}`);
+    }
+    out.push("", `reports: ${s.reports.dir}`, `  html  ${s.reports.html}`, `  json  ${s.reports.json}`, `  xml   ${s.reports.xml}`, `  lcov  ${s.reports.lcov}`);
+    return out.join("\n");
+}

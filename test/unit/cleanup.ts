@@ -1,0 +1,3 @@
+import { removeTempDirs } from "./fixtures";
+
+afterAll(() => removeTempDirs());
