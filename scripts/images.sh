@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds every image coverage-spy needs on this machine, without any container registry, skipping what exists:
+#   1. the docker engine (scripts/docker-engine.sh)
+#   2. coverage-spy/base:trixie and :bookworm (scripts/base-images.sh)
+#   3. the spy lib mounted into app containers (scripts/spy-lib.sh)
+#   4. coverage-spy/harvester:<coverage version> and :latest (images/harvester/Dockerfile)
+#   5. with --demo: coverage-spy/demo-app:latest (FROM the trixie base) and :bookworm, if examples/demo/Dockerfile exists
+#
+# Usage: scripts/images.sh [--demo] [--rebuild]
+#   --demo     also build the demo app images
+#   --rebuild  rebuild the harvester and demo images even when their content hash matches
+#   COVERAGE_SPY_BASE_IMAGE=python:3.13-slim  build the harvester FROM another image (default coverage-spy/base:trixie)
+# Images built here carry a coverage-spy.content-hash label (Dockerfile, inputs, version, base image ID): a change
+# to any of them rebuilds, an unchanged one is skipped. Logs and timings go to stderr.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+HASH_LABEL=coverage-spy.content-hash
+HARVESTER_DIR="$REPO_ROOT/images/harvester"
+DEMO_DIR="${COVERAGE_SPY_DEMO_DIR:-$REPO_ROOT/examples/demo}"
+HARVESTER_BASE="${COVERAGE_SPY_BASE_IMAGE:-coverage-spy/base:trixie}"
+
+REBUILD=0
+DEMO=0
+TIMINGS=()
+
+timed() {
+  local label="$1"; shift
+  local started=$SECONDS
+  step "$label" "$@"
+  TIMINGS+=("$(printf '%-44s %4d s' "$label" $((SECONDS - started)))")
+}
+
+# ID of a local image, or its name when it is not here (a registry image the build will pull).
+image_ref_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || echo "$1"; }
+
+image_hash() { docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$1" 2>/dev/null || true; }
+
+# sha256 over: extra strings given as arguments, then the names and contents of files under a folder.
+content_hash() {
+  local dir="$1"; shift
+  {
+    printf '%s\n' "$@"
+    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '.coverage*' \
+      ! -path './node_modules/*' ! -path './.pytest_cache/*' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+  } | sha256sum | cut -c1-16
+}
+
+# docker build with whatever builder this docker has (BuildKit through buildx, or the legacy builder).
+docker_build() {
+  local log="$1"; shift
+  if ! docker build "$@" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    log "docker build failed: full log in $log"
+    return 1
+  fi
+}
+
+# Drop the untagged images a rebuild leaves behind: the previous build and the harvester's wheel-picking stage.
+# Only images carrying our own labels are touched.
+prune_dangling() {
+  docker image prune -f --filter "label=coverage-spy.image=$1" >/dev/null 2>&1 || true
+  [[ $1 == harvester ]] && { docker image prune -f --filter label=coverage-spy.stage=harvester-pick >/dev/null 2>&1 || true; }
+  return 0
+}
+
+build_harvester() {
+  local version
+  version=$(pinned_coverage_version)
+  local wheels="$COVERAGE_SPY_CACHE/wheels/coverage-$version"
+  compgen -G "$wheels/coverage-$version-*.whl" >/dev/null || die "no coverage $version wheels in $wheels (scripts/spy-lib.sh downloads them)"
+  local name="coverage-spy/harvester:$version"
+  local hash
+  hash=$(content_hash "$HARVESTER_DIR" "coverage=$version" "base=$HARVESTER_BASE@$(image_ref_id "$HARVESTER_BASE")" \
+    "wheels=$(cd "$wheels" && printf '%s ' coverage-*.whl)")
+  if [[ $REBUILD == 0 && $(image_hash "$name") == "$hash" ]]; then
+    log "$name is up to date (content hash $hash): skipped"
+  else
+    local ctx
+    ctx=$(mktemp -d "${TMPDIR:-/tmp}/coverage-spy-harvester.XXXXXX")
+    # shellcheck disable=SC2064
+    trap "rm -rf '$ctx'" RETURN
+    cp -a "$HARVESTER_DIR/." "$ctx/"
+    mkdir -p "$ctx/wheels"
+    cp "$wheels"/coverage-"$version"-*.whl "$ctx/wheels/"
+    timed "harvester build" docker_build "$COVERAGE_SPY_CACHE/harvester-build.log" \
+      --build-arg BASE_IMAGE="$HARVESTER_BASE" --build-arg COVERAGE_VERSION="$version" \
+      --label "$HASH_LABEL=$hash" --label coverage-spy.image=harvester -t "$name" "$ctx"
+    prune_dangling harvester
+    grep -E '^(coverage|installed coverage)' "$COVERAGE_SPY_CACHE/harvester-build.log" | sed 's/^/[coverage-spy]   /' >&2 || true
+  fi
+  docker tag "$name" coverage-spy/harvester:latest
+  # The check the product relies on: coverage imports with its C tracer; the spy lib is not needed here.
+  local out
+  out=$(docker run --rm --network none "$name" python3 -c \
+    'import sys, coverage, coverage.core as c; print(coverage.__version__, "%d.%d" % sys.version_info[:2], "C tracer" if c.CTRACER_FILE else "no C tracer")') \
+    || die "$name does not import coverage"
+  log "$name: coverage $out"
+}
+
+build_demo() {
+  if [[ ! -f $DEMO_DIR/Dockerfile ]]; then
+    log "no examples/demo/Dockerfile yet: demo app images skipped"
+    return 0
+  fi
+  local tag base name hash
+  for tag in latest bookworm; do
+    case $tag in
+      latest) base=coverage-spy/base:trixie ;;
+      bookworm) base=coverage-spy/base:bookworm ;;
+    esac
+    name="coverage-spy/demo-app:$tag"
+    hash=$(content_hash "$DEMO_DIR" "base=$base@$(image_ref_id "$base")")
+    if [[ $REBUILD == 0 && $(image_hash "$name") == "$hash" ]]; then
+      log "$name is up to date (content hash $hash): skipped"
+      continue
+    fi
+    timed "demo build ($name)" docker_build "$COVERAGE_SPY_CACHE/demo-app-$tag-build.log" \
+      --build-arg BASE_IMAGE="$base" --label "$HASH_LABEL=$hash" --label coverage-spy.image=demo-app \
+      -t "$name" "$DEMO_DIR"
+    prune_dangling demo-app
+  done
+}
+
+summary() {
+  local line
+  log "timings:"
+  for line in "${TIMINGS[@]}"; do log "  $line"; done
+  log "images:"
+  docker image ls --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' 'coverage-spy/*' 2>/dev/null \
+    | LC_ALL=C sort | while IFS= read -r line; do log "  $line"; done
+}
+
+main() {
+  local arg
+  for arg in "$@"; do
+    case $arg in
+      --demo) DEMO=1 ;;
+      --rebuild) REBUILD=1 ;;
+      -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+      *) die "unknown argument '$arg' (usage: scripts/images.sh [--demo] [--rebuild])" ;;
+    esac
+  done
+  local started=$SECONDS
+  timed "docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
+  timed "base images" bash "$REPO_ROOT/scripts/base-images.sh"
+  local spy_lib
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timed "spy lib" bash -c 'bash "$1" >"$2"' _ "$REPO_ROOT/scripts/spy-lib.sh" "$COVERAGE_SPY_CACHE/.spy-lib-path"
+  spy_lib=$(tail -n 1 "$COVERAGE_SPY_CACHE/.spy-lib-path")
+  log "spy lib: $spy_lib"
+  log "harvester FROM $HARVESTER_BASE"
+  build_harvester
+  [[ $DEMO == 1 ]] && build_demo
+  TIMINGS+=("$(printf '%-44s %4d s' "images.sh in all" $((SECONDS - started)))")
+  summary
+}
+
+main "$@"
