@@ -1,11 +1,9 @@
 // The coverage stack program: one CoverageSpyStack built from the stack's config (stacks/Pulumi.<stack>.yaml).
-import * as pulumi from "@pulumi/pulumi";
-import { CoverageSpyStack, projectRoot, readStackConfig, stackArgsFromConfig } from "./components";
+import { coverageStackProgram, projectRoot } from "./components";
 
-const args = stackArgsFromConfig(readStackConfig(pulumi.getProject()), projectRoot(__dirname));
-const spy = new CoverageSpyStack("coverage", args);
+const outputs = coverageStackProgram(projectRoot(__dirname));
 
-export const coverage = spy.summary;
-export const runId = spy.runId;
-export const reportDir = spy.reportDir;
-export const serviceUrls = spy.serviceUrls;
+export const coverage = outputs.coverage;
+export const runId = outputs.runId;
+export const reportDir = outputs.reportDir;
+export const serviceUrls = outputs.serviceUrls;

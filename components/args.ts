@@ -89,7 +89,7 @@ export interface CoverageOptions {
     paths?: Record<string, string[]>;
     /** `[run] core`. Default: coverage.py's choice. */
     core?: CoverageCore;
-    /** `[run] patch`. Default: ["_exit", "execv", "fork", "subprocess"]. */
+    /** `[run] patch`. Default: ["_exit", "execv", "subprocess"] ("fork" loses the forking frame's remaining lines in the child). */
     patch?: Array<"_exit" | "execv" | "fork" | "subprocess">;
 }
 

@@ -6,13 +6,14 @@ import { CoverageSpyStackArgs } from "./args";
 import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
 import { DEFAULT_HARVESTER_IMAGE, createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
-import { LABEL_PROJECT, LABEL_STACK, newRunId, serviceUrlEnvName, stackObjectName } from "./naming";
-import { DEFAULT_STOP_GRACE_SECONDS, createInstrumentedService } from "./service/instrumentedService";
+import { LABEL_PROJECT, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
+import { createInstrumentedService } from "./service/instrumentedService";
 import { readImagePythonPath } from "./service/imagePythonPath";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./summary/readRunSummary";
 import { checkOneShotExit } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
+import { scriptServices } from "./testRun/scriptServices";
 import { CoverageSpyInputError, validateStackArgs } from "./validation";
 import { createStackNetwork } from "./volume/network";
 import { createCoverageVolume } from "./volume/coverageVolume";
@@ -20,7 +21,6 @@ import { createCoverageVolume } from "./volume/coverageVolume";
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
 const DEFAULT_KEEP_RUNS = 5;
 const DEFAULT_TEST_TIMEOUT_SECONDS = 1800;
-const DEFAULT_READINESS_TIMEOUT_SECONDS = 60;
 
 /** The spy's assets folder shipped with this library, whether it runs from source or from bin/. */
 export function defaultAssetsDir(start: string = __dirname): string {
@@ -130,16 +130,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             testWorkingDir: args.testWorkingDir ?? process.cwd(),
             testTimeoutSeconds: args.testTimeoutSeconds ?? DEFAULT_TEST_TIMEOUT_SECONDS,
             environment: { ...(args.testEnv ?? {}), ...urlEnv },
-            services: args.services.map((s) => ({
-                name: s.name,
-                containerName: stackObjectName(stack, s.name),
-                sourcePath: s.sourcePath,
-                urlEnvName: serviceUrls[s.name] ? serviceUrlEnvName(s.name) : undefined,
-                readinessPath: s.readinessPath ?? "/",
-                readinessTimeoutSeconds: s.readinessTimeoutSeconds ?? DEFAULT_READINESS_TIMEOUT_SECONDS,
-                hasHealthcheck: s.healthcheck !== undefined,
-                stopGraceSeconds: s.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
-            })),
+            services: scriptServices(args.services, stack, (name) => serviceUrls[name] !== undefined),
         }, { parent: this, dependsOn: containers });
 
         const harvester = createHarvester(name, {

@@ -9,3 +9,4 @@ export { validateStackArgs, CoverageSpyInputError } from "./validation";
 export { serviceUrlEnvName, newRunId } from "./naming";
 export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";
 export { formatSummary } from "./summary/formatSummary";
+export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";

@@ -72,6 +72,9 @@ def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, 
     if not os.path.isdir(staged):
         raise HarvestError("the source of service %s was not copied out of its container (%s missing)" % (name, staged))
     os.makedirs(out_dir, exist_ok=True)
+    # coverage.py names files relative to the working directory: from here, a service's reports say
+    # "pkg/module.py", as CI tools expect.
+    os.chdir(staged)
     cov = coverage.Coverage(data_file=os.path.join(out_dir, ".coverage"), config_file=rcfile)
     paths = dict(cov.get_option("paths") or {})
     paths["coverage_spy_" + name] = [staged + "/", source_path + "/"]
@@ -103,6 +106,8 @@ def harvest(args):
     import coverage
 
     run_dir = os.path.join(args.data_dir, RUNS, args.run_id)
+    args.out = os.path.abspath(args.out)
+    args.rcfile = os.path.abspath(args.rcfile)
     sources_dir = os.path.join(args.out, "sources")
     missing = [name for name, _ in args.service if not data_files(os.path.join(run_dir, name))]
     if missing:
@@ -122,12 +127,14 @@ def harvest(args):
             "dataFiles": len(files),
             "measuredFiles": measured,
             "sourcePath": source_path,
-            "sourceRoot": os.path.join(sources_dir, name),
+            "reportRoot": name,
             "percent": percent,
         }
         combined.append(os.path.join(out_dir, ".coverage"))
         print("coverage-spy: service %s: %d data file(s), %d file(s) measured, %.2f%%" % (name, len(files), measured, percent))
 
+    # The total names files "<service>/pkg/module.py".
+    os.chdir(sources_dir)
     total = coverage.Coverage(data_file=os.path.join(args.out, "total", ".coverage"), config_file=args.rcfile)
     total.set_option("run:source", [sources_dir])
     total.set_option("report:include", [sources_dir + "/*"])

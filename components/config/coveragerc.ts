@@ -1,7 +1,12 @@
 import { CoverageOptions } from "../args";
 
-/** coverage.py [run] patch default: every exit path that would otherwise lose a process's data. */
-export const DEFAULT_PATCHES: ReadonlyArray<string> = ["_exit", "execv", "fork", "subprocess"];
+/**
+ * coverage.py [run] patch default: the exit paths that would otherwise lose a process's data. Not "fork":
+ * it restarts measurement in the child, which then misses the rest of the frame that called fork()
+ * (measured on the demo's pre-fork server: the worker's `serve(); sys.exit()` lines). Without it the child
+ * keeps the parent's tracer and still saves its own data file under its own pid.
+ */
+export const DEFAULT_PATCHES: ReadonlyArray<string> = ["_exit", "execv", "subprocess"];
 
 export interface CoveragercInput {
     options: CoverageOptions;

@@ -63,19 +63,19 @@ function oneShot(
     }, pulumi.mergeOptions(opts, { deleteBeforeReplace: true }));
 }
 
-/** Creates this run's data folders (writable by any app user) and prunes old runs, before services start. */
-export function createRunPreparation(name: string, input: OneShotInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-prepare`, "prepare", "prepare", input, {
+/** The prepare container's command and mounts: creates this run's data folders and prunes old runs. */
+export function prepareContainerSpec(input: OneShotInput): Partial<docker.ContainerArgs> {
+    return {
         command: ["python3", HARVEST_SCRIPT, "prepare", "--data-dir", DATA_DIR, "--run-id", input.runId,
             "--keep", String(input.keepRuns), ...serviceFlags(input.services)],
         mounts: [{ type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true }],
         volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
-    }, opts);
+    };
 }
 
-/** Combines the run's data files per service and in total, and writes every report into the host report folder. */
-export function createHarvester(name: string, input: HarvesterInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-harvester`, "harvester", "harvester", input, {
+/** The harvester's command and mounts: the data volume read-only, reports into the host report folder. */
+export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.ContainerArgs> {
+    return {
         command: ["python3", HARVEST_SCRIPT, "harvest", "--data-dir", DATA_DIR, "--run-id", input.runId,
             "--rcfile", RCFILE, "--out", `${REPORTS_DIR}/runs/${input.runId}`, "--keep", String(input.keepRuns),
             ...serviceFlags(input.services)],
@@ -86,5 +86,15 @@ export function createHarvester(name: string, input: HarvesterInput, opts: pulum
             { type: "bind", source: input.reportDir, target: REPORTS_DIR, readOnly: false },
         ],
         volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR, readOnly: true }],
-    }, opts);
+    };
+}
+
+/** Creates this run's data folders (writable by any app user) and prunes old runs, before services start. */
+export function createRunPreparation(name: string, input: OneShotInput, opts: pulumi.CustomResourceOptions): docker.Container {
+    return oneShot(`${name}-prepare`, "prepare", "prepare", input, prepareContainerSpec(input), opts);
+}
+
+/** Combines the run's data files per service and in total, and writes every report into the host report folder. */
+export function createHarvester(name: string, input: HarvesterInput, opts: pulumi.CustomResourceOptions): docker.Container {
+    return oneShot(`${name}-harvester`, "harvester", "harvester", input, harvesterContainerSpec(input), opts);
 }

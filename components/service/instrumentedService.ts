@@ -38,14 +38,17 @@ export function spyEnvironment(service: ServiceArgs, runId: string, imagePythonP
     };
 }
 
+/** The service's full environment as Docker's "K=V" list: the user's variables, then the spy's. */
+export function serviceEnvList(service: ServiceArgs, runId: string, imagePythonPath: string): string[] {
+    const env = { ...(service.env ?? {}), ...spyEnvironment(service, runId, imagePythonPath) };
+    return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
 /** Docker arguments of an instrumented service: the image unchanged, coverage added by env and mounts only. */
 export function instrumentedContainerArgs(input: InstrumentedServiceInput): docker.ContainerArgs {
     const { service, stack, runId, spyMounts } = input;
     const grace = service.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS;
-    const envs = pulumi.output(input.imagePythonPath).apply((imagePythonPath) => {
-        const env = { ...(service.env ?? {}), ...spyEnvironment(service, runId, imagePythonPath) };
-        return Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    });
+    const envs = pulumi.output(input.imagePythonPath).apply((imagePythonPath) => serviceEnvList(service, runId, imagePythonPath));
     return {
         name: stackObjectName(stack, service.name),
         image: service.image,

@@ -32,10 +32,10 @@ function readTestResult(runDir: string): TestResult {
     return { exitCode, succeeded: exitCode === 0, ...counts, durationMs: Number(raw.durationMs) };
 }
 
-/** Splits a path of the harvester's total report into service and source-relative path. */
-function locate(reportPath: string, sourceRoots: Map<string, string>, services: SummaryService[]): { service: SummaryService; relative: string } {
+/** Splits a path of the total report ("<service>/<path>") into service and source-relative path. */
+function locate(reportPath: string, reportRoots: Map<string, string>, services: SummaryService[]): { service: SummaryService; relative: string } {
     for (const service of services) {
-        const root = sourceRoots.get(service.name);
+        const root = reportRoots.get(service.name);
         if (root !== undefined && reportPath.startsWith(`${root}/`)) return { service, relative: reportPath.slice(root.length + 1) };
     }
     throw new Error(`coverage-spy: report names a file outside every service's source: ${reportPath}`);
@@ -46,12 +46,12 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
     const { runDir, runId, services } = input;
     const total = parseCoverageJson(fs.readFileSync(path.join(runDir, "total", "coverage.json"), "utf8"));
     const harvest = readJson(path.join(runDir, "harvest.json"));
-    const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; sourceRoot: string }>;
-    const sourceRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.sourceRoot.replace(/\/+$/, "")]));
+    const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; reportRoot: string }>;
+    const reportRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.reportRoot.replace(/\/+$/, "")]));
     const stopMs = (readJson(path.join(runDir, "tests.json")).stopMs ?? {}) as Record<string, number>;
 
     const files: FileCoverage[] = total.files.map((f) => {
-        const { service, relative } = locate(f.reportPath, sourceRoots, services);
+        const { service, relative } = locate(f.reportPath, reportRoots, services);
         const { reportPath: _reportPath, ...counts } = f;
         return {
             ...counts,

@@ -32,14 +32,16 @@ fail() { log "error: $*"; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 container_running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = "true" ]; }
 show_logs() { log "last lines of $1:"; docker logs --tail 40 "$1" >&2 2>&1 || true; }
-http_ok() {
-  local port="$1" path="$2" status=""
-  exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
-  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
+# In a subshell that ignores SIGPIPE: Docker's port proxy accepts and then drops connections until the
+# app listens, and a write to a dropped socket must fail the probe, not kill the script.
+http_ok() (
+  trap '' PIPE
+  port="$1" path="$2" status=""
+  exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3 2>/dev/null || exit 1
   IFS=' ' read -r -t 5 _ status _ <&3
-  exec 3>&- 3<&-
   [[ "$status" =~ ^[23] ]]
-}
+)
 # wait_ready NAME CONTAINER URL PATH TIMEOUT HEALTHCHECK(0|1)
 wait_ready() {
   local name="$1" container="$2" url="$3" path="$4" timeout="$5" health="$6" start

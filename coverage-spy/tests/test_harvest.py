@@ -85,9 +85,11 @@ class HarvestTest(unittest.TestCase):
         self.assertEqual(summary["services"]["shop"]["dataFiles"], 2)
         with open(os.path.join(self.out, "total", "coverage.json")) as f:
             report = json.load(f)
-        prices = os.path.join(self.out, "sources", "shop", "shop", "prices.py")
-        self.assertEqual(report["files"][prices]["missing_lines"], [6, 10])
-        self.assertEqual(report["files"][prices]["executed_lines"], [1, 2, 3, 4, 5, 9])
+        # Report paths are relative: "<service>/<path in the source>" in the total, "<path>" per service.
+        self.assertEqual(report["files"]["shop/shop/prices.py"]["missing_lines"], [6, 10])
+        self.assertEqual(report["files"]["shop/shop/prices.py"]["executed_lines"], [1, 2, 3, 4, 5, 9])
+        with open(os.path.join(self.out, "services", "shop", "coverage.json")) as f:
+            self.assertEqual(sorted(json.load(f)["files"]), ["shop/__init__.py", "shop/main.py", "shop/prices.py"])
         for name in ("coverage.xml", "coverage.lcov", "coverage.txt", "html/index.html"):
             self.assertTrue(os.path.isfile(os.path.join(self.out, "total", name)), name)
             self.assertTrue(os.path.isfile(os.path.join(self.out, "services", "shop", name)), name)

@@ -1,52 +1,41 @@
-import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CoverageSummary, FileCoverage } from "../../components/summary/coverageSummary";
-import { REPO_ROOT, devStackConfig, docker, labelledObjects, markedLines, projectStack } from "./engine";
+import { CoverageSummary } from "../../components/summary/coverageSummary";
+import { DEMO_IMAGE, DEMO_SOURCE, DEMO_WORKERS, expectLines } from "./demoExpectations";
+import { devStackConfig, docker, labelledObjects, removeStackConfig, runStack, writeStackConfig } from "./engine";
 
 const STACK = `itest-demo-${process.pid}`;
-const DEMO_IMAGE = "coverage-spy/demo-app:latest";
-const DEMO_SOURCE = path.join(REPO_ROOT, "examples", "demo", "app");
-const DEMO_WORKERS = 3;
 
 jest.setTimeout(15 * 60 * 1000);
 
-/** Lines per file the demo's tests must execute or miss, from the `# demo: not-hit` markers in its source. */
-function expectLines(file: FileCoverage): void {
-    const marked = markedLines(path.join(DEMO_SOURCE, file.path));
-    const statements = [...file.executedLines, ...file.missingLines].sort((a, b) => a - b);
-    // Each marker stands on a statement coverage.py counts, and exactly the marked statements are missed.
-    expect({ file: file.path, missing: file.missingLines }).toEqual({ file: file.path, missing: marked });
-    expect(statements.filter((n) => marked.includes(n))).toEqual(marked);
-    expect(file.covered).toBe(statements.length - marked.length);
-}
-
 describe("the demo, through a real pulumi up", () => {
-    let stack: Stack;
     let reportDir: string;
     let imageId: string;
-    const log = (line: string) => process.stderr.write(line);
 
-    beforeAll(async () => {
+    beforeAll(() => {
         imageId = docker("image", "inspect", "--format", "{{.Id}}", DEMO_IMAGE);
         reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-itest-"));
-        stack = await projectStack(STACK, { ...devStackConfig(), "coverage-spy:reportDir": reportDir });
+        writeStackConfig(STACK, { ...devStackConfig(), "coverage-spy:reportDir": reportDir });
     });
 
-    afterAll(async () => {
+    afterAll(() => {
         // Leave nothing behind even when an assertion failed.
-        await stack?.destroy({ onOutput: log }).catch(() => undefined);
-        await stack?.workspace.removeStack(STACK).catch(() => undefined);
-        fs.rmSync(path.join(REPO_ROOT, "stacks", `Pulumi.${STACK}.yaml`), { force: true });
+        runStack("remove", STACK);
+        removeStackConfig(STACK);
         fs.rmSync(reportDir, { recursive: true, force: true });
     });
 
+    function up(): CoverageSummary {
+        const run = runStack("up", STACK);
+        if (run.status !== 0) throw new Error(`pulumi up failed:\n${run.output.slice(-4000)}`);
+        return run.outputs!.coverage as CoverageSummary;
+    }
+
     let first: CoverageSummary;
 
-    it("measures every process of the demo, with exactly the expected lines", async () => {
-        const result = await stack.up({ onOutput: log });
-        first = result.outputs.coverage.value as CoverageSummary;
+    it("measures every process of the demo, with exactly the expected lines", () => {
+        first = up();
         expect(first.schemaVersion).toBe(1);
         expect(first.tests.succeeded).toBe(true);
         expect(first.tests.failed).toBe(0);
@@ -66,9 +55,8 @@ describe("the demo, through a real pulumi up", () => {
         expect(first.files.every((f) => f.hostPath === path.join(DEMO_SOURCE, f.path))).toBe(true);
     });
 
-    it("runs tests and harvest again on a second up, with the same numbers", async () => {
-        const result = await stack.up({ onOutput: log });
-        const second = result.outputs.coverage.value as CoverageSummary;
+    it("runs tests and harvest again on a second up, with the same numbers", () => {
+        const second = up();
         expect(second.runId).not.toBe(first.runId);
         expect(second.totals).toEqual(first.totals);
         const lines = (s: CoverageSummary) => s.files.map((f) => [f.path, f.executedLines, f.missingLines]);
@@ -84,10 +72,10 @@ describe("the demo, through a real pulumi up", () => {
             "import importlib.util; print(importlib.util.find_spec('coverage') is None)")).toBe("True");
     });
 
-    it("destroys every container, volume and network of the stack", async () => {
+    it("destroys every container, volume and network of the stack", () => {
         expect(labelledObjects("container", STACK).length).toBeGreaterThanOrEqual(1);
         expect(labelledObjects("volume", STACK)).toEqual([`coverage-spy-${STACK}-data`]);
-        await stack.destroy({ onOutput: log });
+        expect(runStack("destroy", STACK).status).toBe(0);
         expect(labelledObjects("container", STACK)).toEqual([]);
         expect(labelledObjects("volume", STACK)).toEqual([]);
         expect(labelledObjects("network", STACK)).toEqual([]);

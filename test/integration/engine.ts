@@ -1,20 +1,22 @@
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
 
 /** Runs docker and returns its trimmed stdout. */
 export function docker(...args: string[]): string {
-    return execFileSync("docker", args, { encoding: "utf8" }).trim();
+    const result = spawnSync("docker", args, { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`docker ${args.join(" ")} failed: ${result.stderr}`);
+    return result.stdout.trim();
 }
 
 /** Names of Docker objects of one kind carrying the stack's label. */
 export function labelledObjects(kind: "container" | "volume" | "network", stack: string): string[] {
     const list = kind === "container" ? ["ps", "-a"] : [kind, "ls"];
-    const out = docker(...list, "--filter", `label=coverage-spy.stack=${stack}`, "--format", "{{.Names}}{{.Name}}");
+    const out = docker(...list, "--filter", `label=coverage-spy.stack=${stack}`, "--format", kind === "container" ? "{{.Names}}" : "{{.Name}}");
     return out === "" ? [] : out.split("\n");
 }
 
@@ -24,19 +26,37 @@ export function devStackConfig(): Record<string, unknown> {
     return file.config;
 }
 
+/** Writes stacks/Pulumi.NAME.yaml (integration stack files are git-ignored). */
+export function writeStackConfig(stack: string, config: Record<string, unknown>): void {
+    fs.writeFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), stringify({ config }));
+}
+
+export function removeStackConfig(stack: string): void {
+    fs.rmSync(path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), { force: true });
+}
+
+export interface EngineRun {
+    status: number | null;
+    /** What the engine and the driver printed. */
+    output: string;
+    /** Stack outputs after an up. */
+    outputs?: Record<string, unknown>;
+}
+
 /**
- * A real stack of this project in the local file backend (PULUMI_BACKEND_URL, set by scripts/pulumi-env.sh),
- * with the given config. Integration stack files are git-ignored.
+ * Runs the coverage program with the real engine (scripts/run-stack.ts, compiled by `npm run build`) in its
+ * own process, as a user's `npm run coverage` does. Needs scripts/pulumi-env.sh's environment.
  */
-export async function projectStack(name: string, config: Record<string, unknown>): Promise<Stack> {
+export function runStack(action: "preview" | "up" | "destroy" | "remove", stack: string): EngineRun {
     if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: REPO_ROOT });
-    const values: Record<string, { value: string }> = {};
-    for (const [key, value] of Object.entries(config)) {
-        values[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
-    }
-    await stack.setAllConfig(values, /* path */ false);
-    return stack;
+    const outputsFile = path.join(fs.mkdtempSync(path.join(require("os").tmpdir(), "coverage-spy-outputs-")), "outputs.json");
+    const result = spawnSync("node", [RUN_STACK, action, "--stack", stack, "--outputs-file", outputsFile], {
+        cwd: REPO_ROOT, encoding: "utf8", timeout: 15 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
+    });
+    const run: EngineRun = { status: result.status, output: `${result.stdout}\n${result.stderr}` };
+    if (fs.existsSync(outputsFile)) run.outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8"));
+    fs.rmSync(path.dirname(outputsFile), { recursive: true, force: true });
+    return run;
 }
 
 /** Lines of a demo source file carrying the `# demo: not-hit` marker (1-based). */

@@ -22,14 +22,14 @@ function readWithCoverage(rc: string): Record<string, unknown> {
 }
 
 describe("generateCoveragerc", () => {
-    it("defaults: parallel, save on SIGTERM, every exit path patched, every service's source", () => {
+    it("defaults: parallel, save on SIGTERM, exit paths patched (not fork), every service's source", () => {
         const options = readWithCoverage(generateCoveragerc({ options: {}, sourcePaths: ["/app", "/srv/worker"] }));
         expect(options).toEqual(expect.objectContaining({
             "run:parallel": true,
             "run:sigterm": true,
             "run:branch": false,
             "run:source": ["/app", "/srv/worker"],
-            "run:patch": ["_exit", "execv", "fork", "subprocess"],
+            "run:patch": ["_exit", "execv", "subprocess"],
             "run:core": null,
         }));
     });

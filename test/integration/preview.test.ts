@@ -1,0 +1,39 @@
+import { devStackConfig, labelledObjects, removeStackConfig, runStack, writeStackConfig } from "./engine";
+
+const STACK = `itest-preview-${process.pid}`;
+
+jest.setTimeout(5 * 60 * 1000);
+
+describe("bad input, through the real engine", () => {
+    afterAll(() => {
+        runStack("remove", STACK);
+        removeStackConfig(STACK);
+    });
+
+    it("fails preview and up with every problem named, and creates nothing", () => {
+        const config = devStackConfig();
+        const services = config["coverage-spy:services"] as Array<Record<string, unknown>>;
+        writeStackConfig(STACK, {
+            ...config,
+            "coverage-spy:services": [{ ...services[0], name: "demo app", ports: [{ internal: 0 }] }],
+            "coverage-spy:failUnder": 120,
+        });
+        for (const action of ["preview", "up"] as const) {
+            const run = runStack(action, STACK);
+            expect(run.status).toBe(1);
+            expect(run.output).toContain('services[0].name "demo app" is not a valid Docker name');
+            expect(run.output).toContain("services[0].ports[0].internal must be a whole number from 1 to 65535, got 0");
+            expect(run.output).toContain("failUnder must be a number from 0 to 100, got 120");
+        }
+        expect(labelledObjects("container", STACK)).toEqual([]);
+        expect(labelledObjects("volume", STACK)).toEqual([]);
+        expect(labelledObjects("network", STACK)).toEqual([]);
+    });
+
+    it("rejects an unknown config key (a typo) at preview", () => {
+        writeStackConfig(STACK, { ...devStackConfig(), "coverage-spy:testComand": "pytest" });
+        const run = runStack("preview", STACK);
+        expect(run.status).toBe(1);
+        expect(run.output).toContain('config: unknown key "coverage-spy:testComand"');
+    });
+});
