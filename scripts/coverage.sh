@@ -20,17 +20,25 @@ case "$action" in up|destroy) ;; *) die "usage: scripts/coverage.sh up|destroy [
 started=$SECONDS
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
 bash scripts/setup.sh
+# A pulumi up needs every toolchain part: stop here, with the reason, when one is missing.
+bash scripts/toolchain.sh --require >/dev/null 2>&1 || {
+  log "cannot run the stack: the Pulumi toolchain is incomplete on this machine:"
+  while read -r part state; do log "  $part: $state"; done <"$COVERAGE_SPY_CACHE/toolchain/status"
+  die "install the missing plugins (or hand them in with COVERAGE_SPY_PLUGIN_DIR, see README) and run again"
+}
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
 COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
 export COVERAGE_SPY_LIB
 step "build" npx tsc -p tsconfig.json
 
-pulumi stack select "$stack" >/dev/null 2>&1 || step "create stack $stack" pulumi stack init "$stack"
+outputs="$(mktemp)"
+trap 'rm -f "$outputs"' EXIT
 if [ "$action" = up ]; then
-  step "pulumi up ($stack)" pulumi up --yes --stack "$stack" --suppress-progress
-  pulumi stack output coverage --json --stack "$stack" | node bin/scripts/print-summary.js
+  step "pulumi up ($stack)" node bin/scripts/run-stack.js up --stack "$stack" --outputs-file "$outputs"
+  node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).coverage))' "$outputs" \
+    | node bin/scripts/print-summary.js
 else
-  step "pulumi destroy ($stack)" pulumi destroy --yes --stack "$stack" --suppress-progress
+  step "pulumi destroy ($stack)" node bin/scripts/run-stack.js destroy --stack "$stack"
 fi
 log "total $((SECONDS - started)) s"

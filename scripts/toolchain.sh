@@ -10,7 +10,9 @@
 # pulumi-language-nodejs, pulumi-resource-docker, pulumi-resource-command); they are installed into the
 # cache's PULUMI_HOME at the pinned versions.
 #
-# Writes $COVERAGE_SPY_CACHE/toolchain/status: one line per part, "ok PATH" or "missing REASON".
+# Writes $COVERAGE_SPY_CACHE/toolchain/status: one line per part, "ok PATH", "missing: REASON" (a pulumi up of
+# the component cannot run) or "optional-missing: REASON" (the language host: only a plain CLI `pulumi up` of
+# index.ts needs it; npm run coverage and the tests run the same program inline through the Automation API).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -128,9 +130,11 @@ if [ -x "$BIN/pulumi-language-nodejs" ] || command -v pulumi-language-nodejs >/d
 elif [ -n "${COVERAGE_SPY_PLUGIN_DIR:-}" ] && [ -x "$COVERAGE_SPY_PLUGIN_DIR/pulumi-language-nodejs" ]; then
   cp "$COVERAGE_SPY_PLUGIN_DIR/pulumi-language-nodejs" "$BIN/" && status language-nodejs "ok $BIN/pulumi-language-nodejs"
 elif module_source github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$(go_module_version languageNodejs)" >/dev/null; then
-  status language-nodejs "missing: its source is available but this script has no build for it yet"
+  status language-nodejs "optional-missing: its source is available but this script has no build for it yet"
 else
-  status language-nodejs "missing: the Go module proxy refuses github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$(go_module_version languageNodejs)"
+  # Optional: npm run coverage and the tests run the program inline (Automation API); only a plain
+  # `pulumi up` of index.ts with the CLI needs the language host.
+  status language-nodejs "optional-missing: the Go module proxy refuses github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$(go_module_version languageNodejs)"
 fi
 plugin_part resource docker "$DOCKER_VERSION" github.com/pulumi/pulumi-docker/provider/v5 "$(go_module_version dockerProvider)"
 plugin_part resource command "$COMMAND_VERSION" github.com/pulumi/pulumi-command/provider "$(go_module_version commandProvider)"
@@ -139,6 +143,6 @@ mv "$STATUS.new" "$STATUS"
 log "toolchain, checked in $((SECONDS - started)) s:"
 while read -r part state; do log "  $part: $state"; done <"$STATUS"
 if grep -q ' missing' "$STATUS"; then
-  log "a real 'pulumi up' of the component needs every part; see README 'Toolchain status'"
+  log "a 'pulumi up' of the component needs both resource plugins; see README 'Toolchain status'"
   [ "$require" = 0 ] || exit 3
 fi
