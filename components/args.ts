@@ -121,6 +121,8 @@ export interface CoverageSpyStackArgs {
     harvesterImage?: string;
     /** Identifies this run; a new value re-runs tests and harvest. Default: a fresh id per program run. */
     runId?: string;
+    /** A process that started measuring but saved no data: "warn" (listed in the summary's lostProcesses) or "fail" the harvest. Default: "warn". */
+    lostProcesses?: "warn" | "fail";
     /** Runs kept in the data volume and report folder. Default: 5. */
     keepRuns?: number;
 }

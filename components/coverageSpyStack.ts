@@ -137,6 +137,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             ...oneShot,
             configDir,
             reportDir,
+            lostProcesses: args.lostProcesses ?? "warn",
             reportOwner: typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
         }, { parent: this, dependsOn: [testRun, rc.resource] });
 

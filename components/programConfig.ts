@@ -22,6 +22,7 @@ export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs, Kind>> = {
     harvesterImage: "string",
     runId: "string",
     keepRuns: "number",
+    lostProcesses: "string",
 };
 
 /** Host-path keys that may be written relative to the project folder. */

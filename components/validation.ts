@@ -13,7 +13,7 @@ export class CoverageSpyInputError extends Error {
 
 const STACK_KEYS: ReadonlyArray<keyof CoverageSpyStackArgs> = [
     "services", "testCommand", "testWorkingDir", "testEnv", "testTimeoutSeconds", "failOnTestFailure",
-    "failUnder", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns",
+    "failUnder", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns", "lostProcesses",
 ];
 const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
     "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user",
@@ -221,6 +221,9 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         problems.add(`failUnder must be a number from 0 to 100, got ${JSON.stringify(args.failUnder)}`);
     }
     if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean") problems.add("failOnTestFailure must be true or false");
+    if (args.lostProcesses !== undefined && args.lostProcesses !== "warn" && args.lostProcesses !== "fail") {
+        problems.add(`lostProcesses must be "warn" or "fail", got ${JSON.stringify(args.lostProcesses)}`);
+    }
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);
     problems.absolutePath("assetsDir", args.assetsDir, true);

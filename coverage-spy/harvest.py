@@ -55,6 +55,19 @@ def data_files(folder):
     return sorted(glob.glob(os.path.join(folder, ".coverage.*")))
 
 
+def lost_processes(folder):
+    """Processes that left a start record (written by sitecustomize) but no data file: their lines are lost."""
+    saved = {os.path.basename(f) for f in data_files(folder)}
+    lost = []
+    for path in sorted(glob.glob(os.path.join(folder, ".start.*.json"))):
+        with open(path) as f:
+            record = json.load(f)
+        prefix = ".coverage.%s.pid%d." % (record["host"], record["pid"])
+        if not any(name.startswith(prefix) for name in saved):
+            lost.append(record)
+    return lost
+
+
 def write_reports(cov, out_dir):
     """Every report format, from one combined Coverage object. Returns the total percentage."""
     os.makedirs(out_dir, exist_ok=True)
@@ -115,7 +128,14 @@ def harvest(args):
             "no coverage data from service(s) %s in run %s: the processes did not start coverage "
             "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(missing), args.run_id)
         )
-    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}}
+    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}, "lostProcesses": []}
+    for name, _ in args.service:
+        for record in lost_processes(os.path.join(run_dir, name)):
+            summary["lostProcesses"].append(dict(record, service=name))
+            sys.stderr.write("coverage-spy: service %s: process %d (%s) started measuring but saved no data\n"
+                             % (name, record["pid"], " ".join(record["command"])))
+    if summary["lostProcesses"] and args.lost == "fail":
+        raise HarvestError("%d process(es) saved no coverage data (see above); lostProcesses is 'fail'" % len(summary["lostProcesses"]))
     combined = []
     for name, source_path in args.service:
         folder = os.path.join(run_dir, name)
@@ -162,6 +182,8 @@ def main(argv=None):
         if action == "harvest":
             p.add_argument("--rcfile", required=True)
             p.add_argument("--out", required=True)
+            p.add_argument("--lost", choices=("warn", "fail"), default="warn",
+                           help="what a process that started measuring but saved no data does to the harvest")
     args = parser.parse_args(argv)
     if args.keep < 1:
         parser.error("--keep must be at least 1")

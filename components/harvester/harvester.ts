@@ -28,6 +28,8 @@ export interface HarvesterInput extends OneShotInput {
     reportDir: string;
     /** "uid:gid" owning the reports on the host. */
     reportOwner?: string;
+    /** What a process that saved no data does to the harvest. */
+    lostProcesses: "warn" | "fail";
 }
 
 /** Host path of a run's reports, and the same folder as the harvester sees it. */
@@ -78,7 +80,7 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
     return {
         command: ["python3", HARVEST_SCRIPT, "harvest", "--data-dir", DATA_DIR, "--run-id", input.runId,
             "--rcfile", RCFILE, "--out", `${REPORTS_DIR}/runs/${input.runId}`, "--keep", String(input.keepRuns),
-            ...serviceFlags(input.services)],
+            "--lost", input.lostProcesses, ...serviceFlags(input.services)],
         user: input.reportOwner,
         mounts: [
             { type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true },

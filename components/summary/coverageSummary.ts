@@ -57,6 +57,18 @@ export interface CoverageGate {
     passed: boolean;
 }
 
+/** A process that started measuring (it left a start record) but saved no data: its lines are missing. */
+export interface LostProcess {
+    service: string;
+    pid: number;
+    /** Container hostname. */
+    host: string;
+    command: string[];
+    python: string;
+    /** Unix time it started. */
+    started: number;
+}
+
 export interface CoverageSummary {
     schemaVersion: number;
     runId: string;
@@ -66,6 +78,8 @@ export interface CoverageSummary {
     services: Record<string, ServiceCoverage>;
     files: FileCoverage[];
     tests: TestResult;
+    /** Empty when every process that measured also saved. */
+    lostProcesses: LostProcess[];
     reports: ReportPaths;
     gate?: CoverageGate;
 }

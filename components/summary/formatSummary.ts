@@ -24,6 +24,9 @@ export function formatSummary(s: CoverageSummary): string {
     const tests = s.tests;
     const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
     out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+    for (const p of s.lostProcesses) {
+        out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
+    }
     if (s.gate) out.push(`gate   fail-under ${s.gate.failUnder}%: ${s.gate.passed ? "passed" : "FAILED"}`);
     out.push("", "service            cover   stmts   miss  processes  stop");
     for (const svc of Object.values(s.services)) {

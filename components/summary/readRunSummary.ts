@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageSummary, FileCoverage, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult } from "./coverageSummary";
+import { CoverageSummary, FileCoverage, LostProcess, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
 
@@ -84,6 +84,7 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
         services: perService,
         files,
         tests: readTestResult(runDir),
+        lostProcesses: (harvest.lostProcesses ?? []) as LostProcess[],
         reports: {
             dir: runDir,
             html: path.join(totalDir, "html", "index.html"),

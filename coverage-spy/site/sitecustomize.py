@@ -16,6 +16,32 @@ def _warn_once(message):
         sys.stderr.write("coverage-spy: %s\n" % message)
 
 
+def _command_line():
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return list(getattr(sys, "argv", []))
+
+
+def _write_start_record():
+    """Leaves a small record next to the data files, so the harvester can name a process that saved nothing."""
+    try:
+        import json
+        import socket
+        import time
+
+        folder = os.path.dirname(os.path.abspath(os.environ["COVERAGE_FILE"]))
+        host, pid = socket.gethostname(), os.getpid()
+        record = {"pid": pid, "host": host, "command": _command_line(), "python": sys.version.split()[0], "started": time.time()}
+        path = os.path.join(folder, ".start.%s.pid%d.json" % (host, pid))
+        with open(path + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.replace(path + ".tmp", path)
+    except Exception as exc:
+        _warn_once("could not write a start record (%r)" % (exc,))
+
+
 def _start_coverage():
     if not os.environ.get("COVERAGE_PROCESS_START"):
         return
@@ -25,9 +51,18 @@ def _start_coverage():
         _warn_once("coverage.py cannot be imported (%r); the app runs without coverage" % (exc,))
         return
     try:
-        coverage.process_startup()
+        cov = coverage.process_startup()
     except Exception as exc:
         _warn_once("coverage.py did not start (%r); the app runs without coverage" % (exc,))
+        return
+    # None when something started coverage before us (coverage's own subprocess .pth): still measured.
+    if cov is None:
+        cov = coverage.Coverage.current()
+    if cov is not None and os.environ.get("COVERAGE_FILE"):
+        _write_start_record()
+        # Forked children (pre-fork workers) keep measuring without running this module again: record them too.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_write_start_record)
 
 
 def _chain_to_image_sitecustomize():

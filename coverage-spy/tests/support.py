@@ -62,13 +62,13 @@ def write_rc(path, source):
         f.write("[run]\nparallel = true\nsigterm = true\nsource =\n    %s\npatch =\n    subprocess\n" % source)
 
 
-def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None):
-    """Runs `python -m shop.main ARGS` the way a service runs: spy first on PYTHONPATH, the app after."""
+def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None, module="shop.main"):
+    """Runs `python -m MODULE ARGS` the way a service runs: spy first on PYTHONPATH, the app after."""
     env = dict(os.environ)
     env.pop("COVERAGE_SPY_WARNED", None)
     parts = [SITE] + ([lib] if lib else []) + [app_root]
     env.update({"PYTHONPATH": os.pathsep.join(parts), "COVERAGE_PROCESS_START": rcfile, "COVERAGE_FILE": data_file})
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "shop.main"] + list(args), cwd=app_root, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", module] + list(args), cwd=app_root, env=env, capture_output=True, text=True, timeout=60
     )

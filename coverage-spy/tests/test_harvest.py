@@ -95,6 +95,26 @@ class HarvestTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(self.out, "services", "shop", name)), name)
         self.assertIn("TOTAL", result.stdout)
 
+    def test_a_killed_process_is_reported_as_lost(self):
+        self.measure("book")
+        with open(os.path.join(self.container_root, "shop", "crash.py"), "w") as f:
+            f.write("import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n")
+        data_file = os.path.join(self.data, "runs", RUN, "shop", ".coverage")
+        killed = support.run_measured(self.container_root, self.rc, data_file, [], lib=self.lib, module="shop.crash")
+        self.assertEqual(killed.returncode, -9)
+        self.stage_sources()
+        result = self.run_harvest()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertRegex(result.stderr, r"service shop: process \d+ \(.*shop\.crash\) started measuring but saved no data")
+        with open(os.path.join(self.out, "harvest.json")) as f:
+            lost = json.load(f)["lostProcesses"]
+        self.assertEqual([(r["service"], r["command"][-1]) for r in lost], [("shop", "shop.crash")])
+
+        strict = harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
+                         "--service", "shop=%s" % self.container_root, "--lost", "fail", lib=self.lib)
+        self.assertEqual(strict.returncode, 3)
+        self.assertIn("1 process(es) saved no coverage data", strict.stderr)
+
     def test_data_that_measured_nothing_under_the_source_fails(self):
         self.measure("book")
         self.stage_sources()

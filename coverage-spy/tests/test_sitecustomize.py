@@ -1,4 +1,6 @@
 import glob
+import json
+import socket
 import os
 import tempfile
 import unittest
@@ -26,6 +28,20 @@ class SitecustomizeTest(unittest.TestCase):
         self.assertNotIn("coverage-spy:", result.stderr)
         files = glob.glob(os.path.join(self.data, ".coverage.*"))
         self.assertEqual(len(files), 2, "one data file for the parent and one for the subprocess: %s" % files)
+        records = [json.load(open(f)) for f in glob.glob(os.path.join(self.data, ".start.*.json"))]
+        self.assertEqual(len(records), 2, "one start record per process")
+        for record in records:
+            self.assertEqual(record["host"], socket.gethostname())
+            self.assertIn("shop.main", record["command"])
+            self.assertTrue(any(".pid%d." % record["pid"] in f for f in files), "record %s pairs with a data file" % record)
+
+    def test_forked_children_leave_a_start_record(self):
+        code = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"
+        with open(os.path.join(self.root, "shop", "forker.py"), "w") as f:
+            f.write(code)
+        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), [], lib=support.coverage_lib(), module="shop.forker")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(glob.glob(os.path.join(self.data, ".start.*.json"))), 2)
 
     def test_without_coverage_the_app_runs_and_the_spy_warns_once(self):
         # No coverage.py on the path: two processes start, one warning is printed.

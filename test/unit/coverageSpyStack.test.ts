@@ -120,7 +120,7 @@ describe("CoverageSpyStack resource graph", () => {
         }
         expect(harvester.inputs.attach).toBe(true);
         expect(harvester.inputs.mustRun).toBe(false);
-        expect(harvester.inputs.command).toEqual(expect.arrayContaining(["harvest", "--service", "shop=/app", "--service", "worker=/srv/worker"]));
+        expect(harvester.inputs.command).toEqual(expect.arrayContaining(["harvest", "--lost", "warn", "--service", "shop=/app", "--service", "worker=/srv/worker"]));
         expect(harvester.inputs.volumes).toEqual([expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: true })]);
     });
 
@@ -138,6 +138,7 @@ describe("CoverageSpyStack resource graph", () => {
         expect(s.runId).toBe(FIXTURE_RUN_ID);
         expect(s.totals).toEqual({ statements: 30, covered: 24, missing: 6, excluded: 0, percent: 80 });
         expect(s.tests).toEqual({ exitCode: 1, succeeded: false, passed: 3, failed: 1, durationMs: 1234 });
+        expect(s.lostProcesses).toEqual([]);
         expect(s.services.shop).toEqual(expect.objectContaining({ dataFiles: 2, stopMs: 87, files: 3 }));
         expect(s.services.worker).toEqual(expect.objectContaining({ dataFiles: 1, stopMs: 41 }));
         expect(s.services.worker.totals.missing).toBe(4);

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
 import { readRunSummary } from "../../components/summary/readRunSummary";
@@ -18,5 +19,17 @@ describe("formatSummary", () => {
         expect(lines.find((l) => l.startsWith("worker:shop/prices.py"))).toMatch(/62\.50%\s+3, 6, 10$/);
         expect(text).not.toContain("__init__.py");
         expect(text).toContain(`html  ${runDir}/total/html/index.html`);
+        expect(text).not.toContain("LOST");
+    });
+
+    it("names every process that saved no data", () => {
+        const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
+        const harvestFile = path.join(runDir, "harvest.json");
+        const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8"));
+        harvest.lostProcesses = [{ service: "worker", pid: 42, host: "c0ffee", command: ["python3", "-m", "jobs"], python: "3.13.5", started: 1 }];
+        fs.writeFileSync(harvestFile, JSON.stringify(harvest));
+        const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }] });
+        expect(summary.lostProcesses).toEqual(harvest.lostProcesses);
+        expect(formatSummary(summary)).toContain("LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data");
     });
 });

@@ -56,6 +56,7 @@ describe("validateStackArgs", () => {
         ["a relative report folder", args({ reportDir: "reports" }), 'reportDir must be an absolute path, got "reports"'],
         ["a zero grace period", args({ services: [{ ...service, stopGraceSeconds: 0 }] }), "services[0].stopGraceSeconds must be a whole number from 1 to 600, got 0"],
         ["a readiness path without a slash", args({ services: [{ ...service, readinessPath: "healthz" }] }), 'services[0].readinessPath must start with "/"'],
+        ["an unknown lost-process mode", args({ lostProcesses: "ignore" as never }), 'lostProcesses must be "warn" or "fail", got "ignore"'],
         ["a missing image", args({ services: [{ ...service, image: "" }] }), "services[0].image is required"],
     ];
 
