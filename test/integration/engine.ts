@@ -2,8 +2,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { projectRoot } from "../../components/programConfig";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = projectRoot(__dirname);
 const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
 
 /** Runs docker and returns its trimmed stdout. */

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run bench`: the ritual benchmark (bench/ritual.ts) on the real Docker engine. Results: bench/RESULTS.md.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+bash scripts/docker-engine.sh
+bash scripts/images.sh --demo
+COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
+export COVERAGE_SPY_LIB
+npx tsc -p tsconfig.json
+node bin/bench/ritual.js "${1:-3}"
