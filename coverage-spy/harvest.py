@@ -97,10 +97,10 @@ def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, 
     cov.set_option("report:include", [staged + "/*"])
     cov.combine([data_dir], keep=True)
     cov.save()
-    measured = cov.get_data().measured_files()
+    data = cov.get_data()
+    measured = data.measured_files()
     if not measured:
         raise HarvestError("service %s wrote data files but they measured no file: check the service's sourcePath %s" % (name, source_path))
-    data = cov.get_data()
     outside = sorted(f for f in measured if not f.startswith(staged + "/"))
     # Files of other services' source folders show up unexecuted (the config lists every service's); only executed ones matter.
     outside_executed = [f for f in outside if data.lines(f)]
@@ -118,7 +118,8 @@ def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, 
 def harvest(args):
     import coverage
 
-    run_dir = os.path.join(args.data_dir, RUNS, args.run_id)
+    # Absolute paths: the per-service steps change the working directory.
+    run_dir = os.path.join(os.path.abspath(args.data_dir), RUNS, args.run_id)
     args.out = os.path.abspath(args.out)
     args.rcfile = os.path.abspath(args.rcfile)
     sources_dir = os.path.join(args.out, "sources")
