@@ -87,8 +87,20 @@ export interface CoverageOptions {
     excludeLines?: string[];
     /** `[paths]` groups: name → [canonical path, other paths...]. */
     paths?: Record<string, string[]>;
-    /** `[run] core`. Default: coverage.py's choice. */
-    core?: CoverageCore;
+    /**
+     * Measurement core. "auto" (default): `sysmon` on Python 3.12+ where it can measure what is asked (branches
+     * only from 3.14; not with dynamic contexts or greenlet/eventlet/gevent), coverage.py's default (`ctrace`) elsewhere.
+     */
+    core?: "auto" | CoverageCore;
+    /**
+     * Seconds between background saves in every measured process, so a process killed by SIGKILL or the OOM
+     * killer loses at most this last slice. 0 turns them off (a killed process then loses everything). Default: 5.
+     */
+    saveIntervalSeconds?: number;
+    /** Signal that makes every measured process save now and run on (snapshots). "off" disables. Default: "SIGRTMIN+4". */
+    snapshotSignal?: string;
+    /** Signal that makes every measured process discard what it collected and run on (reset). "off" disables. Default: "SIGRTMIN+5". */
+    resetSignal?: string;
     /** `[run] patch`. Default: ["_exit", "execv", "subprocess"] ("fork" loses the forking frame's remaining lines in the child). */
     patch?: Array<"_exit" | "execv" | "fork" | "subprocess">;
 }

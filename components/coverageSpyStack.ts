@@ -6,7 +6,7 @@ import { CoverageSpyStackArgs } from "./args";
 import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
 import { DEFAULT_HARVESTER_IMAGE, createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
-import { LABEL_PROJECT, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
+import { LABEL_HARVESTER_IMAGE, LABEL_PROJECT, LABEL_REPORT_DIR, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
 import { createInstrumentedService } from "./service/instrumentedService";
 import { readImagePythonPath } from "./service/imagePythonPath";
 import { CoverageSummary } from "./summary/coverageSummary";
@@ -101,7 +101,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 service,
                 stack,
                 runId,
-                labels,
+                // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
+                labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
                 volumeName: volume.name,
                 networkName: network.name,
                 spyMounts: { assetsDir, coverageLibDir, configDir },

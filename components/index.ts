@@ -9,4 +9,5 @@ export { validateStackArgs, CoverageSpyInputError } from "./validation";
 export { serviceUrlEnvName, newRunId } from "./naming";
 export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";
 export { formatSummary } from "./summary/formatSummary";
+export { snapshotCoverage, SnapshotOptions, SnapshotResult, ServiceAnswer } from "./snapshot/snapshotCoverage";
 export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";

@@ -8,6 +8,11 @@ export const LABEL_PROJECT = "coverage-spy.project";
 export const LABEL_STACK = "coverage-spy.stack";
 export const LABEL_RUN_ID = "coverage-spy.run-id";
 export const LABEL_ROLE = "coverage-spy.role";
+/** On service containers: what a snapshot needs to find the service's data and write a report. */
+export const LABEL_SERVICE = "coverage-spy.service";
+export const LABEL_SOURCE_PATH = "coverage-spy.source-path";
+export const LABEL_REPORT_DIR = "coverage-spy.report-dir";
+export const LABEL_HARVESTER_IMAGE = "coverage-spy.harvester-image";
 
 /** Environment variable that carries a service's URL to the test command, e.g. COVERAGE_SPY_API_URL. */
 export function serviceUrlEnvName(serviceName: string): string {

@@ -20,9 +20,12 @@ const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
     "healthcheck", "readinessPath", "readinessTimeoutSeconds", "stopGraceSeconds", "stopSignal", "imagePythonPath",
 ];
 const COVERAGE_KEYS: ReadonlyArray<keyof CoverageOptions> = [
-    "source", "omit", "branch", "concurrency", "excludeLines", "paths", "core", "patch",
+    "source", "omit", "branch", "concurrency", "excludeLines", "paths", "core", "patch", "saveIntervalSeconds",
+    "snapshotSignal", "resetSignal",
 ];
-const CORES = ["ctrace", "pytrace", "sysmon"];
+const CORES = ["auto", "ctrace", "pytrace", "sysmon"];
+/** Signals an app rarely uses itself; each process resolves SIGRTMIN+n with its own libc (glibc and musl differ). */
+const SPY_SIGNAL = /^(off|SIGUSR1|SIGUSR2|SIGRTMIN\+([0-9]|1[0-5])|SIGRTMAX-([0-9]|1[0-5]))$/;
 const CONCURRENCY = ["thread", "multiprocessing", "gevent", "eventlet", "greenlet"];
 const PATCHES = ["_exit", "execv", "fork", "subprocess"];
 /** Env vars the spy owns: a user value would silently break measurement. */
@@ -173,6 +176,19 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
     problems.stringList("coverage.patch", options.patch, PATCHES);
     if (options.branch !== undefined && typeof options.branch !== "boolean") problems.add("coverage.branch must be true or false");
     if (options.core !== undefined && !CORES.includes(options.core as string)) problems.add(`coverage.core must be one of ${CORES.join(", ")}`);
+    if (options.saveIntervalSeconds !== undefined && !(typeof options.saveIntervalSeconds === "number"
+        && Number.isFinite(options.saveIntervalSeconds) && options.saveIntervalSeconds >= 0 && options.saveIntervalSeconds <= 3600)) {
+        problems.add("coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600");
+    }
+    for (const key of ["snapshotSignal", "resetSignal"] as const) {
+        const value = options[key];
+        if (value !== undefined && (typeof value !== "string" || !SPY_SIGNAL.test(value))) {
+            problems.add(`coverage.${key} must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n (n from 0 to 15), got ${JSON.stringify(value)}`);
+        }
+    }
+    if (options.snapshotSignal !== undefined && options.snapshotSignal === options.resetSignal && options.snapshotSignal !== "off") {
+        problems.add(`coverage.snapshotSignal and coverage.resetSignal must differ (both ${options.snapshotSignal})`);
+    }
     if (options.paths !== undefined) {
         if (!isPlainObject(options.paths)) {
             problems.add("coverage.paths must map group names to lists of paths");

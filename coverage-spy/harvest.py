@@ -1,7 +1,7 @@
 """coverage-spy's harvester: prepares run folders, then combines a run's data and writes its reports.
 
     harvest.py prepare --data-dir D --run-id R --keep K --service NAME=SOURCE_PATH ...
-    harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --service NAME=SOURCE_PATH ...
+    harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --service NAME=SOURCE_PATH ... [--live]
 
 Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is
 missing) and never reports an empty result as a success.
@@ -55,17 +55,51 @@ def data_files(folder):
     return sorted(glob.glob(os.path.join(folder, ".coverage.*")))
 
 
-def lost_processes(folder):
-    """Processes that left a start record (written by sitecustomize) but no data file: their lines are lost."""
+def _records(folder, kind):
+    """{(host, pid): record} of one kind of record the spy leaves (start, end, saves)."""
+    found = {}
+    for path in glob.glob(os.path.join(folder, ".%s.*.pid*.json" % kind)):
+        host, _, pid = os.path.basename(path)[len(kind) + 2:-len(".json")].rpartition(".pid")
+        try:
+            with open(path) as f:
+                found[(host, int(pid))] = json.load(f)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def process_outcomes(folder):
+    """Pairs every start record with the process's data file and end record.
+
+    ended:       left through exit, os._exit, SIGTERM or exec after saving (data or not: an idle process has none)
+    interrupted: never ended (SIGKILL, OOM) but saved periodically: only its last few seconds are missing
+    lost:        never ended and saved nothing: all its lines are missing
+    """
     saved = {os.path.basename(f) for f in data_files(folder)}
-    lost = []
-    for path in sorted(glob.glob(os.path.join(folder, ".start.*.json"))):
-        with open(path) as f:
-            record = json.load(f)
-        prefix = ".coverage.%s.pid%d." % (record["host"], record["pid"])
-        if not any(name.startswith(prefix) for name in saved):
-            lost.append(record)
-    return lost
+    ends, saves = _records(folder, "end"), _records(folder, "saves")
+    outcomes = {"ended": [], "interrupted": [], "lost": []}
+    for key, record in sorted(_records(folder, "start").items()):
+        host, pid = key
+        record = dict(record, host=host)
+        if key in ends:
+            outcomes["ended"].append(record)
+        elif any(name.startswith(".coverage.%s.pid%d." % key) for name in saved):
+            outcomes["interrupted"].append(dict(record, lastSave=saves.get(key, {}).get("lastSave")))
+        else:
+            outcomes["lost"].append(record)
+    return outcomes
+
+
+def _count(values):
+    counts = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def lost_processes(folder):
+    """Processes that started measuring but neither ended nor saved: their lines are lost."""
+    return process_outcomes(folder)["lost"]
 
 
 def write_reports(cov, out_dir):
@@ -129,11 +163,21 @@ def harvest(args):
             "no coverage data from service(s) %s in run %s: the processes did not start coverage "
             "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(missing), args.run_id)
         )
-    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}, "lostProcesses": []}
+    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}, "lostProcesses": [],
+               "interruptedProcesses": [], "live": args.live}
+    outcomes = {}
     for name, _ in args.service:
-        for record in lost_processes(os.path.join(run_dir, name)):
+        outcomes[name] = process_outcomes(os.path.join(run_dir, name))
+        if args.live:
+            # A snapshot of running services: not having ended yet is their normal state.
+            continue
+        for record in outcomes[name]["lost"]:
             summary["lostProcesses"].append(dict(record, service=name))
             sys.stderr.write("coverage-spy: service %s: process %d (%s) started measuring but saved no data\n"
+                             % (name, record["pid"], " ".join(record["command"])))
+        for record in outcomes[name]["interrupted"]:
+            summary["interruptedProcesses"].append(dict(record, service=name))
+            sys.stderr.write("coverage-spy: service %s: process %d (%s) was killed; its data up to its last periodic save is kept\n"
                              % (name, record["pid"], " ".join(record["command"])))
     if summary["lostProcesses"] and args.lost == "fail":
         raise HarvestError("%d process(es) saved no coverage data (see above); lostProcesses is 'fail'" % len(summary["lostProcesses"]))
@@ -146,6 +190,9 @@ def harvest(args):
         percent = write_reports(cov, out_dir)
         summary["services"][name] = {
             "dataFiles": len(files),
+            "processes": {kind: len(records) for kind, records in outcomes[name].items()},
+            # Which measurement core each process used (the spy picks sysmon on 3.12+ where it can).
+            "cores": _count(r.get("core") or "unknown" for records in outcomes[name].values() for r in records),
             "measuredFiles": measured,
             "sourcePath": source_path,
             "reportRoot": name,
@@ -166,8 +213,8 @@ def harvest(args):
         json.dump(summary, out, indent=2, sort_keys=True)
     with open(os.path.join(args.out, "total", "coverage.txt")) as text:
         sys.stdout.write(text.read())
-    reports_root = os.path.dirname(os.path.abspath(args.out))
-    prune_runs(reports_root, args.keep, args.run_id)
+    if not args.live:
+        prune_runs(os.path.dirname(os.path.abspath(args.out)), args.keep, args.run_id)
     return 0
 
 
@@ -185,6 +232,8 @@ def main(argv=None):
             p.add_argument("--out", required=True)
             p.add_argument("--lost", choices=("warn", "fail"), default="warn",
                            help="what a process that started measuring but saved no data does to the harvest")
+            p.add_argument("--live", action="store_true",
+                           help="a snapshot of running services: no process is expected to have ended, no old runs are pruned")
     args = parser.parse_args(argv)
     if args.keep < 1:
         parser.error("--keep must be at least 1")

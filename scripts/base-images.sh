@@ -2,9 +2,10 @@
 # Builds the local base images without any container registry:
 #   coverage-spy/base:trixie    Debian trixie minbase + python3 (CPython 3.13)
 #   coverage-spy/base:bookworm  Debian bookworm minbase + python3 (CPython 3.11)
+#   coverage-spy/base:bullseye  Debian bullseye minbase + python3 (CPython 3.9: the spy's legacy coverage.py build)
 # as `debootstrap --variant=minbase --include=python3 SUITE DIR MIRROR | docker import`.
 #
-# Usage: scripts/base-images.sh [trixie|bookworm]...   (default: both)
+# Usage: scripts/base-images.sh [trixie|bookworm|bullseye]...   (default: all)
 #   COVERAGE_SPY_DEBIAN_MIRROR=URL overrides the Debian mirror, otherwise read from this host's apt sources.
 #   COVERAGE_SPY_REBUILD=1 rebuilds images that already exist.
 # An image that already exists is skipped, so a warm run only asks docker.
@@ -12,8 +13,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SUITES=(trixie bookworm)
-declare -A PYTHON_OF=([trixie]=3.13 [bookworm]=3.11)
+ALL_SUITES=(trixie bookworm bullseye)
+declare -A PYTHON_OF=([trixie]=3.13 [bookworm]=3.11 [bullseye]=3.9)
 
 image_name() { echo "coverage-spy/base:$1"; }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds every image coverage-spy needs on this machine, without any container registry, skipping what exists:
 #   1. the docker engine (scripts/docker-engine.sh)
-#   2. coverage-spy/base:trixie and :bookworm (scripts/base-images.sh)
+#   2. coverage-spy/base:trixie, :bookworm and :bullseye (scripts/base-images.sh)
 #   3. the spy lib mounted into app containers (scripts/spy-lib.sh)
 #   4. coverage-spy/harvester:<coverage version> and :latest (images/harvester/Dockerfile)
-#   5. with --demo: coverage-spy/demo-app:latest (FROM the trixie base) and :bookworm, if examples/demo/Dockerfile exists
+#   5. with --demo: coverage-spy/demo-app:latest (FROM the trixie base), :bookworm and :bullseye, if examples/demo/Dockerfile exists
 #
 # Usage: scripts/images.sh [--demo] [--rebuild]
 #   --demo     also build the demo app images
@@ -105,10 +105,11 @@ build_demo() {
     return 0
   fi
   local tag base name hash
-  for tag in latest bookworm; do
+  for tag in latest bookworm bullseye; do
     case $tag in
       latest) base=coverage-spy/base:trixie ;;
       bookworm) base=coverage-spy/base:bookworm ;;
+      bullseye) base=coverage-spy/base:bullseye ;;
     esac
     name="coverage-spy/demo-app:$tag"
     hash=$(content_hash "$DEMO_DIR" "base=$base@$(image_ref_id "$base")")

@@ -29,3 +29,8 @@ pinned_npm_version() {
 pinned_coverage_version() {
   node -p 'require(process.argv[1]).config.coveragePy' "$REPO_ROOT/package.json"
 }
+
+# The coverage.py release for the Pythons the main pin no longer supports (package.json config.coveragePyLegacy).
+pinned_legacy_coverage_version() {
+  node -p 'require(process.argv[1]).config.coveragePyLegacy' "$REPO_ROOT/package.json"
+}

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prepares the coverage.py folder that the spy mounts read-only into app containers
 # (-v DIR:/opt/coverage-spy/lib:ro -e PYTHONPATH=/opt/coverage-spy/lib): coverage==<pinned> installed for every
-# CPython 3.9..3.14 that has wheels, x86_64 and aarch64, glibc (manylinux) and musl (musllinux), regular and
+# CPython it supports (3.11..3.14), x86_64 and aarch64, glibc (manylinux) and musl (musllinux), regular and
 # free-threaded builds, all in ONE folder, so the compiled tracers sit side by side:
 #   coverage/tracer.cpython-313-x86_64-linux-gnu.so, coverage/tracer.cpython-311-aarch64-linux-musl.so, ...
+# The Pythons the pinned release no longer supports (3.9, 3.10) get coverage==<legacy pin> the same way, in the
+# sub-folder legacy/. The manifest coverage-spy-lib.json lists both builds with the oldest Python each runs on;
+# the spy's sitecustomize reads it and puts the right one on sys.path before importing coverage.
 # A Python with no matching tracer still works: coverage.py falls back to its pure-Python tracer (or sys.monitoring).
-# Versions the pinned release does not support (coverage 7.17 requires Python >= 3.11) simply get no tracer.
 #
 # The wheels are kept in $COVERAGE_SPY_CACHE/wheels/coverage-<ver>/ (scripts/images.sh builds the harvester from them).
 # Skipped when the stamp says the folder is complete. Verifies the C tracer imports in each local base image
@@ -17,7 +19,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PY_VERSIONS=(3.9 3.10 3.11 3.12 3.13 3.14)
+MAIN_PY_VERSIONS=(3.11 3.12 3.13 3.14)
+LEGACY_PY_VERSIONS=(3.9 3.10)
 # arch -> pip --platform tags (newest first); libc flavours are separate entries so each gets its own wheel.
 declare -A PLATFORMS=(
   [x86_64-gnu]="manylinux_2_28_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux_2_5_x86_64 manylinux1_x86_64"
@@ -25,17 +28,30 @@ declare -A PLATFORMS=(
   [x86_64-musl]="musllinux_1_2_x86_64 musllinux_1_1_x86_64"
   [aarch64-musl]="musllinux_1_2_aarch64 musllinux_1_1_aarch64"
 )
-PLATFORM_ORDER=(x86_64-gnu aarch64-gnu x86_64-musl aarch64-musl)
-VERIFY_IMAGES=(coverage-spy/base:trixie coverage-spy/base:bookworm)
+ALL_PLATFORMS=(x86_64-gnu aarch64-gnu x86_64-musl aarch64-musl)
+# Before 3.12 (roughly) a musl CPython names its extensions "...-linux-gnu.so" too, so the legacy build's musl
+# tracers would overwrite the glibc ones: it is glibc only, and a musl 3.9/3.10 gets coverage.py's Python tracer.
+LEGACY_PLATFORMS=(x86_64-gnu aarch64-gnu)
+VERIFY_IMAGES=(coverage-spy/base:trixie coverage-spy/base:bookworm coverage-spy/base:bullseye)
 MOUNT=/opt/coverage-spy/lib
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore
 
-VERSION=$(pinned_coverage_version)
-LIB_DIR="$COVERAGE_SPY_CACHE/spy-lib/coverage-$VERSION"
-STAMP="$COVERAGE_SPY_CACHE/spy-lib/coverage-$VERSION.complete"
-VERIFIED_DIR="$COVERAGE_SPY_CACHE/spy-lib/coverage-$VERSION.verified"
-WHEELS_DIR="$COVERAGE_SPY_CACHE/wheels/coverage-$VERSION"
+MAIN_VERSION=$(pinned_coverage_version)
+LEGACY_VERSION=$(pinned_legacy_coverage_version)
+LIB_NAME="coverage-$MAIN_VERSION+legacy-$LEGACY_VERSION"
+LIB_DIR="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME"
+STAMP="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME.complete"
+VERIFIED_DIR="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME.verified"
+# The build being made: set by use_build VERSION "PLATFORM..." PYTHON...
+VERSION="" WHEELS_DIR="" PY_VERSIONS=() PLATFORM_ORDER=()
+use_build() {
+  VERSION="$1"
+  WHEELS_DIR="$COVERAGE_SPY_CACHE/wheels/coverage-$VERSION"
+  read -r -a PLATFORM_ORDER <<<"$2"
+  shift 2
+  PY_VERSIONS=("$@")
+}
 
 pip() {
   if python3 -m pip --version >/dev/null 2>&1; then
@@ -115,36 +131,50 @@ merge_into() {
   done < <(cd "$from" && find . -type f -print0)
 }
 
-build_lib() {
+# Installs the current build (use_build) into folder $1; prints the oldest Python version it has a wheel for.
+install_build() {
+  local into="$1" py abi plat installed=0 oldest=""
   download_wheels
-  local staging
-  staging="$LIB_DIR.tmp.$$"
-  rm -rf "$staging"
-  mkdir -p "$staging"
-  trap 'rm -rf "$staging" "$staging.one"' EXIT
-  local py abi plat installed=0
+  mkdir -p "$into"
   for py in "${PY_VERSIONS[@]}"; do
     for abi in $(abis_for "$py"); do
       for plat in "${PLATFORM_ORDER[@]}"; do
         have_wheel "$abi" "$plat" || continue
         local args
         mapfile -t args < <(target_args "$py" "$abi" "$plat")
-        rm -rf "$staging.one"
+        rm -rf "$into.one"
         # pip will not install twice into one --target: install each flavour alone, then merge.
         # --no-compile: this host's interpreter would write its own .pyc files, which differ per install.
-        if pip install -q --no-compile "${args[@]}" --no-index --find-links "$WHEELS_DIR" --target "$staging.one" \
+        if pip install -q --no-compile "${args[@]}" --no-index --find-links "$WHEELS_DIR" --target "$into.one" \
           "coverage==$VERSION" >&2; then
-          rm -rf "$staging.one/bin" # console scripts with this host's interpreter in the shebang: useless in containers
-          merge_into "$staging.one" "$staging"
+          rm -rf "$into.one/bin" # console scripts with this host's interpreter in the shebang: useless in containers
+          merge_into "$into.one" "$into"
           installed=$((installed + 1))
+          [ -n "$oldest" ] || oldest=$py
         else
           die "pip could not install the downloaded coverage $VERSION wheel for $abi/$plat into a --target folder"
         fi
       done
     done
   done
-  rm -rf "$staging.one"
-  ((installed > 0)) || die "no wheel could be installed into $staging"
+  rm -rf "$into.one"
+  ((installed > 0)) || die "no coverage $VERSION wheel could be installed into $into"
+  echo "$oldest"
+}
+
+build_lib() {
+  local staging main_oldest legacy_oldest
+  staging="$LIB_DIR.tmp.$$"
+  rm -rf "$staging"
+  trap 'rm -rf "$staging" "$staging.one" "$staging/legacy.one"' EXIT
+  # (install_build runs in a subshell, where die only ends the subshell: stop here too.)
+  use_build "$MAIN_VERSION" "${ALL_PLATFORMS[*]}" "${MAIN_PY_VERSIONS[@]}"
+  main_oldest=$(install_build "$staging") || exit 1
+  use_build "$LEGACY_VERSION" "${LEGACY_PLATFORMS[*]}" "${LEGACY_PY_VERSIONS[@]}"
+  legacy_oldest=$(install_build "$staging/legacy") || exit 1
+  # Oldest Python first is wrong: the spy takes the first build whose minimum this Python meets, newest first.
+  printf '{"builds": [{"dir": ".", "coverage": "%s", "python": [%s]}, {"dir": "legacy", "coverage": "%s", "python": [%s]}]}\n' \
+    "$MAIN_VERSION" "${main_oldest/./, }" "$LEGACY_VERSION" "${legacy_oldest/./, }" >"$staging/coverage-spy-lib.json"
   find "$staging" -name __pycache__ -type d -prune -exec rm -rf {} +
   chmod -R a+rX "$staging"
   rm -rf "$LIB_DIR"
@@ -152,10 +182,10 @@ build_lib() {
   trap - EXIT
   tracers > "$STAMP"
   rm -rf "$VERIFIED_DIR"
-  log "spy lib: coverage $VERSION with $(wc -l <"$STAMP") compiled tracers in $LIB_DIR"
+  log "spy lib: coverage $MAIN_VERSION (Python >= $main_oldest) and $LEGACY_VERSION (Python >= $legacy_oldest), $(wc -l <"$STAMP") compiled tracers in $LIB_DIR"
 }
 
-tracers() { (cd "$LIB_DIR/coverage" && ls tracer.*.so) | sort; }
+tracers() { (cd "$LIB_DIR" && ls coverage/tracer.*.so legacy/coverage/tracer.*.so) | sort; }
 
 verify() {
   local force="$1"
@@ -173,10 +203,14 @@ verify() {
     id=${id#sha256:}
     [[ $force == 1 || ! -e $VERIFIED_DIR/${id:0:12} ]] || continue
     local out
-    out=$(docker run --rm --network none -v "$LIB_DIR:$MOUNT:ro" -e PYTHONPATH="$MOUNT" "$image" \
-      python3 -c 'import sys, coverage, coverage.tracer; print(coverage.__version__, "%d.%d" % sys.version_info[:2], coverage.tracer.__file__.rsplit("/", 1)[-1])' 2>&1) \
-      || die "coverage $VERSION from $LIB_DIR does not import with its C tracer in $image: $out"
-    [[ $out == "$VERSION "* ]] || die "unexpected answer from $image: $out"
+    # Through the spy's own build selection, as an app process does it.
+    out=$(docker run --rm --network none -v "$LIB_DIR:$MOUNT:ro" -v "$REPO_ROOT/coverage-spy/site:/opt/coverage-spy/site:ro" \
+      -e PYTHONPATH="$MOUNT" "$image" python3 -c 'import sys; sys.path.insert(0, "/opt/coverage-spy/site"); import _coverage_spy
+problem = _coverage_spy.select_coverage_lib()
+assert problem is None, problem
+import coverage, coverage.tracer; print(coverage.__version__, "%d.%d" % sys.version_info[:2], coverage.tracer.__file__.rsplit("/", 1)[-1])' 2>&1) \
+      || die "the spy lib $LIB_DIR does not import coverage with its C tracer in $image: $out"
+    [[ $out == "$MAIN_VERSION "* || $out == "$LEGACY_VERSION "* ]] || die "unexpected answer from $image: $out"
     log "verified in $image: $out"
     echo "$image $out" >"$VERIFIED_DIR/${id:0:12}"
   done
@@ -192,7 +226,7 @@ main() {
   if [[ -s $STAMP && -d $LIB_DIR/coverage ]]; then
     log "spy lib complete: $LIB_DIR"
   else
-    step "spy lib (coverage $VERSION for CPython ${PY_VERSIONS[0]}..${PY_VERSIONS[-1]})" build_lib
+    step "spy lib (coverage $MAIN_VERSION for CPython ${MAIN_PY_VERSIONS[0]}..${MAIN_PY_VERSIONS[-1]}, $LEGACY_VERSION for ${LEGACY_PY_VERSIONS[*]})" build_lib
   fi
   verify "$force_verify"
   echo "$LIB_DIR"

@@ -8,6 +8,11 @@ import { CoverageOptions } from "../args";
  */
 export const DEFAULT_PATCHES: ReadonlyArray<string> = ["_exit", "execv", "subprocess"];
 
+/** The spy's own settings ([coverage_spy] section, which coverage.py ignores): see coverage-spy/site/_coverage_spy.py. */
+export const DEFAULT_SAVE_INTERVAL_SECONDS = 5;
+export const DEFAULT_SNAPSHOT_SIGNAL = "SIGRTMIN+4";
+export const DEFAULT_RESET_SIGNAL = "SIGRTMIN+5";
+
 export interface CoveragercInput {
     options: CoverageOptions;
     /** Container source paths of all services; always measured. */
@@ -44,7 +49,6 @@ export function generateCoveragerc({ options, sourcePaths }: CoveragercInput): s
         ...multiline("concurrency", options.concurrency ?? []),
         ...multiline("omit", options.omit ?? []),
     ];
-    if (options.core) lines.push(`core = ${options.core}`);
     lines.push("", "[report]", "show_missing = true", ...multiline("exclude_also", (options.excludeLines ?? []).map(configSafeRegex)));
     lines.push(...multiline("omit", options.omit ?? []));
     const groups = Object.entries(options.paths ?? {});
@@ -52,5 +56,11 @@ export function generateCoveragerc({ options, sourcePaths }: CoveragercInput): s
         lines.push("", "[paths]");
         for (const [group, paths] of groups) lines.push(...multiline(group, paths));
     }
+    // The core is chosen per process (it depends on each one's Python version), so it is not [run] core.
+    lines.push("", "[coverage_spy]",
+        `core = ${options.core ?? "auto"}`,
+        `save_interval = ${options.saveIntervalSeconds ?? DEFAULT_SAVE_INTERVAL_SECONDS}`,
+        `snapshot_signal = ${options.snapshotSignal ?? DEFAULT_SNAPSHOT_SIGNAL}`,
+        `reset_signal = ${options.resetSignal ?? DEFAULT_RESET_SIGNAL}`);
     return lines.join("\n") + "\n";
 }

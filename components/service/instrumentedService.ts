@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceArgs } from "../args";
 import { CONFIG_DIR, DATA_DIR, LIB_DIR, RCFILE, ASSETS_DIR, SITE_DIR, serviceDataFile } from "../layout";
-import { LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
+import { LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE, LABEL_SOURCE_PATH, stackObjectName, toLabelList } from "../naming";
 
 export const DEFAULT_STOP_GRACE_SECONDS = 30;
 
@@ -83,7 +83,10 @@ export function instrumentedContainerArgs(input: InstrumentedServiceInput): dock
             retries: service.healthcheck.retries ?? 30,
             startPeriod: service.healthcheck.startPeriod ?? "0s",
         },
-        labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: runId, [LABEL_ROLE]: "service" }),
+        labels: toLabelList({
+            ...input.labels, [LABEL_RUN_ID]: runId, [LABEL_ROLE]: "service",
+            [LABEL_SERVICE]: service.name, [LABEL_SOURCE_PATH]: service.sourcePath.replace(/\/+$/, "") || "/",
+        }),
         // The test run stops services itself; Pulumi must not restart or wait on them.
         restart: "no",
         mustRun: true,

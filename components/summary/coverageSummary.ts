@@ -32,6 +32,19 @@ export interface ServiceCoverage {
     dataFiles: number;
     /** Milliseconds the graceful stop took. */
     stopMs?: number;
+    /** Measured processes by how they ended (start records paired with end records and data files). */
+    processes?: ProcessCounts;
+    /** Measured processes per coverage.py core (e.g. SysMonitor, CTracer, PyTracer). */
+    cores?: Record<string, number>;
+}
+
+export interface ProcessCounts {
+    /** Left through exit, os._exit, SIGTERM or exec, after saving. */
+    ended: number;
+    /** Killed (SIGKILL, OOM) after at least one periodic save: only the last slice is missing. */
+    interrupted: number;
+    /** Killed before saving anything: all their lines are missing. */
+    lost: number;
 }
 
 export interface TestResult {
@@ -69,6 +82,12 @@ export interface LostProcess {
     started: number;
 }
 
+/** A process killed without its final save, whose periodic saves are in the report. */
+export interface InterruptedProcess extends LostProcess {
+    /** Unix time of its last periodic save, or null if unknown: lines run after it are missing. */
+    lastSave: number | null;
+}
+
 export interface CoverageSummary {
     schemaVersion: number;
     runId: string;
@@ -80,6 +99,8 @@ export interface CoverageSummary {
     tests: TestResult;
     /** Empty when every process that measured also saved. */
     lostProcesses: LostProcess[];
+    /** Processes killed after a periodic save: their data up to that save is included. */
+    interruptedProcesses: InterruptedProcess[];
     reports: ReportPaths;
     gate?: CoverageGate;
 }

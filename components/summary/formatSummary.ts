@@ -1,4 +1,5 @@
 import { CoverageSummary } from "./coverageSummary";
+import { HarvestedCoverage } from "./readRunSummary";
 
 function pct(value: number): string {
     return `${value.toFixed(2)}%`;
@@ -16,22 +17,28 @@ function ranges(lines: number[]): string {
 }
 
 /** The summary as a person reads it in a terminal: total, per service, per file, reports. */
-export function formatSummary(s: CoverageSummary): string {
+export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     const out: string[] = [];
     const t = s.totals;
     out.push(`coverage-spy run ${s.runId} (coverage.py ${s.coveragePyVersion})`);
     out.push(`TOTAL  ${pct(t.percent)}  ${t.covered}/${t.statements} statements, ${t.missing} missing`);
-    const tests = s.tests;
-    const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
-    out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+    if ("tests" in s) {
+        const tests = s.tests;
+        const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
+        out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+    }
     for (const p of s.lostProcesses) {
         out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
     }
-    if (s.gate) out.push(`gate   fail-under ${s.gate.failUnder}%: ${s.gate.passed ? "passed" : "FAILED"}`);
-    out.push("", "service            cover   stmts   miss  processes  stop");
+    for (const p of s.interruptedProcesses ?? []) {
+        const since = p.lastSave === null ? "" : ` (data up to ${new Date(p.lastSave * 1000).toISOString()} kept)`;
+        out.push(`KILLED ${p.service}: process ${p.pid} (${p.command.join(" ")}) never ended${since}`);
+    }
+    if ("gate" in s && s.gate) out.push(`gate   fail-under ${s.gate.failUnder}%: ${s.gate.passed ? "passed" : "FAILED"}`);
+    out.push("", "service            cover   stmts   miss  data files  stop");
     for (const svc of Object.values(s.services)) {
         const stop = svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;
-        out.push(`${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(10)}  ${stop}`);
+        out.push(`${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(11)}  ${stop}`);
     }
     out.push("", "file                                             cover  missing lines");
     for (const f of s.files) {

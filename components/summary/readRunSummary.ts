@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageSummary, FileCoverage, LostProcess, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult } from "./coverageSummary";
+import {
+    CoverageSummary, FileCoverage, InterruptedProcess, LostProcess, ProcessCounts, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult,
+} from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
 
@@ -41,14 +43,34 @@ function locate(reportPath: string, reportRoots: Map<string, string>, services: 
     throw new Error(`coverage-spy: report names a file outside every service's source: ${reportPath}`);
 }
 
+/** The documented fields of a process record (the spy's records carry more, e.g. its signals). */
+function processEntry(p: LostProcess): LostProcess {
+    return { service: p.service, pid: p.pid, host: p.host, command: p.command, python: p.python, started: p.started };
+}
+
+/** What a harvest says without the test run: a snapshot of running services has no test result yet. */
+export type HarvestedCoverage = Omit<CoverageSummary, "tests" | "gate">;
+
 /** Reads a harvested run's reports from the host and builds the typed summary. */
 export function readRunSummary(input: RunSummaryInput): CoverageSummary {
+    const { runDir, failUnder } = input;
+    const harvested = readHarvestedCoverage(input);
+    return {
+        ...harvested,
+        tests: readTestResult(runDir),
+        ...(failUnder !== undefined ? { gate: { failUnder, passed: harvested.totals.percent >= failUnder } } : {}),
+    };
+}
+
+/** The coverage part of a harvest (reports, data files, processes), read from the host. */
+export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage {
     const { runDir, runId, services } = input;
     const total = parseCoverageJson(fs.readFileSync(path.join(runDir, "total", "coverage.json"), "utf8"));
     const harvest = readJson(path.join(runDir, "harvest.json"));
-    const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; reportRoot: string }>;
+    const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; reportRoot: string; processes?: ProcessCounts; cores?: Record<string, number> }>;
     const reportRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.reportRoot.replace(/\/+$/, "")]));
-    const stopMs = (readJson(path.join(runDir, "tests.json")).stopMs ?? {}) as Record<string, number>;
+    const testsFile = path.join(runDir, "tests.json");
+    const stopMs = (fs.existsSync(testsFile) ? readJson(testsFile).stopMs ?? {} : {}) as Record<string, number>;
 
     const files: FileCoverage[] = total.files.map((f) => {
         const { service, relative } = locate(f.reportPath, reportRoots, services);
@@ -70,6 +92,8 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
             totals: report.totals,
             files: report.files.length,
             dataFiles: harvested[service.name]?.dataFiles ?? 0,
+            ...(harvested[service.name]?.processes ? { processes: harvested[service.name].processes } : {}),
+            ...(harvested[service.name]?.cores ? { cores: harvested[service.name].cores } : {}),
             ...(stopMs[service.name] !== undefined ? { stopMs: stopMs[service.name] } : {}),
         };
     }
@@ -83,8 +107,9 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
         totals: total.totals,
         services: perService,
         files,
-        tests: readTestResult(runDir),
-        lostProcesses: (harvest.lostProcesses ?? []) as LostProcess[],
+        lostProcesses: ((harvest.lostProcesses ?? []) as LostProcess[]).map(processEntry),
+        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as InterruptedProcess[])
+            .map((p) => ({ ...processEntry(p), lastSave: p.lastSave ?? null })),
         reports: {
             dir: runDir,
             html: path.join(totalDir, "html", "index.html"),
@@ -93,9 +118,6 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
             lcov: path.join(totalDir, "coverage.lcov"),
             text: path.join(totalDir, "coverage.txt"),
         },
-        ...(input.failUnder !== undefined
-            ? { gate: { failUnder: input.failUnder, passed: total.totals.percent >= input.failUnder } }
-            : {}),
     };
 }
 

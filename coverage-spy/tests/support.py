@@ -57,18 +57,27 @@ def write_app(root):
             f.write(text)
 
 
-def write_rc(path, source):
+def write_rc(path, source, spy=None, patch=("subprocess",)):
+    """A .coveragerc like the generated one; `spy` fills its [coverage_spy] section."""
     with open(path, "w") as f:
-        f.write("[run]\nparallel = true\nsigterm = true\nsource =\n    %s\npatch =\n    subprocess\n" % source)
+        f.write("[run]\nparallel = true\nsigterm = true\nsource =\n    %s\npatch =\n%s\n" % (
+            source, "".join("    %s\n" % p for p in patch)))
+        f.write("[coverage_spy]\n" + "".join("%s = %s\n" % kv for kv in sorted((spy or {}).items())))
 
 
-def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None, module="shop.main"):
-    """Runs `python -m MODULE ARGS` the way a service runs: spy first on PYTHONPATH, the app after."""
+def measured_env(app_root, rcfile, data_file, lib=None, extra_env=None):
+    """The environment a service gets: spy first on PYTHONPATH, coverage.py after it, the app last."""
     env = dict(os.environ)
     env.pop("COVERAGE_SPY_WARNED", None)
     parts = [SITE] + ([lib] if lib else []) + [app_root]
     env.update({"PYTHONPATH": os.pathsep.join(parts), "COVERAGE_PROCESS_START": rcfile, "COVERAGE_FILE": data_file})
     env.update(extra_env or {})
+    return env
+
+
+def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None, module="shop.main"):
+    """Runs `python -m MODULE ARGS` the way a service runs: spy first on PYTHONPATH, the app after."""
+    env = measured_env(app_root, rcfile, data_file, lib, extra_env)
     return subprocess.run(
         [sys.executable, "-m", module] + list(args), cwd=app_root, env=env, capture_output=True, text=True, timeout=60
     )

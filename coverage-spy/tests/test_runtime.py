@@ -1,0 +1,274 @@
+"""The spy's runtime in real measured processes: periodic saves, snapshot and reset, exit records, fork."""
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+from tests import support
+
+sys.path.insert(0, support.SITE)
+sys.path.insert(0, support.ASSETS)
+import _coverage_spy  # noqa: E402
+import harvest  # noqa: E402
+import signal_processes  # noqa: E402
+
+# A service driven line by line on stdin, so a test decides what runs and when.
+CONSOLE = textwrap.dedent(
+    """\
+    import os
+    import sys
+
+    from shop import prices
+
+    for command in sys.stdin:
+        command = command.strip()
+        if command in ("book", "pen"):
+            print(prices.price(command), flush=True)
+        elif command == "fork":
+            child = os.fork()
+            if child == 0:
+                prices.price("pen")
+                sys.exit(0)
+            os.waitpid(child, 0)
+            print("forked", flush=True)
+        elif command == "_exit":
+            os._exit(0)
+        elif command == "exec":
+            os.execv(sys.executable, [sys.executable, "-m", "shop.main", "pen"])
+    """
+)
+PRICES = "shop/prices.py"
+BOOK_LINE, PEN_LINE = 3, 5
+
+
+class RuntimeTest(unittest.TestCase):
+    def setUp(self):
+        self.lib = support.coverage_lib()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = os.path.join(self.tmp.name, "app")
+        self.data = os.path.join(self.tmp.name, "data")
+        os.makedirs(self.data)
+        support.write_app(self.root)
+        with open(os.path.join(self.root, "shop", "console.py"), "w") as f:
+            f.write(CONSOLE)
+        self.rc = os.path.join(self.tmp.name, "coveragerc")
+        self.processes = []
+
+    def tearDown(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdin.close()
+            process.stdout.close()
+            process.stderr.close()
+        self.tmp.cleanup()
+
+    def start(self, spy, patch=("subprocess", "_exit", "execv")):
+        support.write_rc(self.rc, self.root, spy=spy, patch=patch)
+        env = support.measured_env(self.root, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib,
+                                   extra_env={"PYTHONWARNINGS": "default"})
+        process = subprocess.Popen([sys.executable, "-m", "shop.console"], cwd=self.root, env=env, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.processes.append(process)
+        self.wait_for(lambda: glob.glob(os.path.join(self.data, ".start.*.pid%d.json" % process.pid)), "start record")
+        return process
+
+    def send(self, process, command):
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+        if command in ("book", "pen", "fork"):
+            return process.stdout.readline().strip()
+        return None
+
+    def wait_for(self, condition, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        self.fail("timed out waiting for %s" % what)
+
+    def executed(self, relative=PRICES):
+        """Lines of the app file executed, over all data files now on disk."""
+        sys.path.insert(0, self.lib)
+        try:
+            import coverage
+        finally:
+            sys.path.remove(self.lib)
+        lines = set()
+        for path in glob.glob(os.path.join(self.data, ".coverage.*")):
+            data = coverage.CoverageData(basename=path)
+            data.read()
+            lines.update(data.lines(os.path.join(self.root, relative)) or [])
+        return lines
+
+    def signal(self, action, timeout=5):
+        out = os.path.join(self.tmp.name, "signal.json")
+        with open(out, "w") as f:
+            stdout, sys.stdout = sys.stdout, f
+            try:
+                status = signal_processes.main(["--data-dir", os.path.dirname(os.path.dirname(os.path.dirname(self.data))),
+                                                "--run-id", os.path.basename(os.path.dirname(self.data)),
+                                                "--service", os.path.basename(self.data), "--rcfile", self.rc,
+                                                "--action", action, "--timeout", str(timeout)])
+            finally:
+                sys.stdout = stdout
+        with open(out) as f:
+            return status, json.loads(f.read())
+
+    def test_periodic_saves_keep_a_killed_process_lines(self):
+        process = self.start({"save_interval": "0.2"})
+        self.assertEqual(self.send(process, "book"), "10")
+        self.wait_for(lambda: BOOK_LINE in self.executed(), "a periodic save")
+        process.kill()
+        process.wait()
+        self.assertEqual(self.executed(), {1, 2, 3, 9})
+        outcomes = harvest.process_outcomes(self.data)
+        self.assertEqual([r["pid"] for r in outcomes["interrupted"]], [process.pid])
+        self.assertIsNotNone(outcomes["interrupted"][0]["lastSave"])
+        self.assertEqual(outcomes["lost"], [])
+
+    def test_without_periodic_saves_a_killed_process_is_lost(self):
+        process = self.start({"save_interval": "0"})
+        self.assertEqual(self.send(process, "book"), "10")
+        time.sleep(0.5)
+        process.kill()
+        process.wait()
+        self.assertEqual(self.executed(), set())
+        self.assertEqual([r["pid"] for r in harvest.process_outcomes(self.data)["lost"]], [process.pid])
+
+    def test_snapshot_saves_a_live_process_and_reset_discards_its_data(self):
+        # The data sits in a run folder as in a real volume: data/runs/<run>/<service>.
+        self.data = os.path.join(self.tmp.name, "volume", harvest.RUNS, "run-1", "shop")
+        os.makedirs(self.data)
+        process = self.start({"save_interval": "0"})
+        self.assertEqual(self.send(process, "book"), "10")
+        self.assertEqual(self.executed(), set(), "nothing is saved before the snapshot")
+
+        status, result = self.signal("snapshot")
+        self.assertEqual((status, result["signalled"], result["answered"]), (0, 1, 1))
+        self.assertIsNone(process.poll(), "the process runs on")
+        self.assertEqual(self.executed(), {1, 2, 3, 9})
+
+        status, result = self.signal("reset")
+        self.assertEqual((status, result["answered"]), (0, 1))
+        self.assertEqual(self.executed(), set(), "the reset discarded what was collected")
+        self.assertEqual(len(glob.glob(os.path.join(self.data, ".coverage.*"))), 1, "an empty data file says it is alive")
+
+        self.assertEqual(self.send(process, "pen"), "2")
+        self.assertEqual(self.signal("snapshot")[0], 0)
+        self.assertEqual(self.executed(), {2, 4, 5})
+        process.stdin.close()
+        self.assertEqual(process.wait(), 0, process.stderr.read())
+        self.assertEqual([r["pid"] for r in harvest.process_outcomes(self.data)["ended"]], [process.pid])
+
+    def test_a_process_that_does_not_answer_is_named(self):
+        self.data = os.path.join(self.tmp.name, "volume", harvest.RUNS, "run-1", "shop")
+        os.makedirs(self.data)
+        process = self.start({"save_interval": "0"})
+        process.send_signal(signal.SIGSTOP)  # a stopped process cannot answer
+        try:
+            status, result = self.signal("snapshot", timeout=1)
+        finally:
+            process.send_signal(signal.SIGCONT)
+        self.assertEqual(status, signal_processes.EXIT_NO_ANSWER)
+        self.assertEqual([r["pid"] for r in result["silent"]], [process.pid])
+
+    def test_exit_paths_leave_end_records_and_data(self):
+        for command, how in (("_exit", "os._exit"), ("exec", "execv")):
+            with self.subTest(command=command):
+                for path in glob.glob(os.path.join(self.data, ".*")):
+                    os.remove(path)
+                process = self.start({"save_interval": "0"}, patch=("subprocess",))
+                self.assertEqual(self.send(process, "book"), "10")
+                self.send(process, command)
+                self.assertEqual(process.wait(10), 0, process.stderr.read())
+                # Saved before leaving, even without coverage.py's own _exit/execv patches.
+                self.assertEqual(self.executed() >= {3}, True)
+                ends = harvest._records(self.data, "end")
+                self.assertEqual(len(ends), 1)
+                if command == "exec":
+                    # The exec'd program is measured under the same pid and ends normally.
+                    self.assertEqual(list(ends.values())[0]["how"], "exit")
+                    self.assertIn(5, self.executed())
+                else:
+                    self.assertEqual(list(ends.values())[0]["how"], how)
+                self.assertEqual(harvest.process_outcomes(self.data)["lost"], [])
+
+    def test_a_process_that_measured_nothing_is_not_lost(self):
+        support.write_rc(self.rc, self.root, spy={"save_interval": "0"})
+        env = support.measured_env(self.root, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib)
+        subprocess.run([sys.executable, "-c", "import json"], env=env, check=True, cwd=self.tmp.name)
+        outcomes = harvest.process_outcomes(self.data)
+        self.assertEqual((len(outcomes["ended"]), outcomes["lost"]), (1, []))
+
+    def test_forks_while_the_saver_runs(self):
+        process = self.start({"save_interval": "0.05"})
+        self.assertEqual(self.send(process, "fork"), "forked")
+        process.stdin.close()
+        self.assertEqual(process.wait(10), 0)
+        stderr = process.stderr.read()
+        self.assertNotIn("multi-threaded", stderr)
+        self.assertNotIn("coverage-spy", stderr)
+        outcomes = harvest.process_outcomes(self.data)
+        self.assertEqual(len(outcomes["ended"]), 2, outcomes)
+        self.assertIn(PEN_LINE, self.executed(), "the child's lines")
+
+
+class SettingsTest(unittest.TestCase):
+    def settings(self, **kwargs):
+        class Fake(object):
+            core, branch, concurrency, dynamic_context = "auto", False, set(), False
+        fake = Fake()
+        for key, value in kwargs.items():
+            setattr(fake, key, value)
+        return fake
+
+    def test_core_choice(self):
+        choose = _coverage_spy.choose_core
+        self.assertIsNone(choose(self.settings(), (3, 11)))
+        self.assertEqual(choose(self.settings(), (3, 12)), "sysmon")
+        self.assertIsNone(choose(self.settings(branch=True), (3, 13)), "sysmon measures branches only from 3.14")
+        self.assertEqual(choose(self.settings(branch=True), (3, 14)), "sysmon")
+        self.assertIsNone(choose(self.settings(concurrency={"gevent"}), (3, 14)))
+        self.assertIsNone(choose(self.settings(dynamic_context=True), (3, 14)))
+        self.assertEqual(choose(self.settings(core="pytrace"), (3, 13)), "pytrace")
+
+    def test_signal_names(self):
+        parse = _coverage_spy.parse_signal
+        self.assertEqual(parse("SIGUSR2"), signal.SIGUSR2)
+        self.assertEqual(parse("usr1"), signal.SIGUSR1)
+        self.assertEqual(parse("SIGRTMIN+4"), signal.SIGRTMIN + 4)
+        self.assertEqual(parse("SIGRTMAX-1"), signal.SIGRTMAX - 1)
+        self.assertEqual(parse("40"), 40)
+        self.assertIsNone(parse("off"))
+
+    def test_the_lib_build_that_fits_this_python_is_put_on_the_path(self):
+        with tempfile.TemporaryDirectory() as lib:
+            here = list(sys.version_info[:2])
+            newer = [here[0], here[1] + 1]
+            with open(os.path.join(lib, _coverage_spy.LIB_MANIFEST), "w") as f:
+                json.dump({"builds": [{"dir": ".", "python": newer, "coverage": "9"},
+                                      {"dir": "legacy", "python": here, "coverage": "8"}]}, f)
+            saved = list(sys.path)
+            try:
+                sys.path[:] = ["/elsewhere", lib]
+                self.assertIsNone(_coverage_spy.select_coverage_lib())
+                self.assertEqual(sys.path, ["/elsewhere", os.path.join(lib, "legacy")])
+                sys.path[:] = [lib]
+                with open(os.path.join(lib, _coverage_spy.LIB_MANIFEST), "w") as f:
+                    json.dump({"builds": [{"dir": ".", "python": newer, "coverage": "9"}]}, f)
+                self.assertIn("no coverage.py for Python %d.%d" % tuple(here), _coverage_spy.select_coverage_lib())
+            finally:
+                sys.path[:] = saved
+
+
+if __name__ == "__main__":
+    unittest.main()
