@@ -1,16 +1,17 @@
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { stackObjectName } from "../../components/naming";
-import { DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
+import { DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
 import { DemoRun, measureDemo } from "./demoRitual";
 import { docker, labelledObjects } from "./engine";
 
 jest.setTimeout(5 * 60 * 1000);
 
 describe.each([
-    ["trixie (Python 3.13)", "coverage-spy/demo-app:latest"],
-    ["bookworm (Python 3.11)", "coverage-spy/demo-app:bookworm"],
-])("the demo on %s, measured by the component's specs on the real engine", (_label, image) => {
-    const stack = `itest-ctr-${process.pid}-${image.endsWith("bookworm") ? "b" : "t"}`;
+    ["trixie (Python 3.13)", "coverage-spy/demo-app:latest", "SysMonitor", "7.17.4"],
+    ["bookworm (Python 3.11)", "coverage-spy/demo-app:bookworm", "CTracer", "7.17.4"],
+    ["bullseye (Python 3.9)", "coverage-spy/demo-app:bullseye", "CTracer", "7.10.7"],
+])("the demo on %s, measured by the component's specs on the real engine", (_label, image, core, coverageVersion) => {
+    const stack = `itest-ctr-${process.pid}-${image.split(":")[1]}`;
     let imageId: string;
     let demo: DemoRun;
     let summary: CoverageSummary;
@@ -28,8 +29,12 @@ describe.each([
         expect(summary.tests.passed).toBe(10);
         // The master, each worker and the two /report subprocesses each saved a data file.
         expect(summary.services.demo.dataFiles).toBe(1 + DEMO_WORKERS + 2);
-        // Each of them left a start record that pairs with its data file.
+        // Each of them left a start record that pairs with its data file and an end record.
         expect(summary.lostProcesses).toEqual([]);
+        expect(summary.interruptedProcesses).toEqual([]);
+        expect(summary.services.demo.processes).toEqual({ ended: 1 + DEMO_WORKERS + 2, interrupted: 0, lost: 0 });
+        // sysmon where the Python has it (3.12+), the C tracer of the coverage.py build that fits the Python otherwise.
+        expect(summary.services.demo.cores).toEqual({ [core]: 1 + DEMO_WORKERS + 2 });
         // The graceful stop is quick: the init forwards SIGTERM and every process exits at once.
         expect(summary.services.demo.stopMs).toBeLessThan(3000);
     });
@@ -40,6 +45,12 @@ describe.each([
             "demo_app/server.py", "demo_app/worker_task.py"]);
         for (const file of summary.files) expectLines(file);
         expect(summary.totals.missing).toBe(summary.files.reduce((n, f) => n + f.missingLines.length, 0));
+    });
+
+    it("runs the coverage.py build that fits the image's Python", () => {
+        const record = JSON.parse(docker("run", "--rm", "-v", `${demo.volumeName}:/data:ro`, "--entrypoint", "sh", "coverage-spy/harvester:latest",
+            "-c", `cat /data/runs/${demo.runId}/demo/.start.*.json | head -c 100000 | python3 -c 'import json, sys; d = json.JSONDecoder(); print(json.dumps(d.raw_decode(sys.stdin.read())[0]))'`));
+        expect(record.coverage).toBe(coverageVersion);
     });
 
     it("leaves the production image unchanged and free of coverage.py", () => {
@@ -55,18 +66,24 @@ describe.each([
     });
 });
 
-describe("a worker killed during the run", () => {
-    let demo: DemoRun;
-
-    // The test command SIGKILLs the worker that serves one /whoami, after the demo's suite passed.
-    const killOneWorker = [
+/** The test command SIGKILLs the worker that serves one /whoami, `pause` seconds after it served it, after the suite passed. */
+function killOneWorker(stack: string, pause: number): string {
+    return [
         DEMO_TEST_COMMAND,
         `pid=$(python3 -c 'import json, os, urllib.request; print(json.load(urllib.request.urlopen(os.environ["COVERAGE_SPY_DEMO_URL"] + "/whoami", timeout=10))["pid"])')`,
-        `docker exec ${stackObjectName(`itest-kill-${process.pid}`, "demo")} sh -c "kill -9 $pid"`,
+        `sleep ${pause}`,
+        `echo "$pid" > "$KILLED_PID_FILE"`,
+        `docker exec ${stackObjectName(stack, "demo")} sh -c "kill -9 $pid"`,
     ].join(" && ");
+}
+
+describe("a worker killed with SIGKILL, periodic saves off", () => {
+    const stack = `itest-kill-${process.pid}`;
+    let demo: DemoRun;
 
     beforeAll(() => {
-        demo = measureDemo(`itest-kill-${process.pid}`, "coverage-spy/demo-app:latest", killOneWorker, "warn");
+        process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 0), "warn", { saveIntervalSeconds: 0 });
     });
     afterAll(() => demo?.cleanup());
 
@@ -77,5 +94,42 @@ describe("a worker killed during the run", () => {
             service: "demo", command: ["python3", "-m", "demo_app.server"],
         }));
         expect(demo.summary.services.demo.dataFiles).toBe(1 + DEMO_WORKERS - 1 + 2);
+        expect(demo.summary.services.demo.processes).toEqual({ ended: 1 + DEMO_WORKERS - 1 + 2, interrupted: 0, lost: 1 });
+    });
+});
+
+describe("a worker killed with SIGKILL after a periodic save", () => {
+    const stack = `itest-killsave-${process.pid}`;
+    let demo: DemoRun;
+    let killed: number;
+
+    beforeAll(() => {
+        process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
+        // Saves every second; the kill comes 2.5 s after the worker served its last request.
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 2.5), "warn", { saveIntervalSeconds: 1 });
+        killed = Number(require("fs").readFileSync(process.env.KILLED_PID_FILE, "utf8"));
+    });
+    afterAll(() => demo?.cleanup());
+
+    it("keeps its data up to the last save: it is reported as interrupted, not lost", () => {
+        expect(demo.summary.lostProcesses).toEqual([]);
+        expect(demo.summary.interruptedProcesses).toHaveLength(1);
+        expect(demo.summary.interruptedProcesses[0]).toEqual(expect.objectContaining({ service: "demo", command: ["python3", "-m", "demo_app.server"] }));
+        expect(demo.summary.interruptedProcesses[0].lastSave).toEqual(expect.any(Number));
+        expect(demo.summary.services.demo.dataFiles).toBe(1 + DEMO_WORKERS + 2);
+        // The lines are the same as with no kill at all.
+        for (const file of demo.summary.files) expectLines(file);
+    });
+
+    it("has the lines the killed worker ran in its own data file", () => {
+        // The /whoami branch of handlers.route, as saved by the killed process itself.
+        const lines = JSON.parse(docker("run", "--rm", "-v", `${demo.volumeName}:/data:ro`, "coverage-spy/harvester:latest", "python3", "-c",
+            "import coverage, glob, json, sys\n" +
+            `files = glob.glob("/data/runs/${demo.runId}/demo/.coverage.*.pid${killed}.*")\n` +
+            "data = coverage.CoverageData(basename=files[0]); data.read()\n" +
+            "print(json.dumps(sorted(data.lines('/app/demo_app/handlers.py') or [])))"));
+        const source = require("fs").readFileSync(require("path").join(DEMO_SOURCE, "demo_app", "handlers.py"), "utf8").split("\n") as string[];
+        const whoami = source.findIndex((l) => l.includes('{"pid": os.getpid()}')) + 1;
+        expect(lines).toEqual(expect.arrayContaining([whoami - 1, whoami]));
     });
 });
