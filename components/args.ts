@@ -119,8 +119,17 @@ export interface CoverageSpyStackArgs {
     testTimeoutSeconds?: number;
     /** Fail the update when the test suite fails (coverage is still harvested and written first). Default: false. */
     failOnTestFailure?: boolean;
-    /** Minimum total percentage (0–100) recorded in the summary's gate. */
+    /** Minimum total percentage (0–100). A run under it fails the update, after its outputs and reports are written. */
     failUnder?: number;
+    /** Minimum percentage per service name; fails the update like failUnder. */
+    failUnderPerService?: Record<string, number>;
+    /** Largest allowed drop of the total, in percentage points, against `baseStack`'s coverage output. */
+    maxDrop?: number;
+    /**
+     * A coverage stack to compare with (its `coverage` output, read through a StackReference): "main", or a
+     * fully qualified "organization/coverage-spy/main". The delta goes into the Markdown summary; maxDrop uses it.
+     */
+    baseStack?: string;
     /** coverage.py options for the generated `.coveragerc`. */
     coverage?: CoverageOptions;
     /** Absolute host folder for reports. Default: `<cwd>/reports/<stack>`. */

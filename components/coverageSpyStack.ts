@@ -11,6 +11,7 @@ import { createInstrumentedService } from "./service/instrumentedService";
 import { readImagePythonPath } from "./service/imagePythonPath";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./summary/readRunSummary";
+import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
 import { checkOneShotExit } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
@@ -29,6 +30,11 @@ export function defaultAssetsDir(start: string = __dirname): string {
         if (fs.existsSync(path.join(candidate, "site", "sitecustomize.py"))) return candidate;
         if (path.dirname(dir) === dir) throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
     }
+}
+
+/** "main" → "organization/<this project>/main" (the file backend's organization); qualified names stay. */
+export function qualifiedStackName(stack: string): string {
+    return stack.includes("/") ? stack : `organization/${pulumi.getProject()}/${stack}`;
 }
 
 /** Resolves once the one-shot container exited 0; fails the update with its logs otherwise. */
@@ -142,10 +148,18 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             reportOwner: typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
         }, { parent: this, dependsOn: [testRun, rc.resource] });
 
-        this.summary = requireSuccess(harvester, "harvesting coverage").apply(() => summarizeRun(
-            { runDir, runId, services: args.services, failUnder: args.failUnder },
-            args.failOnTestFailure ?? false,
+        const gates = {
+            ...(args.failUnder !== undefined ? { failUnder: args.failUnder } : {}),
+            ...(args.failUnderPerService !== undefined ? { failUnderPerService: args.failUnderPerService } : {}),
+            ...(args.maxDrop !== undefined ? { maxDrop: args.maxDrop } : {}),
+        };
+        const baseOutput = args.baseStack === undefined ? pulumi.output(undefined as unknown)
+            : new pulumi.StackReference(`${name}-base`, { name: qualifiedStackName(args.baseStack) }, { parent: this }).getOutput("coverage");
+        this.summary = pulumi.all([requireSuccess(harvester, "harvesting coverage"), baseOutput]).apply(([, base]) => summarizeRun(
+            { runDir, runId, services: args.services },
+            { gates, baseStack: args.baseStack, baseOutput: base },
         ));
+        failTheUpdateIfNeeded(this.summary, args.failOnTestFailure ?? false, this);
         this.runId = pulumi.output(runId);
         this.reportDir = pulumi.output(runDir);
         this.serviceUrls = pulumi.output(serviceUrls);

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
+import { validateGates } from "./gates/evaluateGates";
 import { serviceUrlEnvName } from "./naming";
 
 /** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
@@ -13,7 +14,7 @@ export class CoverageSpyInputError extends Error {
 
 const STACK_KEYS: ReadonlyArray<keyof CoverageSpyStackArgs> = [
     "services", "testCommand", "testWorkingDir", "testEnv", "testTimeoutSeconds", "failOnTestFailure",
-    "failUnder", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns", "lostProcesses",
+    "failUnder", "failUnderPerService", "maxDrop", "baseStack", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns", "lostProcesses",
 ];
 const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
     "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user",
@@ -33,6 +34,8 @@ const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE"
 /** Docker's own rule for container names, which carry the service name. */
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/** A stack name, optionally qualified with organization and project. */
+const STACK_REF = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]{1,100}$/;
 
 /** Collects every problem at once, so one preview shows them all. */
 class Problems {
@@ -233,8 +236,11 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     problems.stringMap("testEnv", args.testEnv);
     problems.integer("testTimeoutSeconds", args.testTimeoutSeconds, 1, 86400);
     problems.integer("keepRuns", args.keepRuns, 1, 1000);
-    if (args.failUnder !== undefined && (typeof args.failUnder !== "number" || !(args.failUnder >= 0 && args.failUnder <= 100))) {
-        problems.add(`failUnder must be a number from 0 to 100, got ${JSON.stringify(args.failUnder)}`);
+    const serviceNames = Array.isArray(args.services) ? args.services.map((s) => s?.name).filter((n): n is string => typeof n === "string") : [];
+    for (const problem of validateGates(args, serviceNames)) problems.add(problem);
+    if (args.maxDrop !== undefined && args.baseStack === undefined) problems.add("maxDrop needs baseStack: the stack whose coverage it compares with");
+    if (args.baseStack !== undefined && (typeof args.baseStack !== "string" || !STACK_REF.test(args.baseStack))) {
+        problems.add(`baseStack ${JSON.stringify(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`);
     }
     if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean") problems.add("failOnTestFailure must be true or false");
     if (args.lostProcesses !== undefined && args.lostProcesses !== "warn" && args.lostProcesses !== "fail") {

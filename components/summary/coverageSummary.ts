@@ -63,11 +63,25 @@ export interface ReportPaths {
     xml: string;
     lcov: string;
     text: string;
+    /** This summary as Markdown, for a CI job summary or a pull-request comment. */
+    markdown: string;
+    /** This summary as JSON, written before any gate can fail the update. */
+    summary: string;
 }
 
+/** The gates this run was held to, and how it did. */
 export interface CoverageGate {
-    failUnder: number;
+    failUnder?: number;
+    failUnderPerService?: Record<string, number>;
+    maxDrop?: number;
+    /** The stack whose summary maxDrop compares against, and its run. */
+    baseStack?: string;
+    baseRunId?: string;
     passed: boolean;
+    /** One line per failed gate, naming the numbers. */
+    failures: string[];
+    /** Gates that could not be evaluated, and why. */
+    notes: string[];
 }
 
 /** A process that started measuring (it left a start record) but saved no data: its lines are missing. */

@@ -34,7 +34,11 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
         const since = p.lastSave === null ? "" : ` (data up to ${new Date(p.lastSave * 1000).toISOString()} kept)`;
         out.push(`KILLED ${p.service}: process ${p.pid} (${p.command.join(" ")}) never ended${since}`);
     }
-    if ("gate" in s && s.gate) out.push(`gate   fail-under ${s.gate.failUnder}%: ${s.gate.passed ? "passed" : "FAILED"}`);
+    if ("gate" in s && s.gate) {
+        out.push(`gates  ${s.gate.passed ? "passed" : "FAILED"}`);
+        for (const f of s.gate.failures) out.push(`  - ${f}`);
+        for (const n of s.gate.notes) out.push(`  - ${n}`);
+    }
     out.push("", "service            cover   stmts   miss  data files  stop");
     for (const svc of Object.values(s.services)) {
         const stop = svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;

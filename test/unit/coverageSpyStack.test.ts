@@ -7,9 +7,14 @@ const VOLUME = "docker:index/volume:Volume";
 const NETWORK = "docker:index/network:Network";
 const COMMAND = "command:local:Command";
 
+/** The base stack's coverage output: the fixture run, five points better. */
+const BASE_OUTPUT = { schemaVersion: 1, runId: "main-run", totals: { statements: 30, covered: 25, missing: 5, excluded: 0, percent: 85 },
+    services: {}, files: [] };
+
 const engine: MockEngine = installMockEngine({
     imageEnv: { "shop:prod": '["PATH=/usr/local/bin:/usr/bin","PYTHONPATH=/app:/opt/vendor","LANG=C.UTF-8"]' },
     createDelayMs: { [COMMAND]: 150 },
+    stackOutputs: { "organization/coverage-spy/main": { coverage: BASE_OUTPUT } },
 });
 
 // Imported after the mocks are in place.
@@ -148,6 +153,40 @@ describe("CoverageSpyStack resource graph", () => {
             expect.objectContaining({ service: "worker", containerPath: "/srv/worker/shop/prices.py", missingLines: [3, 6, 10] }),
         ]);
         expect(s.reports.html).toBe(`${reportDir}/runs/${FIXTURE_RUN_ID}/total/html/index.html`);
+    });
+});
+
+describe("CoverageSpyStack gates", () => {
+    it("fails the update with an error diagnostic naming the numbers, after the summary (the outputs) resolved", async () => {
+        const errors: string[] = [];
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => { errors.push(message); });
+        try {
+            const stack = new CoverageSpyStack("gated", {
+                ...baseArgs(reportDirWithFixtureRun()), failUnder: 90, failUnderPerService: { shop: 50 }, maxDrop: 1, baseStack: "main",
+            });
+            const s = await valueOf(stack.summary);
+            await new Promise((r) => setTimeout(r, 50));
+            expect(engine.one("pulumi:pulumi:StackReference", "gated-base").inputs.name).toBe("organization/coverage-spy/main");
+            expect(s.gate).toEqual({
+                failUnder: 90, failUnderPerService: { shop: 50 }, maxDrop: 1, baseStack: "main", baseRunId: "main-run", passed: false, notes: [],
+                failures: ["total coverage 80.00% is under failUnder 90%", "total coverage dropped 5.00 points (85.00% → 80.00%), more than maxDrop 1"],
+            });
+            expect(errors).toEqual([expect.stringMatching(/^coverage-spy: coverage gate failed: total coverage 80\.00% is under failUnder 90%; coverage gate failed: total coverage dropped 5\.00 points/)]);
+        } finally {
+            spy.mockRestore();
+        }
+    });
+
+    it("logs no error when every gate passes", async () => {
+        const spy = jest.spyOn(pulumi.log, "error");
+        try {
+            const stack = new CoverageSpyStack("passing", { ...baseArgs(reportDirWithFixtureRun()), failUnder: 80 });
+            expect((await valueOf(stack.summary)).gate?.passed).toBe(true);
+            await new Promise((r) => setTimeout(r, 50));
+            expect(spy).not.toHaveBeenCalled();
+        } finally {
+            spy.mockRestore();
+        }
     });
 });
 

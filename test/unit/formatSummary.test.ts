@@ -1,20 +1,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
-import { readRunSummary } from "../../components/summary/readRunSummary";
+import { readRunSummary, summarizeRun } from "../../components/summary/readRunSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 
 describe("formatSummary", () => {
     it("shows the total, tests, each service and each file's missing lines as ranges", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
-        const text = formatSummary(readRunSummary({
-            runDir, runId: FIXTURE_RUN_ID, failUnder: 90,
+        const text = formatSummary(summarizeRun({
+            runDir, runId: FIXTURE_RUN_ID,
             services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }],
-        }));
+        }, { gates: { failUnder: 90 } }));
         const lines = text.split("\n");
         expect(lines).toContain("TOTAL  80.00%  24/30 statements, 6 missing");
         expect(lines).toContain("tests  FAILED with exit code 1 (3 passed, 1 failed) in 1.2 s");
-        expect(lines).toContain("gate   fail-under 90%: FAILED");
+        expect(lines).toContain("gates  FAILED");
+        expect(lines).toContain("  - total coverage 80.00% is under failUnder 90%");
         expect(lines.find((l) => l.startsWith("shop "))).toMatch(/^shop\s+86\.67%\s+15\s+2\s+2\s+87 ms$/);
         expect(lines.find((l) => l.startsWith("worker:shop/prices.py"))).toMatch(/62\.50%\s+3, 6, 10$/);
         expect(text).not.toContain("__init__.py");

@@ -24,6 +24,8 @@ export interface MockOptions {
     exitCodes?: Record<string, number>;
     /** Milliseconds a type's create takes, to prove ordering. */
     createDelayMs?: Record<string, number>;
+    /** Outputs of other stacks, by fully qualified name, for StackReferences. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 /** Installs Pulumi mocks that record every resource and invoke; returns the recorder. */
@@ -54,6 +56,11 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
                 state.containerLogs = code && code[1] !== 0 ? "simulated failure output" : "";
             }
             if (args.type === "command:local:Command") state.stdout = "";
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const outputs = options.stackOutputs?.[args.inputs.name];
+                if (!outputs) throw new Error(`unknown stack ${args.inputs.name}`);
+                state.outputs = outputs;
+            }
             return { id: `${args.name}-id`, state };
         },
         call: (args) => {

@@ -1,0 +1,72 @@
+import { CoverageSummary } from "../summary/coverageSummary";
+
+/** Coverage thresholds a run must meet. */
+export interface CoverageGates {
+    /** Minimum total percentage (0–100). */
+    failUnder?: number;
+    /** Minimum percentage per service. */
+    failUnderPerService?: Record<string, number>;
+    /** Largest allowed drop of the total, in percentage points, against the base stack's summary. */
+    maxDrop?: number;
+}
+
+export interface GateResult {
+    passed: boolean;
+    /** One line per failed gate, naming the numbers. */
+    failures: string[];
+    /** Gates that could not be evaluated, and why. */
+    notes: string[];
+}
+
+function pct(n: number): string {
+    return `${n.toFixed(2)}%`;
+}
+
+/** Evaluates every gate; never throws for a failed gate (the caller decides how to fail). */
+export function evaluateGates(summary: CoverageSummary, gates: CoverageGates, base?: CoverageSummary): GateResult {
+    const failures: string[] = [];
+    const notes: string[] = [];
+    const total = summary.totals.percent;
+    if (gates.failUnder !== undefined && total < gates.failUnder) {
+        failures.push(`total coverage ${pct(total)} is under failUnder ${gates.failUnder}%`);
+    }
+    for (const [name, min] of Object.entries(gates.failUnderPerService ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+        const service = summary.services[name];
+        if (!service) failures.push(`service ${name} has no coverage in this run (failUnderPerService names it)`);
+        else if (service.totals.percent < min) failures.push(`service ${name} coverage ${pct(service.totals.percent)} is under its failUnder ${min}%`);
+    }
+    if (gates.maxDrop !== undefined) {
+        if (!base) {
+            notes.push("maxDrop not evaluated: no base summary");
+        } else {
+            const drop = Math.round((base.totals.percent - total) * 100) / 100;
+            if (drop > gates.maxDrop) {
+                failures.push(`total coverage dropped ${drop.toFixed(2)} points (${pct(base.totals.percent)} → ${pct(total)}), more than maxDrop ${gates.maxDrop}`);
+            }
+        }
+    }
+    return { passed: failures.length === 0, failures, notes };
+}
+
+/** Problems with the gate settings themselves, found at preview time. */
+export function validateGates(gates: CoverageGates, serviceNames: string[]): string[] {
+    const problems: string[] = [];
+    const percent = (where: string, value: unknown) => {
+        if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 100) {
+            problems.push(`${where} must be a number from 0 to 100, got ${JSON.stringify(value)}`);
+        }
+    };
+    if (gates.failUnder !== undefined) percent("failUnder", gates.failUnder);
+    if (gates.maxDrop !== undefined) percent("maxDrop", gates.maxDrop);
+    if (gates.failUnderPerService !== undefined) {
+        if (typeof gates.failUnderPerService !== "object" || gates.failUnderPerService === null || Array.isArray(gates.failUnderPerService)) {
+            problems.push("failUnderPerService must map service names to percentages");
+        } else {
+            for (const [name, value] of Object.entries(gates.failUnderPerService)) {
+                if (!serviceNames.includes(name)) problems.push(`failUnderPerService names an unknown service "${name}" (services: ${serviceNames.join(", ")})`);
+                percent(`failUnderPerService.${name}`, value);
+            }
+        }
+    }
+    return problems;
+}
