@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# The README's first command. `up`: from a fresh machine to a finished coverage run of a stack (default: dev,
-# the bundled demo), printing the summary. `destroy`: tears the stack's containers, volume and network down.
+# The README's first command. `up`: from a fresh machine to a finished coverage run of a stack, printing the
+# summary. `destroy`: tears the stack's containers, volume and network down and removes the stack.
 #   bash scripts/coverage.sh up|destroy [--stack NAME]
+# The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch");
+# a stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 action="${1:-}"; shift || true
-stack="${COVERAGE_SPY_STACK:-dev}"
+stack_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --stack) stack="$2"; shift 2 ;;
+    --stack) stack_args=(--stack "$2"); shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
@@ -35,10 +37,10 @@ step "build" npx tsc -p tsconfig.json
 outputs="$(mktemp)"
 trap 'rm -f "$outputs"' EXIT
 if [ "$action" = up ]; then
-  step "pulumi up ($stack)" node bin/scripts/run-stack.js up --stack "$stack" --outputs-file "$outputs"
+  step "pulumi up" node bin/scripts/run-stack.js up "${stack_args[@]}" --outputs-file "$outputs"
   node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).coverage))' "$outputs" \
     | node bin/scripts/print-summary.js
 else
-  step "pulumi destroy ($stack)" node bin/scripts/run-stack.js destroy --stack "$stack"
+  step "pulumi destroy --remove" node bin/scripts/run-stack.js destroy "${stack_args[@]}"
 fi
 log "total $((SECONDS - started)) s"

@@ -1,0 +1,42 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** A lock a `pulumi up` holds on a stack in a file backend (.pulumi/locks/<org>/<project>/<stack>/<id>.json). */
+export interface StackLock {
+    file: string;
+    pid: number;
+    username: string;
+    hostname: string;
+    timestamp: string;
+}
+
+/** The folder of a stack's locks in a file backend ("file:///path" or a plain path). */
+export function stackLockDir(backendUrl: string, project: string, stack: string, organization = "organization"): string {
+    const root = backendUrl.replace(/^file:\/\//, "");
+    return path.join(root, ".pulumi", "locks", organization, project, stack);
+}
+
+export function readStackLocks(lockDir: string): StackLock[] {
+    if (!fs.existsSync(lockDir)) return [];
+    return fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")).sort().map((f) => {
+        const file = path.join(lockDir, f);
+        const content = JSON.parse(fs.readFileSync(file, "utf8")) as Omit<StackLock, "file">;
+        return { file, pid: content.pid, username: content.username, hostname: content.hostname, timestamp: content.timestamp };
+    });
+}
+
+/** Whether the process holding a lock is known to be gone: only decidable for a lock taken on this host. */
+export function isStale(lock: StackLock, hostname = os.hostname()): boolean {
+    if (lock.hostname !== hostname) return false;
+    try {
+        process.kill(lock.pid, 0);
+        return false;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "ESRCH";
+    }
+}
+
+export function describeLock(lock: StackLock): string {
+    return `pid ${lock.pid} of ${lock.username}@${lock.hostname} since ${lock.timestamp}`;
+}
