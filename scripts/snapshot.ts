@@ -4,23 +4,24 @@
 //
 // snapshot: every measured process saves now and runs on; a report of the run so far is written and printed.
 // --reset:  every measured process discards what it collected; what runs next is measured alone.
-// The stack defaults to $COVERAGE_SPY_STACK, else "dev".
+// The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (as for npm run coverage).
+import { projectRoot } from "../components/programConfig";
 import { snapshotCoverage } from "../components/snapshot/snapshotCoverage";
+import { chooseStack } from "../components/stacks/stackName";
 import { formatSummary } from "../components/summary/formatSummary";
 
 function parseArgs(argv: string[]): { stack: string; reset: boolean; timeout: number } {
-    let stack = process.env.COVERAGE_SPY_STACK || "dev";
+    let explicit: string | undefined;
     let reset = false;
     let timeout = 10;
     for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--stack") stack = argv[++i];
+        if (argv[i] === "--stack") explicit = argv[++i];
         else if (argv[i] === "--reset") reset = true;
         else if (argv[i] === "--timeout") timeout = Number(argv[++i]);
         else throw new Error(`unknown option ${argv[i]} (usage: snapshot [--stack NAME] [--reset] [--timeout SECONDS])`);
     }
-    if (!stack) throw new Error("--stack needs a name");
     if (!(timeout > 0)) throw new Error("--timeout needs a positive number of seconds");
-    return { stack, reset, timeout };
+    return { stack: chooseStack(explicit, process.env, projectRoot(__dirname)).stack, reset, timeout };
 }
 
 try {
