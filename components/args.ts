@@ -56,6 +56,8 @@ export interface ServiceArgs {
     mounts?: ServiceMountArgs[];
     /** User (name or uid[:gid]) to run as. Default: the image's. */
     user?: string;
+    /** Working directory inside the container. Default: the image's. */
+    workingDir?: string;
     /** Docker healthcheck; readiness waits for "healthy". */
     healthcheck?: ServiceHealthcheckArgs;
     /** HTTP path probed on the first port when no healthcheck is given. Default: "/". */

@@ -15,3 +15,4 @@ export { evaluateGates, validateGates, CoverageGates, GateResult } from "./gates
 export { coverageDeltaProgram, CoverageDeltaProgramArgs, CoverageDeltaOutputs } from "./consumer/coverageDeltaProgram";
 export { snapshotCoverage, SnapshotOptions, SnapshotResult, ServiceAnswer } from "./snapshot/snapshotCoverage";
 export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";
+export { servicesFromCompose, ComposeImportError, ComposeImportOptions, ComposeImport } from "./compose/servicesFromCompose";

@@ -17,7 +17,7 @@ const STACK_KEYS: ReadonlyArray<keyof CoverageSpyStackArgs> = [
     "failUnder", "failUnderPerService", "maxDrop", "baseStack", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns", "lostProcesses",
 ];
 const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
-    "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user",
+    "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user", "workingDir",
     "healthcheck", "readinessPath", "readinessTimeoutSeconds", "stopGraceSeconds", "stopSignal", "imagePythonPath",
 ];
 const COVERAGE_KEYS: ReadonlyArray<keyof CoverageOptions> = [
@@ -114,6 +114,9 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
         problems.add(`${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`);
     }
     problems.absolutePath(`${where}.hostSourcePath`, service.hostSourcePath, true);
+    if (service.workingDir !== undefined && (typeof service.workingDir !== "string" || !path.posix.isAbsolute(service.workingDir))) {
+        problems.add(`${where}.workingDir must be an absolute path inside the container, got ${JSON.stringify(service.workingDir)}`);
+    }
     problems.integer(`${where}.readinessTimeoutSeconds`, service.readinessTimeoutSeconds, 1, 3600);
     problems.integer(`${where}.stopGraceSeconds`, service.stopGraceSeconds, 1, 600);
     if (service.readinessPath !== undefined && (typeof service.readinessPath !== "string" || !service.readinessPath.startsWith("/"))) {

@@ -56,6 +56,7 @@ export function instrumentedContainerArgs(input: InstrumentedServiceInput): dock
         entrypoints: service.entrypoint,
         envs,
         user: service.user,
+        workingDir: service.workingDir,
         // An init as PID 1 forwards the stop signal and reaps, so the app exits (and saves) at once
         // instead of ignoring SIGTERM as PID 1 would until the grace period runs out.
         init: true,

@@ -10,13 +10,14 @@ type Plain<T> = T extends object ? { [K in keyof T]: unknown } : T;
 export function dockerRunFlags(args: Partial<Plain<docker.ContainerArgs>>): string[] {
     const known = new Set(["name", "image", "command", "entrypoints", "envs", "user", "init", "stopSignal", "stopTimeout",
         "destroyGraceSeconds", "ports", "mounts", "volumes", "networksAdvanced", "labels", "restart", "mustRun",
-        "healthcheck", "attach", "logs"]);
+        "healthcheck", "attach", "logs", "workingDir"]);
     const unknown = Object.keys(args).filter((k) => !known.has(k) && (args as Record<string, unknown>)[k] !== undefined);
     if (unknown.length > 0) throw new Error(`dockerRunFlags does not understand ${unknown.join(", ")}`);
     const flags: string[] = [];
     if (args.name) flags.push("--name", String(args.name));
     for (const e of (args.envs as string[] | undefined) ?? []) flags.push("-e", e);
     if (args.user) flags.push("--user", String(args.user));
+    if (args.workingDir) flags.push("--workdir", String(args.workingDir));
     if (args.init) flags.push("--init");
     if (args.stopSignal) flags.push("--stop-signal", String(args.stopSignal));
     if (args.stopTimeout !== undefined) flags.push("--stop-timeout", String(args.stopTimeout));
