@@ -3,11 +3,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { CoverageSpyStackArgs, ServiceArgs } from "./args";
 import { CoverageSpyInputError } from "./validation";
+import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
 
 type Kind = "object" | "string" | "number" | "boolean";
 
+/** Program-only config: services read from a compose file, `{ file, services: { name: { sourcePath } } }`. */
+export const COMPOSE_KEY = "compose";
+
 /** Every stack config key the program understands, with its YAML type. */
-export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs, Kind>> = {
+export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY, Kind>> = {
+    compose: "object",
     services: "object",
     testCommand: "string",
     testWorkingDir: "string",
@@ -50,12 +55,31 @@ function resolveService(service: ServiceArgs, baseDir: string): ServiceArgs {
  * which keeps stack files portable between checkouts. Everything else is passed on for validation.
  */
 export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
-    const resolved: Record<string, unknown> = { ...values };
+    const { [COMPOSE_KEY]: compose, ...resolved } = values;
     if (Array.isArray(values.services)) resolved.services = (values.services as ServiceArgs[]).map((s) => resolveService(s, baseDir));
+    if (compose !== undefined) resolved.services = [...((resolved.services as ServiceArgs[] | undefined) ?? []), ...composeServices(compose, baseDir)];
     for (const key of PATH_KEYS) {
         if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);
     }
     return resolved as unknown as CoverageSpyStackArgs;
+}
+
+/** The services a `compose` config entry names, read from its compose file (relative to the project folder). */
+function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
+    const spec = compose as { file?: unknown; services?: unknown };
+    if (typeof spec !== "object" || spec === null || typeof spec.file !== "string" || typeof spec.services !== "object" || spec.services === null) {
+        throw new CoverageSpyInputError(['config: compose must be { file: "docker-compose.yml", services: { NAME: { sourcePath: "/app" } } }']);
+    }
+    const services = Object.fromEntries(Object.entries(spec.services as Record<string, { sourcePath: string; hostSourcePath?: string }>)
+        .map(([name, s]) => [name, { ...s, ...(s?.hostSourcePath ? { hostSourcePath: resolveFrom(baseDir, s.hostSourcePath) as string } : {}) }]));
+    try {
+        const imported = servicesFromCompose({ file: path.resolve(baseDir, spec.file), services });
+        for (const warning of imported.warnings) pulumi.log.warn(`coverage-spy: compose: ${warning}`);
+        return imported.services;
+    } catch (err) {
+        if (err instanceof ComposeImportError) throw new CoverageSpyInputError(err.problems.map((p) => `config: compose ${spec.file}: ${p}`));
+        throw err;
+    }
 }
 
 /** Reads the stack's config with each key's own type; unknown keys (typos) are an error at preview. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CoverageSpyStack } from "./coverageSpyStack";
 import { readStackConfig, stackArgsFromConfig } from "./programConfig";
+import { CoverageSpyInputError } from "./validation";
 
 /** The outputs a coverage stack exports; other stacks read them with a StackReference. */
 export interface CoverageStackOutputs {
@@ -15,6 +16,14 @@ export interface CoverageStackOutputs {
  * program) and, unchanged, as an Automation API inline program.
  */
 export function coverageStackProgram(projectDir: string): CoverageStackOutputs {
-    const spy = new CoverageSpyStack("coverage", stackArgsFromConfig(readStackConfig(pulumi.getProject()), projectDir));
+    let args;
+    try {
+        args = stackArgsFromConfig(readStackConfig(pulumi.getProject()), projectDir);
+    } catch (err) {
+        // Bad config is the user's to fix: its message, without a stack trace.
+        if (err instanceof CoverageSpyInputError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+    const spy = new CoverageSpyStack("coverage", args);
     return { coverage: spy.summary, runId: spy.runId, reportDir: spy.reportDir, serviceUrls: spy.serviceUrls };
 }

@@ -5,6 +5,7 @@ import { interpolate } from "../../components/compose/interpolate";
 import { parseEnvFile } from "../../components/compose/envFile";
 import { durationSeconds, shellWords } from "../../components/compose/composeService";
 import { validateStackArgs } from "../../components/validation";
+import { stackArgsFromConfig } from "../../components/programConfig";
 import { FIXTURES } from "./fixtures";
 
 const COMPOSE = path.join(FIXTURES, "compose");
@@ -141,5 +142,24 @@ describe("servicesFromCompose", () => {
     it("says what is wrong with the file itself", () => {
         expect(problemsOf(() => servicesFromCompose({ file: path.join(os.tmpdir(), "nope.yaml"), services: {} }))).toEqual(["the file does not exist"]);
         expect(problemsOf(() => servicesFromCompose({ file: path.join(COMPOSE, "django", ".env"), services: {} }))).toEqual(["no services: section"]);
+    });
+});
+
+describe("a stack's compose config", () => {
+    it("adds the compose file's services to the stack's, paths relative to the project", () => {
+        const args = stackArgsFromConfig({
+            testCommand: "pytest",
+            services: [{ name: "extra", image: "x:1", sourcePath: "/x" }],
+            compose: { file: "compose/overlay/compose.yaml", services: { app: { sourcePath: "/app", hostSourcePath: "compose/overlay" } } },
+        }, FIXTURES);
+        expect(args.services.map((s) => [s.name, s.image, s.hostSourcePath])).toEqual([["extra", "x:1", undefined],
+            ["app", "app:prod", path.join(COMPOSE, "overlay")]]);
+        expect("compose" in args).toBe(false);
+    });
+
+    it("names the compose file in its problems", () => {
+        expect(() => stackArgsFromConfig({ compose: { file: "compose/errors/compose.yaml", services: { worker: { sourcePath: "/w" } } } }, FIXTURES))
+            .toThrow("config: compose compose/errors/compose.yaml: service worker is build-only");
+        expect(() => stackArgsFromConfig({ compose: "docker-compose.yml" }, FIXTURES)).toThrow("config: compose must be { file:");
     });
 });
