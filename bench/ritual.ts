@@ -1,5 +1,5 @@
 // Benchmark: the measurement ritual on the real Docker engine (the component's own specs, script and harvester),
-// on both demo images, a few rounds each. Prints per-phase medians and the graceful stop time.
+// on the three demo images (Python 3.13, 3.11, 3.9), a few rounds each. Prints per-phase medians and the graceful stop time.
 //   npm run build && node bin/bench/ritual.js [rounds]   (results go in bench/RESULTS.md by hand, with the date)
 import { DEMO_TEST_COMMAND } from "../test/integration/demoExpectations";
 import { measureDemo } from "../test/integration/demoRitual";
@@ -11,7 +11,7 @@ function median(values: number[]): number {
 
 const rounds = Number(process.argv[2] ?? "3");
 if (!process.env.COVERAGE_SPY_LIB) throw new Error("set COVERAGE_SPY_LIB (scripts/spy-lib.sh prints it)");
-for (const image of ["coverage-spy/demo-app:latest", "coverage-spy/demo-app:bookworm"]) {
+for (const image of ["coverage-spy/demo-app:latest", "coverage-spy/demo-app:bookworm", "coverage-spy/demo-app:bullseye"]) {
     const phases: Record<string, number[]> = {};
     const stops: number[] = [];
     for (let round = 0; round < rounds; round++) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm run bench`: the ritual benchmark (bench/ritual.ts) on the real Docker engine. Results: bench/RESULTS.md.
+# `npm run bench`: the ritual benchmark (bench/ritual.ts) on the real Docker engine, and what periodic saves
+# cost a busy process (bench/save_cost.py). Results: bench/RESULTS.md.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,3 +11,4 @@ COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
 export COVERAGE_SPY_LIB
 npx tsc -p tsconfig.json
 node bin/bench/ritual.js "${1:-3}"
+python3 bench/save_cost.py "${1:-3}"
