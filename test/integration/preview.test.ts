@@ -17,6 +17,8 @@ describe("bad input, through the real engine", () => {
             ...config,
             "coverage-spy:services": [{ ...services[0], name: "demo app", ports: [{ internal: 0 }] }],
             "coverage-spy:failUnder": 120,
+            "coverage-spy:maxDrop": 1,
+            "coverage-spy:coverage": { snapshotSignal: "SIGTERM" },
         });
         for (const action of ["preview", "up"] as const) {
             const run = runStack(action, STACK);
@@ -24,6 +26,8 @@ describe("bad input, through the real engine", () => {
             expect(run.output).toContain('services[0].name "demo app" is not a valid Docker name');
             expect(run.output).toContain("services[0].ports[0].internal must be a whole number from 1 to 65535, got 0");
             expect(run.output).toContain("failUnder must be a number from 0 to 100, got 120");
+            expect(run.output).toContain("maxDrop needs baseStack: the stack whose coverage it compares with");
+            expect(run.output).toContain('coverage.snapshotSignal must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n');
         }
         expect(labelledObjects("container", STACK)).toEqual([]);
         expect(labelledObjects("volume", STACK)).toEqual([]);

@@ -61,6 +61,10 @@ describe("validateStackArgs", () => {
         ["a readiness path without a slash", args({ services: [{ ...service, readinessPath: "healthz" }] }), 'services[0].readinessPath must start with "/"'],
         ["an unknown lost-process mode", args({ lostProcesses: "ignore" as never }), 'lostProcesses must be "warn" or "fail", got "ignore"'],
         ["a missing image", args({ services: [{ ...service, image: "" }] }), "services[0].image is required"],
+        ["a gate on an unknown service", args({ failUnderPerService: { web: 80 } }), 'failUnderPerService names an unknown service "web" (services: api)'],
+        ["maxDrop without a base stack", args({ maxDrop: 1 }), "maxDrop needs baseStack: the stack whose coverage it compares with"],
+        ["a base stack that is no stack name", args({ baseStack: "a b" }), 'baseStack "a b" must be a stack name ("main") or "organization/project/stack"'],
+        ["a relative working directory", args({ services: [{ ...service, workingDir: "srv" }] }), 'services[0].workingDir must be an absolute path inside the container, got "srv"'],
     ];
 
     it.each(cases)("rejects %s", (_label, input, message) => {
