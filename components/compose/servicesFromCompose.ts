@@ -1,87 +1,81 @@
-import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { ServiceArgs } from "../args";
-import { composeService } from "./composeService";
-import { parseEnvFile } from "./envFile";
-import { InterpolationError, Variables, interpolate } from "./interpolate";
+import { readComposeFile, substituteAll } from "./composeFile";
+import { ComposeImportError } from "./composeImportError";
+import { ComposeServiceOptions, composeService } from "./composeService";
+import { Raw, isMap } from "./context";
+import { VariableSource } from "./interpolate";
 
-export class ComposeImportError extends Error {
-    constructor(readonly file: string, readonly problems: string[]) {
-        super(`cannot import services from ${file}:\n  - ${problems.join("\n  - ")}`);
-        this.name = "ComposeImportError";
-    }
-}
+export { ComposeImportError } from "./composeImportError";
+export { ComposeServiceOptions } from "./composeService";
 
 export interface ComposeImportOptions {
-    /** The compose file (docker-compose.yml, compose.yaml...). */
+    /** The compose file (docker-compose.yml, compose.yaml...). Relative paths in it start at its folder. */
     file: string;
     /** The services to import, with what compose cannot say: where their Python source is. */
-    services: Record<string, { sourcePath: string; hostSourcePath?: string }>;
-    /** Variables for substitution. Default: process.env. The .env next to the file fills in what they lack. */
-    env?: Variables;
+    services: Record<string, ComposeServiceOptions>;
+    /** Variables for substitution. Default: process.env. The .env beside the file fills in what they lack. */
+    env?: VariableSource;
+    /** As `docker compose -p`: names the project, whose name prefixes named volumes. Default: compose's rules. */
+    projectName?: string;
 }
 
 export interface ComposeImport {
     services: ServiceArgs[];
-    /** What was left out or changed on the way (ignored keys, blank variables, host IPs). */
+    /** What was left out on the way (keys with no effect on measurement, blank variables, anonymous volumes). */
     warnings: string[];
 }
 
-/** Substitutes variables in every string value (not in keys), as compose does. */
-function substituteAll(value: unknown, vars: Variables, unset: (name: string) => void): unknown {
-    if (typeof value === "string") return interpolate(value, vars, unset);
-    if (Array.isArray(value)) return value.map((v) => substituteAll(v, vars, unset));
-    if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteAll(v, vars, unset)]));
+/** Problems with the caller's per-service options, named like the file's own problems. */
+function checkOptions(name: string, options: ComposeServiceOptions | undefined, problems: string[]): void {
+    const sourcePath = options?.sourcePath;
+    if (sourcePath === undefined || sourcePath === null || sourcePath === "") {
+        problems.push(`service ${name}: no sourcePath: say where its Python source is inside the container (e.g. { sourcePath: "/app" })`);
+    } else if (typeof sourcePath !== "string" || !path.posix.isAbsolute(sourcePath)) {
+        problems.push(`service ${name}: sourcePath must be an absolute path inside the container, got ${JSON.stringify(sourcePath)}`);
     }
-    return value;
 }
 
 /**
  * Reads a compose file and returns coverage-spy service arguments for the named services: image, command,
- * entrypoint, environment and env files, ports, healthcheck, user, working_dir, volumes, stop signal and grace.
- * Every problem (a missing service, a build-only one, a key that cannot be carried over, a required variable
- * that is missing) is reported at once in a ComposeImportError.
+ * entrypoint, environment and env files, ports, healthcheck, user, working_dir, volumes, stop signal and grace,
+ * with compose's variable substitution. Every problem (a missing service, a build-only one, a key that cannot
+ * be carried over, a required variable that is missing, a missing sourcePath) is reported at once in a
+ * ComposeImportError; keys that do not change what is measured are left out and named in `warnings`.
  */
 export function servicesFromCompose(options: ComposeImportOptions): ComposeImport {
-    const file = path.resolve(options.file);
-    if (!fs.existsSync(file)) throw new ComposeImportError(file, ["the file does not exist"]);
-    const baseDir = path.dirname(file);
-    const dotEnv = path.join(baseDir, ".env");
-    const given = options.env ?? process.env;
-    const vars: Variables = { ...(fs.existsSync(dotEnv) ? parseEnvFile(fs.readFileSync(dotEnv, "utf8"), dotEnv, given) : {}), ...given };
-    let doc: unknown;
-    try {
-        doc = parse(fs.readFileSync(file, "utf8"), { merge: true });
-    } catch (err) {
-        throw new ComposeImportError(file, [`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
-    }
-    const composeServices = (doc as { services?: unknown })?.services;
-    if (!composeServices || typeof composeServices !== "object") throw new ComposeImportError(file, ["no services: section"]);
-    const all = composeServices as Record<string, Record<string, unknown>>;
+    const compose = readComposeFile(options.file, options.env ?? process.env, options.projectName);
+    const available = Object.keys(compose.services).sort().join(", ");
     const problems: string[] = [];
-    const warnings: string[] = [];
+    const warnings = [...compose.warnings];
     const services: ServiceArgs[] = [];
-    for (const [name, where] of Object.entries(options.services)) {
-        if (!(name in all)) {
-            problems.push(`no service ${name} (the file has: ${Object.keys(all).sort().join(", ")})`);
+    const names = Object.keys(options.services ?? {});
+    if (names.length === 0) problems.push(`no services named: name the ones to measure (the file has: ${available})`);
+    for (const name of names) {
+        const serviceOptions = options.services[name];
+        if (!Object.prototype.hasOwnProperty.call(compose.services, name)) {
+            problems.push(`no service ${name} (the file has: ${available}${compose.hasInclude ? "; services from include: are not read" : ""})`);
             continue;
         }
+        checkOptions(name, serviceOptions, problems);
         const blank = new Set<string>();
-        let raw: Record<string, unknown>;
-        try {
-            raw = substituteAll(all[name] ?? {}, vars, (v) => blank.add(v)) as Record<string, unknown>;
-        } catch (err) {
-            if (!(err instanceof InterpolationError)) throw err;
-            problems.push(`service ${name}: ${err.message}`);
+        const errors: string[] = [];
+        const raw = substituteAll(compose.services[name] ?? {}, "", compose.variables, errors, (v) => blank.add(v));
+        // A failed substitution leaves "" behind: converting it would only add confusing follow-up problems.
+        if (errors.length > 0) {
+            problems.push(...errors.map((e) => `service ${name}: ${e}`));
             continue;
         }
         for (const v of blank) warnings.push(`service ${name}: variable ${v} is not set: a blank string is used`);
-        const service = composeService(raw, { name, baseDir, sourcePath: where.sourcePath, hostSourcePath: where.hostSourcePath,
-            variables: vars, problems, warnings });
+        if (!isMap(raw)) {
+            problems.push(`service ${name} must be a map of keys`);
+            continue;
+        }
+        const service = composeService(raw as Raw, serviceOptions ?? { sourcePath: "" }, {
+            name, baseDir: compose.baseDir, variables: compose.variables, volumeName: compose.volumeName, problems, warnings,
+        });
         if (service) services.push(service);
     }
-    if (problems.length > 0) throw new ComposeImportError(file, problems);
+    if (problems.length > 0) throw new ComposeImportError(compose.file, problems);
     return { services, warnings };
 }
