@@ -1,56 +1,41 @@
 #!/usr/bin/env bash
-# The Pulumi toolchain at the versions package.json pins, built from Go source through the Go module proxy
-# and cached in $COVERAGE_SPY_CACHE/toolchain, or the user's own when it matches.
+# The Pulumi toolchain at the versions package.json pins, or the user's own when it matches.
 #
-#   bash scripts/toolchain.sh            build or reuse what can be had; report each part
-#   bash scripts/toolchain.sh --require  the same, then fail unless every part is there (a `pulumi up` needs all)
+#   bash scripts/toolchain.sh            build or reuse every part; fail naming what is missing
 #
-# Parts: the `pulumi` CLI, `pulumi-language-nodejs`, and the `docker` and `command` resource plugins.
-# Prebuilt binaries of the last three can be handed in with COVERAGE_SPY_PLUGIN_DIR (files named
-# pulumi-language-nodejs, pulumi-resource-docker, pulumi-resource-command); they are installed into the
-# cache's PULUMI_HOME at the pinned versions.
+# Parts: the `pulumi` CLI, the `pulumi-language-nodejs` language host (with `pulumi-resource-pulumi-nodejs`
+# beside it), and the `docker` and `command` resource plugins at exactly the versions of their npm SDKs
+# (the engine loads no other version).
 #
-# Writes $COVERAGE_SPY_CACHE/toolchain/status: one line per part, "ok PATH", "missing: REASON" (a pulumi up of
-# the component cannot run) or "optional-missing: REASON" (the language host: only a plain CLI `pulumi up` of
-# index.ts needs it; npm run coverage and the tests run the same program inline through the Automation API).
+# Where each part comes from, first match wins:
+# - the user's own `pulumi` on PATH at the pinned version, with its plugins in USER_PULUMI_HOME or ~/.pulumi;
+# - a cached build in $COVERAGE_SPY_CACHE/toolchain, keyed by version and source checksum (seconds when warm);
+# - a build from source: the CLI from the Go module proxy's pulumi `pkg`/`sdk` modules; the plugins and the
+#   language host from the release archives in $COVERAGE_SPY_UPSTREAM_DIR (default ../shared/upstream beside
+#   the repo), each verified against the sha256 that package.json's config.upstreamArchives pins.
+# Plugins are installed into the PULUMI_HOME that scripts/pulumi-env.sh gives the engine.
+#
+# Writes $COVERAGE_SPY_CACHE/toolchain/status: one line per part, "ok PATH" or "missing: REASON".
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require=0
-[ "${1:-}" = --require ] && require=1
-
 PULUMI_VERSION="$(pinned_npm_version @pulumi/pulumi)"
 DOCKER_VERSION="$(pinned_npm_version @pulumi/docker)"
 COMMAND_VERSION="$(pinned_npm_version @pulumi/command)"
-go_module_version() { node -p "require('$REPO_ROOT/package.json').config.pulumiGoModules.$1"; }
 
 TOOLCHAIN="$COVERAGE_SPY_CACHE/toolchain"
 BIN="$TOOLCHAIN/bin"
+# Plugin builds stay off PATH: the engine would use a plugin found on PATH at any version, with a warning.
+PLUGIN_BUILDS="$TOOLCHAIN/plugin-builds"
 STATUS="$TOOLCHAIN/status"
-export PULUMI_HOME="$COVERAGE_SPY_CACHE/pulumi-home"
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+UPSTREAM_DIR="${COVERAGE_SPY_UPSTREAM_DIR:-$(cd "$REPO_ROOT/.." && pwd)/shared/upstream}"
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 export GOMODCACHE="$COVERAGE_SPY_CACHE/go/mod" GOCACHE="$COVERAGE_SPY_CACHE/go/build"
-mkdir -p "$BIN" "$PULUMI_HOME"
+mkdir -p "$BIN" "$PLUGIN_BUILDS"
 : >"$STATUS.new"
 
 status() { echo "$1 $2" >>"$STATUS.new"; }
-
-# Source dir of MODULE@VERSION from the proxy; on failure prints the exact command and error, returns 1.
-module_source() {
-  local module="$1" version="$2" out
-  if ! out="$(cd "$TOOLCHAIN" && go mod download -json "$module@$version" 2>&1)"; then
-    local err
-    err="$(printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).Error)}catch{console.log(s)}})')"
-    log "cannot get $module@$version from the Go module proxy"
-    log "  command: go mod download -json $module@$version"
-    log "  error:   $err"
-    return 1
-  fi
-  printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))'
-}
-
-stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$TOOLCHAIN/$1.stamp" 2>/dev/null)" = "$2" ]; }
 
 # The user's own CLI, if it is the pinned version, is used as it is.
 user_pulumi() {
@@ -61,26 +46,91 @@ user_pulumi() {
   echo "$p"
 }
 
+# stamp_ok FILE KEY: the cached build FILE was made from KEY (version and source checksum).
+stamp_ok() { [ -x "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$2" ]; }
+stamp() { echo "$2" >"$1.stamp"; }
+
+# go_build SRC_DIR OUTPUT VERSION_VARIABLE VERSION PACKAGE: a static, trimmed build with the version stamped in.
+go_build() {
+  (cd "$1" && go build -trimpath -ldflags "-X $3=$4 -s -w" -o "$2" "$5")
+}
+
 build_cli() {
   local work sdk pkg
   work="$(mktemp -d "$TOOLCHAIN/build.XXXXXX")"
-  sdk="$(module_source github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION")" || return 1
-  pkg="$(module_source github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION")" || return 1
+  sdk="$(go_module_dir github.com/pulumi/pulumi/sdk/v3 "v$PULUMI_VERSION")" || return 1
+  pkg="$(go_module_dir github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION")" || return 1
   # pkg's go.mod replaces sdk with ../sdk: lay both out as in the repository.
   cp -r "$sdk" "$work/sdk" && cp -r "$pkg" "$work/pkg" && chmod -R u+w "$work"
-  (cd "$work/pkg" && go build -trimpath \
-    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-    -o "$work/pulumi" ./cmd/pulumi)
+  go_build "$work/pkg" "$work/pulumi" github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION" ./cmd/pulumi
   mv "$work/pulumi" "$BIN/pulumi"
-  echo "v$PULUMI_VERSION" >"$TOOLCHAIN/pulumi.stamp"
   rm -rf "$work"
 }
 
-# Installs a handed-in plugin binary into PULUMI_HOME at the pinned version.
-install_handed_in() {
-  local kind="$1" name="$2" version="$3" file="${COVERAGE_SPY_PLUGIN_DIR:-}/pulumi-$1-$2"
-  [ -n "${COVERAGE_SPY_PLUGIN_DIR:-}" ] && [ -x "$file" ] || return 1
-  "$PULUMI" plugin install "$kind" "$name" "$version" --file "$file" --reinstall >/dev/null
+# Source dir of MODULE@VERSION from the Go module proxy; on failure says the command and the error.
+go_module_dir() {
+  local out
+  if ! out="$(cd "$TOOLCHAIN" && go mod download -json "$1@$2" 2>&1)"; then
+    log "cannot get $1@$2 from the Go module proxy (go mod download -json $1@$2):"
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+  printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))'
+}
+
+# The sha256 package.json pins for an upstream archive (empty when none is pinned).
+pinned_archive_sha() {
+  node -e 'const p=require(process.argv[1]); console.log(((p.config||{}).upstreamArchives||{})[process.argv[2]]||"")' \
+    "$REPO_ROOT/package.json" "$1"
+}
+
+# The pinned archive whose name starts with PREFIX (the Terraform provider's is named by its commit).
+archive_named() {
+  node -e 'const a=(require(process.argv[1]).config||{}).upstreamArchives||{}; console.log(Object.keys(a).find(k=>k.startsWith(process.argv[2]))||"")' \
+    "$REPO_ROOT/package.json" "$1"
+}
+
+# archive FILE: prints the archive's path after checking that it matches its pinned sha256.
+archive() {
+  local file="$UPSTREAM_DIR/$1" want got
+  want="$(pinned_archive_sha "$1")"
+  [ -n "$want" ] || die "package.json pins no sha256 for $1 (config.upstreamArchives)"
+  got="$(sha256sum "$file" | cut -d' ' -f1)"
+  [ "$got" = "$want" ] || die "$file has sha256 $got, but package.json pins $want: refusing to build from it"
+  echo "$file"
+}
+
+# unpack ARCHIVE DIR: the archive's single top-level folder, unpacked into DIR.
+unpack() { mkdir -p "$2" && tar -xzf "$1" -C "$2" --strip-components=1; }
+
+build_docker_plugin() {
+  local work="$1" provider_archive="$2" terraform_archive="$3" patch_file
+  unpack "$provider_archive" "$work"
+  # provider/go.mod replaces the Terraform provider with ../upstream, patched as upstream's build does.
+  unpack "$terraform_archive" "$work/upstream"
+  for patch_file in "$work"/patches/*.patch; do
+    patch -p1 -s -d "$work/upstream" <"$patch_file"
+  done
+  # Embeds the committed schema.json into the provider; offline.
+  (cd "$work/provider" && VERSION="$DOCKER_VERSION" go generate cmd/pulumi-resource-docker/main.go)
+  go_build "$work/provider" "$work/pulumi-resource-docker" \
+    github.com/pulumi/pulumi-docker/provider/v4/pkg/version.Version "$DOCKER_VERSION" ./cmd/pulumi-resource-docker
+}
+
+build_command_plugin() {
+  local work="$1" archive="$2"
+  unpack "$archive" "$work"
+  go_build "$work/provider" "$work/pulumi-resource-command" \
+    github.com/pulumi/pulumi-command/provider/pkg/version.Version "$COMMAND_VERSION" ./cmd/pulumi-resource-command
+}
+
+build_language_host() {
+  local work="$1" archive="$2"
+  unpack "$archive" "$work"
+  # Its go.mod replaces pkg and sdk by relative paths, which the archive lays out.
+  go_build "$work/sdk/nodejs/cmd/pulumi-language-nodejs" "$work/pulumi-language-nodejs" \
+    github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION" .
+  cp "$work/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$work/"
 }
 
 plugin_installed() {
@@ -91,58 +141,100 @@ plugin_installed() {
       process.exit(list.some(p=>p.kind===kind&&p.name===name&&p.version===version)?0:1)})' "$1" "$2" "$3"
 }
 
-# A part we have no way to build here: try the proxy so the report names the exact refusal.
-plugin_part() {
-  local kind="$1" name="$2" version="$3" module="$4" module_version="$5"
-  if plugin_installed "$kind" "$name" "$version"; then
-    status "$kind-$name" "ok $PULUMI_HOME/plugins/$kind-$name-v$version"
-  elif install_handed_in "$kind" "$name" "$version"; then
-    log "installed the handed-in $kind plugin $name $version"
-    status "$kind-$name" "ok $PULUMI_HOME/plugins/$kind-$name-v$version"
-  elif module_source "$module" "$module_version" >/dev/null; then
-    status "$kind-$name" "missing: its source is available but this script has no build for it yet"
+# from_archives DIR NAME VERSION BUILDER ARCHIVE...: DIR/NAME built by BUILDER from the archives, cached by
+# their checksums. Returns 1 (with the reason in $missing) when an archive is absent.
+from_archives() {
+  local dir="$1" name="$2" version="$3" builder="$4" key="$3" files=() file work
+  shift 4
+  for file in "$@"; do
+    if [ ! -f "$UPSTREAM_DIR/$file" ]; then
+      missing="no ${file:-archive pinned} in $UPSTREAM_DIR"
+      return 1
+    fi
+    file="$(archive "$file")" || exit 1
+    files+=("$file")
+    key+=" $(pinned_archive_sha "${file##*/}")"
+  done
+  if stamp_ok "$dir/$name" "$key"; then
+    log "$name $version: cached"
+    return 0
+  fi
+  work="$(mktemp -d "$TOOLCHAIN/build.XXXXXX")"
+  step "building $name $version from ${files[*]##*/} (cold: a few minutes)" "$builder" "$work" "${files[@]}" \
+    || die "$name could not be built (its build folder is kept: $work)"
+  mv "$work/$name" "$dir/$name"
+  [ ! -f "$work/pulumi-resource-pulumi-nodejs" ] || mv "$work/pulumi-resource-pulumi-nodejs" "$dir/"
+  rm -rf "$work"
+  stamp "$dir/$name" "$key"
+}
+
+# resource_plugin NAME VERSION BUILDER ARCHIVE...: the plugin installed for the engine, from the user's plugins or our build.
+resource_plugin() {
+  local name="$1" version="$2" missing="" installed
+  installed="$PULUMI_HOME/plugins/resource-$name-v$version/pulumi-resource-$name"
+  if [ -n "$USER_CLI" ] && plugin_installed resource "$name" "$version"; then
+    status "resource-$name" "ok (yours) $installed"
+  elif from_archives "$PLUGIN_BUILDS" "pulumi-resource-$name" "$version" "${@:3}"; then
+    cmp -s "$PLUGIN_BUILDS/pulumi-resource-$name" "$installed" \
+      || "$PULUMI" plugin install resource "$name" "$version" --file "$PLUGIN_BUILDS/pulumi-resource-$name" --reinstall >/dev/null
+    status "resource-$name" "ok $installed"
+  elif plugin_installed resource "$name" "$version"; then
+    status "resource-$name" "ok (installed by hand) $installed"
   else
-    status "$kind-$name" "missing: the Go module proxy refuses $module@$module_version"
+    status "resource-$name" "missing: $missing"
   fi
 }
 
 started=$SECONDS
+USER_CLI=""
 if PULUMI="$(user_pulumi)"; then
+  USER_CLI="$PULUMI"
   log "using your Pulumi CLI $PULUMI (v$PULUMI_VERSION)"
   export PULUMI_HOME="${USER_PULUMI_HOME:-$HOME/.pulumi}"
   echo "$PULUMI" >"$TOOLCHAIN/user-cli"
 else
   rm -f "$TOOLCHAIN/user-cli"
   PULUMI="$BIN/pulumi"
-  if stamp_ok pulumi "v$PULUMI_VERSION"; then
-    log "Pulumi CLI v$PULUMI_VERSION: cached"
+  export PULUMI_HOME="$COVERAGE_SPY_CACHE/pulumi-home"
+  if stamp_ok "$BIN/pulumi" "v$PULUMI_VERSION"; then
+    log "pulumi v$PULUMI_VERSION: cached"
   else
     step "building the Pulumi CLI v$PULUMI_VERSION from Go source (cold: several minutes)" build_cli \
       || die "the Pulumi CLI could not be built"
+    stamp "$BIN/pulumi" "v$PULUMI_VERSION"
   fi
 fi
+mkdir -p "$PULUMI_HOME"
 status pulumi "ok $PULUMI"
 [ "$("$PULUMI" version)" = "v$PULUMI_VERSION" ] || die "$PULUMI reports $("$PULUMI" version), expected v$PULUMI_VERSION"
 
-# The language host: a plugin of kind "language" in the cache, or on PATH beside the CLI.
-if [ -x "$BIN/pulumi-language-nodejs" ] || command -v pulumi-language-nodejs >/dev/null 2>&1; then
-  status language-nodejs "ok $(command -v pulumi-language-nodejs 2>/dev/null || echo "$BIN/pulumi-language-nodejs")"
-elif [ -n "${COVERAGE_SPY_PLUGIN_DIR:-}" ] && [ -x "$COVERAGE_SPY_PLUGIN_DIR/pulumi-language-nodejs" ]; then
-  cp "$COVERAGE_SPY_PLUGIN_DIR/pulumi-language-nodejs" "$BIN/" && status language-nodejs "ok $BIN/pulumi-language-nodejs"
-elif module_source github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$(go_module_version languageNodejs)" >/dev/null; then
-  status language-nodejs "optional-missing: its source is available but this script has no build for it yet"
+# The language host: found on PATH, or beside the CLI (where the CLI looks first).
+missing=""
+if [ -n "$USER_CLI" ] && command -v pulumi-language-nodejs >/dev/null 2>&1; then
+  status language-nodejs "ok (yours) $(command -v pulumi-language-nodejs)"
+elif from_archives "$BIN" pulumi-language-nodejs "v$PULUMI_VERSION" build_language_host "pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"; then
+  if [ -n "$USER_CLI" ]; then
+    status language-nodejs "missing: your Pulumi CLI has no pulumi-language-nodejs on PATH (one is built in $BIN)"
+  else
+    status language-nodejs "ok $BIN/pulumi-language-nodejs"
+  fi
 else
-  # Optional: npm run coverage and the tests run the program inline (Automation API); only a plain
-  # `pulumi up` of index.ts with the CLI needs the language host.
-  status language-nodejs "optional-missing: the Go module proxy refuses github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$(go_module_version languageNodejs)"
+  status language-nodejs "missing: $missing"
 fi
-plugin_part resource docker "$DOCKER_VERSION" github.com/pulumi/pulumi-docker/provider/v5 "$(go_module_version dockerProvider)"
-plugin_part resource command "$COMMAND_VERSION" github.com/pulumi/pulumi-command/provider "$(go_module_version commandProvider)"
+resource_plugin docker "$DOCKER_VERSION" build_docker_plugin \
+  "pulumi-docker-v$DOCKER_VERSION.tar.gz" "$(archive_named terraform-provider-docker-)"
+resource_plugin command "$COMMAND_VERSION" build_command_plugin "pulumi-command-v$COMMAND_VERSION.tar.gz"
 
 mv "$STATUS.new" "$STATUS"
-log "toolchain, checked in $((SECONDS - started)) s:"
+log "toolchain checked in $((SECONDS - started)) s:"
 while read -r part state; do log "  $part: $state"; done <"$STATUS"
 if grep -q ' missing' "$STATUS"; then
-  log "a 'pulumi up' of the component needs both resource plugins; see README 'Toolchain status'"
-  [ "$require" = 0 ] || exit 3
+  log "a 'pulumi up' needs every part above. Either:"
+  log "  - put the release archives of the missing parts in $UPSTREAM_DIR (or point COVERAGE_SPY_UPSTREAM_DIR at"
+  log "    the folder that holds them) and run again; or"
+  log "  - on a machine that reaches Pulumi's plugin downloads, install them into PULUMI_HOME=$PULUMI_HOME:"
+  log "      pulumi plugin install resource docker $DOCKER_VERSION"
+  log "      pulumi plugin install resource command $COMMAND_VERSION"
+  log "    (the language host ships with Pulumi's own CLI installs)"
+  die "the Pulumi toolchain is incomplete"
 fi
