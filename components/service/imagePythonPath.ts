@@ -1,6 +1,5 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../shell";
 
 /**
  * Reads the image's own PYTHONPATH from the local image, at preview time, so the spy can keep it.
@@ -11,8 +10,10 @@ export function readImagePythonPath(
     image: pulumi.Input<string>,
     opts: pulumi.InvokeOutputOptions,
 ): pulumi.Output<string> {
+    // The names travel in the environment, so no image or service name is ever parsed as shell code.
     const result = pulumi.output(image).apply((img) => command.local.runOutput({
-        command: `docker image inspect --format '{{json .Config.Env}}' ${shellQuote(img)} 2>&1 || { echo "coverage-spy: service ${serviceName}: image ${img} is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
+        command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
+        environment: { COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
         addPreviousOutputInEnv: false,
         logging: "none",
     }, opts));

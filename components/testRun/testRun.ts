@@ -1,10 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { TEST_COMMAND_ENV, TestRunScriptInput, testRunScript } from "./testRunScript";
+import * as fs from "fs";
+import { TEST_COMMAND_ENV, TestRunScriptInput, testRunEnvironment, testRunScriptPath } from "./testRunScript";
 
 export interface TestRunInput extends TestRunScriptInput {
     runId: string;
     testCommand: string;
+    /** The spy's assets folder, which holds test-run.sh. */
+    assetsDir: string;
     /** COVERAGE_SPY_<SERVICE>_URL and the user's test environment. */
     environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -14,11 +17,17 @@ export interface TestRunInput extends TestRunScriptInput {
  * Replaced on every new run id, so every `pulumi up` runs the tests again.
  */
 export function createTestRun(name: string, input: TestRunInput, opts: pulumi.CustomResourceOptions): command.local.Command {
+    const script = testRunScriptPath(input.assetsDir);
+    // Fail at preview, not after the services started, when a custom assetsDir lacks the script.
+    if (!fs.existsSync(script)) throw new Error(`coverage-spy: the test-run script ${script} does not exist (is assetsDir a copy of coverage-spy/?)`);
     return new command.local.Command(`${name}-test-run`, {
-        create: testRunScript(input),
-        interpreter: ["/bin/bash", "-c"],
+        // Run by path with every parameter in the environment: a failure shows this path, not a whole script.
+        create: script,
+        interpreter: ["/bin/bash"],
         environment: pulumi.output(input.environment).apply((env) => ({
             ...env,
+            // After the user's variables, so a test environment cannot redirect the run.
+            ...testRunEnvironment(input),
             [TEST_COMMAND_ENV]: input.testCommand,
             COVERAGE_SPY_RUN_ID: input.runId,
         })),

@@ -78,7 +78,9 @@ describe("CoverageSpyStack resource graph", () => {
             COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/worker/.coverage`,
         });
         // The image's PYTHONPATH was read at preview for the service that needed it.
-        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => c.inputs.command).join("\n")).toContain("'shop:prod'");
+        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => c.inputs.environment.COVERAGE_SPY_IMAGE)).toContain("shop:prod");
+        // Only through the environment: the image name is never part of the shell text.
+        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => String(c.inputs.command)).join("\n")).not.toContain("shop:prod");
     });
 
     it("mounts the spy assets, coverage.py and the config read-only, and the data volume read-write", () => {

@@ -66,7 +66,7 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
         call: (args) => {
             engine.calls.push({ token: args.token, inputs: args.inputs });
             if (args.token === "command:local:run") {
-                const image = Object.keys(options.imageEnv ?? {}).find((img) => String(args.inputs.command).includes(`'${img}'`));
+                const image = Object.keys(options.imageEnv ?? {}).find((img) => args.inputs.environment?.COVERAGE_SPY_IMAGE === img);
                 return { stdout: image ? options.imageEnv![image] : '["PATH=/usr/bin"]', stderr: "" };
             }
             return {};

@@ -1,20 +1,64 @@
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { TEST_COMMAND_ENV, testRunScript } from "../../components/testRun/testRunScript";
+import {
+    ScriptService, TEST_COMMAND_ENV, TestRunScriptInput, testRunEnvironment, testRunScriptPath,
+} from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
+import { installMockEngine, valueOf } from "./mockEngine";
 
-/** A stand-in `docker` that logs its calls: the real engine is exercised by the integration tests. */
+const ASSETS_DIR = path.join(__dirname, "..", "..", "coverage-spy");
+const SCRIPT = testRunScriptPath(ASSETS_DIR);
+const COMMAND = "command:local:Command";
+
+/**
+ * A stand-in `docker` that logs its calls: the real engine is exercised by the integration tests.
+ * DOCKER_ARGV_LOG gets each call's exact arguments, between unit and record separators (no test value holds
+ * one). DOCKER_STOP_FAIL (a container name or "*") and DOCKER_CP_FAIL make those commands fail.
+ */
 const FAKE_DOCKER = `#!/bin/bash
 echo "$*" >> "$DOCKER_LOG"
+[ -n "\${DOCKER_ARGV_LOG:-}" ] && { printf '%s\\037' "$@"; printf '\\036'; } >> "$DOCKER_ARGV_LOG"
 case "$1" in
   inspect) [ -e "$DOCKER_STATE/stopped-\${@: -1}" ] && echo false || echo true ;;
-  stop) sleep 0.1; touch "$DOCKER_STATE/stopped-\${@: -1}" ;;
-  cp) mkdir -p "$3" && echo "print(1)" > "$3/app.py" ;;
+  stop)
+    if [ "\${DOCKER_STOP_FAIL:-}" = "*" ] || [ "\${DOCKER_STOP_FAIL:-}" = "\${@: -1}" ]; then
+      echo "Error response from daemon: cannot stop container" >&2; exit 1
+    fi
+    sleep "\${DOCKER_STOP_DELAY:-0.1}"; touch "$DOCKER_STATE/stopped-\${@: -1}" ;;
+  cp) [ -n "\${DOCKER_CP_FAIL:-}" ] && exit 1; mkdir -p "$3" && echo "print(1)" > "$3/app.py" ;;
   logs) echo "fake logs of \${@: -1}" ;;
 esac
 `;
+
+/** An HTTP server in its own process (spawnSync blocks this one) that answers 200 and records each request. */
+const RECORDING_SERVER = `
+import socket, sys
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", 0))
+server.listen()
+print(server.getsockname()[1], flush=True)
+while True:
+    conn, _ = server.accept()
+    with open(sys.argv[1], "ab") as log:
+        log.write(conn.recv(65536))
+    conn.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n")
+    conn.close()
+`;
+
+/** Values that run a command if a shell parses them as code (each escapes one kind of quoting); each would create $MARKER. */
+const HOSTILE: Record<string, string> = {
+    "single quotes": `it's; touch "$MARKER"; echo '`,
+    "double quotes": `"hi" x"; touch "$MARKER"; echo "y`,
+    "command substitution": `$(touch "$MARKER")`,
+    "backticks": "`touch \"$MARKER\"`",
+    "spaces and semicolons": `a b ; touch "$MARKER" ; c`,
+    "newlines": `one\ntouch "$MARKER"\nthree`,
+};
+
+const engine = installMockEngine();
 
 function freePort(): Promise<number> {
     return new Promise((resolve) => {
@@ -25,10 +69,22 @@ function freePort(): Promise<number> {
     });
 }
 
+function service(name: string, containerName: string, sourcePath: string, more: Partial<ScriptService> = {}): ScriptService {
+    return { name, containerName, sourcePath, readinessPath: "/", readinessTimeoutSeconds: 20, hasHealthcheck: false, stopGraceSeconds: 1, ...more };
+}
+
+/** The script's error line: the one line that states the cause. */
+function errorLine(stderr: string): string {
+    return stderr.split("\n").find((l) => l.startsWith("[coverage-spy] error: ")) ?? `(no error line in: ${stderr})`;
+}
+
 describe("the test-run script", () => {
     let work: string;
     let port: number;
     let http: ChildProcess;
+    let recorderPort: number;
+    let recorder: ChildProcess;
+    let requestLog: string;
 
     beforeAll(async () => {
         work = tempDir();
@@ -37,34 +93,62 @@ describe("the test-run script", () => {
         fs.writeFileSync(path.join(work, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
         port = await freePort();
         http = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", work], { stdio: "ignore" });
+        requestLog = path.join(work, "requests.log");
+        recorder = spawn("python3", ["-c", RECORDING_SERVER, requestLog], { stdio: ["ignore", "pipe", "inherit"] });
+        recorderPort = await new Promise<number>((resolve) => recorder.stdout!.once("data", (d) => resolve(Number(String(d).trim()))));
     });
-    afterAll(() => http.kill());
+    afterAll(() => {
+        http.kill();
+        recorder.kill();
+    });
+
+    /** Runs coverage-spy/test-run.sh by path, as the Command does, with the fake docker and fresh container state. */
+    function runScript(input: TestRunScriptInput, testCommand: string, env: Record<string, string> = {}) {
+        fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
+        fs.mkdirSync(path.join(work, "state"));
+        const id = Math.random().toString(36).slice(2);
+        const log = path.join(work, `docker-${id}.log`);
+        const argvLog = path.join(work, `docker-${id}.argv`);
+        const result: SpawnSyncReturns<string> = spawnSync("bash", [SCRIPT], {
+            encoding: "utf8",
+            cwd: work,
+            env: {
+                ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+                DOCKER_LOG: log, DOCKER_ARGV_LOG: argvLog, DOCKER_STATE: path.join(work, "state"),
+                COVERAGE_SPY_API_URL: `http://127.0.0.1:${port}`,
+                ...testRunEnvironment(input), [TEST_COMMAND_ENV]: testCommand, ...env,
+            },
+        });
+        const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
+        return {
+            result,
+            dockerCalls: read(log).trim().split("\n").filter((l) => l !== ""),
+            /** Each docker call's exact arguments, newlines and all. */
+            dockerArgv: read(argvLog).split("\x1e").filter((r) => r !== "").map((r) => r.split("\x1f").slice(0, -1)),
+        };
+    }
 
     function run(testCommand: string, readinessTimeoutSeconds = 20) {
         const runDir = path.join(work, `run-${Math.random().toString(36).slice(2)}`);
-        const script = testRunScript({
+        const { result, dockerCalls } = runScript({
             runDir, testWorkingDir: work, testTimeoutSeconds: 30,
             services: [
                 { name: "api", containerName: "cs-unit-api", sourcePath: "/app/", urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/", readinessTimeoutSeconds, hasHealthcheck: false, stopGraceSeconds: 7 },
                 { name: "jobs", containerName: "cs-unit-jobs", sourcePath: "/srv", readinessPath: "/", readinessTimeoutSeconds, hasHealthcheck: false, stopGraceSeconds: 3 },
             ],
-        });
-        fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
-        fs.mkdirSync(path.join(work, "state"));
-        const log = path.join(runDir + ".docker.log");
-        const result = spawnSync("bash", ["-c", script], {
-            encoding: "utf8",
-            env: {
-                ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`, DOCKER_LOG: log, DOCKER_STATE: path.join(work, "state"),
-                COVERAGE_SPY_API_URL: `http://127.0.0.1:${port}`, [TEST_COMMAND_ENV]: testCommand,
-            },
-        });
-        return { result, runDir, dockerCalls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
+        }, testCommand);
+        return { result, runDir, dockerCalls };
+    }
+
+    function twoServices(runDir: string): TestRunScriptInput {
+        return {
+            runDir, testWorkingDir: work, testTimeoutSeconds: 5,
+            services: [service("api", "cs-unit-api", "/app"), service("jobs", "cs-unit-jobs", "/srv")],
+        };
     }
 
     it("is valid bash", () => {
-        const script = testRunScript({ runDir: "/tmp/x y", testWorkingDir: "/tmp/it's", testTimeoutSeconds: 5, services: [] });
-        expect(spawnSync("bash", ["-n", "-c", script]).status).toBe(0);
+        expect(spawnSync("bash", ["-n", SCRIPT]).status).toBe(0);
     });
 
     it("waits, runs the tests with the URLs, stops every service gracefully and copies the source out", () => {
@@ -97,14 +181,218 @@ describe("the test-run script", () => {
     });
 
     it("fails with a clear message when a service never gets ready", () => {
-        fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
-        fs.mkdirSync(path.join(work, "state"));
-        const closed = spawnSync("bash", ["-c", testRunScript({
+        const { result: closed } = runScript({
             runDir: path.join(work, "never"), testWorkingDir: work, testTimeoutSeconds: 5,
             services: [{ name: "api", containerName: "cs-unit-api", sourcePath: "/app", urlEnvName: "U", readinessPath: "/healthz", readinessTimeoutSeconds: 1, hasHealthcheck: false, stopGraceSeconds: 1 }],
-        })], { encoding: "utf8", env: { ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`, DOCKER_LOG: "/dev/null", DOCKER_STATE: path.join(work, "state"), U: "http://127.0.0.1:1", [TEST_COMMAND_ENV]: "true" } });
+        }, "true", { U: "http://127.0.0.1:1" });
         expect(closed.status).not.toBe(0);
         expect(closed.stderr).toContain("service api was not ready within 1 s (probe: GET http://127.0.0.1:1/healthz)");
         expect(closed.stderr).toContain("fake logs of cs-unit-api");
+    });
+
+    describe("ships as a file that takes every parameter from the environment", () => {
+        it("encodes the run and each service as variables", () => {
+            expect(testRunEnvironment({
+                runDir: "/r", testWorkingDir: "/w", testTimeoutSeconds: 90,
+                services: [
+                    service("api", "c-api", "/app", { urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/healthz", readinessTimeoutSeconds: 60, stopGraceSeconds: 30 }),
+                    service("jobs", "c-jobs", "/srv", { hasHealthcheck: true, readinessTimeoutSeconds: 5, stopGraceSeconds: 2 }),
+                ],
+            })).toEqual({
+                COVERAGE_SPY_RUN_DIR: "/r",
+                COVERAGE_SPY_TEST_WORKING_DIR: "/w",
+                COVERAGE_SPY_TEST_TIMEOUT: "90",
+                COVERAGE_SPY_SERVICE_COUNT: "2",
+                COVERAGE_SPY_SERVICE_0_NAME: "api",
+                COVERAGE_SPY_SERVICE_0_CONTAINER: "c-api",
+                COVERAGE_SPY_SERVICE_0_SOURCE_PATH: "/app",
+                COVERAGE_SPY_SERVICE_0_URL_ENV: "COVERAGE_SPY_API_URL",
+                COVERAGE_SPY_SERVICE_0_READINESS_PATH: "/healthz",
+                COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT: "60",
+                COVERAGE_SPY_SERVICE_0_HEALTHCHECK: "0",
+                COVERAGE_SPY_SERVICE_0_STOP_GRACE: "30",
+                COVERAGE_SPY_SERVICE_1_NAME: "jobs",
+                COVERAGE_SPY_SERVICE_1_CONTAINER: "c-jobs",
+                COVERAGE_SPY_SERVICE_1_SOURCE_PATH: "/srv",
+                COVERAGE_SPY_SERVICE_1_URL_ENV: "",
+                COVERAGE_SPY_SERVICE_1_READINESS_PATH: "/",
+                COVERAGE_SPY_SERVICE_1_READINESS_TIMEOUT: "5",
+                COVERAGE_SPY_SERVICE_1_HEALTHCHECK: "1",
+                COVERAGE_SPY_SERVICE_1_STOP_GRACE: "2",
+            });
+        });
+
+        it("is a bash file whose header documents every variable it reads", () => {
+            const text = fs.readFileSync(SCRIPT, "utf8");
+            expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+            const header = text.slice(0, text.search(/^[^#]/m));
+            const env = testRunEnvironment({ runDir: "/r", testWorkingDir: "/w", testTimeoutSeconds: 1, services: [service("a", "c", "/app")] });
+            for (const name of [...Object.keys(env), TEST_COMMAND_ENV]) {
+                expect(header).toContain(name.replace(/_0_/, "_<i>_"));
+            }
+        });
+
+        (spawnSync("shellcheck", ["--version"]).status === 0 ? it : it.skip)("is shellcheck-clean", () => {
+            const check = spawnSync("shellcheck", [SCRIPT], { encoding: "utf8" });
+            expect(check.stdout).toBe("");
+            expect(check.status).toBe(0);
+        });
+
+        it("is what the Command runs, by path, with no value in its shell text", async () => {
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const { createTestRun } = require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+            const input = {
+                runDir: "/reports/runs/r1", testWorkingDir: "/work/tests", testTimeoutSeconds: 90,
+                services: [service("api", "coverage-spy-unit-api", "/app", { urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/healthz" })],
+            };
+            const command = createTestRun("unit", {
+                ...input, runId: "r1", testCommand: "pytest -q", assetsDir: ASSETS_DIR,
+                // A test environment cannot redirect the run.
+                environment: { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000", COVERAGE_SPY_RUN_DIR: "/elsewhere" },
+            }, {});
+            await valueOf(command.stdout);
+            const registered = engine.one(COMMAND, "unit-test-run");
+            expect(registered.inputs.create).toBe(path.resolve(ASSETS_DIR, "test-run.sh"));
+            expect(path.isAbsolute(registered.inputs.create)).toBe(true);
+            expect(registered.inputs.interpreter).toEqual(["/bin/bash"]);
+            expect(registered.inputs.environment).toEqual({
+                ...testRunEnvironment(input),
+                COVERAGE_SPY_API_URL: "http://127.0.0.1:49000",
+                [TEST_COMMAND_ENV]: "pytest -q",
+                COVERAGE_SPY_RUN_ID: "r1",
+            });
+        });
+
+        it("is looked for at preview, so a custom assetsDir without it fails early", () => {
+            // eslint-disable-next-line @typescript-eslint/no-var-requires
+            const { createTestRun } = require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+            expect(() => createTestRun("unit-missing", {
+                ...twoServices("/r"), runId: "r1", testCommand: "true", assetsDir: work, environment: {},
+            }, {})).toThrow(`the test-run script ${path.join(work, "test-run.sh")} does not exist`);
+        });
+    });
+
+    describe("fails when a service cannot be stopped", () => {
+        it("names the service, after waiting for the other stops, and writes no results", () => {
+            const runDir = path.join(work, "stop-fails");
+            // The failing stop returns at once; the other is slow, and must still be waited for.
+            const { result, dockerCalls } = runScript(twoServices(runDir), "true", { DOCKER_STOP_FAIL: "cs-unit-api", DOCKER_STOP_DELAY: "0.5" });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: could not stop service(s): api");
+            expect(result.stderr).toContain("fake logs of cs-unit-api");
+            expect(result.stderr).not.toContain("fake logs of cs-unit-jobs");
+            expect(dockerCalls).toEqual(expect.arrayContaining(["stop --time 1 cs-unit-api", "stop --time 1 cs-unit-jobs"]));
+            expect(fs.existsSync(path.join(work, "state", "stopped-cs-unit-jobs"))).toBe(true);
+            expect(dockerCalls.some((c) => c.startsWith("cp"))).toBe(false);
+            expect(fs.existsSync(path.join(runDir, "tests.json"))).toBe(false);
+            expect(result.stdout).toBe("");
+        });
+
+        it("names every service that did not stop", () => {
+            const runDir = path.join(work, "stops-fail");
+            const { result } = runScript(twoServices(runDir), "true", { DOCKER_STOP_FAIL: "*" });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: could not stop service(s): api, jobs");
+            expect(fs.existsSync(path.join(runDir, "tests.json"))).toBe(false);
+        });
+    });
+
+    describe.each(Object.entries(HOSTILE))("with %s in every value that reaches the script", (_, payload) => {
+        let marker: string;
+        let wd: string;
+
+        beforeAll(() => {
+            marker = path.join(work, `PWNED-${Math.random().toString(36).slice(2)}`);
+            wd = path.join(work, `wd ${payload}`);
+            fs.mkdirSync(wd, { recursive: true });
+        });
+        afterEach(() => expect(fs.existsSync(marker)).toBe(false));
+
+        const name = `api ${payload}`;
+        const container = `cs ${payload}`;
+        const sourcePath = `/app/${payload}/`;
+        const readinessPath = `/ready ${payload}`;
+        function hostile(more: Partial<ScriptService> = {}): TestRunScriptInput {
+            return {
+                runDir: path.join(work, `run-${Math.random().toString(36).slice(2)} ${payload}`),
+                testWorkingDir: wd, testTimeoutSeconds: 30,
+                services: [service(name, container, sourcePath, { urlEnvName: "HOSTILE_URL", readinessPath, readinessTimeoutSeconds: 5, stopGraceSeconds: 2, ...more })],
+            };
+        }
+        const oneLine = (s: string) => s.replace(/\n/g, " ");
+
+        it("runs nothing and passes every value on intact", () => {
+            const input = hostile();
+            const { result, dockerArgv } = runScript(input, 'printf "cwd=%s\\n" "$PWD"', { MARKER: marker, HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            expect(result.stderr).not.toContain("error");
+            expect(result.status).toBe(0);
+            expect(dockerArgv).toEqual(expect.arrayContaining([
+                ["inspect", "-f", "{{.State.Running}}", container],
+                ["stop", "--time", "2", container],
+                ["cp", `${container}:/app/${payload}/.`, `${input.runDir}/sources/${name}`],
+            ]));
+            expect(fs.readFileSync(requestLog, "latin1")).toContain(`GET ${readinessPath} HTTP/1.0\r\n`);
+            expect(fs.readFileSync(path.join(input.runDir, "tests.log"), "utf8")).toContain(`cwd=${wd}\n`);
+            expect(fs.existsSync(path.join(input.runDir, "sources", name, "app.py"))).toBe(true);
+            const tests = JSON.parse(fs.readFileSync(path.join(input.runDir, "tests.json"), "utf8"));
+            expect(Object.keys(tests.stopMs)).toEqual([name]);
+            expect(result.stdout.trim()).toBe(JSON.stringify(tests));
+        });
+
+        it("runs nothing when the source cannot be copied out", () => {
+            const { result } = runScript(hostile(), "true", { MARKER: marker, DOCKER_CP_FAIL: "1", HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${oneLine(`could not copy ${sourcePath} out of service ${name}`)}`);
+        });
+
+        it("runs nothing when the service never gets ready", () => {
+            const { result } = runScript(hostile({ readinessTimeoutSeconds: 1 }), "true", { MARKER: marker, HOSTILE_URL: "http://127.0.0.1:1" });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: ${oneLine(`service ${name} was not ready within 1 s (probe: GET http://127.0.0.1:1${readinessPath})`)}`);
+            expect(result.stderr).toContain(`fake logs of ${container}`);
+        });
+
+        it("runs nothing when the service cannot be stopped", () => {
+            const { result } = runScript(hostile(), "true", { MARKER: marker, DOCKER_STOP_FAIL: "*", HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${oneLine(`could not stop service(s): ${name}`)}`);
+        });
+    });
+
+    describe("refuses malformed parameters without evaluating them", () => {
+        const payload = 'x[$(touch "$MARKER")]';
+        it.each([
+            "COVERAGE_SPY_TEST_TIMEOUT", "COVERAGE_SPY_SERVICE_COUNT",
+            "COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT", "COVERAGE_SPY_SERVICE_0_STOP_GRACE",
+        ])("%s, which reaches arithmetic", (variable) => {
+            const marker = path.join(work, `PWNED-${variable}`);
+            const { result, dockerCalls } = runScript(twoServices(path.join(work, "bad-number")), "true", { MARKER: marker, [variable]: payload });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${variable} must be a whole number, got '${payload}'`);
+            expect(fs.existsSync(marker)).toBe(false);
+            expect(dockerCalls).toEqual([]);
+        });
+
+        it("a URL variable name, which reaches an indirect expansion", () => {
+            const marker = path.join(work, "PWNED-url-env");
+            const { result } = runScript(twoServices(path.join(work, "bad-url")), "true", { MARKER: marker, COVERAGE_SPY_SERVICE_0_URL_ENV: payload });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: COVERAGE_SPY_SERVICE_0_URL_ENV '${payload}' is not a variable name`);
+            expect(fs.existsSync(marker)).toBe(false);
+        });
+
+        it("a service name that would leave the sources folder", () => {
+            const runDir = path.join(work, "bad-name");
+            const { result } = runScript(twoServices(runDir), "true", { COVERAGE_SPY_SERVICE_1_NAME: "../../escape" });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: COVERAGE_SPY_SERVICE_1_NAME '../../escape' cannot name a folder");
+        });
+
+        it("a missing variable", () => {
+            const { result } = runScript(twoServices(path.join(work, "missing")), "true", { COVERAGE_SPY_SERVICE_COUNT: "3" });
+            expect(result.status).not.toBe(0);
+            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: COVERAGE_SPY_SERVICE_2_NAME is not set");
+        });
     });
 });
