@@ -1,4 +1,5 @@
 """A pre-forking HTTP server: the master opens the socket and forks workers that serve it, as gunicorn does."""
+import contextlib
 import http.server
 import os
 import signal
@@ -58,8 +59,13 @@ def main():
     sys.stderr.write("[master %d] serving on port %d with %d workers\n" % (os.getpid(), port, count))
 
     def forward(signum, frame):
+        # One worker may be gone already: this handler can run right after os.wait() below reaped it and before
+        # the loop discarded its pid (a worker killed just before the stop, on a busy machine). Skip it and
+        # signal the others, as gunicorn's kill_worker does: if the error escaped, the master would exit
+        # without stopping them, and the end of the container would SIGKILL them before they saved.
         for worker in workers:
-            os.kill(worker, signum)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
