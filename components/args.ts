@@ -113,7 +113,7 @@ export interface CoverageSpyStackArgs {
     services: ServiceArgs[];
     /** Shell command that runs the test suite on the host. Gets `COVERAGE_SPY_<SERVICE>_URL` for every service with a port. */
     testCommand: string;
-    /** Working directory of the test command. Default: the program's working directory. */
+    /** Working directory of the test command. Default: the Pulumi project folder (the one holding Pulumi.yaml). */
     testWorkingDir?: string;
     /** Extra environment for the test command. */
     testEnv?: Record<string, string>;
@@ -134,7 +134,7 @@ export interface CoverageSpyStackArgs {
     baseStack?: string;
     /** coverage.py options for the generated `.coveragerc`. */
     coverage?: CoverageOptions;
-    /** Absolute host folder for reports. Default: `<cwd>/reports/<stack>`. */
+    /** Absolute host folder for reports. Default: `<project folder>/reports/<stack>`, whichever folder the program runs from. */
     reportDir?: string;
     /** Absolute host folder holding coverage.py to mount into services (see scripts/spy-lib.sh). Default: $COVERAGE_SPY_LIB. */
     coverageLibDir?: string;

@@ -16,6 +16,7 @@ import { checkOneShotExit } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
 import { CoverageSpyInputError, validateStackArgs } from "./validation";
+import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./volume/network";
 import { createCoverageVolume } from "./volume/coverageVolume";
 
@@ -74,11 +75,12 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             }
             validateStackArgs({ ...args, coverageLibDir });
         } catch (err) {
-            if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this);
+            if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
             throw err;
         }
         const runId = args.runId ?? newRunId();
-        const reportDir = args.reportDir ?? path.resolve("reports", stack);
+        const projectDir = pulumiProjectDir();
+        const reportDir = args.reportDir ?? path.join(projectDir, "reports", stack);
         const assetsDir = args.assetsDir ?? defaultAssetsDir();
         const keepRuns = args.keepRuns ?? DEFAULT_KEEP_RUNS;
         const harvesterImage = args.harvesterImage ?? DEFAULT_HARVESTER_IMAGE;
@@ -133,10 +135,12 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const testRun = createTestRun(name, {
             runId,
             testCommand: args.testCommand,
+            assetsDir,
             runDir,
-            testWorkingDir: args.testWorkingDir ?? process.cwd(),
+            testWorkingDir: args.testWorkingDir ?? projectDir,
             testTimeoutSeconds: args.testTimeoutSeconds ?? DEFAULT_TEST_TIMEOUT_SECONDS,
-            environment: { ...(args.testEnv ?? {}), ...urlEnv },
+            // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
+            environment: { ...(args.testEnv ?? {}), ...urlEnv, COVERAGE_SPY_STACK: stack },
             services: scriptServices(args.services, stack, (name) => serviceUrls[name] !== undefined),
         }, { parent: this, dependsOn: containers });
 

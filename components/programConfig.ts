@@ -104,6 +104,22 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
     return values;
 }
 
+/**
+ * The Pulumi project folder of the running program: the engine's root directory, else the folder holding
+ * Pulumi.yaml above the working directory. The plain CLI runs a compiled program from bin/, so the working
+ * directory alone is not it.
+ */
+export function pulumiProjectDir(): string {
+    // Automation API inline programs report a placeholder, not a path: use it only when it is one.
+    const root = pulumi.runtime.getRootDirectory();
+    if (path.isAbsolute(root)) return root;
+    try {
+        return projectRoot(process.cwd());
+    } catch {
+        return process.cwd();
+    }
+}
+
 /** The folder holding Pulumi.yaml: relative paths in stack config are relative to it. */
 export function projectRoot(start: string): string {
     for (let dir = start; ; dir = path.dirname(dir)) {

@@ -5,10 +5,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
-bash scripts/docker-engine.sh
-bash scripts/images.sh --demo
-COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
-export COVERAGE_SPY_LIB
+bash scripts/setup.sh
+# shellcheck source=scripts/pulumi-env.sh
+source scripts/pulumi-env.sh
 npx tsc -p tsconfig.json
 node bin/bench/ritual.js "${1:-3}"
 python3 bench/save_cost.py "${1:-3}"

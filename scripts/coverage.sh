@@ -21,26 +21,16 @@ case "$action" in up|destroy) ;; *) die "usage: scripts/coverage.sh up|destroy [
 
 started=$SECONDS
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
+# Stops before anything is created, naming any missing part of the toolchain and where it would come from.
 bash scripts/setup.sh
-# A pulumi up needs every toolchain part: stop here, with the reason, when one is missing.
-bash scripts/toolchain.sh --require >/dev/null 2>&1 || {
-  log "cannot run the stack: the Pulumi toolchain is incomplete on this machine:"
-  while read -r part state; do log "  $part: $state"; done <"$COVERAGE_SPY_CACHE/toolchain/status"
-  die "install the missing plugins (or hand them in with COVERAGE_SPY_PLUGIN_DIR, see README) and run again"
-}
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
-COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
-export COVERAGE_SPY_LIB
 step "build" npx tsc -p tsconfig.json
 
-outputs="$(mktemp)"
-trap 'rm -f "$outputs"' EXIT
+# Not wrapped in `step`: on a failure the driver's last lines are the cause, and nothing may follow them.
 if [ "$action" = up ]; then
-  step "pulumi up" node bin/scripts/run-stack.js up "${stack_args[@]}" --outputs-file "$outputs"
-  node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).coverage))' "$outputs" \
-    | node bin/scripts/print-summary.js
+  node bin/scripts/run-stack.js up "${stack_args[@]}" --print-summary
 else
-  step "pulumi destroy --remove" node bin/scripts/run-stack.js destroy "${stack_args[@]}"
+  node bin/scripts/run-stack.js destroy "${stack_args[@]}"
 fi
 log "total $((SECONDS - started)) s"

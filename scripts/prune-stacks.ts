@@ -4,13 +4,12 @@
 //
 // A stack is live when a local or remote-tracking branch of the repo maps to it (stackNameForBranch) or it is
 // kept. --yes destroys each stale stack's resources and removes it from the backend.
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import { projectRoot } from "../components/programConfig";
 import { DEFAULT_KEEP, branchesFromRefs, staleStacks } from "../components/stacks/pruneSelection";
 import { coverageStackProgram } from "../components/stackProgram";
+import { coverageWorkspace, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
-const PROJECT = "coverage-spy";
 const log = (line: string) => process.stderr.write(`[coverage-spy] ${line}\n`);
 
 function git(repo: string, args: string[]): string {
@@ -34,9 +33,7 @@ async function main(): Promise<void> {
     if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
     const branches = branchesFromRefs(git(repo, ["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"]),
         git(repo, ["remote"]).split("\n").filter((r) => r !== ""));
-    // The project's own Pulumi.yaml (never rewritten here).
-    const workspace = await LocalWorkspace.create({ workDir: root });
-    const stacks = (await workspace.listStacks()).map((s) => s.name);
+    const stacks = (await (await coverageWorkspace(root)).listStacks()).map((s) => s.name);
     const stale = staleStacks(stacks, branches, keep);
     log(`${stacks.length} stack(s), ${branches.length} branch(es), kept: ${keep.join(", ") || "(none)"}`);
     if (stale.length === 0) {
@@ -48,9 +45,9 @@ async function main(): Promise<void> {
             process.stdout.write(`would remove ${name}\n`);
             continue;
         }
-        const stack = await LocalWorkspace.selectStack({ stackName: name, projectName: PROJECT, program: async () => coverageStackProgram(root) }, { workDir: root });
+        const stack = await openCoverageStack(root, name, async () => coverageStackProgram(root));
         await stack.destroy({ onOutput: (line) => process.stderr.write(line) });
-        await workspace.removeStack(name);
+        await removeCoverageStack(root, stack);
         process.stdout.write(`removed ${name}\n`);
     }
     if (!yes) log(`dry run: nothing removed; run again with --yes to remove ${stale.length} stack(s)`);

@@ -1,57 +1,102 @@
 // Runs the coverage stack program with the real Pulumi engine through the Automation API, as an inline program:
 // the same program index.ts runs, without needing the pulumi-language-nodejs plugin.
 //
-//   node bin/scripts/run-stack.js preview|up|destroy [--stack NAME] [--outputs-file FILE]
+//   node bin/scripts/run-stack.js preview|up|destroy [--stack NAME] [--outputs-file FILE] [--timings-file FILE] [--print-summary]
+//
+// --outputs-file: the stack outputs after an up (also a failed one: a failed gate keeps them), as JSON.
+// --print-summary: after an up, the coverage summary for a person; a failure's causes come after it, last. --timings-file: how long each resource step took
+// (milliseconds from the engine's step start to its outputs) and when the first step started, as JSON.
 //
 // The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch (components/stacks/stackName.ts).
 // Its config is stacks/Pulumi.<stack>.yaml; a stack without one starts from stacks/Pulumi.dev.yaml's.
 // `destroy` removes the stack from the backend too (`pulumi destroy --remove`).
 // The backend and secrets come from scripts/pulumi-env.sh.
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { CoverageSummary } from "../components/summary/coverageSummary";
+import { formatSummary } from "../components/summary/formatSummary";
+import { UpdateReport, formatDiagnostics } from "../components/stacks/updateReport";
 import * as fs from "fs";
 import * as path from "path";
 import { coverageStackProgram } from "../components/stackProgram";
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
-import { describeLock, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
+import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
+import { copyBaseStackConfig } from "../components/stacks/stackConfigFile";
+import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
-const PROJECT = "coverage-spy";
 const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
 type Action = (typeof ACTIONS)[number];
 const log = (line: string) => process.stderr.write(`[coverage-spy] ${line}\n`);
 
-function parseArgs(argv: string[]): { action: Action; stack?: string; outputsFile?: string } {
+interface Options { action: Action; stack?: string; outputsFile?: string; timingsFile?: string; printSummary?: boolean }
+
+function parseArgs(argv: string[]): Options {
     const [action, ...rest] = argv;
-    if (!ACTIONS.includes(action as Action)) throw new Error(`usage: run-stack ${ACTIONS.join("|")} [--stack NAME] [--outputs-file FILE]`);
-    let stack: string | undefined;
-    let outputsFile: string | undefined;
+    const usage = `usage: run-stack ${ACTIONS.join("|")} [--stack NAME] [--outputs-file FILE] [--timings-file FILE] [--print-summary]`;
+    if (!ACTIONS.includes(action as Action)) throw new Error(usage);
+    const options: Options = { action: action as Action };
     for (let i = 0; i < rest.length; i += 2) {
-        if (rest[i] === "--stack") stack = rest[i + 1];
-        else if (rest[i] === "--outputs-file") outputsFile = rest[i + 1];
-        else throw new Error(`unknown option ${rest[i]}`);
+        if (rest[i] === "--print-summary") {
+            options.printSummary = true;
+            i -= 1;
+            continue;
+        }
+        const value = rest[i + 1];
+        if (value === undefined) throw new Error(`${rest[i]} needs a value; ${usage}`);
+        if (rest[i] === "--stack") options.stack = value;
+        else if (rest[i] === "--outputs-file") options.outputsFile = value;
+        else if (rest[i] === "--timings-file") options.timingsFile = value;
+        else throw new Error(`unknown option ${rest[i]}; ${usage}`);
     }
-    return { action: action as Action, stack, outputsFile };
+    return options;
 }
 
-/** A branch stack without its own config starts from the base stack's (stacks/Pulumi.dev.yaml). */
-function ensureStackConfig(root: string, stack: string): void {
-    const file = path.join(root, "stacks", `Pulumi.${stack}.yaml`);
-    const base = path.join(root, "stacks", "Pulumi.dev.yaml");
-    if (fs.existsSync(file) || !fs.existsSync(base)) return;
-    fs.writeFileSync(file, `# Copied from stacks/Pulumi.dev.yaml by coverage-spy for stack ${stack}; edit it to differ.\n${fs.readFileSync(base, "utf8")}`);
-    log(`stack ${stack} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (stacks/Pulumi.${stack}.yaml)`);
+/** Resource step timings from the engine's events: each step from its start to its outputs. */
+class StepTimings {
+    private readonly started = Date.now();
+    private firstStepAt?: number;
+    private readonly open = new Map<string, number>();
+    readonly steps: Array<{ name: string; type: string; op: string; ms: number }> = [];
+
+    onEvent = (event: EngineEvent): void => {
+        const now = Date.now();
+        const pre = event.resourcePreEvent?.metadata;
+        const done = event.resOutputsEvent?.metadata;
+        if (pre) {
+            this.firstStepAt ??= now;
+            this.open.set(`${pre.urn}|${pre.op}`, now);
+        } else if (done) {
+            const began = this.open.get(`${done.urn}|${done.op}`);
+            if (began !== undefined) this.steps.push({ name: done.urn.split("::").pop()!, type: done.type, op: done.op, ms: now - began });
+        }
+    };
+
+    toJSON() {
+        return { engineStartMs: (this.firstStepAt ?? Date.now()) - this.started, totalMs: Date.now() - this.started, steps: this.steps };
+    }
 }
+
 
 /** The engine's lock error, said plainly: who holds the lock, and how to clear it if its holder is gone. */
 function explainLock(message: string, stack: string): string | null {
     if (!message.includes("the stack is currently locked")) return null;
-    const locks = readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL ?? "", PROJECT, stack));
-    return [
-        `stack ${stack} is locked by another update:`,
-        ...(locks.length > 0 ? locks.map((l) => `  ${describeLock(l)}  (${l.file})`) : ["  (the lock is gone now: try again)"]),
-        "Wait for that update to finish. If its process was killed, clear the stale lock with:",
-        `  npm run coverage:unlock -- --stack ${stack}`,
-    ].join("\n");
+    const locks = readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL ?? "", COVERAGE_PROJECT, stack));
+    const stale = locks.filter((l) => isStale(l));
+    const unlock = `  npm run coverage:unlock -- --stack ${stack}`;
+    const held = locks.map((l) => `  ${describeLock(l)}${isStale(l) ? " (that process is gone)" : ""}  (${l.file})`);
+    if (locks.length === 0) return `stack ${stack} was locked by another update, and the lock is gone now: try again`;
+    if (stale.length === locks.length) {
+        return [`stack ${stack} is locked by an update whose process is gone (killed?):`, ...held, "Clear the stale lock with:", unlock].join("\n");
+    }
+    return [`stack ${stack} is locked by another update:`, ...held,
+        "Wait for that update to finish. If its process was killed, clear the stale lock with:", unlock].join("\n");
+}
+
+/** Writes the stack's outputs to --outputs-file and, with --print-summary, prints the coverage summary. */
+async function reportOutputs(stack: Stack, args: Options): Promise<void> {
+    const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+    if (args.outputsFile) fs.writeFileSync(path.resolve(args.outputsFile), JSON.stringify(outputs, null, 2));
+    if (args.printSummary && outputs.coverage !== undefined) process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -60,33 +105,50 @@ async function main(): Promise<void> {
     const root = projectRoot(__dirname);
     const { stack: stackName, reason } = chooseStack(args.stack, process.env, root);
     log(`stack ${stackName} (${reason})`);
-    if (args.action === "preview" || args.action === "up") ensureStackConfig(root, stackName);
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, projectName: PROJECT, program: async () => coverageStackProgram(root) },
-        { workDir: root },
-    );
-    const onOutput = (line: string) => process.stdout.write(line);
+    if (args.action === "preview" || args.action === "up") {
+        const copied = copyBaseStackConfig(root, stackName);
+        if (copied) log(`stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`);
+    }
+    const stack = await openCoverageStack(root, stackName, async () => coverageStackProgram(root));
+    const report = new UpdateReport((text) => process.stdout.write(text));
+    const onOutput = report.onOutput;
+    const timings = new StepTimings();
+    const onEvent = (event: EngineEvent) => {
+        timings.onEvent(event);
+        report.onEvent(event);
+    };
     try {
         if (args.action === "preview") {
-            await stack.preview({ onOutput });
+            await stack.preview({ onOutput, onEvent });
         } else if (args.action === "up") {
-            const result = await stack.up({ onOutput });
-            const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
-            if (args.outputsFile) fs.writeFileSync(path.resolve(args.outputsFile), JSON.stringify(outputs, null, 2));
+            // The raw outputs stay in the stack; a person reads them formatted, below.
+            try {
+                await stack.up({ onOutput, onEvent, suppressOutputs: true });
+            } finally {
+                // A failed gate fails the update after the outputs were written: they are kept, and shown.
+                await reportOutputs(stack, args);
+            }
         } else {
-            await stack.destroy({ onOutput });
-            await stack.workspace.removeStack(stackName);
-            log(`stack ${stackName} destroyed and removed from the backend`);
+            await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
+            const removed = await removeCoverageStack(root, stack);
+            log(`stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`);
         }
     } catch (err) {
         const lock = explainLock((err as Error).message, stackName);
         if (lock) throw new Error(lock);
-        throw err;
+        // The engine's output was streamed already: say only the causes, once, as the last lines.
+        const diagnostics = report.summary();
+        if (diagnostics.length === 0) throw err;
+        throw new Error(formatDiagnostics(diagnostics));
+    } finally {
+        if (args.timingsFile) fs.writeFileSync(path.resolve(args.timingsFile), JSON.stringify(timings, null, 2));
     }
+    const warnings = report.summary();
+    if (warnings.length > 0) process.stderr.write(`${formatDiagnostics(warnings)}\n`);
 }
 
 main().catch((err: Error) => {
-    // The engine's own output (diagnostics included) was already printed; the message repeats its summary.
-    process.stderr.write(`\n[coverage-spy] ${err.message.split("\n").slice(0, 60).join("\n")}\n`);
+    const message = err.message.startsWith("[coverage-spy]") ? err.message : `[coverage-spy] error: ${err.message}`;
+    process.stderr.write(`\n${message}\n`);
     process.exit(1);
 });

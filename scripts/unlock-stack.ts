@@ -5,9 +5,8 @@
 // Lists the stack's locks; removes those whose process is gone from this host. A lock taken on another host,
 // or by a live process, stays unless --force (which is what `pulumi cancel` does to every lock).
 import { chooseStack } from "../components/stacks/stackName";
-import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
+import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "../components/stacks/stackLocks";
 import { projectRoot } from "../components/programConfig";
-import * as fs from "fs";
 
 try {
     const argv = process.argv.slice(2);
@@ -25,7 +24,7 @@ try {
     let kept = 0;
     for (const lock of locks) {
         if (force || isStale(lock)) {
-            fs.rmSync(lock.file, { force: true });
+            removeLock(lock);
             process.stdout.write(`removed lock: ${describeLock(lock)}${force ? " (--force)" : ": its process is gone"}\n`);
         } else {
             kept += 1;

@@ -37,6 +37,12 @@ export function isStale(lock: StackLock, hostname = os.hostname()): boolean {
     }
 }
 
+/** Removes a lock file and the `.attrs` file the backend's blob store keeps beside it. */
+export function removeLock(lock: StackLock): void {
+    fs.rmSync(lock.file, { force: true });
+    fs.rmSync(`${lock.file}.attrs`, { force: true });
+}
+
 export function describeLock(lock: StackLock): string {
     return `pid ${lock.pid} of ${lock.username}@${lock.hostname} since ${lock.timestamp}`;
 }

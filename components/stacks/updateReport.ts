@@ -1,0 +1,74 @@
+import { EngineEvent } from "@pulumi/pulumi/automation";
+
+/** The engine's generic closing errors, said on top of the real cause: left out when a cause is known. */
+const GENERIC_ERRORS = [/^update failed$/, /^preview failed$/, /^destroy failed$/, /^One or more errors occurred/];
+
+export interface Diagnostic {
+    severity: "warning" | "error";
+    /** The resource's name from its URN, or "" for the stack itself. */
+    resource: string;
+    message: string;
+}
+
+/**
+ * Follows one engine operation: streams its progress lines without the engine's own "Diagnostics:" block, and
+ * collects warnings and errors from its events, so the driver can say them once, at the very end, causes last.
+ * The engine says one input error twice (on the component and on the stack) and repeats everything in its
+ * exception: this report says each message once.
+ */
+export class UpdateReport {
+    private readonly diagnostics: Diagnostic[] = [];
+    private inDiagnostics = false;
+    private pending = "";
+
+    constructor(private readonly write: (text: string) => void) {}
+
+    /** For the Automation API's onOutput: text in arbitrary chunks. */
+    onOutput = (chunk: string): void => {
+        const lines = (this.pending + chunk).split("\n");
+        this.pending = lines.pop()!;
+        for (const line of lines) this.line(line);
+    };
+
+    /** For the Automation API's onEvent. */
+    onEvent = (event: EngineEvent): void => {
+        const diag = event.diagnosticEvent;
+        if (!diag || (diag.severity !== "warning" && diag.severity !== "error") || diag.ephemeral) return;
+        const message = diag.message.replace(/\s+$/, "");
+        if (this.diagnostics.some((d) => d.severity === diag.severity && d.message === message)) return;
+        const onStack = !diag.urn || diag.urn.includes("::pulumi:pulumi:Stack::");
+        this.diagnostics.push({ severity: diag.severity, resource: onStack ? "" : diag.urn!.split("::").pop()!, message });
+    };
+
+    private line(line: string): void {
+        if (line === "Diagnostics:") {
+            this.inDiagnostics = true;
+            return;
+        }
+        // The block ends at the next section heading (Outputs:, Resources:, Duration: ...), written flush left.
+        if (this.inDiagnostics && /^\S/.test(line)) this.inDiagnostics = false;
+        if (!this.inDiagnostics) this.write(`${line}\n`);
+    }
+
+    /** Warnings, then the errors that caused the failure (the generic "update failed" only if there is no other). */
+    summary(): Diagnostic[] {
+        this.flush();
+        const errors = this.diagnostics.filter((d) => d.severity === "error");
+        const causes = errors.filter((d) => !GENERIC_ERRORS.some((re) => re.test(d.message)));
+        return [...this.diagnostics.filter((d) => d.severity === "warning"), ...(causes.length > 0 ? causes : errors)];
+    }
+
+    private flush(): void {
+        if (this.pending !== "") this.line(this.pending);
+        this.pending = "";
+    }
+}
+
+/** The diagnostics as the last lines a user reads: each message once, indented under its resource. */
+export function formatDiagnostics(diagnostics: Diagnostic[]): string {
+    return diagnostics.map((d) => {
+        const where = d.resource === "" ? "" : ` (${d.resource})`;
+        const [first, ...rest] = d.message.split("\n");
+        return [`[coverage-spy] ${d.severity}${where}: ${first}`, ...rest.map((l) => `  ${l}`)].join("\n");
+    }).join("\n");
+}
