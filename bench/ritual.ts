@@ -1,8 +1,10 @@
-// Benchmark: the measurement ritual on the real Docker engine (the component's own specs, script and harvester),
-// on the three demo images (Python 3.13, 3.11, 3.9), a few rounds each. Prints per-phase medians and the graceful stop time.
-//   npm run build && node bin/bench/ritual.js [rounds]   (results go in bench/RESULTS.md by hand, with the date)
+// Benchmark: a real `pulumi up` of the demo's coverage stack (scripts/run-stack.ts, the same as npm run coverage)
+// on the three demo images (Python 3.13, 3.11, 3.9), a few rounds each. Prints per-phase medians (engine start,
+// each resource step from the engine's events, the suite inside the test run) and the graceful stop time.
+//   source scripts/pulumi-env.sh && npm run build && node bin/bench/ritual.js [rounds]
+// (results go in bench/RESULTS.md by hand, with the date and machine)
 import { DEMO_TEST_COMMAND } from "../test/integration/demoExpectations";
-import { measureDemo } from "../test/integration/demoRitual";
+import { measureDemo } from "../test/integration/stackRun";
 
 function median(values: number[]): number {
     const sorted = [...values].sort((a, b) => a - b);
@@ -10,7 +12,7 @@ function median(values: number[]): number {
 }
 
 const rounds = Number(process.argv[2] ?? "3");
-if (!process.env.COVERAGE_SPY_LIB) throw new Error("set COVERAGE_SPY_LIB (scripts/spy-lib.sh prints it)");
+if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first");
 for (const image of ["coverage-spy/demo-app:latest", "coverage-spy/demo-app:bookworm", "coverage-spy/demo-app:bullseye"]) {
     const phases: Record<string, number[]> = {};
     const stops: number[] = [];

@@ -1,7 +1,7 @@
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { stackObjectName } from "../../components/naming";
 import { DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
-import { DemoRun, measureDemo } from "./demoRitual";
+import { StackRun, measureDemo } from "./stackRun";
 import { docker, labelledObjects } from "./engine";
 
 jest.setTimeout(5 * 60 * 1000);
@@ -10,10 +10,10 @@ describe.each([
     ["trixie (Python 3.13)", "coverage-spy/demo-app:latest", "SysMonitor", "7.17.4"],
     ["bookworm (Python 3.11)", "coverage-spy/demo-app:bookworm", "CTracer", "7.17.4"],
     ["bullseye (Python 3.9)", "coverage-spy/demo-app:bullseye", "CTracer", "7.10.7"],
-])("the demo on %s, measured by the component's specs on the real engine", (_label, image, core, coverageVersion) => {
+])("the demo on %s, measured by a real pulumi up", (_label, image, core, coverageVersion) => {
     const stack = `itest-ctr-${process.pid}-${image.split(":")[1]}`;
     let imageId: string;
-    let demo: DemoRun;
+    let demo: StackRun;
     let summary: CoverageSummary;
 
     beforeAll(() => {
@@ -62,7 +62,8 @@ describe.each([
     it("labels every object it made with the stack", () => {
         expect(labelledObjects("volume", stack)).toEqual([demo.volumeName]);
         expect(labelledObjects("network", stack)).toEqual([demo.networkName]);
-        expect(labelledObjects("container", stack)).toEqual([stackObjectName(stack, demo.service.name)]);
+        expect(labelledObjects("container", stack).sort())
+            .toEqual(["harvester", "prepare", demo.service.name].map((n) => stackObjectName(stack, n)).sort());
     });
 });
 
@@ -79,7 +80,7 @@ function killOneWorker(stack: string, pause: number): string {
 
 describe("a worker killed with SIGKILL, periodic saves off", () => {
     const stack = `itest-kill-${process.pid}`;
-    let demo: DemoRun;
+    let demo: StackRun;
 
     beforeAll(() => {
         process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
@@ -100,7 +101,7 @@ describe("a worker killed with SIGKILL, periodic saves off", () => {
 
 describe("a worker killed with SIGKILL after a periodic save", () => {
     const stack = `itest-killsave-${process.pid}`;
-    let demo: DemoRun;
+    let demo: StackRun;
     let killed: number;
 
     beforeAll(() => {

@@ -1,51 +1,43 @@
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { DEMO_IMAGE, DEMO_SOURCE, DEMO_WORKERS, expectLines } from "./demoExpectations";
-import { devStackConfig, docker, labelledObjects, removeStackConfig, runStack, writeStackConfig } from "./engine";
-
-const STACK = `itest-demo-${process.pid}`;
+import { DEMO_IMAGE, DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
+import { REPO_ROOT, devStackConfig, docker, labelledObjects, removeStackConfig, writeStackConfig } from "./engine";
+import { StackInput, demoService, runStack, stackRun, upStack } from "./stackRun";
 
 jest.setTimeout(15 * 60 * 1000);
 
 describe("the demo, through a real pulumi up", () => {
-    let reportDir: string;
+    const input: StackInput = { stack: `itest-demo-${process.pid}`, service: demoService(DEMO_IMAGE), testCommand: DEMO_TEST_COMMAND };
     let imageId: string;
+    let first: CoverageSummary;
+    let reportDir: string;
 
     beforeAll(() => {
         imageId = docker("image", "inspect", "--format", "{{.Id}}", DEMO_IMAGE);
-        reportDir = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-itest-"));
-        writeStackConfig(STACK, { ...devStackConfig(), "coverage-spy:reportDir": reportDir });
     });
 
     afterAll(() => {
         // Leave nothing behind even when an assertion failed.
-        runStack("remove", STACK);
-        removeStackConfig(STACK);
-        fs.rmSync(reportDir, { recursive: true, force: true });
+        runStack("destroy", input.stack);
+        removeStackConfig(input.stack);
+        if (reportDir) fs.rmSync(path.dirname(path.dirname(reportDir)), { recursive: true, force: true });
     });
 
-    function up(): CoverageSummary {
-        const run = runStack("up", STACK);
-        if (run.status !== 0) throw new Error(`pulumi up failed:\n${run.output.slice(-4000)}`);
-        return run.outputs!.coverage as CoverageSummary;
-    }
-
-    let first: CoverageSummary;
-
     it("measures every process of the demo, with exactly the expected lines", () => {
-        first = up();
+        const run = stackRun(input, upStack(input));
+        first = run.summary;
+        reportDir = run.runDir;
         expect(first.schemaVersion).toBe(1);
-        expect(first.tests.succeeded).toBe(true);
-        expect(first.tests.failed).toBe(0);
-        expect(first.tests.passed).toBeGreaterThan(0);
+        expect(first.tests).toEqual(expect.objectContaining({ succeeded: true, failed: 0, passed: 10 }));
         const demo = first.services.demo;
-        // The master, every worker and at least one subprocess saved their own data file.
-        expect(demo.dataFiles).toBeGreaterThanOrEqual(1 + DEMO_WORKERS + 1);
+        // The master, every worker and the two /report subprocesses each saved a data file and ended.
+        expect(demo.dataFiles).toBe(1 + DEMO_WORKERS + 2);
+        expect(demo.processes).toEqual({ ended: 1 + DEMO_WORKERS + 2, interrupted: 0, lost: 0 });
         expect(demo.stopMs).toBeLessThan(5000);
-        const sourceFiles = first.files.filter((f) => f.statements > 0);
-        expect(sourceFiles.length).toBeGreaterThanOrEqual(4);
         for (const file of first.files) expectLines(file);
         expect(first.totals.missing).toBeGreaterThan(0);
         expect(first.totals.covered).toBe(first.files.reduce((n, f) => n + f.covered, 0));
@@ -56,28 +48,65 @@ describe("the demo, through a real pulumi up", () => {
     });
 
     it("runs tests and harvest again on a second up, with the same numbers", () => {
-        const second = up();
+        const second = stackRun(input, upStack(input)).summary;
         expect(second.runId).not.toBe(first.runId);
         expect(second.totals).toEqual(first.totals);
         const lines = (s: CoverageSummary) => s.files.map((f) => [f.path, f.executedLines, f.missingLines]);
         expect(lines(second)).toEqual(lines(first));
-        expect(fs.existsSync(path.join(reportDir, "runs", first.runId))).toBe(true);
-        expect(fs.existsSync(path.join(reportDir, "runs", second.runId))).toBe(true);
+        const runs = path.dirname(reportDir);
+        expect(fs.existsSync(path.join(runs, first.runId))).toBe(true);
+        expect(fs.existsSync(path.join(runs, second.runId))).toBe(true);
     });
 
-    it("leaves the production image as it was", () => {
+    it("leaves the production image as it was, with no coverage.py in it", () => {
         expect(docker("image", "inspect", "--format", "{{.Id}}", DEMO_IMAGE)).toBe(imageId);
-        // And the image holds no coverage.py.
         expect(docker("run", "--rm", "--entrypoint", "python3", DEMO_IMAGE, "-c",
             "import importlib.util; print(importlib.util.find_spec('coverage') is None)")).toBe("True");
     });
 
     it("destroys every container, volume and network of the stack", () => {
-        expect(labelledObjects("container", STACK).length).toBeGreaterThanOrEqual(1);
-        expect(labelledObjects("volume", STACK)).toEqual([`coverage-spy-${STACK}-data`]);
-        expect(runStack("destroy", STACK).status).toBe(0);
-        expect(labelledObjects("container", STACK)).toEqual([]);
-        expect(labelledObjects("volume", STACK)).toEqual([]);
-        expect(labelledObjects("network", STACK)).toEqual([]);
+        expect(labelledObjects("container", input.stack).length).toBeGreaterThanOrEqual(1);
+        expect(labelledObjects("volume", input.stack)).toEqual([`coverage-spy-${input.stack}-data`]);
+        expect(runStack("destroy", input.stack).status).toBe(0);
+        expect(labelledObjects("container", input.stack)).toEqual([]);
+        expect(labelledObjects("volume", input.stack)).toEqual([]);
+        expect(labelledObjects("network", input.stack)).toEqual([]);
+    });
+});
+
+const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+describe("destroy never loses a committed stack config", () => {
+    // A backend of its own: the `dev` stack here is this test's, whatever the developer's backend holds.
+    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-backend-"));
+    const env = { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` };
+    const copied = `itest-copied-${process.pid}`;
+    afterAll(() => {
+        removeStackConfig(copied);
+        fs.rmSync(backend, { recursive: true, force: true });
+    });
+
+    it("keeps stacks/Pulumi.dev.yaml through `coverage:destroy -- --stack dev`", () => {
+        const file = path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml");
+        const before = sha256(file);
+        const run = runStack("destroy", "dev", env);
+        expect(run.output).toContain("stack dev destroyed and removed from the backend");
+        expect(run.status).toBe(0);
+        expect(fs.existsSync(file) && sha256(file)).toBe(before);
+        expect(spawnSync("git", ["status", "--porcelain", "--", "stacks"], { cwd: REPO_ROOT, encoding: "utf8" }).stdout).toBe("");
+    });
+
+    it("removes the config it copied for a new branch stack, and only that", () => {
+        const file = path.join(REPO_ROOT, "stacks", `Pulumi.${copied}.yaml`);
+        // A preview of a stack without config copies the base config for it.
+        expect(runStack("preview", copied, env).status).toBe(0);
+        expect(fs.readFileSync(file, "utf8")).toMatch(/^# Copied from stacks\/Pulumi.dev.yaml by coverage-spy/);
+        expect(runStack("destroy", copied, env).status).toBe(0);
+        expect(fs.existsSync(file)).toBe(false);
+        // A config written by hand is the user's: destroy keeps it.
+        writeStackConfig(copied, devStackConfig());
+        const handWritten = sha256(file);
+        expect(runStack("destroy", copied, env).status).toBe(0);
+        expect(sha256(file)).toBe(handWritten);
     });
 });

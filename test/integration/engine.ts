@@ -5,7 +5,6 @@ import { parse, stringify } from "yaml";
 import { projectRoot } from "../../components/programConfig";
 
 export const REPO_ROOT = projectRoot(__dirname);
-const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
 
 /** Runs docker and returns its trimmed stdout. */
 export function docker(...args: string[]): string {
@@ -34,30 +33,6 @@ export function writeStackConfig(stack: string, config: Record<string, unknown>)
 
 export function removeStackConfig(stack: string): void {
     fs.rmSync(path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), { force: true });
-}
-
-export interface EngineRun {
-    status: number | null;
-    /** What the engine and the driver printed. */
-    output: string;
-    /** Stack outputs after an up. */
-    outputs?: Record<string, unknown>;
-}
-
-/**
- * Runs the coverage program with the real engine (scripts/run-stack.ts, compiled by `npm run build`) in its
- * own process, as a user's `npm run coverage` does. Needs scripts/pulumi-env.sh's environment.
- */
-export function runStack(action: "preview" | "up" | "destroy" | "remove", stack: string): EngineRun {
-    if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
-    const outputsFile = path.join(fs.mkdtempSync(path.join(require("os").tmpdir(), "coverage-spy-outputs-")), "outputs.json");
-    const result = spawnSync("node", [RUN_STACK, action, "--stack", stack, "--outputs-file", outputsFile], {
-        cwd: REPO_ROOT, encoding: "utf8", timeout: 15 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
-    });
-    const run: EngineRun = { status: result.status, output: `${result.stdout}\n${result.stderr}` };
-    if (fs.existsSync(outputsFile)) run.outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8"));
-    fs.rmSync(path.dirname(outputsFile), { recursive: true, force: true });
-    return run;
 }
 
 /** Lines of a demo source file carrying the `# demo: not-hit` marker (1-based). */

@@ -1,5 +1,5 @@
 import { DEMO_TEST_COMMAND } from "./demoExpectations";
-import { DemoRun, measureDemo } from "./demoRitual";
+import { StackRun, measureDemo } from "./stackRun";
 import { ExecutedLines, referenceRun } from "./oracle";
 
 jest.setTimeout(5 * 60 * 1000);
@@ -12,7 +12,7 @@ jest.setTimeout(5 * 60 * 1000);
  */
 describe("fidelity: coverage-spy in a container against plain coverage run on the host", () => {
     let reference: ExecutedLines;
-    let demo: DemoRun;
+    let demo: StackRun;
 
     beforeAll(async () => {
         reference = await referenceRun(DEMO_TEST_COMMAND);

@@ -1,4 +1,5 @@
-import { devStackConfig, labelledObjects, removeStackConfig, runStack, writeStackConfig } from "./engine";
+import { devStackConfig, labelledObjects, removeStackConfig, writeStackConfig } from "./engine";
+import { runStack } from "./stackRun";
 
 const STACK = `itest-preview-${process.pid}`;
 
@@ -6,7 +7,7 @@ jest.setTimeout(5 * 60 * 1000);
 
 describe("bad input, through the real engine", () => {
     afterAll(() => {
-        runStack("remove", STACK);
+        runStack("destroy", STACK);
         removeStackConfig(STACK);
     });
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ServiceArgs } from "../../components/args";
-import { DemoRun, measureService } from "./demoRitual";
+import { StackRun, measureService } from "./stackRun";
 import { REPO_ROOT, docker } from "./engine";
 
 jest.setTimeout(5 * 60 * 1000);
@@ -28,7 +28,7 @@ describe.each([
     ["bookworm (Python 3.11, C tracer)", "bookworm", "CTracer", true],
 ])("the process zoo on %s", (_label, suite, core, trackerKilled) => {
     const image = `coverage-spy/process-zoo:${suite}`;
-    let run: DemoRun;
+    let run: StackRun;
 
     beforeAll(() => {
         docker("build", "-q", "--build-arg", `BASE_IMAGE=coverage-spy/base:${suite}`, "-t", image, ZOO);

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DEMO_TEST_COMMAND } from "./demoExpectations";
-import { DemoRun, measureDemo } from "./demoRitual";
+import { StackRun, measureDemo } from "./stackRun";
 import { REPO_ROOT } from "./engine";
 
 jest.setTimeout(5 * 60 * 1000);
@@ -22,7 +22,7 @@ function tool(runDir: string, dtdDir: string, args: string[]): { status: number 
  * coverage.py are asserted to be the only deviations, so any other one fails the test.
  */
 describe("the reports CI systems read", () => {
-    let demo: DemoRun;
+    let demo: StackRun;
     let dtdDir: string;
 
     beforeAll(() => {

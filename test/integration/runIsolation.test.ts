@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { readHarvestedCoverage, HarvestedCoverage } from "../../components/summary/readRunSummary";
 import { DEMO_TEST_COMMAND } from "./demoExpectations";
-import { DemoRun, measureDemo } from "./demoRitual";
+import { StackRun, measureDemo } from "./stackRun";
 import { docker } from "./engine";
 import { ExecutedLines, referenceRun } from "./oracle";
 
@@ -37,7 +37,7 @@ function withoutEmpty(lines: ExecutedLines): ExecutedLines {
 }
 
 /** The one snapshot a run took, read back from its report folder. */
-function onlySnapshot(run: DemoRun): HarvestedCoverage {
+function onlySnapshot(run: StackRun): HarvestedCoverage {
     const dir = path.join(run.runDir, "snapshots");
     const ids = fs.readdirSync(dir);
     expect(ids).toHaveLength(1);
@@ -47,7 +47,7 @@ function onlySnapshot(run: DemoRun): HarvestedCoverage {
 describe("runs of one stack, snapshots and resets, against the reference", () => {
     let refA: ExecutedLines;
     let refB: ExecutedLines;
-    const runs: DemoRun[] = [];
+    const runs: StackRun[] = [];
 
     beforeAll(async () => {
         refA = await referenceRun(SUBSET_A);

@@ -92,6 +92,20 @@ describe("state locks", () => {
         expect(readStackLocks(lockDir)).toEqual([]);
     });
 
+    it("says plainly when the lock's holder is gone: no waiting, clear it", () => {
+        const lockDir = stackLockDir(backend, PROJECT, stack);
+        fs.mkdirSync(lockDir, { recursive: true });
+        const dead = spawnSync("true").pid;
+        fs.writeFileSync(path.join(lockDir, "killed.json"),
+            JSON.stringify({ pid: dead, username: os.userInfo().username, hostname: os.hostname(), timestamp: "2026-11-24T12:00:00Z" }));
+        const run = script("run-stack", ["up", "--stack", stack]);
+        fs.rmSync(path.join(lockDir, "killed.json"));
+        expect(run.status).toBe(1);
+        expect(run.out).toContain(`stack ${stack} is locked by an update whose process is gone (killed?):\n  pid ${dead} of`);
+        expect(run.out).toContain(`Clear the stale lock with:\n  npm run coverage:unlock -- --stack ${stack}`);
+        expect(run.out).not.toContain("Wait for that update to finish");
+    });
+
     it("unlock removes a lock whose process is gone, keeps a live one unless --force", () => {
         const lockDir = stackLockDir(backend, PROJECT, stack);
         fs.mkdirSync(lockDir, { recursive: true });
@@ -100,9 +114,12 @@ describe("state locks", () => {
             JSON.stringify({ pid, username: os.userInfo().username, hostname: os.hostname(), timestamp: "2026-11-24T12:00:00Z" }));
         write("killed", dead);
         write("alive", process.pid);
+        // The engine's blob store keeps an attributes file beside each lock: it goes with its lock.
+        fs.writeFileSync(path.join(lockDir, "killed.json.attrs"), "{}");
         const first = script("unlock-stack", ["--stack", stack]);
         expect(first.status).toBe(3);
         expect(first.out).toContain(`removed lock: pid ${dead} of`);
+        expect(fs.readdirSync(lockDir).sort()).toEqual(["alive.json"]);
         expect(first.out).toContain(`kept lock: pid ${process.pid} of`);
         expect(readStackLocks(lockDir).map((l) => l.pid)).toEqual([process.pid]);
         const forced = script("unlock-stack", ["--stack", stack, "--force"]);
