@@ -1,4 +1,4 @@
-import { CoverageSummary, FileCoverage, SUMMARY_SCHEMA_VERSION } from "./coverageSummary";
+import { CoverageSummary, FileCoverage, READABLE_SUMMARY_VERSIONS } from "./coverageSummary";
 
 /** The shape of a coverage delta, exported by consumer stacks. Versioned like the summary. */
 export const DELTA_SCHEMA_VERSION = 1;
@@ -88,8 +88,8 @@ export function parseSummaryOutput(value: unknown, what: string): CoverageSummar
     }
     const v = value as Record<string, unknown>;
     if (v.schemaVersion === undefined) throw new Error(`${what} has no schemaVersion: not a coverage-spy summary`);
-    if (v.schemaVersion !== SUMMARY_SCHEMA_VERSION) {
-        throw new Error(`${what} has summary schemaVersion ${JSON.stringify(v.schemaVersion)}; this coverage-spy reads version ${SUMMARY_SCHEMA_VERSION}`);
+    if (!READABLE_SUMMARY_VERSIONS.includes(v.schemaVersion as number)) {
+        throw new Error(`${what} has summary schemaVersion ${JSON.stringify(v.schemaVersion)}; this coverage-spy reads versions ${READABLE_SUMMARY_VERSIONS.join(", ")}`);
     }
     const missing = ["runId", "totals", "services", "files"].filter((k) => v[k] === undefined);
     if (missing.length > 0) throw new Error(`${what} lacks ${missing.join(", ")}`);

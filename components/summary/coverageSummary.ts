@@ -1,5 +1,10 @@
 /** The shape of the coverage summary exported as a stack output. Versioned: consumers check `schemaVersion`. */
-export const SUMMARY_SCHEMA_VERSION = 1;
+export const SUMMARY_SCHEMA_VERSION = 2;
+/**
+ * Versions a consumer can still read: 2 changed only the process times (`started`, `lastSave`) from Unix
+ * seconds to ISO 8601 strings, which comparisons between stacks do not use.
+ */
+export const READABLE_SUMMARY_VERSIONS: readonly number[] = [1, 2];
 
 export interface CoverageTotals {
     statements: number;
@@ -92,14 +97,14 @@ export interface LostProcess {
     host: string;
     command: string[];
     python: string;
-    /** Unix time it started. */
-    started: number;
+    /** When it started measuring, ISO 8601 UTC (as `timestamp`). */
+    started: string;
 }
 
 /** A process killed without its final save, whose periodic saves are in the report. */
 export interface InterruptedProcess extends LostProcess {
-    /** Unix time of its last periodic save, or null if unknown: lines run after it are missing. */
-    lastSave: number | null;
+    /** Its last periodic save, ISO 8601 UTC, or null if unknown: lines run after it are missing. */
+    lastSave: string | null;
 }
 
 export interface CoverageSummary {

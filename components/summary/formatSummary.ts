@@ -31,7 +31,7 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
         out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
     }
     for (const p of s.interruptedProcesses ?? []) {
-        const since = p.lastSave === null ? "" : ` (data up to ${new Date(p.lastSave * 1000).toISOString()} kept)`;
+        const since = p.lastSave === null ? "" : ` (data up to ${p.lastSave} kept)`;
         out.push(`KILLED ${p.service}: process ${p.pid} (${p.command.join(" ")}) never ended${since}`);
     }
     if ("gate" in s && s.gate) {

@@ -45,9 +45,20 @@ function locate(reportPath: string, reportRoots: Map<string, string>, services: 
     throw new Error(`coverage-spy: report names a file outside every service's source: ${reportPath}`);
 }
 
-/** The documented fields of a process record (the spy's records carry more, e.g. its signals). */
-function processEntry(p: LostProcess): LostProcess {
-    return { service: p.service, pid: p.pid, host: p.host, command: p.command, python: p.python, started: p.started };
+/** A process record as the harvester writes it: the spy's records carry Unix times (and more, e.g. signals). */
+interface HarvestedProcess extends Omit<LostProcess, "started"> {
+    started: number;
+    lastSave?: number | null;
+}
+
+/** Unix seconds as ISO 8601 UTC, the one time format of the summary. */
+function isoTime(unixSeconds: number): string {
+    return new Date(unixSeconds * 1000).toISOString();
+}
+
+/** The documented fields of a process record. */
+function processEntry(p: HarvestedProcess): LostProcess {
+    return { service: p.service, pid: p.pid, host: p.host, command: p.command, python: p.python, started: isoTime(p.started) };
 }
 
 /** What a harvest says without the test run: a snapshot of running services has no test result yet. */
@@ -103,9 +114,9 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         totals: total.totals,
         services: perService,
         files,
-        lostProcesses: ((harvest.lostProcesses ?? []) as LostProcess[]).map(processEntry),
-        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as InterruptedProcess[])
-            .map((p) => ({ ...processEntry(p), lastSave: p.lastSave ?? null })),
+        lostProcesses: ((harvest.lostProcesses ?? []) as HarvestedProcess[]).map(processEntry),
+        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as HarvestedProcess[])
+            .map((p): InterruptedProcess => ({ ...processEntry(p), lastSave: typeof p.lastSave === "number" ? isoTime(p.lastSave) : null })),
         reports: {
             dir: runDir,
             html: path.join(totalDir, "html", "index.html"),

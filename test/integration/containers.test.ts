@@ -116,7 +116,9 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
         expect(demo.summary.lostProcesses).toEqual([]);
         expect(demo.summary.interruptedProcesses).toHaveLength(1);
         expect(demo.summary.interruptedProcesses[0]).toEqual(expect.objectContaining({ service: "demo", command: ["python3", "-m", "demo_app.server"] }));
-        expect(demo.summary.interruptedProcesses[0].lastSave).toEqual(expect.any(Number));
+        // One time format in the outputs: ISO 8601 UTC, as `timestamp`.
+        expect(demo.summary.interruptedProcesses[0].lastSave).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(demo.summary.interruptedProcesses[0].started).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(demo.summary.services.demo.dataFiles).toBe(1 + DEMO_WORKERS + 2);
         // The lines are the same as with no kill at all.
         for (const file of demo.summary.files) expectLines(file);

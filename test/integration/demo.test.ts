@@ -31,7 +31,7 @@ describe("the demo, through a real pulumi up", () => {
         const run = stackRun(input, upStack(input));
         first = run.summary;
         reportDir = run.runDir;
-        expect(first.schemaVersion).toBe(1);
+        expect(first.schemaVersion).toBe(2);
         expect(first.tests).toEqual(expect.objectContaining({ succeeded: true, failed: 0, passed: 10 }));
         const demo = first.services.demo;
         // The master, every worker and the two /report subprocesses each saved a data file and ended.

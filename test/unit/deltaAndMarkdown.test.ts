@@ -60,8 +60,11 @@ describe("coverageDelta", () => {
         expect(() => parseSummaryOutput(undefined, "stack main's coverage")).toThrow("stack main's coverage is not a coverage summary (got undefined)");
         expect(() => parseSummaryOutput({ totals: {} }, "x")).toThrow("x has no schemaVersion: not a coverage-spy summary");
         expect(() => parseSummaryOutput({ schemaVersion: 1, runId: "r" }, "x")).toThrow("x lacks totals, services, files");
+        expect(() => parseSummaryOutput({ schemaVersion: 3, runId: "r" }, "x")).toThrow("x has summary schemaVersion 3; this coverage-spy reads versions 1, 2");
         const s = fixtureSummary();
         expect(parseSummaryOutput(JSON.parse(JSON.stringify(s)), "x")).toEqual(s);
+        // A stack harvested before version 2 (Unix process times) is still compared.
+        expect(parseSummaryOutput({ ...JSON.parse(JSON.stringify(s)), schemaVersion: 2 }, "x").runId).toBe(s.runId);
     });
 });
 
@@ -90,7 +93,7 @@ describe("markdownSummary", () => {
         const base = small("base", [file("api", "a.py", 5, 10), file("api", "b|c`.py", 8, 8)]);
         const head = small("head", [file("api", "a.py", 9, 10), file("api", "b|c`.py", 6, 8)]);
         head.gate = { failUnder: 90, passed: false, failures: ["total coverage 83.33% is under failUnder 90%"], notes: [] };
-        head.interruptedProcesses = [{ service: "api", pid: 7, host: "h", command: ["python3", "-m", "api"], python: "3.13.5", started: 1, lastSave: 2 }];
+        head.interruptedProcesses = [{ service: "api", pid: 7, host: "h", command: ["python3", "-m", "api"], python: "3.13.5", started: "2026-11-24T12:00:01.000Z", lastSave: "2026-11-24T12:00:02.000Z" }];
         expect(markdownSummary(head, { delta: coverageDelta(base, head) })).toBe([
             "## Coverage 83.33% (+11.11 vs base)",
             "",

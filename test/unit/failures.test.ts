@@ -59,6 +59,6 @@ describe("failures after the containers ran", () => {
             failures: ["total coverage dropped 5.00 points (85.00% → 80.00%), more than maxDrop 2"] });
         expect(fs.readFileSync(head.reports.markdown, "utf8")).toContain("## Coverage 80.00% (−5.00 vs base)");
         expect(() => summarizeRun({ runDir: dir, runId: FIXTURE_RUN_ID, services }, { gates: { maxDrop: 2 }, baseStack: "main", baseOutput: { schemaVersion: 9 } }))
-            .toThrow("the coverage output of base stack main has summary schemaVersion 9; this coverage-spy reads version 1");
+            .toThrow("the coverage output of base stack main has summary schemaVersion 9; this coverage-spy reads versions 1, 2");
     });
 });

@@ -30,7 +30,8 @@ describe("formatSummary", () => {
         harvest.lostProcesses = [{ service: "worker", pid: 42, host: "c0ffee", command: ["python3", "-m", "jobs"], python: "3.13.5", started: 1 }];
         fs.writeFileSync(harvestFile, JSON.stringify(harvest));
         const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }] });
-        expect(summary.lostProcesses).toEqual(harvest.lostProcesses);
+        // The record's Unix time becomes ISO 8601 UTC, the summary's one time format.
+        expect(summary.lostProcesses).toEqual([{ ...harvest.lostProcesses[0], started: "1970-01-01T00:00:01.000Z" }]);
         expect(formatSummary(summary)).toContain("LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data");
     });
 });
