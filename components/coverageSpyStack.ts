@@ -8,7 +8,8 @@ import { createCoveragercFile } from "./config/coveragercFile";
 import { DEFAULT_HARVESTER_IMAGE, createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
 import { LABEL_HARVESTER_IMAGE, LABEL_PROJECT, LABEL_REPORT_DIR, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
 import { createInstrumentedService } from "./service/instrumentedService";
-import { readImagePythonPath } from "./service/imagePythonPath";
+import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
+import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./summary/readRunSummary";
 import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
@@ -69,11 +70,21 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         super(COVERAGE_SPY_STACK_TYPE, name, {}, opts);
         const stack = pulumi.getStack();
         const coverageLibDir = args.coverageLibDir ?? process.env.COVERAGE_SPY_LIB;
+        const harvesterImage = args.harvesterImage ?? DEFAULT_HARVESTER_IMAGE;
+        let localImages: Map<string, LocalImage>;
         try {
             if (coverageLibDir === undefined) {
                 throw new CoverageSpyInputError(["coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints"]);
             }
             validateStackArgs({ ...args, coverageLibDir });
+            // Images named by plain strings are looked up now; one that is an Output (built in this program) later.
+            const needs = [
+                ...args.services.flatMap((s) => (typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [])),
+                { owner: "harvesterImage", image: harvesterImage },
+            ];
+            localImages = inspectLocalImages(needs.map((n) => n.image));
+            const missing = missingImageProblems(needs, localImages);
+            if (missing.length > 0) throw new CoverageSpyInputError(missing);
         } catch (err) {
             if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
             throw err;
@@ -83,7 +94,6 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const reportDir = args.reportDir ?? path.join(projectDir, "reports", stack);
         const assetsDir = args.assetsDir ?? defaultAssetsDir();
         const keepRuns = args.keepRuns ?? DEFAULT_KEEP_RUNS;
-        const harvesterImage = args.harvesterImage ?? DEFAULT_HARVESTER_IMAGE;
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
         const harvestServices = args.services.map((s) => ({ name: s.name, sourcePath: s.sourcePath.replace(/\/+$/, "") || "/" }));
@@ -102,8 +112,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const prepared = requireSuccess(prepare, "preparing the run's data folders");
 
         const containers = args.services.map((service) => {
-            const imagePythonPath = service.imagePythonPath !== undefined
-                ? pulumi.output(service.imagePythonPath)
+            const imagePythonPath = service.imagePythonPath !== undefined ? pulumi.output(service.imagePythonPath)
+                : typeof service.image === "string" ? pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!))
                 : readImagePythonPath(service.name, service.image, { parent: this });
             return createInstrumentedService(name, {
                 service,

@@ -14,6 +14,11 @@ export const LABEL_SOURCE_PATH = "coverage-spy.source-path";
 export const LABEL_REPORT_DIR = "coverage-spy.report-dir";
 export const LABEL_HARVESTER_IMAGE = "coverage-spy.harvester-image";
 
+/** coverage-spy's own one-shot containers, named like services (stackObjectName): no service may take these names. */
+export const PREPARE_CONTAINER = "prepare";
+export const HARVESTER_CONTAINER = "harvester";
+export const ONE_SHOT_CONTAINERS = [PREPARE_CONTAINER, HARVESTER_CONTAINER] as const;
+
 /** Environment variable that carries a service's URL to the test command, e.g. COVERAGE_SPY_API_URL. */
 export function serviceUrlEnvName(serviceName: string): string {
     return `COVERAGE_SPY_${serviceName.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;

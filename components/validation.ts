@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
 import { validateGates } from "./gates/evaluateGates";
-import { serviceUrlEnvName } from "./naming";
+import { ONE_SHOT_CONTAINERS, serviceUrlEnvName } from "./naming";
 
 /** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
 export class CoverageSpyInputError extends Error {
@@ -100,6 +100,8 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
     problems.unknownKeys(where, service, SERVICE_KEYS);
     if (typeof service.name !== "string" || !DOCKER_NAME.test(service.name) || service.name.length > 63) {
         problems.add(`${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`);
+    } else if ((ONE_SHOT_CONTAINERS as readonly string[]).includes(service.name)) {
+        problems.add(`${where}.name "${service.name}" is taken by coverage-spy's own ${service.name} container; name the service differently (${ONE_SHOT_CONTAINERS.join(", ")} are reserved)`);
     }
     if (service.image === undefined || service.image === null || service.image === "") {
         problems.add(`${where}.image is required`);

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
-import { LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
+import { HARVESTER_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, PREPARE_CONTAINER, stackObjectName, toLabelList } from "../naming";
 
 export const DEFAULT_HARVESTER_IMAGE = "coverage-spy/harvester:latest";
 
@@ -93,10 +93,10 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
 
 /** Creates this run's data folders (writable by any app user) and prunes old runs, before services start. */
 export function createRunPreparation(name: string, input: OneShotInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-prepare`, "prepare", "prepare", input, prepareContainerSpec(input), opts);
+    return oneShot(`${name}-${PREPARE_CONTAINER}`, PREPARE_CONTAINER, "prepare", input, prepareContainerSpec(input), opts);
 }
 
 /** Combines the run's data files per service and in total, and writes every report into the host report folder. */
 export function createHarvester(name: string, input: HarvesterInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-harvester`, "harvester", "harvester", input, harvesterContainerSpec(input), opts);
+    return oneShot(`${name}-${HARVESTER_CONTAINER}`, HARVESTER_CONTAINER, "harvester", input, harvesterContainerSpec(input), opts);
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
-import { FIXTURE_RUN_ID, fakeCoverageLib, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, fakeCoverageLib, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -12,9 +12,13 @@ const BASE_OUTPUT = { schemaVersion: 1, runId: "main-run", totals: { statements:
     services: {}, files: [] };
 
 const engine: MockEngine = installMockEngine({
-    imageEnv: { "shop:prod": '["PATH=/usr/local/bin:/usr/bin","PYTHONPATH=/app:/opt/vendor","LANG=C.UTF-8"]' },
     createDelayMs: { [COMMAND]: 150 },
     stackOutputs: { "organization/coverage-spy/main": { coverage: BASE_OUTPUT } },
+});
+const docker = fakeDockerOnPath({
+    "shop:prod": '["PATH=/usr/local/bin:/usr/bin","PYTHONPATH=/app:/opt/vendor","LANG=C.UTF-8"]',
+    "worker:prod": '["PATH=/usr/bin","PYTHONPATH=/opt/worker-libs"]',
+    "coverage-spy/harvester:latest": '["PATH=/usr/bin"]',
 });
 
 // Imported after the mocks are in place.
@@ -77,10 +81,9 @@ describe("CoverageSpyStack resource graph", () => {
             COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
             COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/worker/.coverage`,
         });
-        // The image's PYTHONPATH was read at preview for the service that needed it.
-        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => c.inputs.environment.COVERAGE_SPY_IMAGE)).toContain("shop:prod");
-        // Only through the environment: the image name is never part of the shell text.
-        expect(engine.calls.filter((c) => c.token === "command:local:run").map((c) => String(c.inputs.command)).join("\n")).not.toContain("shop:prod");
+        // Every image was looked up in the local engine while the program ran, the harvester's too.
+        expect(docker.calls()).toEqual(expect.arrayContaining(["shop:prod", "worker:prod", "coverage-spy/harvester:latest"]
+            .map((image) => `image inspect --format {{json .Config.Env}} ${image}`)));
     });
 
     it("mounts the spy assets, coverage.py and the config read-only, and the data volume read-write", () => {
@@ -198,6 +201,20 @@ describe("CoverageSpyStack input errors", () => {
         expect(() => new CoverageSpyStack("bad", { ...baseArgs("/tmp/x"), services: [] }))
             .toThrow(/services: at least one service is required/);
         expect(() => new CoverageSpyStack("bad2", { ...baseArgs("/tmp/x"), services: [] })).toThrow(pulumi.ResourceError);
+        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual([]);
+    });
+});
+
+describe("CoverageSpyStack images", () => {
+    it("reports a missing image as an input error, naming the service, before declaring any child", () => {
+        const before = engine.resources.length;
+        const args = { ...baseArgs("/tmp/x"), harvesterImage: "no/harvester:1" };
+        args.services = [args.services[0], { name: "jobs", image: "gone:1", sourcePath: "/srv" }];
+        expect(() => new CoverageSpyStack("noimage", args)).toThrow([
+            "invalid coverage-spy input:",
+            "  - service jobs: image gone:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
+            "  - harvesterImage: image no/harvester:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: no/harvester:1)",
+        ].join("\n"));
         expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual([]);
     });
 });

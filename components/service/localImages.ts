@@ -1,0 +1,35 @@
+import { spawnSync } from "child_process";
+
+/** What the local Docker engine says of one image. */
+export interface LocalImage {
+    /** `docker image inspect`'s JSON list of "K=V" strings (or "null"), when the image is there. */
+    envJson?: string;
+    /** Why it is not: Docker's own words. */
+    missing?: string;
+}
+
+/**
+ * Looks images up in the local Docker engine now, while the program runs (at preview too), so that a missing
+ * image is an input error before any resource is declared: coverage-spy pulls no image, and a container create
+ * would fail only after the volume, network and prepare container were made. Runs docker without a shell.
+ */
+export function inspectLocalImages(images: string[]): Map<string, LocalImage> {
+    const found = new Map<string, LocalImage>();
+    for (const image of new Set(images)) {
+        const result = spawnSync("docker", ["image", "inspect", "--format", "{{json .Config.Env}}", image], { encoding: "utf8", timeout: 60_000, env: process.env });
+        if (result.error) throw new Error(`coverage-spy: cannot run docker to look up image ${image}: ${result.error.message}`);
+        found.set(image, result.status === 0
+            ? { envJson: result.stdout.trim() }
+            : { missing: (result.stderr || result.stdout).trim() || `docker exited with ${result.status}` });
+    }
+    return found;
+}
+
+/** The problems to report for missing images, one per image and what needs it. */
+export function missingImageProblems(needs: Array<{ owner: string; image: string }>, found: Map<string, LocalImage>): string[] {
+    return needs.flatMap(({ owner, image }) => {
+        const missing = found.get(image)?.missing;
+        return missing === undefined ? [] : [
+            `${owner}: image ${image} is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: ${missing})`];
+    });
+}
