@@ -7,7 +7,8 @@
     .saves.<host>.pid<pid>.json   after every save while running: counts of periodic saves, snapshots, resets
     .end.<host>.pid<pid>.json     when the process leaves through exit, os._exit, SIGTERM or exec, data saved
 - saves every `save_interval` seconds from a background thread, so a SIGKILL or the OOM killer loses at most
-  that slice; the thread is stopped around fork() so forks never see it (no lock held, no 3.12 fork warning);
+  that slice; the thread is stopped around fork() so forks never see it (no lock held, no 3.12+ fork warning:
+  see Spy._before_fork and _wrap_fork for how that is kept true on 3.12, 3.13 and 3.14);
 - on the snapshot signal saves now, on the reset signal discards what was collected; the process runs on.
 
 Settings come from the [coverage_spy] section of the file COVERAGE_PROCESS_START names (coverage.py ignores it).
@@ -125,12 +126,18 @@ class Spy(object):
         self.folder = folder
         self.core = core
         self.threading = threading
+        # Fork bookkeeping (see "fork" below); kept across forks, unlike the per-process state.
+        self.was_running = False
+        self.deferred = False
+        self.forking_thread = None
+        self.fork_target = None
         self._new_process_state()
 
     def _new_process_state(self):
         self.lock = self.threading.Lock()
         self.wake = self.threading.Event()
         self.thread = None
+        self.restart_pending = False
         self.stopping = False
         self.finished = False
         self.requests = {"snapshot": 0, "reset": 0}
@@ -235,6 +242,7 @@ class Spy(object):
             # A save in progress finishes first; a stuck one must not hang the app.
             thread.join(5)
             self.wake.clear()
+        return thread
 
     def _on_signal(self, kind):
         # Signal handlers run in the main thread: only flag the request and wake the saver.
@@ -306,12 +314,29 @@ class Spy(object):
             pass
 
     # ---- fork ----
+    # Python 3.12+ warns in os.fork()/os.forkpty() when the process has more than one thread. On Linux it reads
+    # the kernel's count (/proc/self/stat) in the parent after fork(): 3.12 before the after_in_parent hooks run,
+    # 3.13 (and 3.14 until the gh-137109 fix of 2025-11) after them, so it counts a saver the hook restarted. So
+    # the saver thread must be gone from the kernel when fork() returns (_wait_until_gone), and in the parent it
+    # may only come back once os.fork() has returned (_wrap_fork).
     def _before_fork(self):
-        self.was_running = self.thread is not None
-        self.stop_thread()
+        # Did this fork come through our os.fork/os.forkpty? Then their wrapper restarts the saver afterwards.
+        self.deferred = self.forking_thread is not None and self.forking_thread == self.threading.get_ident()
+        self.forking_thread = None
+        self.was_running = self.thread is not None or self.restart_pending
+        self.restart_pending = False
+        thread = self.stop_thread()
+        if thread is not None:
+            _wait_until_gone(thread)
 
     def _after_fork_in_parent(self):
-        if self.was_running:
+        if not self.was_running:
+            return
+        if self.deferred:
+            self.restart_pending = True  # done by _fork_returned, after CPython has counted the threads
+        else:
+            # A fork that did not go through os.fork (a C extension, a reference taken before the spy started):
+            # restart now, else this process would save no more.
             self.start_thread()
 
     def _after_fork_in_child(self):
@@ -319,6 +344,53 @@ class Spy(object):
         self.write_start_record()
         if self.was_running:
             self.start_thread()
+
+    def _fork_starting(self):
+        # Called by the os.fork wrapper just before the real fork; returns what the wrapper calls it on (never None).
+        self.forking_thread = self.threading.get_ident()
+        return self.fork_target
+
+    def _fork_returned(self, result):
+        # Called by the os.fork wrapper with what the real fork returned, in the parent and in the child.
+        try:
+            pid = result[0] if isinstance(result, tuple) else result
+            if pid and self.restart_pending:
+                self.restart_pending = False
+                self.start_thread()
+        except Exception:
+            pass
+        return result
+
+    def _wrap_fork(self):
+        """Makes os.fork and os.forkpty restart the parent's saver after they return.
+
+        The wrapper is built from C callables only: no Python frame of ours is on the stack while the real fork
+        runs, so a warning the app earns by its own threads keeps the app's file and line (and its once-per-line
+        filtering), exactly as without the spy. fork() -> next(map(returned, map(call "fork", iter(starting))))).
+        If the real fork raises (fork failed), the saver restarts at the next fork.
+        """
+        import operator
+        import types
+
+        originals = {}
+        for name in ("fork", "forkpty"):
+            original = getattr(os, name, None)
+            if original is not None:
+                originals[name] = original
+        if not originals:
+            return
+        self.fork_target = types.SimpleNamespace(**originals)
+        wrapper_type = _fork_wrapper_type()
+        for name, original in originals.items():
+            chain = map(self._fork_returned, map(operator.methodcaller(name), iter(self._fork_starting, None)))
+            wrapper = wrapper_type(next, chain)
+            for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+                try:
+                    setattr(wrapper, attribute, getattr(original, attribute))
+                except Exception:
+                    pass
+            wrapper.__wrapped__ = original
+            setattr(os, name, wrapper)
 
     def install(self):
         import atexit
@@ -331,12 +403,42 @@ class Spy(object):
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_in_parent,
                                 after_in_child=self._after_fork_in_child)
+            if sys.version_info >= (3, 12):  # the Pythons that warn about forking with threads
+                try:
+                    self._wrap_fork()
+                except Exception:
+                    pass  # the hooks alone still stop and restart the saver (3.13 may then warn)
         if self.threading.current_thread() is self.threading.main_thread():
             for kind, signum in (("snapshot", self.settings.snapshot_signal), ("reset", self.settings.reset_signal)):
                 if signum is not None:
                     signal.signal(signum, lambda _s, _f, kind=kind: self._on_signal(kind))
-        self.was_running = False
         self.start_thread()
+
+
+def _fork_wrapper_type():
+    """functools.partial (called in C, so no Python frame of ours) that prints as the function it wraps."""
+    import functools
+
+    class ForkWrapper(functools.partial):
+        def __repr__(self):
+            return repr(self.__wrapped__)
+
+    return ForkWrapper
+
+
+def _wait_until_gone(thread, timeout=0.5):
+    """Waits until the kernel no longer counts a joined thread. join() returns before the OS thread has exited
+    (3.12 and older wait for the thread state only, 3.13's pthread_join for the tid cleared on exit): the kernel
+    keeps counting it for some microseconds, and a fork then would still be "multi-threaded"."""
+    import time
+
+    native_id = getattr(thread, "native_id", None)
+    if not native_id or thread.is_alive():
+        return
+    path = "/proc/self/task/%d" % native_id
+    deadline = time.monotonic() + timeout
+    while os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.0001)
 
 
 def start():
