@@ -13,7 +13,7 @@ import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./summary/readRunSummary";
 import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
-import { checkOneShotExit } from "./harvester/oneShotExit";
+import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
 import { CoverageSpyInputError, validateStackArgs } from "./validation";
@@ -56,7 +56,7 @@ function requireSuccess(container: docker.Container, what: string): pulumi.Outpu
  * gracefully; a harvester that combines the data and writes reports. Every `pulumi up` is a new run.
  */
 export class CoverageSpyStack extends pulumi.ComponentResource {
-    /** The parsed coverage of this run. */
+    /** The parsed coverage of this run; undefined when the harvest failed (the update then fails, naming why). */
     readonly summary: pulumi.Output<CoverageSummary>;
     readonly runId: pulumi.Output<string>;
     /** Host folder of this run's reports. */
@@ -169,10 +169,19 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         };
         const baseOutput = args.baseStack === undefined ? pulumi.output(undefined as unknown)
             : new pulumi.StackReference(`${name}-base`, { name: qualifiedStackName(args.baseStack) }, { parent: this }).getOutput("coverage");
-        this.summary = pulumi.all([requireSuccess(harvester, "harvesting coverage"), baseOutput]).apply(([, base]) => summarizeRun(
-            { runDir, runId, services: args.services },
-            { gates, baseStack: args.baseStack, baseOutput: base },
-        ));
+        const harvestFailure = pulumi.all([harvester.exitCode, harvester.containerLogs])
+            .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
+        this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
+            try {
+                if (failure !== undefined) throw new Error(failure);
+                return summarizeRun({ runDir, runId, services: args.services }, { gates, baseStack: args.baseStack, baseOutput: base });
+            } catch (err) {
+                // Said once, on this component, failing the update; a rejected output would be said again by the
+                // stack, wrapped in "error serializing property ...".
+                pulumi.log.error((err as Error).message, this);
+                return undefined as unknown as CoverageSummary;
+            }
+        });
         failTheUpdateIfNeeded(this.summary, args.failOnTestFailure ?? false, this);
         this.runId = pulumi.output(runId);
         this.reportDir = pulumi.output(runDir);

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 
 RUNS = "runs"
 EXIT_NO_DATA = 3
@@ -149,6 +150,32 @@ def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, 
     return cov, len(measured) - len(outside)
 
 
+def exited_early(out_dir):
+    """{service: {"exitCode", "oomKilled"}} of the services the test run found dead before their stop (tests.json)."""
+    try:
+        with open(os.path.join(out_dir, "tests.json")) as f:
+            return json.load(f).get("exitedEarly") or {}
+    except (OSError, ValueError):
+        # A snapshot has no test run yet; a run without tests.json reports no early exit.
+        return {}
+
+
+def nothing_saved(coverage, source_path, staged, rcfile):
+    """A data folder for a service that died before saving anything: its source files, measured with no line run,
+    so its reports show every line missing instead of the harvest failing with no outputs at all."""
+    folder = tempfile.mkdtemp(prefix="coverage-spy-nothing-saved-")
+    data = coverage.CoverageData(basename=os.path.join(folder, ".coverage.nothing-saved"))
+    # Lines or arcs as the other services' data, which the total combines with it.
+    if coverage.Coverage(config_file=rcfile).get_option("run:branch"):
+        data.add_arcs({})
+    else:
+        data.add_lines({})
+    data.touch_files([os.path.join(source_path, os.path.relpath(os.path.join(root, f), staged))
+                      for root, _, files in os.walk(staged) for f in files if f.endswith(".py")])
+    data.write()
+    return folder
+
+
 def harvest(args):
     import coverage
 
@@ -157,11 +184,13 @@ def harvest(args):
     args.out = os.path.abspath(args.out)
     args.rcfile = os.path.abspath(args.rcfile)
     sources_dir = os.path.join(args.out, "sources")
+    died = exited_early(args.out)
     missing = [name for name, _ in args.service if not data_files(os.path.join(run_dir, name))]
-    if missing:
+    unexplained = [name for name in missing if name not in died]
+    if unexplained:
         raise HarvestError(
             "no coverage data from service(s) %s in run %s: the processes did not start coverage "
-            "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(missing), args.run_id)
+            "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(unexplained), args.run_id)
         )
     summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}, "lostProcesses": [],
                "interruptedProcesses": [], "live": args.live}
@@ -186,6 +215,11 @@ def harvest(args):
         folder = os.path.join(run_dir, name)
         files = data_files(folder)
         out_dir = os.path.join(args.out, "services", name)
+        if name in died:
+            sys.stderr.write("coverage-spy: service %s exited during the test suite (exit code %s%s): only the data it "
+                             "saved before is measured\n" % (name, died[name]["exitCode"], ", OOM-killed" if died[name]["oomKilled"] else ""))
+        if not files:
+            folder = nothing_saved(coverage, source_path, os.path.join(sources_dir, name), args.rcfile)
         cov, measured = combine_service(coverage, name, source_path, folder, sources_dir, args.rcfile, out_dir)
         percent = write_reports(cov, out_dir)
         summary["services"][name] = {

@@ -26,9 +26,9 @@ set -uo pipefail
 log() { printf '[coverage-spy] %s\n' "$*" >&2; }
 # The cause on one line, so it stands out in Pulumi's error.
 fail() {
-  local message="$*"
+  local message="$1"
   log "error: ${message//$'\n'/ }"
-  exit 1
+  exit "${2:-1}"
 }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 container_running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = "true" ]; }
@@ -56,6 +56,37 @@ http_ok() (
   [[ "$status" =~ ^[23] ]]
 )
 
+# stop_services: stops every service gracefully, in parallel, each timed into $stop_dir/<index>. Every stop is
+# waited for before it returns, so none is left running behind an error; returns 1 with $STOP_FAILURE set when
+# one could not be stopped.
+stop_dir=$(mktemp -d) || fail "could not create a temporary folder"
+trap 'rm -rf -- "$stop_dir"' EXIT
+stop_services() {
+  local i not_stopped=() stop_pids=() list
+  for i in "${!names[@]}"; do
+    ( t=$(now_ms); docker stop --time "${graces[i]}" "${containers[i]}" >/dev/null || exit 1; echo $(( $(now_ms) - t )) > "$stop_dir/$i" ) &
+    stop_pids[i]=$!
+  done
+  for i in "${!names[@]}"; do
+    wait "${stop_pids[i]}" || not_stopped+=("${names[i]}")
+  done
+  [ "${#not_stopped[@]}" -eq 0 ] && return 0
+  for i in "${!names[@]}"; do
+    [ -s "$stop_dir/$i" ] || show_logs "${containers[i]}"
+  done
+  printf -v list '%s, ' "${not_stopped[@]}"
+  STOP_FAILURE="could not stop service(s): ${list%, }"
+  return 1
+}
+
+# stop_and_fail CAUSE [EXIT_CODE]: the run cannot go on: stop every service gracefully (a failed readiness
+# check or an interrupt must not leave them running), then fail with the cause.
+stop_and_fail() {
+  log "stopping every service gracefully before failing"
+  stop_services || log "$STOP_FAILURE"
+  fail "$1" "${2:-1}"
+}
+
 # wait_ready NAME CONTAINER URL PATH TIMEOUT HEALTHCHECK(0|1)
 wait_ready() {
   local name="$1" container="$2" url="$3" path="$4" timeout="$5" health="$6" start port probe
@@ -63,7 +94,7 @@ wait_ready() {
   port=${port%%/*}
   start=$(now_ms)
   while :; do
-    container_running "$container" || { show_logs "$container"; fail "service $name stopped before it was ready"; }
+    container_running "$container" || { show_logs "$container"; stop_and_fail "service $name stopped before it was ready"; }
     if [ "$health" = 1 ]; then
       [ "$(docker inspect -f '{{.State.Health.Status}}' "$container" 2>/dev/null)" = "healthy" ] && break
     elif [ -n "$url" ]; then
@@ -76,7 +107,7 @@ wait_ready() {
       probe="container running"
       [ -n "$url" ] && probe="GET $url$path"
       [ "$health" = 1 ] && probe="healthcheck"
-      fail "service $name was not ready within $timeout s (probe: $probe)"
+      stop_and_fail "service $name was not ready within $timeout s (probe: $probe)"
     fi
     sleep 0.2
   done
@@ -117,34 +148,48 @@ for i in "${!names[@]}"; do
 done
 
 # --- tests ---
+# The suite runs in the background and is waited for, so an interrupt (Ctrl-C, SIGTERM) is handled at once: the
+# suite is stopped and the services too, gracefully, so every process saves its data. `timeout` puts the suite
+# in a process group of its own (the group's id is its pid), which the terminal's Ctrl-C does not reach.
+on_interrupt() {
+  trap - INT TERM HUP
+  log "interrupted: stopping the test suite, then the services gracefully so their data is saved"
+  [ -z "${suite_pid:-}" ] || kill -TERM -- "-$suite_pid" 2>/dev/null
+  stop_and_fail "the run was interrupted (the test suite and the services were stopped)" 130
+}
+trap on_interrupt INT TERM HUP
 log "running the test suite: $COVERAGE_SPY_TEST_COMMAND"
 tests_started=$(now_ms)
-( cd "$work_dir" && exec timeout --kill-after=10 "$test_timeout" bash -c "$COVERAGE_SPY_TEST_COMMAND" ) 2>&1 | tee "$run_dir/tests.log" >&2
-tests_rc=${PIPESTATUS[0]}
+exec 3> >(tee "$run_dir/tests.log" >&2)
+tee_pid=$!
+( cd "$work_dir" && exec timeout --kill-after=10 "$test_timeout" bash -c "$COVERAGE_SPY_TEST_COMMAND" ) >&3 2>&1 &
+suite_pid=$!
+wait "$suite_pid"
+tests_rc=$?
+suite_pid=""
+exec 3>&-
+wait "$tee_pid" 2>/dev/null
 tests_ms=$(( $(now_ms) - tests_started ))
 [ "$tests_rc" = 124 ] && log "the test suite was killed after $test_timeout s"
 log "test suite exited with $tests_rc after $tests_ms ms; stopping services gracefully"
 
+# --- services that did not live through the suite ---
+# A service that exited before the stop (crashed, OOM-killed) is reported as such, not as a quick graceful stop.
+exited_args=()
+for i in "${!names[@]}"; do
+  state=$(docker inspect -f '{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}' "${containers[i]}" 2>/dev/null) || state="false -1 false"
+  read -r running exit_code oom_killed <<<"$state"
+  [ "$running" = true ] && continue
+  reason="exit code $exit_code"
+  [ "$oom_killed" = true ] && reason="$reason, killed for lack of memory (OOM)"
+  show_logs "${containers[i]}"
+  log "warning: service ${names[i]} exited during the test suite ($reason): only the data it saved before is measured"
+  exited_args+=("${names[i]}" "$exit_code" "$oom_killed")
+done
+
 # --- graceful stops, in parallel and timed ---
-stop_dir=$(mktemp -d) || fail "could not create a temporary folder"
-trap 'rm -rf -- "$stop_dir"' EXIT
-stop_pids=()
-for i in "${!names[@]}"; do
-  ( t=$(now_ms); docker stop --time "${graces[i]}" "${containers[i]}" >/dev/null || exit 1; echo $(( $(now_ms) - t )) > "$stop_dir/$i" ) &
-  stop_pids[i]=$!
-done
-# Every stop is waited for before failing, so none is left running behind the error.
-not_stopped=()
-for i in "${!names[@]}"; do
-  wait "${stop_pids[i]}" || not_stopped+=("${names[i]}")
-done
-if [ "${#not_stopped[@]}" -gt 0 ]; then
-  for i in "${!names[@]}"; do
-    [ -s "$stop_dir/$i" ] || show_logs "${containers[i]}"
-  done
-  printf -v not_stopped_list '%s, ' "${not_stopped[@]}"
-  fail "could not stop service(s): ${not_stopped_list%, }"
-fi
+stop_services || fail "$STOP_FAILURE"
+trap - INT TERM HUP
 
 # --- sources and results ---
 json_args=()
@@ -162,8 +207,11 @@ done
 # of the test environment.
 python3 -I -c '
 import json, sys
-rc, duration, *stops = sys.argv[1:]
+rc, duration, n_exited, *rest = sys.argv[1:]
+exited, stops = rest[:3 * int(n_exited)], rest[3 * int(n_exited):]
 stop_ms = {stops[i]: int(stops[i + 1]) for i in range(0, len(stops), 2)}
-print(json.dumps({"exitCode": int(rc), "durationMs": int(duration), "stopMs": stop_ms}, separators=(",", ":")))
-' "$tests_rc" "$tests_ms" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
+exited_early = {exited[i]: {"exitCode": int(exited[i + 1]), "oomKilled": exited[i + 2] == "true"} for i in range(0, len(exited), 3)}
+print(json.dumps({"exitCode": int(rc), "durationMs": int(duration), "stopMs": stop_ms, "exitedEarly": exited_early}, separators=(",", ":")))
+' "$tests_rc" "$tests_ms" "$(( ${#exited_args[@]} / 3 ))" "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" \
+  || fail "could not write $run_dir/tests.json"
 cat "$run_dir/tests.json"

@@ -25,7 +25,7 @@ started=$SECONDS
 bash scripts/setup.sh
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
-step "build" npx tsc -p tsconfig.json
+step "build" node node_modules/typescript/bin/tsc -p tsconfig.json
 
 # Not wrapped in `step`: on a failure the driver's last lines are the cause, and nothing may follow them.
 if [ "$action" = up ]; then

@@ -15,6 +15,7 @@ import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { CoverageSummary } from "../components/summary/coverageSummary";
 import { formatSummary } from "../components/summary/formatSummary";
 import { UpdateReport, formatDiagnostics } from "../components/stacks/updateReport";
+import { interruptTestRun } from "../components/testRun/interruptTestRun";
 import * as fs from "fs";
 import * as path from "path";
 import { coverageStackProgram } from "../components/stackProgram";
@@ -22,6 +23,7 @@ import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
 import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
 import { copyBaseStackConfig } from "../components/stacks/stackConfigFile";
+import { allLabelledObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
 import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
 const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
@@ -99,17 +101,26 @@ async function reportOutputs(stack: Stack, args: Options): Promise<void> {
     if (args.printSummary && outputs.coverage !== undefined) process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
 }
 
+/** The stack this run works on, once chosen (for the interrupt handler). */
+let chosenStack: string | undefined;
+
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
     const root = projectRoot(__dirname);
     const { stack: stackName, reason } = chooseStack(args.stack, process.env, root);
+    chosenStack = stackName;
     log(`stack ${stackName} (${reason})`);
     if (args.action === "preview" || args.action === "up") {
         const copied = copyBaseStackConfig(root, stackName);
         if (copied) log(`stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`);
     }
     const stack = await openCoverageStack(root, stackName, async () => coverageStackProgram(root));
+    if (args.action === "up" || args.action === "destroy") {
+        // A killed run leaves a lock, pending operations and objects the state does not know: clear them first.
+        const cleared = await recoverStack(stack, COVERAGE_PROJECT, process.env.PULUMI_BACKEND_URL);
+        for (const line of cleared) log(`recovered: ${line}`);
+    }
     const report = new UpdateReport((text) => process.stdout.write(text));
     const onOutput = report.onOutput;
     const timings = new StepTimings();
@@ -130,6 +141,8 @@ async function main(): Promise<void> {
             }
         } else {
             await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
+            // Whatever the state said: nothing with the stack's labels may outlive it.
+            for (const line of removeObjects(allLabelledObjects(COVERAGE_PROJECT, stackName))) log(`removed ${line}, which the state did not know`);
             const removed = await removeCoverageStack(root, stack);
             log(`stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`);
         }
@@ -145,6 +158,22 @@ async function main(): Promise<void> {
     }
     const warnings = report.summary();
     if (warnings.length > 0) process.stderr.write(`${formatDiagnostics(warnings)}\n`);
+}
+
+// Ctrl-C reaches this driver and the engine, which cancels the update once its running step ends; the test run,
+// in the engine's plugin process group, is asked to stop now: its suite, then the services, gracefully. Stay, to
+// show how that ends; a second Ctrl-C leaves at once.
+let interrupts = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(130);
+        log(`${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling the update (again to leave at once)`);
+        if (chosenStack === undefined) return;
+        const stopped = interruptTestRun(chosenStack);
+        if (stopped.processes.length > 0) log(`interrupted: stopped the test suite (${stopped.processes.length} process(es))`);
+        if (stopped.services.length > 0) log(`interrupted: stopped ${stopped.services.join(", ")} gracefully, so their data is saved`);
+    });
 }
 
 main().catch((err: Error) => {

@@ -9,6 +9,8 @@ import { runFailure } from "../summary/readRunSummary";
  */
 export function failTheUpdateIfNeeded(summary: pulumi.Output<CoverageSummary>, failOnTestFailure: boolean, resource?: pulumi.Resource): void {
     summary.apply((s) => {
+        // No summary: the harvest failed, and said so.
+        if (s === undefined) return;
         const failure = runFailure(s, failOnTestFailure);
         if (failure) pulumi.log.error(failure, resource);
     });

@@ -1,8 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 
-/** A one-shot container's non-zero exit does not fail its create, so every caller checks it here. */
+/**
+ * A container's log as the docker provider returns it: without a TTY, Docker multiplexes stdout and stderr,
+ * each chunk behind an 8-byte header (stream 0/1/2, three zero bytes, a 4-byte length). Drops the headers,
+ * so a log reads as text (and `grep` does not call a CI log binary).
+ */
+export function demuxDockerLog(raw: string): string {
+    // The header's length bytes may arrive as any characters (U+FFFD where they were not valid UTF-8): skip 4.
+    return raw.replace(/(^|\n)[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "$1").replace(/[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "");
+}
+
+/** What to say when a one-shot container failed (its non-zero exit does not fail its create), or undefined. */
+export function oneShotFailure(what: string, exitCode: number | undefined, logs: string | undefined): string | undefined {
+    return exitCode === 0 ? undefined : `coverage-spy: ${what} failed with exit code ${exitCode}:\n${demuxDockerLog(logs ?? "").trimEnd()}`;
+}
+
+/** The same, as an error: for a step nothing may follow when it failed. */
 export function checkOneShotExit(what: string, exitCode: number | undefined, logs: string | undefined): void {
-    if (exitCode !== 0) {
-        throw new pulumi.RunError(`coverage-spy: ${what} failed with exit code ${exitCode}:\n${logs ?? ""}`);
-    }
+    const failure = oneShotFailure(what, exitCode, logs);
+    if (failure !== undefined) throw new pulumi.RunError(failure);
 }

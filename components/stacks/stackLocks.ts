@@ -31,9 +31,15 @@ export function isStale(lock: StackLock, hostname = os.hostname()): boolean {
     if (lock.hostname !== hostname) return false;
     try {
         process.kill(lock.pid, 0);
-        return false;
     } catch (err) {
         return (err as NodeJS.ErrnoException).code === "ESRCH";
+    }
+    // A killed process that nobody has reaped yet (a zombie) still answers, but it holds nothing any more.
+    try {
+        const stat = fs.readFileSync(`/proc/${lock.pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+        return false;
     }
 }
 

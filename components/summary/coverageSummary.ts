@@ -41,6 +41,18 @@ export interface ServiceCoverage {
     processes?: ProcessCounts;
     /** Measured processes per coverage.py core (e.g. SysMonitor, CTracer, PyTracer). */
     cores?: Record<string, number>;
+    /**
+     * The service was found dead after the suite, before its graceful stop (it crashed, or was OOM-killed): only
+     * what its processes saved before counts, and stopMs is not a stop time.
+     */
+    exitedEarly?: ExitedEarly;
+}
+
+/** How a service that died during the test suite ended. */
+export interface ExitedEarly {
+    exitCode: number;
+    /** The kernel killed it for lack of memory. */
+    oomKilled: boolean;
 }
 
 export interface ProcessCounts {

@@ -1,4 +1,4 @@
-import { CoverageSummary } from "./coverageSummary";
+import { CoverageSummary, ExitedEarly } from "./coverageSummary";
 import { HarvestedCoverage } from "./readRunSummary";
 
 function pct(value: number): string {
@@ -16,6 +16,11 @@ function ranges(lines: number[]): string {
     return parts.join(", ");
 }
 
+/** "exited during the test suite (exit code 137, killed for lack of memory)". */
+export function describeEarlyExit(exit: ExitedEarly): string {
+    return `exited during the test suite (exit code ${exit.exitCode}${exit.oomKilled ? ", killed for lack of memory" : ""})`;
+}
+
 /** The summary as a person reads it in a terminal: total, per service, per file, reports. */
 export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     const out: string[] = [];
@@ -26,6 +31,9 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
         const tests = s.tests;
         const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
         out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+    }
+    for (const svc of Object.values(s.services)) {
+        if (svc.exitedEarly) out.push(`EXITED ${svc.name}: ${describeEarlyExit(svc.exitedEarly)}; only the data it saved before is measured`);
     }
     for (const p of s.lostProcesses) {
         out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
@@ -41,7 +49,7 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     }
     out.push("", "service            cover   stmts   miss  data files  stop");
     for (const svc of Object.values(s.services)) {
-        const stop = svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;
+        const stop = svc.exitedEarly ? "exited early" : svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;
         out.push(`${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(11)}  ${stop}`);
     }
     out.push("", "file                                             cover  missing lines");

@@ -1,5 +1,6 @@
 import { CoverageDelta } from "./coverageDelta";
 import { CoverageSummary } from "./coverageSummary";
+import { describeEarlyExit } from "./formatSummary";
 
 export interface MarkdownOptions {
     /** The change against a base stack's run. */
@@ -48,6 +49,9 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
     }
     const lost = [...summary.lostProcesses.map((p) => ({ ...p, what: "saved no data" })),
         ...(summary.interruptedProcesses ?? []).map((p) => ({ ...p, what: "was killed; data up to its last periodic save kept" }))];
+    for (const svc of Object.values(summary.services)) {
+        if (svc.exitedEarly) out.push(`> [!CAUTION]`, `> Service **${cell(svc.name)}** ${describeEarlyExit(svc.exitedEarly)}: only the data it saved before is measured.`, "");
+    }
     if (lost.length > 0) {
         out.push(`> [!WARNING]`, `> ${lost.length} process(es) did not end cleanly, so lines may be missing:`);
         for (const p of lost) out.push(`> - ${p.service}: pid ${p.pid} \`${cell(p.command.join(" "))}\` ${p.what}`);

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    CoverageSummary, FileCoverage, InterruptedProcess, LostProcess, ProcessCounts, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult,
+    CoverageSummary, ExitedEarly, FileCoverage, InterruptedProcess, LostProcess, ProcessCounts, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult,
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
@@ -77,7 +77,9 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
     const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; reportRoot: string; processes?: ProcessCounts; cores?: Record<string, number> }>;
     const reportRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.reportRoot.replace(/\/+$/, "")]));
     const testsFile = path.join(runDir, "tests.json");
-    const stopMs = (fs.existsSync(testsFile) ? readJson(testsFile).stopMs ?? {} : {}) as Record<string, number>;
+    const testRun = fs.existsSync(testsFile) ? readJson(testsFile) : {};
+    const stopMs = (testRun.stopMs ?? {}) as Record<string, number>;
+    const exitedEarly = (testRun.exitedEarly ?? {}) as Record<string, ExitedEarly>;
 
     const files: FileCoverage[] = total.files.map((f) => {
         const { service, relative } = locate(f.reportPath, reportRoots, services);
@@ -102,6 +104,7 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
             ...(harvested[service.name]?.processes ? { processes: harvested[service.name].processes } : {}),
             ...(harvested[service.name]?.cores ? { cores: harvested[service.name].cores } : {}),
             ...(stopMs[service.name] !== undefined ? { stopMs: stopMs[service.name] } : {}),
+            ...(exitedEarly[service.name] !== undefined ? { exitedEarly: exitedEarly[service.name] } : {}),
         };
     }
 

@@ -74,6 +74,22 @@ class HarvestTest(unittest.TestCase):
         self.assertIn("no coverage data from service(s) shop", result.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.out, "total", "coverage.json")))
 
+    def test_a_service_that_died_before_saving_is_reported_with_every_line_missing(self):
+        # The test run found the service dead before its stop (tests.json): the harvest keeps the outputs.
+        self.stage_sources()
+        with open(os.path.join(self.out, "tests.json"), "w") as f:
+            json.dump({"exitCode": 0, "durationMs": 1, "stopMs": {"shop": 5}, "exitedEarly": {"shop": {"exitCode": 137, "oomKilled": True}}}, f)
+        result = self.run_harvest()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("service shop exited during the test suite (exit code 137, OOM-killed)", result.stderr)
+        with open(os.path.join(self.out, "harvest.json")) as f:
+            self.assertEqual(json.load(f)["services"]["shop"]["dataFiles"], 0)
+        with open(os.path.join(self.out, "services", "shop", "coverage.json")) as f:
+            report = json.load(f)
+        self.assertEqual(sorted(report["files"]), ["shop/__init__.py", "shop/main.py", "shop/prices.py"])
+        self.assertEqual(report["totals"]["covered_lines"], 0)
+        self.assertGreater(report["totals"]["missing_lines"], 0)
+
     def test_combines_every_process_and_remaps_onto_the_copied_source(self):
         self.measure("book", "pen")  # parent plus one subprocess
         self.stage_sources()

@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { stackObjectName } from "../../components/naming";
 import { DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
@@ -51,6 +52,14 @@ describe.each([
         const record = JSON.parse(docker("run", "--rm", "-v", `${demo.volumeName}:/data:ro`, "--entrypoint", "sh", "coverage-spy/harvester:latest",
             "-c", `cat /data/runs/${demo.runId}/demo/.start.*.json | head -c 100000 | python3 -c 'import json, sys; d = json.JSONDecoder(); print(json.dumps(d.raw_decode(sys.stdin.read())[0]))'`));
         expect(record.coverage).toBe(coverageVersion);
+    });
+
+    it("changes nothing the app says: no warning or traceback in the measured service's log", () => {
+        const logs = spawnSync("docker", ["logs", stackObjectName(stack, "demo")], { encoding: "utf8" });
+        expect(logs.status).toBe(0);
+        // The demo logs its start, its workers and their stop; 3.13 would warn here of forking with threads.
+        expect(`${logs.stdout}${logs.stderr}`).toContain("all workers stopped");
+        expect(`${logs.stdout}${logs.stderr}`).not.toMatch(/Warning|Traceback|coverage-spy:/);
     });
 
     it("leaves the production image unchanged and free of coverage.py", () => {

@@ -63,7 +63,7 @@ function reportDirOf(stack: string): string {
 }
 
 /** Writes stacks/Pulumi.<stack>.yaml for the input (git-ignored). */
-function configure(input: StackInput): void {
+export function configure(input: StackInput): void {
     const values: Record<string, unknown> = {
         services: [input.service],
         testCommand: input.testCommand,
@@ -79,7 +79,8 @@ function configure(input: StackInput): void {
 }
 
 function runStackArgs(action: string, stack: string, work: string): string[] {
-    return [RUN_STACK, action, "--stack", stack, "--outputs-file", path.join(work, "outputs.json"), "--timings-file", path.join(work, "timings.json")];
+    return [RUN_STACK, action, "--stack", stack, "--outputs-file", path.join(work, "outputs.json"), "--timings-file", path.join(work, "timings.json"),
+        ...(action === "up" ? ["--print-summary"] : [])];
 }
 
 function collect(status: number | null, output: string, work: string): UpResult {

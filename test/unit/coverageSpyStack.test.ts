@@ -13,6 +13,7 @@ const BASE_OUTPUT = { schemaVersion: 1, runId: "main-run", totals: { statements:
 
 const engine: MockEngine = installMockEngine({
     createDelayMs: { [COMMAND]: 150 },
+    exitCodes: { "failharvest-harvester": 3 },
     stackOutputs: { "organization/coverage-spy/main": { coverage: BASE_OUTPUT } },
 });
 const docker = fakeDockerOnPath({
@@ -177,6 +178,19 @@ describe("CoverageSpyStack gates", () => {
                 failures: ["total coverage 80.00% is under failUnder 90%", "total coverage dropped 5.00 points (85.00% → 80.00%), more than maxDrop 1"],
             });
             expect(errors).toEqual([expect.stringMatching(/^coverage-spy: coverage gate failed: total coverage 80\.00% is under failUnder 90%; coverage gate failed: total coverage dropped 5\.00 points/)]);
+        } finally {
+            spy.mockRestore();
+        }
+    });
+
+    it("says a failed harvest once, as an error on the component, with no summary", async () => {
+        const errors: string[] = [];
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => { errors.push(message); });
+        try {
+            const stack = new CoverageSpyStack("failharvest", baseArgs(reportDirWithFixtureRun()));
+            expect(await valueOf(stack.summary)).toBeUndefined();
+            await new Promise((r) => setTimeout(r, 50));
+            expect(errors).toEqual(["coverage-spy: harvesting coverage failed with exit code 3:\nsimulated failure output"]);
         } finally {
             spy.mockRestore();
         }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { checkOneShotExit } from "../../components/harvester/oneShotExit";
+import { checkOneShotExit, demuxDockerLog } from "../../components/harvester/oneShotExit";
 import { runFailure, summarizeRun } from "../../components/summary/readRunSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 
@@ -17,6 +17,15 @@ describe("failures after the containers ran", () => {
             .toThrow(/harvesting coverage failed with exit code 3:\nno coverage data from service\(s\) shop/);
         expect(() => checkOneShotExit("harvesting coverage", 3, "")).toThrow(pulumi.RunError);
         expect(() => checkOneShotExit("harvesting coverage", 0, "")).not.toThrow();
+    });
+
+    it("a one-shot container's log reads as text: Docker's stream headers are dropped", () => {
+        const frame = (stream: number, text: string) => `${String.fromCharCode(stream)}\0\0\0\0\0\0${String.fromCharCode(text.length)}${text}`;
+        const raw = frame(2, "coverage-spy: no coverage data from service(s) shop\n") + frame(1, "combined 0 files\n") + frame(2, "\ufffd\ufffdlong\n");
+        expect(demuxDockerLog(raw)).toBe("coverage-spy: no coverage data from service(s) shop\ncombined 0 files\n\ufffd\ufffdlong\n");
+        expect(() => checkOneShotExit("harvesting coverage", 3, raw)).toThrow(
+            /^coverage-spy: harvesting coverage failed with exit code 3:\ncoverage-spy: no coverage data from service\(s\) shop\ncombined 0 files/);
+        expect(demuxDockerLog("plain text\n")).toBe("plain text\n");
     });
 
     it("a red test suite is recorded, and fails the update only when asked, naming where the reports are", () => {

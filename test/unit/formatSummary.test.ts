@@ -1,3 +1,4 @@
+import { markdownSummary } from "../../components/summary/markdownSummary";
 import * as fs from "fs";
 import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
@@ -33,5 +34,19 @@ describe("formatSummary", () => {
         // The record's Unix time becomes ISO 8601 UTC, the summary's one time format.
         expect(summary.lostProcesses).toEqual([{ ...harvest.lostProcesses[0], started: "1970-01-01T00:00:01.000Z" }]);
         expect(formatSummary(summary)).toContain("LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data");
+    });
+
+    it("says when a service died during the suite, in the terminal and in Markdown", () => {
+        const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
+        const testsFile = path.join(runDir, "tests.json");
+        const tests = JSON.parse(fs.readFileSync(testsFile, "utf8"));
+        fs.writeFileSync(testsFile, JSON.stringify({ ...tests, exitedEarly: { worker: { exitCode: 137, oomKilled: true } } }));
+        const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }] });
+        expect(summary.services.worker.exitedEarly).toEqual({ exitCode: 137, oomKilled: true });
+        expect(summary.services.shop.exitedEarly).toBeUndefined();
+        const text = formatSummary(summary);
+        expect(text).toContain("EXITED worker: exited during the test suite (exit code 137, killed for lack of memory); only the data it saved before is measured");
+        expect(text).toMatch(/\nworker .* exited early\n/);
+        expect(markdownSummary(summary)).toContain("> Service **worker** exited during the test suite (exit code 137, killed for lack of memory): only the data it saved before is measured.");
     });
 });

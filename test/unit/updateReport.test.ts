@@ -43,4 +43,11 @@ describe("UpdateReport", () => {
         report.onEvent(diagnostic(STACK_URN, "error", "update failed"));
         expect(report.summary()).toEqual([{ severity: "error", resource: "", message: "update failed" }]);
     });
+
+    it("says what to do when Docker has no network address pool left", () => {
+        const text = formatDiagnostics([{ severity: "error", resource: "coverage-network",
+            message: "Unable to create network: could not find an available, non-overlapping IPv4 address pool among the defaults" }]);
+        expect(text).toContain("hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.");
+        expect(text).toContain("npm run coverage:prune");
+    });
 });

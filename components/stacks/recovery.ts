@@ -1,0 +1,101 @@
+import { Stack } from "@pulumi/pulumi/automation";
+import { spawnSync } from "child_process";
+import { LABEL_PROJECT, LABEL_STACK } from "../naming";
+import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "./stackLocks";
+
+/** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
+const KINDS = [
+    { kind: "container", type: "docker:index/container:Container" },
+    { kind: "volume", type: "docker:index/volume:Volume" },
+    { kind: "network", type: "docker:index/network:Network" },
+] as const;
+type Kind = (typeof KINDS)[number]["kind"];
+
+/** Seconds an orphaned service gets to save its data before it is removed (its run is over anyway). */
+const ORPHAN_STOP_SECONDS = 10;
+
+function docker(args: string[]): { ok: boolean; out: string } {
+    const result = spawnSync("docker", args, { encoding: "utf8", timeout: 120_000 });
+    return { ok: result.status === 0, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+}
+
+/** A Docker object: its kind, name and id (the id the docker provider keeps in the state; a volume's is its name). */
+export interface DockerObject {
+    kind: Kind;
+    name: string;
+    id: string;
+}
+
+/** The Docker objects of one kind that carry the stack's labels. */
+export function labelledObjects(kind: Kind, project: string, stack: string): DockerObject[] {
+    const list = kind === "container" ? ["ps", "-a", "--no-trunc"] : kind === "network" ? ["network", "ls", "--no-trunc"] : ["volume", "ls"];
+    const format = kind === "container" ? "{{.ID}} {{.Names}}" : kind === "network" ? "{{.ID}} {{.Name}}" : "{{.Name}} {{.Name}}";
+    const result = docker([...list, "--filter", `label=${LABEL_PROJECT}=${project}`, "--filter", `label=${LABEL_STACK}=${stack}`, "--format", format]);
+    if (!result.ok) throw new Error(`coverage-spy: cannot list the stack's Docker ${kind}s: ${result.out}`);
+    return result.out === "" ? [] : result.out.split("\n").map((line) => {
+        const [id, name] = line.split(" ");
+        return { kind, name, id };
+    });
+}
+
+/**
+ * Removes Docker objects by name, containers first (stopped gracefully, so a process still running saves its
+ * data), then networks and volumes. Returns "kind name" of each removed one; throws naming those it could not remove.
+ */
+export function removeObjects(objects: Array<Pick<DockerObject, "kind" | "name">>): string[] {
+    const order: Kind[] = ["container", "network", "volume"];
+    const removed: string[] = [];
+    const failed: string[] = [];
+    for (const kind of order) {
+        for (const { name } of objects.filter((o) => o.kind === kind)) {
+            if (kind === "container") docker(["stop", "--time", String(ORPHAN_STOP_SECONDS), name]);
+            const result = docker(kind === "container" ? ["rm", "-f", name] : [kind, "rm", name]);
+            (result.ok ? removed : failed).push(result.ok ? `${kind} ${name}` : `${kind} ${name}: ${result.out}`);
+        }
+    }
+    if (failed.length > 0) throw new Error(`coverage-spy: could not remove ${failed.join("; ")}`);
+    return removed;
+}
+
+/** Every object carrying the stack's labels, of every kind. */
+export function allLabelledObjects(project: string, stack: string): DockerObject[] {
+    return KINDS.flatMap(({ kind }) => labelledObjects(kind, project, stack));
+}
+
+/**
+ * What a killed run left behind, cleared before the next one, so no run needs a manual step:
+ * - locks whose process is gone from this host;
+ * - the engine's pending operations (creates it started and never recorded);
+ * - Docker objects with the stack's labels that the state does not know (a create the kill interrupted), which
+ *   would otherwise clash by name with the next create, or keep serving on their port.
+ * Returns one line per thing cleared, for the user.
+ */
+export async function recoverStack(stack: Stack, project: string, backendUrl: string): Promise<string[]> {
+    const cleared: string[] = [];
+    if (backendUrl.startsWith("file://")) {
+        const locks = readStackLocks(stackLockDir(backendUrl, project, stack.name));
+        // An update in flight owns its pending operations and half-made objects: leave everything to it (the
+        // engine then refuses this run, naming the holder).
+        if (locks.some((lock) => !isStale(lock))) return cleared;
+        for (const lock of locks) {
+            removeLock(lock);
+            cleared.push(`stale lock: ${describeLock(lock)} (its process is gone)`);
+        }
+    }
+    const state = await stack.exportStack();
+    const deployment = (state.deployment ?? {}) as { resources?: Array<{ type: string; id?: string }>; pending_operations?: Array<{ type: string; resource: { urn: string } }> };
+    const pending = deployment.pending_operations ?? [];
+    if (pending.length > 0) {
+        for (const op of pending) cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
+        deployment.pending_operations = [];
+        await stack.importStack(state);
+    }
+    // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
+    const known = new Set((deployment.resources ?? []).flatMap((r) => {
+        const kind = KINDS.find((k) => k.type === r.type)?.kind;
+        return kind && r.id ? [`${kind} ${r.id}`] : [];
+    }));
+    const orphans = allLabelledObjects(project, stack.name).filter((o) => !known.has(`${o.kind} ${o.id}`));
+    for (const removed of removeObjects(orphans)) cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
+    return cleared;
+}
