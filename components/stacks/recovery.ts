@@ -2,6 +2,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import { LABEL_PROJECT, LABEL_STACK } from "../naming";
 import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "./stackLocks";
+import { interruptTestRun } from "../testRun/interruptTestRun";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -82,6 +83,10 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
             cleared.push(`stale lock: ${describeLock(lock)} (its process is gone)`);
         }
     }
+    // A test run whose driver was killed goes on by itself: its suite, and services waiting for their stop.
+    const left = interruptTestRun(stack.name);
+    if (left.processes.length > 0) cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
+    for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
     const state = await stack.exportStack();
     const deployment = (state.deployment ?? {}) as { resources?: Array<{ type: string; id?: string }>; pending_operations?: Array<{ type: string; resource: { urn: string } }> };
     const pending = deployment.pending_operations ?? [];

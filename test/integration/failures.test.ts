@@ -100,6 +100,23 @@ describe("a killed run leaves nothing that stops the next one", () => {
         expect(next.summary.services.demo.dataFiles).toBeGreaterThanOrEqual(4);
     });
 
+    it("is followed by a good run when SIGKILLed during the test suite, whose processes it stops", async () => {
+        const pidFile = path.join(work, "killed-suite.pid");
+        const run = upInBackground({ ...input, testCommand: `echo $$ > ${pidFile} && exec sleep 300` });
+        await until("the suite to run", () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim() !== "");
+        const suitePid = Number(fs.readFileSync(pidFile, "utf8"));
+        process.kill(-run.child.pid!, "SIGKILL");
+        await run.exited;
+        await until("the killed run's processes to be gone", () => !processAlive(-run.child.pid!), 20_000);
+        // Nothing stopped the suite: the driver was killed, and the engine's plugins with it.
+        expect(processAlive(suitePid)).toBe(true);
+        const next = upStack(input);
+        expect(next.output).toMatch(/recovered: a test run left running: stopped its \d+ process\(es\)/);
+        expect(next.output).toContain(`recovered: service ${stackObjectName(input.stack, "demo")} left running: stopped gracefully`);
+        expect(processAlive(suitePid)).toBe(false);
+        expect(stackRun(input, next).summary.tests.succeeded).toBe(true);
+    });
+
     it("destroy removes everything with the stack's label, whatever the state says", () => {
         docker("volume", "create", "--label", `${LABEL_PROJECT}=coverage-spy`, "--label", `${LABEL_STACK}=${input.stack}`, `${input.stack}-stray`);
         const result = runStack("destroy", input.stack);
