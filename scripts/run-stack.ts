@@ -23,7 +23,7 @@ import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
 import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
 import { copyBaseStackConfig } from "../components/stacks/stackConfigFile";
-import { allLabelledObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
+import { allLabelledObjects, ownsDockerObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
 import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
 const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
@@ -140,9 +140,10 @@ async function main(): Promise<void> {
                 await reportOutputs(stack, args);
             }
         } else {
+            const owned = await ownsDockerObjects(stack);
             await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
-            // Whatever the state said: nothing with the stack's labels may outlive it.
-            for (const line of removeObjects(allLabelledObjects(COVERAGE_PROJECT, stackName))) log(`removed ${line}, which the state did not know`);
+            // Whatever the state said: nothing with the stack's labels may outlive it (if this stack made any).
+            if (owned) for (const line of removeObjects(allLabelledObjects(COVERAGE_PROJECT, stackName))) log(`removed ${line}, which the state did not know`);
             const removed = await removeCoverageStack(root, stack);
             log(`stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`);
         }

@@ -63,6 +63,12 @@ export function allLabelledObjects(project: string, stack: string): DockerObject
     return KINDS.flatMap(({ kind }) => labelledObjects(kind, project, stack));
 }
 
+/** Whether the stack's state holds Docker objects (it made the ones carrying its labels). */
+export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
+    const resources = ((await stack.exportStack()).deployment?.resources ?? []) as Array<{ type: string }>;
+    return resources.some((r) => KINDS.some((k) => k.type === r.type));
+}
+
 /**
  * What a killed run left behind, cleared before the next one, so no run needs a manual step:
  * - locks whose process is gone from this host;
@@ -100,6 +106,9 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         const kind = KINDS.find((k) => k.type === r.type)?.kind;
         return kind && r.id ? [`${kind} ${r.id}`] : [];
     }));
+    // Only a stack that has made Docker objects owns the ones with its labels: the same stack name in another
+    // backend (a fresh one, say) must not take a deployed stack's objects for its orphans.
+    if (known.size === 0 && pending.length === 0) return cleared;
     const orphans = allLabelledObjects(project, stack.name).filter((o) => !known.has(`${o.kind} ${o.id}`));
     for (const removed of removeObjects(orphans)) cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
     return cleared;

@@ -57,32 +57,6 @@ describe("a killed run leaves nothing that stops the next one", () => {
     const input: StackInput = { stack: `itest-kill-${process.pid}`, service: demoService(DEMO_IMAGE), testCommand: DEMO_TEST_COMMAND };
     afterAll(() => destroyStack(input.stack));
 
-    it("recovers from a container the state does not know (a create the kill interrupted), saying so", () => {
-        const name = stackObjectName(input.stack, "demo");
-        // What a SIGKILL during the create leaves: the container exists, labelled, serving; the state never heard of it.
-        docker("run", "-d", "--name", name, "--label", `${LABEL_PROJECT}=coverage-spy`, "--label", `${LABEL_STACK}=${input.stack}`,
-            "--entrypoint", "sleep", DEMO_IMAGE, "600");
-        const orphan = docker("inspect", "-f", "{{.Id}}", name);
-        const up = upStack(input);
-        expect(up.output).toContain(`recovered: container ${name}, not in the stack's state (left by an interrupted run)`);
-        const run = stackRun(input, up);
-        expect(run.summary.tests.succeeded).toBe(true);
-        expect(docker("inspect", "-f", "{{.Id}}", name)).not.toBe(orphan);
-    });
-
-    it("clears the engine's pending operations of an interrupted update, saying what they were", () => {
-        // What the engine writes when it is killed between starting a create and recording it (an import would drop them).
-        const file = path.join(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""), ".pulumi", "stacks", "coverage-spy", `${input.stack}.json`);
-        const state = JSON.parse(fs.readFileSync(file, "utf8"));
-        const harvester = state.checkpoint.latest.resources.find((r: { urn: string }) => r.urn.endsWith("::coverage-harvester"));
-        state.checkpoint.latest.pending_operations = [{ resource: harvester, type: "creating" }];
-        fs.writeFileSync(file, JSON.stringify(state));
-        const up = upStack(input);
-        expect(up.output).toContain("recovered: pending creating of coverage-harvester (an interrupted update)");
-        expect(up.output).not.toContain("pending operations");
-        expect(stackRun(input, up).summary.tests.succeeded).toBe(true);
-    });
-
     it.each([["demo", "the service"], ["harvester", "the harvester"]])("is followed by a good run when SIGKILLed while %s is created", async (container) => {
         const name = stackObjectName(input.stack, container);
         const before = containerState(name) ? docker("inspect", "-f", "{{.Id}}", name) : "";
@@ -115,6 +89,31 @@ describe("a killed run leaves nothing that stops the next one", () => {
         expect(next.output).toContain(`recovered: service ${stackObjectName(input.stack, "demo")} left running: stopped gracefully`);
         expect(processAlive(suitePid)).toBe(false);
         expect(stackRun(input, next).summary.tests.succeeded).toBe(true);
+    });
+
+    it("recovers from a container the state does not know, saying so", () => {
+        // What a kill between Docker's create and the engine's record leaves, here under a name of its own:
+        // labelled with the stack, running; the state never heard of it.
+        const name = `${stackObjectName(input.stack, "demo")}-orphan`;
+        docker("run", "-d", "--name", name, "--label", `${LABEL_PROJECT}=coverage-spy`, "--label", `${LABEL_STACK}=${input.stack}`,
+            "--entrypoint", "sleep", DEMO_IMAGE, "600");
+        const up = upStack(input);
+        expect(up.output).toContain(`recovered: container ${name}, not in the stack's state (left by an interrupted run)`);
+        expect(stackRun(input, up).summary.tests.succeeded).toBe(true);
+        expect(containerState(name)).toBeUndefined();
+    });
+
+    it("clears the engine's pending operations of an interrupted update, saying what they were", () => {
+        // What the engine writes when it is killed between starting a create and recording it (an import would drop them).
+        const file = path.join(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""), ".pulumi", "stacks", "coverage-spy", `${input.stack}.json`);
+        const state = JSON.parse(fs.readFileSync(file, "utf8"));
+        const harvester = state.checkpoint.latest.resources.find((r: { urn: string }) => r.urn.endsWith("::coverage-harvester"));
+        state.checkpoint.latest.pending_operations = [{ resource: harvester, type: "creating" }];
+        fs.writeFileSync(file, JSON.stringify(state));
+        const up = upStack(input);
+        expect(up.output).toContain("recovered: pending creating of coverage-harvester (an interrupted update)");
+        expect(up.output).not.toContain("pending operations");
+        expect(stackRun(input, up).summary.tests.succeeded).toBe(true);
     });
 
     it("destroy removes everything with the stack's label, whatever the state says", () => {
