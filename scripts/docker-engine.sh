@@ -171,10 +171,18 @@ main() {
     fi
   fi
 
+  # The --init probe runs a container: once per engine (its id, version and init binary), not on every run.
+  local engine_key init_stamp="$COVERAGE_SPY_CACHE/init-works"
+  engine_key=$(docker info --format '{{.ID}} {{.ServerVersion}} {{.InitBinary}}' 2>/dev/null || true)
+  if [[ -n $engine_key && -f $init_stamp && $(<"$init_stamp") == "$engine_key" ]]; then
+    log "docker run --init works (checked before on this engine)"
+    return 0
+  fi
   local rc=0
   init_works || rc=$?
   if [[ $rc == 0 ]]; then
     log "docker run --init works"
+    mkdir -p "$COVERAGE_SPY_CACHE" && printf '%s' "$engine_key" >"$init_stamp"
     return 0
   fi
   if [[ $rc == 2 ]] && [[ ! -x /usr/bin/tini-static ]] && [[ $(id -u) == 0 ]]; then

@@ -144,7 +144,8 @@ main() {
     esac
   done
   local started=$SECONDS
-  timed "docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
+  # setup.sh checked the engine already.
+  [[ ${COVERAGE_SPY_ENGINE_READY:-} == 1 ]] || timed "docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
   timed "base images" bash "$REPO_ROOT/scripts/base-images.sh"
   local spy_lib
   # shellcheck disable=SC2016 # expanded by the inner bash

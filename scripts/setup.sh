@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
 step "Docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
+export COVERAGE_SPY_ENGINE_READY=1
 # The toolchain's Go builds use the CPU, the image builds mostly the network and disk: run them side by side.
 step "Pulumi toolchain" bash "$REPO_ROOT/scripts/toolchain.sh" &
 toolchain=$!

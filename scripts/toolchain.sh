@@ -23,6 +23,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PULUMI_VERSION="$(pinned_npm_version @pulumi/pulumi)"
 DOCKER_VERSION="$(pinned_npm_version @pulumi/docker)"
 COMMAND_VERSION="$(pinned_npm_version @pulumi/command)"
+# The archives package.json pins, read once: a warm check should take well under a second.
+declare -A ARCHIVE_SHA=()
+while read -r name sha; do
+  ARCHIVE_SHA[$name]=$sha
+done < <(node -e 'const a=(require(process.argv[1]).config||{}).upstreamArchives||{};
+  for (const [k,v] of Object.entries(a)) if (k.endsWith(".tar.gz")) console.log(k+" "+v)' "$REPO_ROOT/package.json")
 
 TOOLCHAIN="$COVERAGE_SPY_CACHE/toolchain"
 BIN="$TOOLCHAIN/bin"
@@ -79,15 +85,14 @@ go_module_dir() {
 }
 
 # The sha256 package.json pins for an upstream archive (empty when none is pinned).
-pinned_archive_sha() {
-  node -e 'const p=require(process.argv[1]); console.log(((p.config||{}).upstreamArchives||{})[process.argv[2]]||"")' \
-    "$REPO_ROOT/package.json" "$1"
-}
+pinned_archive_sha() { echo "${ARCHIVE_SHA[$1]:-}"; }
 
 # The pinned archive whose name starts with PREFIX (the Terraform provider's is named by its commit).
 archive_named() {
-  node -e 'const a=(require(process.argv[1]).config||{}).upstreamArchives||{}; console.log(Object.keys(a).find(k=>k.startsWith(process.argv[2]))||"")' \
-    "$REPO_ROOT/package.json" "$1"
+  local name
+  for name in "${!ARCHIVE_SHA[@]}"; do
+    [[ "$name" == "$1"* ]] && { echo "$name"; return; }
+  done
 }
 
 # archive FILE: prints the archive's path after checking that it matches its pinned sha256.

@@ -1,5 +1,7 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK } from "../naming";
 import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "./stackLocks";
 import { interruptTestRun } from "../testRun/interruptTestRun";
@@ -63,6 +65,27 @@ export function allLabelledObjects(project: string, stack: string): DockerObject
     return KINDS.flatMap(({ kind }) => labelledObjects(kind, project, stack));
 }
 
+/** The part of a stack's state recovery reads. */
+interface Deployment {
+    resources?: Array<{ type: string; id?: string }>;
+    pending_operations?: Array<{ type: string; resource: { urn: string } }>;
+}
+
+/**
+ * A file backend's latest deployment of the stack, read straight from its checkpoint: the same as
+ * `pulumi stack export` without starting the CLI (a few hundred milliseconds on every run). Undefined when the
+ * backend is not a plain file one, or the stack has no (plain JSON) checkpoint yet.
+ */
+function readFileBackendDeployment(backendUrl: string, project: string, stack: string): Deployment | undefined {
+    if (!backendUrl.startsWith("file://")) return undefined;
+    const file = path.join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+    try {
+        return (JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: Deployment } }).checkpoint?.latest ?? {};
+    } catch {
+        return undefined;
+    }
+}
+
 /** Whether the stack's state holds Docker objects (it made the ones carrying its labels). */
 export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
     const resources = ((await stack.exportStack()).deployment?.resources ?? []) as Array<{ type: string }>;
@@ -93,12 +116,13 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     const left = interruptTestRun(stack.name);
     if (left.processes.length > 0) cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
-    const state = await stack.exportStack();
-    const deployment = (state.deployment ?? {}) as { resources?: Array<{ type: string; id?: string }>; pending_operations?: Array<{ type: string; resource: { urn: string } }> };
+    let deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ?? (await stack.exportStack()).deployment ?? {}) as Deployment;
     const pending = deployment.pending_operations ?? [];
     if (pending.length > 0) {
+        const state = await stack.exportStack();
+        deployment = state.deployment as Deployment;
         for (const op of pending) cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
-        deployment.pending_operations = [];
+        // The engine's import drops pending operations: the interrupted creates' objects are removed below.
         await stack.importStack(state);
     }
     // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
