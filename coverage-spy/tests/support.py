@@ -3,10 +3,21 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 ASSETS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SITE = os.path.join(ASSETS, "site")
 HARVEST = os.path.join(ASSETS, "harvest.py")
+
+
+def wait_for(test, condition, what, timeout=10):
+    """Polls condition() every 50 ms until it is true; fails the test case, naming what it waited for, after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    test.fail("timed out waiting for %s" % what)
 
 
 def coverage_lib():

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import unittest
 
 from tests import support
@@ -71,12 +70,7 @@ class DemoServerStopTest(unittest.TestCase):
         return {pid for _, pid in harvest._records(self.data, kind)}
 
     def wait_for(self, condition, what, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.05)
-        self.fail("timed out waiting for %s" % what)
+        support.wait_for(self, condition, what, timeout)
 
     def test_a_killed_worker_does_not_keep_the_stop_from_the_other_workers(self):
         env = support.measured_env(DEMO_APP, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib,

@@ -88,12 +88,7 @@ class RuntimeTest(unittest.TestCase):
         return None
 
     def wait_for(self, condition, what, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.05)
-        self.fail("timed out waiting for %s" % what)
+        support.wait_for(self, condition, what, timeout)
 
     def executed(self, relative=PRICES):
         """Lines of the app file executed, over all data files now on disk."""
