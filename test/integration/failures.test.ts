@@ -189,6 +189,27 @@ describe("failures say their cause last", () => {
         expect(up.output).not.toContain("error serializing");
     });
 
+    it("when Docker has no network address pool left, says which stacks hold one and how to free them", () => {
+        // Fill Docker's default address pools (about 31 bridge networks), bounded, and give them back whatever happens.
+        const made: string[] = [];
+        try {
+            let refused = "";
+            for (let i = 0; i < 64 && refused === ""; i++) {
+                const name = `itest-pool-${process.pid}-${i}`;
+                const r = spawnSync("docker", ["network", "create", name], { encoding: "utf8" });
+                if (r.status === 0) made.push(name);
+                else refused = r.stderr;
+            }
+            expect(refused).toContain("non-overlapping");
+            const up = upStack(input("pool", {}));
+            expect(up.status).toBe(1);
+            expect(lastLines(up.output, 8)).toContain("hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.");
+            expect(lastLines(up.output, 8)).toContain("npm run coverage:destroy -- --stack NAME");
+        } finally {
+            for (const name of made) spawnSync("docker", ["network", "rm", name]);
+        }
+    });
+
     it.each([
         ["after a periodic save: its lines up to then are kept", 1, 4],
         ["before any save: the outputs are still written, with its lines missing", 0, 0],
