@@ -6,7 +6,10 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"], setupFilesAfterEnv: ["<rootDir>/test/unit/cleanup.ts"] },
+    {
+      ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/unit/globalSetup.ts", setupFilesAfterEnv: ["<rootDir>/test/unit/cleanup.ts"],
+    },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/test/integration/**/*.test.ts"], globalSetup: "<rootDir>/test/integration/sweep.ts" },
   ],
 };

@@ -38,6 +38,8 @@ if [ "$mode" != unit ]; then
   # shellcheck source=scripts/pulumi-env.sh
   source scripts/pulumi-env.sh
   step "build" npx tsc -p tsconfig.json
+  # The integration tests' globalSetup need not do all this again.
+  export COVERAGE_SPY_TEST_ENV=ready
   # setup.sh failed above unless every toolchain part is there: nothing here is skipped.
   step "integration tests" npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json"
   count_jest "$results/integration.json"

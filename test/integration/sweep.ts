@@ -1,7 +1,9 @@
-// Jest globalSetup of the integration tests: removes what earlier test runs left when their process was killed
-// (a CI timeout, a Ctrl-C): Docker objects of stacks named itest-*-<pid> whose process is gone. Each test file
-// destroys its own stacks even when it fails; this catches the runs that could not.
+// Jest globalSetup of the integration tests: prepares the machine (../testEnvironment.ts) when npm test has not,
+// then removes what earlier test runs left when their process was killed (a CI timeout, a Ctrl-C): Docker
+// objects of stacks named itest-*-<pid> whose process is gone. Each test file destroys its own stacks even when
+// it fails; this catches the runs that could not.
 import { LABEL_STACK } from "../../components/naming";
+import { ensureEngine } from "../testEnvironment";
 import { removeObjects } from "../../components/stacks/recovery";
 import { spawnSync } from "child_process";
 
@@ -26,6 +28,7 @@ function alive(pid: number): boolean {
 }
 
 export default function sweep(): void {
+    ensureEngine();
     const stale = KINDS.flatMap(stacksOf).filter((o) => {
         const pid = /^itest-[a-z-]+?-(\d+)(-|$)/.exec(o.stack)?.[1];
         return pid !== undefined && !alive(Number(pid));

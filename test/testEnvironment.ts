@@ -1,0 +1,32 @@
+// What the tests need from the machine, found by jest itself so that `npx jest path/to/test` works from a fresh
+// clone after `npm ci`, as it does through `npm test` (scripts/test.sh, which prepares all this first and says
+// so with COVERAGE_SPY_TEST_ENV=ready).
+import { spawnSync } from "child_process";
+import * as path from "path";
+
+const REPO_ROOT = path.join(__dirname, "..");
+
+function run(command: string, what: string): string {
+    const result = spawnSync("bash", ["-c", command], { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"] });
+    if (result.status !== 0) throw new Error(`coverage-spy tests: ${what} failed (exit ${result.status}); see above`);
+    return result.stdout;
+}
+
+/** COVERAGE_SPY_LIB, the folder of coverage.py builds the unit tests read configs with (scripts/spy-lib.sh). */
+export function ensureSpyLib(): void {
+    if (process.env.COVERAGE_SPY_LIB) return;
+    process.env.COVERAGE_SPY_LIB = run("bash scripts/spy-lib.sh", "preparing the spy lib").trim().split("\n").pop();
+}
+
+/** The Docker engine, toolchain and images, the engine's environment (scripts/pulumi-env.sh) and the build. */
+export function ensureEngine(): void {
+    if (process.env.COVERAGE_SPY_TEST_ENV === "ready") return;
+    run("bash scripts/setup.sh >&2", "setting up the engine, toolchain and images");
+    const env = run("source scripts/pulumi-env.sh >&2 && env -0", "reading scripts/pulumi-env.sh");
+    for (const entry of env.split("\0").filter((e) => e.includes("="))) {
+        const at = entry.indexOf("=");
+        process.env[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    run("node node_modules/typescript/bin/tsc -p tsconfig.json >&2", "building (tsc)");
+    process.env.COVERAGE_SPY_TEST_ENV = "ready";
+}
