@@ -22,22 +22,24 @@ function docker(args: string[]): { ok: boolean; out: string } {
     return { ok: result.status === 0, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
 }
 
-/** A Docker object: its kind, name and id (the id the docker provider keeps in the state; a volume's is its name). */
+/** A Docker object: its kind, name, id (the id the docker provider keeps in the state; a volume's is its name) and stack. */
 export interface DockerObject {
     kind: Kind;
     name: string;
     id: string;
+    stack: string;
 }
 
-/** The Docker objects of one kind that carry the stack's labels. */
-export function labelledObjects(kind: Kind, project: string, stack: string): DockerObject[] {
+/** The Docker objects of one kind that carry the project's label, and the stack's when one is named. */
+export function labelledObjects(kind: Kind, project: string, stack?: string): DockerObject[] {
     const list = kind === "container" ? ["ps", "-a", "--no-trunc"] : kind === "network" ? ["network", "ls", "--no-trunc"] : ["volume", "ls"];
-    const format = kind === "container" ? "{{.ID}} {{.Names}}" : kind === "network" ? "{{.ID}} {{.Name}}" : "{{.Name}} {{.Name}}";
-    const result = docker([...list, "--filter", `label=${LABEL_PROJECT}=${project}`, "--filter", `label=${LABEL_STACK}=${stack}`, "--format", format]);
-    if (!result.ok) throw new Error(`coverage-spy: cannot list the stack's Docker ${kind}s: ${result.out}`);
+    const format = `${kind === "volume" ? "{{.Name}}" : "{{.ID}}"} ${kind === "container" ? "{{.Names}}" : "{{.Name}}"} {{.Label "${LABEL_STACK}"}}`;
+    const filters = ["--filter", `label=${LABEL_PROJECT}=${project}`, "--filter", stack === undefined ? `label=${LABEL_STACK}` : `label=${LABEL_STACK}=${stack}`];
+    const result = docker([...list, ...filters, "--format", format]);
+    if (!result.ok) throw new Error(`coverage-spy: cannot list the project's Docker ${kind}s: ${result.out}`);
     return result.out === "" ? [] : result.out.split("\n").map((line) => {
-        const [id, name] = line.split(" ");
-        return { kind, name, id };
+        const [id, name, objectStack] = line.split(" ");
+        return { kind, name, id, stack: objectStack };
     });
 }
 

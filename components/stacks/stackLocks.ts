@@ -26,21 +26,25 @@ export function readStackLocks(lockDir: string): StackLock[] {
     });
 }
 
-/** Whether the process holding a lock is known to be gone: only decidable for a lock taken on this host. */
-export function isStale(lock: StackLock, hostname = os.hostname()): boolean {
-    if (lock.hostname !== hostname) return false;
+/** Whether a process (or, with a negative pid, a process group) of this host is gone. */
+export function processGone(pid: number): boolean {
     try {
-        process.kill(lock.pid, 0);
+        process.kill(pid, 0);
     } catch (err) {
         return (err as NodeJS.ErrnoException).code === "ESRCH";
     }
     // A killed process that nobody has reaped yet (a zombie) still answers, but it holds nothing any more.
     try {
-        const stat = fs.readFileSync(`/proc/${lock.pid}/stat`, "utf8");
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
         return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
     } catch {
         return false;
     }
+}
+
+/** Whether the process holding a lock is known to be gone: only decidable for a lock taken on this host. */
+export function isStale(lock: StackLock, hostname = os.hostname()): boolean {
+    return lock.hostname === hostname && processGone(lock.pid);
 }
 
 /** Removes a lock file and the `.attrs` file the backend's blob store keeps beside it. */

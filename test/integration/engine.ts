@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { projectRoot } from "../../components/programConfig";
+import { labelledObjects as objectsOfStack } from "../../components/stacks/recovery";
 
 export const REPO_ROOT = projectRoot(__dirname);
 
@@ -13,11 +14,9 @@ export function docker(...args: string[]): string {
     return result.stdout.trim();
 }
 
-/** Names of Docker objects of one kind carrying the stack's label. */
+/** Names of Docker objects of one kind carrying the stack's labels. */
 export function labelledObjects(kind: "container" | "volume" | "network", stack: string): string[] {
-    const list = kind === "container" ? ["ps", "-a"] : [kind, "ls"];
-    const out = docker(...list, "--filter", `label=coverage-spy.stack=${stack}`, "--format", kind === "container" ? "{{.Names}}" : "{{.Name}}");
-    return out === "" ? [] : out.split("\n");
+    return objectsOfStack(kind, "coverage-spy", stack).map((o) => o.name);
 }
 
 /** The demo stack's config (stacks/Pulumi.dev.yaml), to reuse under another stack name. */

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
+import { processGone } from "../../components/stacks/stackLocks";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { REPO_ROOT, docker, labelledObjects } from "./engine";
@@ -39,15 +40,6 @@ function containerState(name: string): { running: boolean; exitCode: number } | 
     return { running: running === "true", exitCode: Number(code) };
 }
 
-function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
 /** The last lines a user reads after a failed run. */
 function lastLines(output: string, n = 6): string {
     return output.trimEnd().split("\n").slice(-n).join("\n");
@@ -68,7 +60,7 @@ describe("a killed run leaves nothing that stops the next one", () => {
         process.kill(-run.child.pid!, "SIGKILL");
         await run.exited;
         // Every process of the killed run is gone (not just its first), as when a user runs again.
-        await until("the killed run's processes to be gone", () => !processAlive(-run.child.pid!), 20_000);
+        await until("the killed run's processes to be gone", () => processGone(-run.child.pid!), 20_000);
         const next = stackRun(input, upStack(input));
         expect(next.summary.tests.succeeded).toBe(true);
         expect(next.summary.services.demo.dataFiles).toBeGreaterThanOrEqual(4);
@@ -81,13 +73,13 @@ describe("a killed run leaves nothing that stops the next one", () => {
         const suitePid = Number(fs.readFileSync(pidFile, "utf8"));
         process.kill(-run.child.pid!, "SIGKILL");
         await run.exited;
-        await until("the killed run's processes to be gone", () => !processAlive(-run.child.pid!), 20_000);
+        await until("the killed run's processes to be gone", () => processGone(-run.child.pid!), 20_000);
         // Nothing stopped the suite: the driver was killed, and the engine's plugins with it.
-        expect(processAlive(suitePid)).toBe(true);
+        expect(processGone(suitePid)).toBe(false);
         const next = upStack(input);
         expect(next.output).toMatch(/recovered: a test run left running: stopped its \d+ process\(es\)/);
         expect(next.output).toContain(`recovered: service ${stackObjectName(input.stack, "demo")} left running: stopped gracefully`);
-        expect(processAlive(suitePid)).toBe(false);
+        expect(processGone(suitePid)).toBe(true);
         expect(stackRun(input, next).summary.tests.succeeded).toBe(true);
     });
 
@@ -142,7 +134,7 @@ describe("Ctrl-C during the test suite", () => {
         process.kill(-run.child.pid!, "SIGINT");
         const code = await run.exited;
         expect(code).not.toBe(0);
-        expect(processAlive(suitePid)).toBe(false);
+        expect(processGone(suitePid)).toBe(true);
         expect(run.output()).toMatch(/interrupted: stopped the test suite \(\d+ process\(es\)\)/);
         expect(run.output()).toContain(`interrupted: stopped ${stackObjectName(input.stack, "demo")} gracefully, so their data is saved`);
         // Stopped by docker stop (SIGTERM, every process saved and ended), not killed.
