@@ -18,8 +18,6 @@ declare -A PYTHON_OF=([trixie]=3.13 [bookworm]=3.11 [bullseye]=3.9)
 
 image_name() { echo "coverage-spy/base:$1"; }
 
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
-
 # The Debian archive URL this host's apt already uses: the first deb source whose suites include this host's
 # release (deb822 *.sources, or one-line sources.list / *.list). Nothing is hard-coded here.
 debian_mirror() {
@@ -33,65 +31,13 @@ debian_mirror() {
     [[ -f $f ]] && files+=("$f")
   done
   ((${#files[@]})) || die "no apt sources on this host (/etc/apt/sources.list{,.d}): set COVERAGE_SPY_DEBIAN_MIRROR"
-  python3 - "$codename" "${files[@]}" <<'PY'
-import re, sys
-
-codename, files = sys.argv[1], sys.argv[2:]
-entries = []  # (uri, suites)
-for path in files:
-    text = open(path, encoding="utf-8", errors="replace").read()
-    if path.endswith(".sources"):
-        for stanza in re.split(r"\n\s*\n", text):
-            fields, key = {}, None
-            for line in stanza.splitlines():
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                if line[0] in " \t" and key:
-                    fields[key] += " " + line.strip()
-                    continue
-                key, _, value = line.partition(":")
-                key = key.strip().lower()
-                fields[key] = value.strip()
-            if "deb" not in fields.get("types", "").split():
-                continue
-            if fields.get("enabled", "yes").lower() == "no":
-                continue
-            for uri in fields.get("uris", "").split():
-                entries.append((uri, fields.get("suites", "").split()))
-    else:
-        for line in text.splitlines():
-            line = line.split("#", 1)[0].strip()
-            if not line.startswith("deb "):
-                continue
-            parts = line.split()[1:]
-            if parts and parts[0].startswith("["):  # options: [arch=amd64 signed-by=...]
-                while parts and not parts[0].endswith("]"):
-                    parts.pop(0)
-                parts = parts[1:]
-            if len(parts) >= 2:
-                entries.append((parts[0], [parts[1]]))
-
-def plain_release(suites):
-    return any(s == codename or s in ("stable", "testing", "unstable", "sid") for s in suites)
-
-for want in (lambda u, s: codename and codename in s,
-             lambda u, s: plain_release(s),
-             lambda u, s: not any("security" in x for x in s) and "/debian" in u and "security" not in u):
-    for uri, suites in entries:
-        if uri.startswith(("http://", "https://", "file:/")) and want(uri, suites):
-            print(uri.rstrip("/"))
-            sys.exit(0)
-sys.exit("no Debian archive found among this host's apt sources")
-PY
+  python3 "$COVERAGE_SPY_HELPERS/debian_mirror.py" "$codename" "${files[@]}"
 }
 
-_apt_updated=0
 ensure_debootstrap() {
   command -v debootstrap >/dev/null && return 0
   [[ $(id -u) == 0 ]] || die "debootstrap is missing and installing it needs root"
-  if [[ $_apt_updated == 0 ]]; then step "apt-get update" apt-get update -qq; _apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive step "apt-get install debootstrap" \
-    apt-get install -y -qq --no-install-recommends debootstrap >&2
+  apt_install debootstrap
 }
 
 # Drop what a runtime image never needs: apt lists and caches, docs (but copyright), man pages, translations, logs.
@@ -117,7 +63,7 @@ build_one() {
   local suite="$1" mirror="$2"
   local name python started=$SECONDS old_id
   name=$(image_name "$suite")
-  old_id=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null) || old_id=""
+  old_id=$(image_id "$name") || old_id=""
   python=${PYTHON_OF[$suite]}
   local work="$COVERAGE_SPY_CACHE/base-images"
   local root="$work/rootfs-$suite" debs="$work/debs-$suite"
@@ -130,6 +76,7 @@ build_one() {
     _ "$debs" "$suite" "$root" "$mirror" "$dlog" \
     || { tail -n 30 "$dlog" >&2; die "debootstrap $suite failed: see $dlog"; }
   local got
+  # A one-line probe run inside the new rootfs: stays inline.
   got=$(chroot "$root" python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') \
     || die "python3 does not run in the $suite rootfs"
   [[ $got == "$python" ]] || log "warning: $suite has Python $got, expected $python"
@@ -145,7 +92,7 @@ build_one() {
       - "$2" >/dev/null' _ "$root" "$name" "$suite" "$got"
   rm -rf "$root"
   # A rebuild leaves the previous image untagged: drop it unless a container or another tag still uses it.
-  if [[ -n $old_id && $old_id != "$(docker image inspect -f '{{.Id}}' "$name")" ]]; then
+  if [[ -n $old_id && $old_id != "$(image_id "$name")" ]]; then
     docker image rm "$old_id" >/dev/null 2>&1 || true
   fi
   local size

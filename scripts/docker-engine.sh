@@ -19,27 +19,6 @@ DOCKERD_START_TIMEOUT="${COVERAGE_SPY_DOCKERD_TIMEOUT:-60}"
 DAEMON_JSON=/etc/docker/daemon.json
 PROBE_IMAGE=coverage-spy/init-probe:latest
 
-_apt_updated=0
-apt_install() {
-  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
-  [[ $(id -u) == 0 ]] || die "need root to install $* (run as root, or install it yourself)"
-  if [[ $_apt_updated == 0 ]]; then
-    step "apt-get update" apt-get update -qq
-    _apt_updated=1
-  fi
-  # Keep the package's maintainer scripts from starting services behind our back (no systemd here);
-  # only when no policy is in place already, and removed again afterwards.
-  local policy=/usr/sbin/policy-rc.d added_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added_policy=1
-  fi
-  local rc=0
-  DEBIAN_FRONTEND=noninteractive step "apt-get install $*" \
-    apt-get install -y -qq --no-install-recommends "$@" >&2 || rc=$?
-  [[ $added_policy == 1 ]] && rm -f "$policy"
-  return $rc
-}
-
 docker_answers() { timeout 20 docker info >/dev/null 2>&1; }
 
 find_dockerd() {
@@ -86,7 +65,7 @@ stop_our_dockerd() {
 # A one-file image holding a static binary (tini-static or busybox), so --init can be tried without any registry
 # and before the base images exist.
 ensure_probe_image() {
-  docker image inspect "$PROBE_IMAGE" >/dev/null 2>&1 && return 0
+  image_exists "$PROBE_IMAGE" && return 0
   local bin
   for bin in /usr/bin/tini-static /bin/busybox /usr/bin/busybox; do
     [[ -x $bin ]] && file_is_static "$bin" && break
@@ -114,7 +93,7 @@ init_works() {
     return 0
   fi
   for image in coverage-spy/base:trixie coverage-spy/base:bookworm; do
-    if docker image inspect "$image" >/dev/null 2>&1; then
+    if image_exists "$image"; then
       docker run --rm --init "$image" true >/dev/null 2>&1 || return 1
       return 0
     fi
@@ -125,21 +104,7 @@ init_works() {
 
 set_init_path() {
   local init_bin="$1"
-  mkdir -p "$(dirname "$DAEMON_JSON")"
-  if [[ -s $DAEMON_JSON ]]; then
-    python3 - "$DAEMON_JSON" "$init_bin" <<'PY'
-import json, sys
-path, init = sys.argv[1:]
-with open(path) as f:
-    cfg = json.load(f)
-cfg["init-path"] = init
-with open(path, "w") as f:
-    json.dump(cfg, f, indent=2)
-    f.write("\n")
-PY
-  else
-    printf '{\n  "init-path": "%s"\n}\n' "$init_bin" >"$DAEMON_JSON"
-  fi
+  python3 "$COVERAGE_SPY_HELPERS/daemon_json.py" "$DAEMON_JSON" init-path "$init_bin"
   log "set init-path=$init_bin in $DAEMON_JSON"
 }
 

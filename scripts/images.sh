@@ -33,7 +33,7 @@ timed() {
 }
 
 # ID of a local image, or its name when it is not here (a registry image the build will pull).
-image_ref_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || echo "$1"; }
+image_ref_id() { image_id "$1" || echo "$1"; }
 
 image_hash() { docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$1" 2>/dev/null || true; }
 
@@ -92,6 +92,7 @@ build_harvester() {
   fi
   docker tag "$name" coverage-spy/harvester:latest
   # The check the product relies on: coverage imports with its C tracer; the spy lib is not needed here.
+  # (A one-line probe run inside the image: it stays inline.)
   local out
   out=$(docker run --rm --network none "$name" python3 -c \
     'import sys, coverage, coverage.core as c; print(coverage.__version__, "%d.%d" % sys.version_info[:2], "C tracer" if c.CTRACER_FILE else "no C tracer")') \
@@ -148,9 +149,9 @@ main() {
   [[ ${COVERAGE_SPY_ENGINE_READY:-} == 1 ]] || timed "docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
   timed "base images" bash "$REPO_ROOT/scripts/base-images.sh"
   local spy_lib
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  timed "spy lib" bash -c 'bash "$1" >"$2"' _ "$REPO_ROOT/scripts/spy-lib.sh" "$COVERAGE_SPY_CACHE/.spy-lib-path"
-  spy_lib=$(tail -n 1 "$COVERAGE_SPY_CACHE/.spy-lib-path")
+  # Through a file: timed must run in this shell to record its timing.
+  timed "spy lib" prepare_spy_lib >"$COVERAGE_SPY_CACHE/.spy-lib-path"
+  spy_lib=$(<"$COVERAGE_SPY_CACHE/.spy-lib-path")
   log "spy lib: $spy_lib"
   log "harvester FROM $HARVESTER_BASE"
   build_harvester

@@ -6,6 +6,8 @@ COVERAGE_SPY_CACHE="${COVERAGE_SPY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/covera
 export COVERAGE_SPY_CACHE
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REPO_ROOT
+# The programs these scripts run (Python and Node), each with its tests in scripts/helpers/tests or test/unit.
+COVERAGE_SPY_HELPERS="$REPO_ROOT/scripts/helpers"
 
 log() { printf '[coverage-spy] %s\n' "$*" >&2; }
 die() { printf '[coverage-spy] error: %s\n' "$*" >&2; exit 1; }
@@ -19,18 +21,58 @@ step() {
   log "$label done in $((SECONDS - started)) s"
 }
 
-# Exact npm version of a dependency, read from package.json: the one place that pins versions.
-pinned_npm_version() {
-  node -e 'const p=require(process.argv[1]); const v=(p.dependencies||{})[process.argv[2]]||(p.devDependencies||{})[process.argv[2]]; if(!v||!/^\d+\.\d+\.\d+$/.test(v)){console.error("no exact pin for "+process.argv[2]);process.exit(1)} console.log(v)' \
-    "$REPO_ROOT/package.json" "$1"
+# apt_install PKG...: installs Debian packages (as root), running `apt-get update` once per process first.
+_apt_updated=0
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+  [[ $(id -u) == 0 ]] || die "need root to install $* (run as root, or install it yourself)"
+  if [[ $_apt_updated == 0 ]]; then
+    step "apt-get update" apt-get update -qq
+    _apt_updated=1
+  fi
+  # Keep the package's maintainer scripts from starting services behind our back (no systemd here);
+  # only when no policy is in place already, and removed again afterwards.
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added_policy=1
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive step "apt-get install $*" \
+    apt-get install -y -qq --no-install-recommends "$@" >&2 || rc=$?
+  [[ $added_policy == 1 ]] && rm -f "$policy"
+  return $rc
 }
+
+# package_json pin NAME | config KEY | archives: what package.json pins (scripts/helpers/package-json.js).
+package_json() { node "$COVERAGE_SPY_HELPERS/package-json.js" "$@"; }
+
+# Exact npm version of a dependency, read from package.json: the one place that pins versions.
+pinned_npm_version() { package_json pin "$1"; }
 
 # The coverage.py release the spy mounts into app containers and the harvester uses (package.json config.coveragePy).
-pinned_coverage_version() {
-  node -p 'require(process.argv[1]).config.coveragePy' "$REPO_ROOT/package.json"
-}
+pinned_coverage_version() { package_json config coveragePy; }
 
 # The coverage.py release for the Pythons the main pin no longer supports (package.json config.coveragePyLegacy).
-pinned_legacy_coverage_version() {
-  node -p 'require(process.argv[1]).config.coveragePyLegacy' "$REPO_ROOT/package.json"
+pinned_legacy_coverage_version() { package_json config coveragePyLegacy; }
+
+# json_field NAME [FILE]: a top-level field of the JSON object in FILE, or on stdin (scripts/helpers/json-query.js).
+json_field() { node "$COVERAGE_SPY_HELPERS/json-query.js" field "$@"; }
+
+# image_exists IMAGE: is the image in the local docker engine?
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# image_id IMAGE: the local image's ID (sha256:...); fails when it is not here.
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null; }
+
+# spy_lib_dir [MAIN LEGACY]: the folder scripts/spy-lib.sh prepares for the pinned coverage.py releases (or the
+# ones given). Only its path: prepare_spy_lib makes sure it is there.
+spy_lib_dir() {
+  local main="${1:-}" legacy="${2:-}"
+  [[ -n $main ]] || main=$(pinned_coverage_version)
+  [[ -n $legacy ]] || legacy=$(pinned_legacy_coverage_version)
+  echo "$COVERAGE_SPY_CACHE/spy-lib/coverage-$main+legacy-$legacy"
 }
+
+# prepare_spy_lib: runs scripts/spy-lib.sh (builds the folder when missing, checks it in the base images) and
+# prints the folder, the last line it prints.
+prepare_spy_lib() { bash "$REPO_ROOT/scripts/spy-lib.sh" | tail -n 1; }

@@ -17,6 +17,6 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.state}"
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
 # The coverage.py folder mounted into services (the component's coverageLibDir default); prepared when missing.
 if [ -z "${COVERAGE_SPY_LIB:-}" ]; then
-  COVERAGE_SPY_LIB="$(bash "$REPO_ROOT/scripts/spy-lib.sh" | tail -n 1)"
+  COVERAGE_SPY_LIB="$(prepare_spy_lib)"
   export COVERAGE_SPY_LIB
 fi

@@ -9,8 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 IMAGE=coverage-spy/report-tools:latest
 docker info >/dev/null 2>&1 || bash "$REPO_ROOT/scripts/docker-engine.sh"
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  docker image inspect coverage-spy/base:trixie >/dev/null 2>&1 || bash "$REPO_ROOT/scripts/base-images.sh" trixie
+if ! image_exists "$IMAGE"; then
+  image_exists coverage-spy/base:trixie || bash "$REPO_ROOT/scripts/base-images.sh" trixie
   step "docker build $IMAGE" docker build -q -t "$IMAGE" "$REPO_ROOT/images/report-tools" >/dev/null
 fi
 

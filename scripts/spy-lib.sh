@@ -39,10 +39,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignor
 
 MAIN_VERSION=$(pinned_coverage_version)
 LEGACY_VERSION=$(pinned_legacy_coverage_version)
-LIB_NAME="coverage-$MAIN_VERSION+legacy-$LEGACY_VERSION"
-LIB_DIR="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME"
-STAMP="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME.complete"
-VERIFIED_DIR="$COVERAGE_SPY_CACHE/spy-lib/$LIB_NAME.verified"
+LIB_DIR=$(spy_lib_dir "$MAIN_VERSION" "$LEGACY_VERSION")
+STAMP="$LIB_DIR.complete"
+VERIFIED_DIR="$LIB_DIR.verified"
 # The build being made: set by use_build VERSION "PLATFORM..." PYTHON...
 VERSION="" WHEELS_DIR="" PY_VERSIONS=() PLATFORM_ORDER=()
 use_build() {
@@ -196,7 +195,7 @@ verify() {
   mkdir -p "$VERIFIED_DIR"
   local image id
   for image in "${VERIFY_IMAGES[@]}"; do
-    id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) || {
+    id=$(image_id "$image") || {
       log "$image not built yet: skipping its check (scripts/base-images.sh)"
       continue
     }
@@ -205,10 +204,8 @@ verify() {
     local out
     # Through the spy's own build selection, as an app process does it.
     out=$(docker run --rm --network none -v "$LIB_DIR:$MOUNT:ro" -v "$REPO_ROOT/coverage-spy/site:/opt/coverage-spy/site:ro" \
-      -e PYTHONPATH="$MOUNT" "$image" python3 -c 'import sys; sys.path.insert(0, "/opt/coverage-spy/site"); import _coverage_spy
-problem = _coverage_spy.select_coverage_lib()
-assert problem is None, problem
-import coverage, coverage.tracer; print(coverage.__version__, "%d.%d" % sys.version_info[:2], coverage.tracer.__file__.rsplit("/", 1)[-1])' 2>&1) \
+      -v "$COVERAGE_SPY_HELPERS/verify_spy_lib.py:/opt/coverage-spy/verify_spy_lib.py:ro" \
+      -e PYTHONPATH="$MOUNT" "$image" python3 /opt/coverage-spy/verify_spy_lib.py 2>&1) \
       || die "the spy lib $LIB_DIR does not import coverage with its C tracer in $image: $out"
     [[ $out == "$MAIN_VERSION "* || $out == "$LEGACY_VERSION "* ]] || die "unexpected answer from $image: $out"
     log "verified in $image: $out"

@@ -12,7 +12,7 @@ results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 passed=0
 # Adds a jest run's counts (from its --json output) to the closing line.
-count_jest() { passed=$((passed + $(node -p "require('$1').numPassedTests"))); }
+count_jest() { passed=$((passed + $(json_field numPassedTests "$1"))); }
 
 mode=all
 case "${1:-}" in
@@ -23,7 +23,7 @@ case "${1:-}" in
 esac
 
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
-COVERAGE_SPY_LIB="$(bash scripts/spy-lib.sh | tail -n 1)"
+COVERAGE_SPY_LIB="$(prepare_spy_lib)"
 export COVERAGE_SPY_LIB
 
 if [ "$mode" != integration ]; then

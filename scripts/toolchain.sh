@@ -27,8 +27,7 @@ COMMAND_VERSION="$(pinned_npm_version @pulumi/command)"
 declare -A ARCHIVE_SHA=()
 while read -r name sha; do
   ARCHIVE_SHA[$name]=$sha
-done < <(node -e 'const a=(require(process.argv[1]).config||{}).upstreamArchives||{};
-  for (const [k,v] of Object.entries(a)) if (k.endsWith(".tar.gz")) console.log(k+" "+v)' "$REPO_ROOT/package.json")
+done < <(package_json archives)
 
 TOOLCHAIN="$COVERAGE_SPY_CACHE/toolchain"
 BIN="$TOOLCHAIN/bin"
@@ -81,7 +80,7 @@ go_module_dir() {
     printf '%s\n' "$out" >&2
     return 1
   fi
-  printf '%s' "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))'
+  printf '%s' "$out" | json_field Dir
 }
 
 # The sha256 package.json pins for an upstream archive (empty when none is pinned).
@@ -139,11 +138,7 @@ build_language_host() {
 }
 
 plugin_installed() {
-  "$PULUMI" plugin ls --json 2>/dev/null | node -e '
-    let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
-      const [kind,name,version]=process.argv.slice(1);
-      const list=JSON.parse(s||"[]");
-      process.exit(list.some(p=>p.kind===kind&&p.name===name&&p.version===version)?0:1)})' "$1" "$2" "$3"
+  "$PULUMI" plugin ls --json 2>/dev/null | node "$COVERAGE_SPY_HELPERS/json-query.js" has-plugin "$1" "$2" "$3"
 }
 
 # from_archives DIR NAME VERSION BUILDER ARCHIVE...: DIR/NAME built by BUILDER from the archives, cached by
