@@ -2,28 +2,27 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageSpyStackArgs } from "./args";
+import { CoverageSpyStackArgs } from "./options/args";
 import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
-import { DEFAULT_HARVESTER_IMAGE, createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
+import { createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
 import { LABEL_HARVESTER_IMAGE, LABEL_PROJECT, LABEL_REPORT_DIR, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
 import { createInstrumentedService } from "./service/instrumentedService";
 import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
 import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
-import { summarizeRun } from "./summary/readRunSummary";
+import { summarizeRun } from "./gates/gatedSummary";
 import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
 import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
-import { CoverageSpyInputError, validateStackArgs } from "./validation";
+import { CoverageSpyInputError, validateStackArgs } from "./options/validation";
+import { ResolvedStackArgs, resolveArgs } from "./options/resolveArgs";
 import { pulumiProjectDir } from "./programConfig";
-import { createStackNetwork } from "./volume/network";
-import { createCoverageVolume } from "./volume/coverageVolume";
+import { createStackNetwork } from "./infra/stackNetwork";
+import { createCoverageVolume } from "./infra/coverageVolume";
 
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
-const DEFAULT_KEEP_RUNS = 5;
-const DEFAULT_TEST_TIMEOUT_SECONDS = 1800;
 
 /** The spy's assets folder shipped with this library, whether it runs from source or from bin/. */
 export function defaultAssetsDir(start: string = __dirname): string {
@@ -69,18 +68,18 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
     constructor(name: string, args: CoverageSpyStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super(COVERAGE_SPY_STACK_TYPE, name, {}, opts);
         const stack = pulumi.getStack();
-        const coverageLibDir = args.coverageLibDir ?? process.env.COVERAGE_SPY_LIB;
-        const harvesterImage = args.harvesterImage ?? DEFAULT_HARVESTER_IMAGE;
+        const projectDir = pulumiProjectDir();
+        let resolved: ResolvedStackArgs;
         let localImages: Map<string, LocalImage>;
         try {
-            if (coverageLibDir === undefined) {
-                throw new CoverageSpyInputError(["coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints"]);
-            }
-            validateStackArgs({ ...args, coverageLibDir });
+            resolved = resolveArgs(args, {
+                stack, projectDir, coverageLibEnv: process.env.COVERAGE_SPY_LIB, defaultAssetsDir, newRunId,
+            });
+            validateStackArgs(resolved);
             // Images named by plain strings are looked up now; one that is an Output (built in this program) later.
             const needs = [
-                ...args.services.flatMap((s) => (typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [])),
-                { owner: "harvesterImage", image: harvesterImage },
+                ...resolved.services.flatMap((s) => (typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [])),
+                { owner: "harvesterImage", image: resolved.harvesterImage },
             ];
             localImages = inspectLocalImages(needs.map((n) => n.image));
             const missing = missingImageProblems(needs, localImages);
@@ -89,21 +88,17 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
             throw err;
         }
-        const runId = args.runId ?? newRunId();
-        const projectDir = pulumiProjectDir();
-        const reportDir = args.reportDir ?? path.join(projectDir, "reports", stack);
-        const assetsDir = args.assetsDir ?? defaultAssetsDir();
-        const keepRuns = args.keepRuns ?? DEFAULT_KEEP_RUNS;
+        const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns } = resolved;
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
-        const harvestServices = args.services.map((s) => ({ name: s.name, sourcePath: s.sourcePath.replace(/\/+$/, "") || "/" }));
+        const harvestServices = resolved.services.map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
 
         const volume = createCoverageVolume(name, stack, labels, child);
         const network = createStackNetwork(name, stack, labels, child);
 
         const configDir = path.join(reportDir, "config");
         const rc = createCoveragercFile(name, configDir, generateCoveragerc({
-            options: args.coverage ?? {},
+            options: resolved.coverage,
             sourcePaths: harvestServices.map((s) => s.sourcePath),
         }), child);
 
@@ -111,7 +106,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const prepare = createRunPreparation(name, oneShot, child);
         const prepared = requireSuccess(prepare, "preparing the run's data folders");
 
-        const containers = args.services.map((service) => {
+        const containers = resolved.services.map((service) => {
             const imagePythonPath = service.imagePythonPath !== undefined ? pulumi.output(service.imagePythonPath)
                 : typeof service.image === "string" ? pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!))
                 : readImagePythonPath(service.name, service.image, { parent: this });
@@ -130,10 +125,10 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         });
 
         const serviceUrls: Record<string, pulumi.Output<string>> = {};
-        args.services.forEach((service, i) => {
-            if ((service.ports ?? []).length === 0) return;
+        resolved.services.forEach((service, i) => {
+            if (service.ports.length === 0) return;
             serviceUrls[service.name] = containers[i].ports.apply((ports) => {
-                const published = (ports ?? []).find((p) => p.internal === service.ports![0].internal);
+                const published = (ports ?? []).find((p) => p.internal === service.ports[0].internal);
                 if (!published?.external) throw new pulumi.RunError(`coverage-spy: service ${service.name}: Docker published no host port`);
                 return `http://127.0.0.1:${published.external}`;
             });
@@ -144,37 +139,38 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const runDir = runReportDir(reportDir, runId);
         const testRun = createTestRun(name, {
             runId,
-            testCommand: args.testCommand,
+            testCommand: resolved.testCommand,
             assetsDir,
             runDir,
-            testWorkingDir: args.testWorkingDir ?? projectDir,
-            testTimeoutSeconds: args.testTimeoutSeconds ?? DEFAULT_TEST_TIMEOUT_SECONDS,
+            testWorkingDir: resolved.testWorkingDir,
+            testTimeoutSeconds: resolved.testTimeoutSeconds,
             // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-            environment: { ...(args.testEnv ?? {}), ...urlEnv, COVERAGE_SPY_STACK: stack },
-            services: scriptServices(args.services, stack, (name) => serviceUrls[name] !== undefined),
+            environment: { ...resolved.testEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
+            services: scriptServices(resolved.services, stack, (name) => serviceUrls[name] !== undefined),
         }, { parent: this, dependsOn: containers });
 
         const harvester = createHarvester(name, {
             ...oneShot,
             configDir,
             reportDir,
-            lostProcesses: args.lostProcesses ?? "warn",
+            lostProcesses: resolved.lostProcesses,
             reportOwner: typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
         }, { parent: this, dependsOn: [testRun, rc.resource] });
 
         const gates = {
-            ...(args.failUnder !== undefined ? { failUnder: args.failUnder } : {}),
-            ...(args.failUnderPerService !== undefined ? { failUnderPerService: args.failUnderPerService } : {}),
-            ...(args.maxDrop !== undefined ? { maxDrop: args.maxDrop } : {}),
+            ...(resolved.failUnder !== undefined ? { failUnder: resolved.failUnder } : {}),
+            ...(resolved.failUnderPerService !== undefined ? { failUnderPerService: resolved.failUnderPerService } : {}),
+            ...(resolved.maxDrop !== undefined ? { maxDrop: resolved.maxDrop } : {}),
         };
-        const baseOutput = args.baseStack === undefined ? pulumi.output(undefined as unknown)
-            : new pulumi.StackReference(`${name}-base`, { name: qualifiedStackName(args.baseStack) }, { parent: this }).getOutput("coverage");
+        const baseStack = resolved.baseStack;
+        const baseOutput = baseStack === undefined ? pulumi.output(undefined as unknown)
+            : new pulumi.StackReference(`${name}-base`, { name: qualifiedStackName(baseStack) }, { parent: this }).getOutput("coverage");
         const harvestFailure = pulumi.all([harvester.exitCode, harvester.containerLogs])
             .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
         this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
             try {
                 if (failure !== undefined) throw new Error(failure);
-                return summarizeRun({ runDir, runId, services: args.services }, { gates, baseStack: args.baseStack, baseOutput: base });
+                return summarizeRun({ runDir, runId, services: resolved.services }, { gates, baseStack, baseOutput: base });
             } catch (err) {
                 // Said once, on this component, failing the update; a rejected output would be said again by the
                 // stack, wrapped in "error serializing property ...".
@@ -182,7 +178,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 return undefined as unknown as CoverageSummary;
             }
         });
-        failTheUpdateIfNeeded(this.summary, args.failOnTestFailure ?? false, this);
+        failTheUpdateIfNeeded(this.summary, resolved.failOnTestFailure, this);
         this.runId = pulumi.output(runId);
         this.reportDir = pulumi.output(runDir);
         this.serviceUrls = pulumi.output(serviceUrls);

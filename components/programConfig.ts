@@ -1,53 +1,48 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageSpyStackArgs, ServiceArgs } from "./args";
-import { CoverageSpyInputError } from "./validation";
+import { CoverageSpyStackArgs, ServiceArgs } from "./options/args";
+import { CoverageSpyInputError } from "./options/validation";
+import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
-
-type Kind = "object" | "string" | "number" | "boolean";
 
 /** Program-only config: services read from a compose file, `{ file, services: { name: { sourcePath } } }`. */
 export const COMPOSE_KEY = "compose";
 
-/** Every stack config key the program understands, with its YAML type. */
-export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY, Kind>> = {
-    compose: "object",
-    services: "object",
-    testCommand: "string",
-    testWorkingDir: "string",
-    testEnv: "object",
-    testTimeoutSeconds: "number",
-    failOnTestFailure: "boolean",
-    failUnder: "number",
-    failUnderPerService: "object",
-    maxDrop: "number",
-    baseStack: "string",
-    coverage: "object",
-    reportDir: "string",
-    coverageLibDir: "string",
-    assetsDir: "string",
-    harvesterImage: "string",
-    runId: "string",
-    keepRuns: "number",
-    lostProcesses: "string",
+/** How a stack config value is read (pulumi.Config's typed getters). */
+type ConfigKind = "object" | "string" | "number" | "boolean";
+
+function configKind(kind: OptionKind): ConfigKind {
+    if (kind === "list" || kind === "map" || kind === "object") return "object";
+    if (kind === "path") return "string";
+    return kind;
+}
+
+/** Every stack config key the program understands, with its YAML type: the component's options, and compose. */
+export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY, ConfigKind>> = {
+    ...(Object.fromEntries(Object.entries(STACK_OPTIONS).map(([key, spec]) => [key, configKind(spec.kind)])) as Record<keyof CoverageSpyStackArgs, ConfigKind>),
+    [COMPOSE_KEY]: "object",
 };
 
 /** Host-path keys that may be written relative to the project folder. */
-const PATH_KEYS = ["testWorkingDir", "reportDir", "coverageLibDir", "assetsDir"] as const;
+const PATH_KEYS = pathOptions(STACK_OPTIONS);
 
 function resolveFrom(baseDir: string, value: unknown): unknown {
     return typeof value === "string" ? path.resolve(baseDir, value) : value;
 }
 
-function resolveService(service: ServiceArgs, baseDir: string): ServiceArgs {
+/** A service's host paths made absolute: its path options, and the source of every bind mount. */
+function servicePathsFromProject(service: ServiceArgs, baseDir: string): ServiceArgs {
     if (typeof service !== "object" || service === null) return service;
-    const resolved: ServiceArgs = { ...service };
-    if (service.hostSourcePath !== undefined) resolved.hostSourcePath = resolveFrom(baseDir, service.hostSourcePath) as string;
-    if (Array.isArray(service.mounts)) {
-        resolved.mounts = service.mounts.map((m) => ((m?.type ?? "bind") === "bind" ? { ...m, source: resolveFrom(baseDir, m.source) as string } : m));
+    const resolved: Record<string, unknown> = { ...service };
+    for (const key of pathOptions(SERVICE_OPTIONS)) {
+        if (service[key] !== undefined) resolved[key] = resolveFrom(baseDir, service[key]);
     }
-    return resolved;
+    if (Array.isArray(service.mounts)) {
+        // A volume mount's source is a volume name; every other mount is a bind of a host path.
+        resolved.mounts = service.mounts.map((m) => (m?.type === "volume" ? m : { ...m, source: resolveFrom(baseDir, m?.source) as string }));
+    }
+    return resolved as unknown as ServiceArgs;
 }
 
 /**
@@ -56,7 +51,7 @@ function resolveService(service: ServiceArgs, baseDir: string): ServiceArgs {
  */
 export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
     const { [COMPOSE_KEY]: compose, ...resolved } = values;
-    if (Array.isArray(values.services)) resolved.services = (values.services as ServiceArgs[]).map((s) => resolveService(s, baseDir));
+    if (Array.isArray(values.services)) resolved.services = (values.services as ServiceArgs[]).map((s) => servicePathsFromProject(s, baseDir));
     if (compose !== undefined) resolved.services = [...((resolved.services as ServiceArgs[] | undefined) ?? []), ...composeServices(compose, baseDir)];
     for (const key of PATH_KEYS) {
         if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);

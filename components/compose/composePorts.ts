@@ -1,4 +1,4 @@
-import { ServicePortArgs } from "../args";
+import { ServicePortArgs } from "../options/args";
 import { ComposeServiceContext, isMap, problem } from "./context";
 
 /** Target, published port and protocol of one `ports` entry; the host IP is read past (coverage-spy publishes on 127.0.0.1 only). */

@@ -1,4 +1,4 @@
-import { ServiceArgs, ServiceHealthcheckArgs } from "../args";
+import { ServiceArgs, ServiceHealthcheckArgs } from "../options/args";
 import { CONVERTED, IGNORED, UNSUPPORTED } from "./composeKeys";
 import { serviceEnvironment } from "./composeEnvironment";
 import { servicePorts } from "./composePorts";

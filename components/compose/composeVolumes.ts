@@ -1,4 +1,4 @@
-import { ServiceMountArgs } from "../args";
+import { ServiceMountArgs } from "../options/args";
 import { ComposeServiceContext, flag, isMap, problem, warning } from "./context";
 import { hostPath, isHostPath } from "./hostPath";
 

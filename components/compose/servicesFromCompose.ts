@@ -1,5 +1,5 @@
 import * as path from "path";
-import { ServiceArgs } from "../args";
+import { ServiceArgs } from "../options/args";
 import { readComposeFile, substituteAll } from "./composeFile";
 import { ComposeImportError } from "./composeImportError";
 import { ComposeServiceOptions, composeService } from "./composeService";

@@ -1,14 +1,8 @@
+import { CoverageSpyStackArgs } from "../options/args";
 import { CoverageSummary } from "../summary/coverageSummary";
 
-/** Coverage thresholds a run must meet. */
-export interface CoverageGates {
-    /** Minimum total percentage (0–100). */
-    failUnder?: number;
-    /** Minimum percentage per service. */
-    failUnderPerService?: Record<string, number>;
-    /** Largest allowed drop of the total, in percentage points, against the base stack's summary. */
-    maxDrop?: number;
-}
+/** Coverage thresholds a run must meet: the gate options of the stack (documented there). */
+export type GateThresholds = Pick<CoverageSpyStackArgs, "failUnder" | "failUnderPerService" | "maxDrop">;
 
 export interface GateResult {
     passed: boolean;
@@ -23,7 +17,7 @@ function pct(n: number): string {
 }
 
 /** Evaluates every gate; never throws for a failed gate (the caller decides how to fail). */
-export function evaluateGates(summary: CoverageSummary, gates: CoverageGates, base?: CoverageSummary): GateResult {
+export function evaluateGates(summary: CoverageSummary, gates: GateThresholds, base?: CoverageSummary): GateResult {
     const failures: string[] = [];
     const notes: string[] = [];
     const total = summary.totals.percent;
@@ -49,7 +43,7 @@ export function evaluateGates(summary: CoverageSummary, gates: CoverageGates, ba
 }
 
 /** Problems with the gate settings themselves, found at preview time. */
-export function validateGates(gates: CoverageGates, serviceNames: string[]): string[] {
+export function validateGates(gates: GateThresholds, serviceNames: string[]): string[] {
     const problems: string[] = [];
     const percent = (where: string, value: unknown) => {
         if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 100) {

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CoverageSummary } from "../summary/coverageSummary";
-import { runFailure } from "../summary/readRunSummary";
 
 /**
  * Fails the update when the run must (a failed gate; a red suite with failOnTestFailure) through an error
@@ -14,4 +13,16 @@ export function failTheUpdateIfNeeded(summary: pulumi.Output<CoverageSummary>, f
         const failure = runFailure(s, failOnTestFailure);
         if (failure) pulumi.log.error(failure, resource);
     });
+}
+
+/**
+ * Why this run must fail the update, or null: a failed gate, or a red suite when failOnTestFailure is set.
+ * The caller reports it with pulumi.log.error, which fails the update but keeps the outputs it registered.
+ */
+export function runFailure(summary: CoverageSummary, failOnTestFailure: boolean): string | null {
+    const reasons: string[] = [];
+    if (summary.gate && !summary.gate.passed) reasons.push(...summary.gate.failures.map((f) => `coverage gate failed: ${f}`));
+    if (failOnTestFailure && !summary.tests.succeeded) reasons.push(`the test suite failed (exit code ${summary.tests.exitCode})`);
+    if (reasons.length === 0) return null;
+    return `coverage-spy: ${reasons.join("; ")}. The coverage outputs and reports were written: ${summary.reports.dir}`;
 }

@@ -1,9 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { LostProcessPolicy } from "../options/choices";
 import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
 import { HARVESTER_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, PREPARE_CONTAINER, stackObjectName, toLabelList } from "../naming";
-
-export const DEFAULT_HARVESTER_IMAGE = "coverage-spy/harvester:latest";
 
 /** What the harvester needs to know about each service's data. */
 export interface HarvestService {
@@ -29,7 +28,7 @@ export interface HarvesterInput extends OneShotInput {
     /** "uid:gid" owning the reports on the host. */
     reportOwner?: string;
     /** What a process that saved no data does to the harvest. */
-    lostProcesses: "warn" | "fail";
+    lostProcesses: LostProcessPolicy;
 }
 
 /** Host path of a run's reports, and the same folder as the harvester sees it. */

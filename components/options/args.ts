@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConcurrencyMode, CoreChoice, LostProcessPolicy, MountType, Patch } from "./choices";
+
+export { CoverageCore } from "./choices";
 
 /** A port the service listens on inside its container, published on 127.0.0.1 only. */
 export interface ServicePortArgs {
@@ -15,7 +18,7 @@ export interface ServiceMountArgs {
     /** Absolute path inside the container. */
     target: string;
     /** Default: "bind". */
-    type?: "bind" | "volume";
+    type?: MountType;
     /** Default: false. */
     readOnly?: boolean;
 }
@@ -72,9 +75,6 @@ export interface ServiceArgs {
     imagePythonPath?: string;
 }
 
-/** coverage.py measurement core. */
-export type CoverageCore = "ctrace" | "pytrace" | "sysmon";
-
 /** Typed options written into the generated `.coveragerc`. */
 export interface CoverageOptions {
     /** `[run] source`: extra packages or container paths to measure. Every service's `sourcePath` is always included. */
@@ -84,16 +84,17 @@ export interface CoverageOptions {
     /** `[run] branch`. Default: false. */
     branch?: boolean;
     /** `[run] concurrency`, e.g. ["thread", "multiprocessing"]. Default: coverage.py's ("thread"). */
-    concurrency?: Array<"thread" | "multiprocessing" | "gevent" | "eventlet" | "greenlet">;
+    concurrency?: ConcurrencyMode[];
     /** `[report] exclude_also` regexes (added to coverage.py's defaults). */
     excludeLines?: string[];
     /** `[paths]` groups: name → [canonical path, other paths...]. */
     paths?: Record<string, string[]>;
     /**
-     * Measurement core. "auto" (default): `sysmon` on Python 3.12+ where it can measure what is asked (branches
-     * only from 3.14; not with dynamic contexts or greenlet/eventlet/gevent), coverage.py's default (`ctrace`) elsewhere.
+     * Measurement core. "auto": `sysmon` on Python 3.12+ where it can measure what is asked (branches only from
+     * 3.14; not with dynamic contexts or greenlet/eventlet/gevent), coverage.py's default (`ctrace`) elsewhere.
+     * Default: "auto".
      */
-    core?: "auto" | CoverageCore;
+    core?: CoreChoice;
     /**
      * Seconds between background saves in every measured process, so a process killed by SIGKILL or the OOM
      * killer loses at most this last slice. 0 turns them off (a killed process then loses everything). Default: 5.
@@ -104,7 +105,7 @@ export interface CoverageOptions {
     /** Signal that makes every measured process discard what it collected and run on (reset). "off" disables. Default: "SIGRTMIN+5". */
     resetSignal?: string;
     /** `[run] patch`. Default: ["_exit", "execv", "subprocess"] ("fork" loses the forking frame's remaining lines in the child). */
-    patch?: Array<"_exit" | "execv" | "fork" | "subprocess">;
+    patch?: Patch[];
 }
 
 /** Arguments of {@link CoverageSpyStack}. */
@@ -145,7 +146,7 @@ export interface CoverageSpyStackArgs {
     /** Identifies this run; a new value re-runs tests and harvest. Default: a fresh id per program run. */
     runId?: string;
     /** A process that started measuring but saved no data: "warn" (listed in the summary's lostProcesses) or "fail" the harvest. Default: "warn". */
-    lostProcesses?: "warn" | "fail";
+    lostProcesses?: LostProcessPolicy;
     /** Runs kept in the data volume and report folder. Default: 5. */
     keepRuns?: number;
 }

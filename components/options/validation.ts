@@ -1,8 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
-import { validateGates } from "./gates/evaluateGates";
-import { ONE_SHOT_CONTAINERS, serviceUrlEnvName } from "./naming";
+import { CONCURRENCY_MODES, CORES, LOST_PROCESS_POLICIES, MOUNT_TYPES, PATCHES } from "./choices";
+import { COVERAGE_OPTIONS, HEALTHCHECK_OPTIONS, MOUNT_OPTIONS, SERVICE_OPTIONS, STACK_OPTIONS, optionNames } from "./optionTable";
+import { validateGates } from "../gates/evaluateGates";
+import { ONE_SHOT_CONTAINERS, serviceUrlEnvName } from "../naming";
 
 /** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
 export class CoverageSpyInputError extends Error {
@@ -12,23 +14,8 @@ export class CoverageSpyInputError extends Error {
     }
 }
 
-const STACK_KEYS: ReadonlyArray<keyof CoverageSpyStackArgs> = [
-    "services", "testCommand", "testWorkingDir", "testEnv", "testTimeoutSeconds", "failOnTestFailure",
-    "failUnder", "failUnderPerService", "maxDrop", "baseStack", "coverage", "reportDir", "coverageLibDir", "assetsDir", "harvesterImage", "runId", "keepRuns", "lostProcesses",
-];
-const SERVICE_KEYS: ReadonlyArray<keyof ServiceArgs> = [
-    "name", "image", "command", "entrypoint", "env", "ports", "sourcePath", "hostSourcePath", "mounts", "user", "workingDir",
-    "healthcheck", "readinessPath", "readinessTimeoutSeconds", "stopGraceSeconds", "stopSignal", "imagePythonPath",
-];
-const COVERAGE_KEYS: ReadonlyArray<keyof CoverageOptions> = [
-    "source", "omit", "branch", "concurrency", "excludeLines", "paths", "core", "patch", "saveIntervalSeconds",
-    "snapshotSignal", "resetSignal",
-];
-const CORES = ["auto", "ctrace", "pytrace", "sysmon"];
 /** Signals an app rarely uses itself; each process resolves SIGRTMIN+n with its own libc (glibc and musl differ). */
 const SPY_SIGNAL = /^(off|SIGUSR1|SIGUSR2|SIGRTMIN\+([0-9]|1[0-5])|SIGRTMAX-([0-9]|1[0-5]))$/;
-const CONCURRENCY = ["thread", "multiprocessing", "gevent", "eventlet", "greenlet"];
-const PATCHES = ["_exit", "execv", "fork", "subprocess"];
 /** Env vars the spy owns: a user value would silently break measurement. */
 const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE", "COVERAGE_RCFILE"];
 /** Docker's own rule for container names, which carry the service name. */
@@ -64,7 +51,13 @@ class Problems {
             this.add(`${where} does not exist: ${value}`);
         }
     }
-    stringList(where: string, value: unknown, allowed?: string[]): void {
+    /** A value from a closed set (choices.ts): "a" or "b" for two, "one of a, b, c" for more. */
+    oneOf(where: string, value: unknown, allowed: ReadonlyArray<string>): void {
+        if (value === undefined || allowed.includes(value as string)) return;
+        const choices = allowed.length === 2 ? `${JSON.stringify(allowed[0])} or ${JSON.stringify(allowed[1])}` : `one of ${allowed.join(", ")}`;
+        this.add(`${where} must be ${choices}, got ${JSON.stringify(value)}`);
+    }
+    stringList(where: string, value: unknown, allowed?: ReadonlyArray<string>): void {
         if (value === undefined) return;
         if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.length === 0)) {
             this.add(`${where} must be a list of non-empty strings`);
@@ -97,7 +90,7 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
         problems.add(`${where} must be an object`);
         return;
     }
-    problems.unknownKeys(where, service, SERVICE_KEYS);
+    problems.unknownKeys(where, service, optionNames(SERVICE_OPTIONS));
     if (typeof service.name !== "string" || !DOCKER_NAME.test(service.name) || service.name.length > 63) {
         problems.add(`${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`);
     } else if ((ONE_SHOT_CONTAINERS as readonly string[]).includes(service.name)) {
@@ -153,17 +146,20 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
             problems.add(`${mountWhere} must be an object`);
             return;
         }
-        problems.unknownKeys(mountWhere, mount, ["source", "target", "type", "readOnly"]);
+        problems.unknownKeys(mountWhere, mount, optionNames(MOUNT_OPTIONS));
         if (typeof mount.target !== "string" || !path.posix.isAbsolute(mount.target)) problems.add(`${mountWhere}.target must be an absolute container path`);
-        if (mount.type !== undefined && mount.type !== "bind" && mount.type !== "volume") problems.add(`${mountWhere}.type must be "bind" or "volume"`);
-        if ((mount.type ?? "bind") === "bind") problems.absolutePath(`${mountWhere}.source`, mount.source, true);
-        else if (typeof mount.source !== "string" || mount.source === "") problems.add(`${mountWhere}.source must name a volume`);
+        problems.oneOf(`${mountWhere}.type`, mount.type, MOUNT_TYPES);
+        if (mount.type === "volume") {
+            if (typeof mount.source !== "string" || mount.source === "") problems.add(`${mountWhere}.source must name a volume`);
+        } else {
+            problems.absolutePath(`${mountWhere}.source`, mount.source, true);
+        }
         if (typeof mount.target === "string" && mount.target.startsWith("/opt/coverage-spy")) {
             problems.add(`${mountWhere}.target ${mount.target} is reserved for coverage-spy`);
         }
     });
     if (service.healthcheck !== undefined) {
-        problems.unknownKeys(`${where}.healthcheck`, service.healthcheck, ["test", "interval", "timeout", "retries", "startPeriod"]);
+        problems.unknownKeys(`${where}.healthcheck`, service.healthcheck, optionNames(HEALTHCHECK_OPTIONS));
         problems.stringList(`${where}.healthcheck.test`, service.healthcheck.test);
         if (!Array.isArray(service.healthcheck.test) || service.healthcheck.test.length === 0) problems.add(`${where}.healthcheck.test is required`);
         problems.integer(`${where}.healthcheck.retries`, service.healthcheck.retries, 1, 1000);
@@ -176,14 +172,14 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
         problems.add("coverage must be an object");
         return;
     }
-    problems.unknownKeys("coverage", options, COVERAGE_KEYS);
+    problems.unknownKeys("coverage", options, optionNames(COVERAGE_OPTIONS));
     problems.stringList("coverage.source", options.source);
     problems.stringList("coverage.omit", options.omit);
     problems.stringList("coverage.excludeLines", options.excludeLines);
-    problems.stringList("coverage.concurrency", options.concurrency, CONCURRENCY);
+    problems.stringList("coverage.concurrency", options.concurrency, CONCURRENCY_MODES);
     problems.stringList("coverage.patch", options.patch, PATCHES);
     if (options.branch !== undefined && typeof options.branch !== "boolean") problems.add("coverage.branch must be true or false");
-    if (options.core !== undefined && !CORES.includes(options.core as string)) problems.add(`coverage.core must be one of ${CORES.join(", ")}`);
+    problems.oneOf("coverage.core", options.core, CORES);
     if (options.saveIntervalSeconds !== undefined && !(typeof options.saveIntervalSeconds === "number"
         && Number.isFinite(options.saveIntervalSeconds) && options.saveIntervalSeconds >= 0 && options.saveIntervalSeconds <= 3600)) {
         problems.add("coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600");
@@ -210,11 +206,14 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
     }
 }
 
-/** Checks every plain input; throws a CoverageSpyInputError listing all problems. */
+/**
+ * Checks every plain input (given or defaulted: call it on resolveArgs' result); throws a CoverageSpyInputError
+ * listing all problems. It only checks: defaults are applied by resolveArgs.
+ */
 export function validateStackArgs(args: CoverageSpyStackArgs): void {
     const problems = new Problems();
     if (!isPlainObject(args)) throw new CoverageSpyInputError(["arguments must be an object"]);
-    problems.unknownKeys("args", args, STACK_KEYS as string[]);
+    problems.unknownKeys("args", args, optionNames(STACK_OPTIONS));
     if (!Array.isArray(args.services) || args.services.length === 0) {
         problems.add("services: at least one service is required");
     } else {
@@ -248,12 +247,13 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         problems.add(`baseStack ${JSON.stringify(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`);
     }
     if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean") problems.add("failOnTestFailure must be true or false");
-    if (args.lostProcesses !== undefined && args.lostProcesses !== "warn" && args.lostProcesses !== "fail") {
-        problems.add(`lostProcesses must be "warn" or "fail", got ${JSON.stringify(args.lostProcesses)}`);
-    }
+    problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);
     problems.absolutePath("assetsDir", args.assetsDir, true);
+    if (args.coverageLibDir === undefined) {
+        problems.add("coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints");
+    }
     problems.absolutePath("coverageLibDir", args.coverageLibDir, true);
     if (args.coverageLibDir !== undefined && typeof args.coverageLibDir === "string" && fs.existsSync(args.coverageLibDir)
         && !fs.existsSync(path.join(args.coverageLibDir, "coverage", "__init__.py"))) {

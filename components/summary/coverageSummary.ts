@@ -87,7 +87,7 @@ export interface ReportPaths {
 }
 
 /** The gates this run was held to, and how it did. */
-export interface CoverageGate {
+export interface GateVerdict {
     failUnder?: number;
     failUnderPerService?: Record<string, number>;
     maxDrop?: number;
@@ -133,5 +133,5 @@ export interface CoverageSummary {
     /** Processes killed after a periodic save: their data up to that save is included. */
     interruptedProcesses: InterruptedProcess[];
     reports: ReportPaths;
-    gate?: CoverageGate;
+    gate?: GateVerdict;
 }

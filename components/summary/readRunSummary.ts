@@ -1,4 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import {
@@ -6,9 +5,6 @@ import {
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
-import { CoverageGates, evaluateGates } from "../gates/evaluateGates";
-import { CoverageDelta, coverageDelta, parseSummaryOutput } from "./coverageDelta";
-import { markdownSummary } from "./markdownSummary";
 
 export interface SummaryService {
     name: string;
@@ -131,52 +127,4 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
             summary: path.join(runDir, "summary.json"),
         },
     };
-}
-
-/** Everything the gates need besides the run: thresholds and the base stack's summary output. */
-export interface GateInput {
-    gates: CoverageGates;
-    baseStack?: string;
-    /** The base stack's `coverage` output as read through a StackReference (unknown until checked). */
-    baseOutput?: unknown;
-}
-
-/**
- * The summary of a harvested run, as the stack exports it, with its gates evaluated. The summary is written
- * next to the reports as JSON and Markdown before anything can fail the update. Unreadable reports fail it here.
- */
-export function summarizeRun(input: RunSummaryInput, gateInput?: GateInput): CoverageSummary {
-    let summary: CoverageSummary;
-    try {
-        summary = readRunSummary(input);
-    } catch (err) {
-        throw new pulumi.RunError(`coverage-spy: cannot read the reports of run ${input.runId} in ${input.runDir}: ${(err as Error).message}`);
-    }
-    let delta: CoverageDelta | undefined;
-    if (gateInput) {
-        const base = gateInput.baseOutput === undefined || gateInput.baseOutput === null
-            ? undefined : parseSummaryOutput(gateInput.baseOutput, `the coverage output of base stack ${gateInput.baseStack}`);
-        if (base) delta = coverageDelta(base, summary);
-        summary.gate = {
-            ...gateInput.gates,
-            ...(gateInput.baseStack ? { baseStack: gateInput.baseStack } : {}),
-            ...(base ? { baseRunId: base.runId } : {}),
-            ...evaluateGates(summary, gateInput.gates, base),
-        };
-    }
-    fs.writeFileSync(summary.reports.summary, JSON.stringify(summary, null, 2));
-    fs.writeFileSync(summary.reports.markdown, markdownSummary(summary, { delta }));
-    return summary;
-}
-
-/**
- * Why this run must fail the update, or null: a failed gate, or a red suite when failOnTestFailure is set.
- * The caller reports it with pulumi.log.error, which fails the update but keeps the outputs it registered.
- */
-export function runFailure(summary: CoverageSummary, failOnTestFailure: boolean): string | null {
-    const reasons: string[] = [];
-    if (summary.gate && !summary.gate.passed) reasons.push(...summary.gate.failures.map((f) => `coverage gate failed: ${f}`));
-    if (failOnTestFailure && !summary.tests.succeeded) reasons.push(`the test suite failed (exit code ${summary.tests.exitCode})`);
-    if (reasons.length === 0) return null;
-    return `coverage-spy: ${reasons.join("; ")}. The coverage outputs and reports were written: ${summary.reports.dir}`;
 }

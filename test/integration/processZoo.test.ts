@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ServiceArgs } from "../../components/args";
+import { ServiceArgs } from "../../components/options/args";
 import { StackRun, measureService } from "./stackRun";
 import { REPO_ROOT, docker } from "./engine";
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CoverageOptions, ServiceArgs } from "../../components/args";
+import { CoverageOptions, ServiceArgs } from "../../components/options/args";
 import { stackObjectName } from "../../components/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_SOURCE } from "./demoExpectations";

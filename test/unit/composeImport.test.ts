@@ -7,9 +7,9 @@ import { parseEnvFile } from "../../components/compose/envFile";
 import { shellWords } from "../../components/compose/shellWords";
 import { durationSeconds } from "../../components/compose/duration";
 import { normalizeProjectName } from "../../components/compose/composeFile";
-import { validateStackArgs } from "../../components/validation";
+import { validateStackArgs } from "../../components/options/validation";
 import { stackArgsFromConfig } from "../../components/programConfig";
-import { FIXTURES, tempDir } from "./fixtures";
+import { FIXTURES, fakeCoverageLib, tempDir } from "./fixtures";
 
 const COMPOSE = path.join(FIXTURES, "compose");
 
@@ -192,7 +192,7 @@ describe("servicesFromCompose", () => {
             'service api: volumes "/tmp/scratch": an anonymous volume is left out',
         ]);
         // What it produces is valid coverage-spy input.
-        expect(() => validateStackArgs({ services: result.services, testCommand: "pytest", coverageLibDir: undefined })).not.toThrow();
+        expect(() => validateStackArgs({ services: result.services, testCommand: "pytest", coverageLibDir: fakeCoverageLib() })).not.toThrow();
     });
 
     it("takes the shell's values over the defaults", () => {

@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { generateCoveragerc } from "../../components/config/coveragerc";
+import { resolveCoverageOptions } from "../../components/options/resolveArgs";
 import { tempDir } from "./fixtures";
 
 /** Reads the generated file with coverage.py's own config reader (the spy's mounted coverage.py) and the spy's. */
@@ -33,7 +34,7 @@ function rtmin(): number {
 
 describe("generateCoveragerc", () => {
     it("defaults: parallel, save on SIGTERM, exit paths patched (not fork), every service's source", () => {
-        const options = readWithCoverage(generateCoveragerc({ options: {}, sourcePaths: ["/app", "/srv/worker"] }));
+        const options = readWithCoverage(generateCoveragerc({ options: resolveCoverageOptions({}), sourcePaths: ["/app", "/srv/worker"] }));
         expect(options).toEqual(expect.objectContaining({
             "run:parallel": true,
             "run:sigterm": true,
@@ -48,11 +49,11 @@ describe("generateCoveragerc", () => {
 
     it("writes typed options in configparser syntax coverage.py reads back exactly", () => {
         const rc = generateCoveragerc({
-            options: {
+            options: resolveCoverageOptions({
                 branch: true, core: "sysmon", saveIntervalSeconds: 0.5, snapshotSignal: "SIGUSR2", resetSignal: "off", source: ["mypkg"], omit: ["*/tests/*"], concurrency: ["thread", "multiprocessing"],
                 excludeLines: ["# pragma: no cover", "if TYPE_CHECKING:", ";weird"], patch: ["subprocess"],
                 paths: { source: ["/home/me/src", "/app"] },
-            },
+            }),
             sourcePaths: ["/app"],
         });
         expect(rc).not.toMatch(/= .*#/); // no inline comments after values

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { checkOneShotExit, demuxDockerLog } from "../../components/harvester/oneShotExit";
-import { runFailure, summarizeRun } from "../../components/summary/readRunSummary";
+import { runFailure } from "../../components/gates/failTheUpdate";
+import { summarizeRun } from "../../components/gates/gatedSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 
 const services = [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }];

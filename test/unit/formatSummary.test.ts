@@ -2,7 +2,8 @@ import { markdownSummary } from "../../components/summary/markdownSummary";
 import * as fs from "fs";
 import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
-import { readRunSummary, summarizeRun } from "../../components/summary/readRunSummary";
+import { readRunSummary } from "../../components/summary/readRunSummary";
+import { summarizeRun } from "../../components/gates/gatedSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 
 describe("formatSummary", () => {

@@ -1,5 +1,5 @@
-import { CoverageSpyStackArgs, ServiceArgs } from "../../components/args";
-import { validateStackArgs } from "../../components/validation";
+import { CoverageSpyStackArgs, ServiceArgs } from "../../components/options/args";
+import { validateStackArgs } from "../../components/options/validation";
 import { fakeCoverageLib, tempDir } from "./fixtures";
 
 const lib = fakeCoverageLib();

@@ -1,0 +1,97 @@
+import * as path from "path";
+import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs, ServiceHealthcheckArgs, ServiceMountArgs } from "./args";
+import {
+    COVERAGE_OPTIONS,
+    HEALTHCHECK_OPTIONS,
+    MOUNT_OPTIONS,
+    OptionSpec,
+    Resolved,
+    SERVICE_OPTIONS,
+    STACK_OPTIONS,
+} from "./optionTable";
+
+export type ResolvedMount = Resolved<ServiceMountArgs, typeof MOUNT_OPTIONS>;
+export type ResolvedHealthcheck = Resolved<ServiceHealthcheckArgs, typeof HEALTHCHECK_OPTIONS>;
+export type ResolvedCoverageOptions = Resolved<CoverageOptions, typeof COVERAGE_OPTIONS>;
+
+/** A service with every default applied and its sourcePath normalised (no trailing "/"). */
+export type ResolvedService = Omit<Resolved<ServiceArgs, typeof SERVICE_OPTIONS>, "mounts" | "healthcheck"> & {
+    mounts: ResolvedMount[];
+    healthcheck?: ResolvedHealthcheck;
+};
+
+/** The component's arguments with every default applied: what its parts are built from. */
+export type ResolvedStackArgs = Omit<Resolved<CoverageSpyStackArgs, typeof STACK_OPTIONS>, "services" | "coverage"> & {
+    services: ResolvedService[];
+    coverage: ResolvedCoverageOptions;
+};
+
+/** Where the program runs: what the computed defaults depend on. */
+export interface ResolveContext {
+    stack: string;
+    /** The Pulumi project folder (holding Pulumi.yaml). */
+    projectDir: string;
+    /** $COVERAGE_SPY_LIB, the coverageLibDir default. */
+    coverageLibEnv: string | undefined;
+    /** This library's coverage-spy/ folder; looked up only when assetsDir is not given. */
+    defaultAssetsDir: () => string;
+    /** A fresh run id; made only when runId is not given. */
+    newRunId: () => string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A copy of `value` with the table's written defaults set where an option is not given. Anything that is
+ * not an object is returned as it is, for validation to name.
+ */
+function withDefaults<T>(value: T, table: Record<string, OptionSpec<unknown>>): T {
+    if (!isPlainObject(value)) return value;
+    const out: Record<string, unknown> = { ...value };
+    for (const [key, spec] of Object.entries(table)) {
+        // A copy, so no caller can change the table's default through a resolved argument. Defaults are JSON
+        // values; JSON also keeps arrays of this realm (structuredClone's are not `instanceof Array` under jest).
+        if (out[key] === undefined && spec.default !== undefined) out[key] = JSON.parse(JSON.stringify(spec.default));
+    }
+    return out as T;
+}
+
+/** "/app/" and "/app" measure the same folder; data files, labels and reports use the one without "/". */
+export function normaliseSourcePath(sourcePath: string): string {
+    return sourcePath.replace(/\/+$/, "") || "/";
+}
+
+function resolveService(raw: ServiceArgs): ResolvedService {
+    const service = withDefaults(raw, SERVICE_OPTIONS) as ResolvedService;
+    if (!isPlainObject(service)) return service;
+    if (typeof service.sourcePath === "string") service.sourcePath = normaliseSourcePath(service.sourcePath);
+    if (Array.isArray(service.mounts)) service.mounts = service.mounts.map((m) => withDefaults(m, MOUNT_OPTIONS) as ResolvedMount);
+    if (service.healthcheck !== undefined) service.healthcheck = withDefaults(service.healthcheck, HEALTHCHECK_OPTIONS) as ResolvedHealthcheck;
+    return service;
+}
+
+/** coverage options with every default applied (also what the generated `.coveragerc` is written from). */
+export function resolveCoverageOptions(options: CoverageOptions | undefined): ResolvedCoverageOptions {
+    return withDefaults(options ?? {}, COVERAGE_OPTIONS) as ResolvedCoverageOptions;
+}
+
+/**
+ * Applies every default and normalisation, once: the written defaults of the option table, and the
+ * defaults that depend on where the program runs. Input it cannot make sense of is passed on unchanged for
+ * validateStackArgs to name; call that on the result before using it.
+ */
+export function resolveArgs(args: CoverageSpyStackArgs, context: ResolveContext): ResolvedStackArgs {
+    const resolved = withDefaults(args, STACK_OPTIONS) as ResolvedStackArgs;
+    if (!isPlainObject(resolved)) return resolved;
+    if (Array.isArray(args.services)) resolved.services = args.services.map(resolveService);
+    resolved.coverage = resolveCoverageOptions(resolved.coverage);
+    resolved.testWorkingDir ??= context.projectDir;
+    resolved.reportDir ??= path.join(context.projectDir, "reports", context.stack);
+    // Left unset when neither is given: validation says how to set it.
+    if (resolved.coverageLibDir === undefined && context.coverageLibEnv !== undefined) resolved.coverageLibDir = context.coverageLibEnv;
+    resolved.assetsDir ??= context.defaultAssetsDir();
+    resolved.runId ??= context.newRunId();
+    return resolved;
+}
