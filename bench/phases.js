@@ -21,26 +21,40 @@ function round([n, setupMs, compileMs, upMs, timingsFile, outputsFile]) {
     const timings = JSON.parse(fs.readFileSync(timingsFile, "utf8"));
     const coverage = JSON.parse(fs.readFileSync(outputsFile, "utf8")).coverage;
     // A new stack creates its resources; a warm one creates replacements (beside replace and delete steps).
-    const step = (name) => timings.steps.find((s) => s.name === name && (s.op === "create" || s.op === "create-replacement")).ms;
+    const step = (name) =>
+        timings.steps.find((s) => s.name === name && (s.op === "create" || s.op === "create-replacement")).ms;
     const testRun = step("coverage-test-run");
     const harvest = step("coverage-harvester");
     const suite = coverage.tests.durationMs;
     const stop = coverage.services.demo.stopMs;
     const row = {
-        round: Number(n), setup: Number(setupMs), compile: Number(compileMs),
-        driver: Number(upMs) - timings.totalMs, engineStart: timings.engineStartMs,
+        round: Number(n),
+        setup: Number(setupMs),
+        compile: Number(compileMs),
+        driver: Number(upMs) - timings.totalMs,
+        engineStart: timings.engineStartMs,
         otherSteps: timings.totalMs - timings.engineStartMs - testRun - harvest,
-        readinessAndCopy: testRun - suite - stop, suite, stop, harvest,
-        total: Number(setupMs) + Number(compileMs) + Number(upMs), percent: coverage.totals.percent,
+        readinessAndCopy: testRun - suite - stop,
+        suite,
+        stop,
+        harvest,
+        total: Number(setupMs) + Number(compileMs) + Number(upMs),
+        percent: coverage.totals.percent,
     };
     console.log(JSON.stringify(row));
 }
 
 function median(rowsFile) {
-    const rows = fs.readFileSync(rowsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const rows = fs
+        .readFileSync(rowsFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
     for (const [key, label] of Object.entries(PHASES)) {
         const v = rows.map((r) => r[key]).sort((a, b) => a - b);
-        console.log(`${label.padEnd(48)} ${String(v[Math.floor(v.length / 2)]).padStart(6)} ms  (${v[0]}–${v[v.length - 1]})`);
+        console.log(
+            `${label.padEnd(48)} ${String(v[Math.floor(v.length / 2)]).padStart(6)} ms  (${v[0]}–${v[v.length - 1]})`,
+        );
     }
     console.log(`rounds: ${rows.length}; coverage: ${[...new Set(rows.map((r) => r.percent))].join(", ")} %`);
 }

@@ -13,7 +13,11 @@ function median(values: number[]): number {
 
 const rounds = Number(process.argv[2] ?? "3");
 if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first");
-for (const image of ["coverage-spy/demo-app:latest", "coverage-spy/demo-app:bookworm", "coverage-spy/demo-app:bullseye"]) {
+for (const image of [
+    "coverage-spy/demo-app:latest",
+    "coverage-spy/demo-app:bookworm",
+    "coverage-spy/demo-app:bullseye",
+]) {
     const phases: Record<string, number[]> = {};
     const stops: number[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -26,6 +30,8 @@ for (const image of ["coverage-spy/demo-app:latest", "coverage-spy/demo-app:book
             run.cleanup();
         }
     }
-    const row = Object.entries(phases).map(([phase, ms]) => `${phase} ${median(ms)} ms`).join(", ");
+    const row = Object.entries(phases)
+        .map(([phase, ms]) => `${phase} ${median(ms)} ms`)
+        .join(", ");
     console.log(`${image} (median of ${rounds}): ${row}; graceful stop ${median(stops)} ms (all: ${stops.join(", ")})`);
 }

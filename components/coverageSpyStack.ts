@@ -6,7 +6,14 @@ import { CoverageSpyStackArgs } from "./options/args";
 import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
 import { createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
-import { LABEL_HARVESTER_IMAGE, LABEL_PROJECT, LABEL_REPORT_DIR, LABEL_STACK, newRunId, serviceUrlEnvName } from "./naming";
+import {
+    LABEL_HARVESTER_IMAGE,
+    LABEL_PROJECT,
+    LABEL_REPORT_DIR,
+    LABEL_STACK,
+    newRunId,
+    serviceUrlEnvName,
+} from "./naming";
 import { createInstrumentedService } from "./service/instrumentedService";
 import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
 import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/localImages";
@@ -29,7 +36,8 @@ export function defaultAssetsDir(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
         const candidate = path.join(dir, "coverage-spy");
         if (fs.existsSync(path.join(candidate, "site", "sitecustomize.py"))) return candidate;
-        if (path.dirname(dir) === dir) throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
+        if (path.dirname(dir) === dir)
+            throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
     }
 }
 
@@ -73,19 +81,26 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         let localImages: Map<string, LocalImage>;
         try {
             resolved = resolveArgs(args, {
-                stack, projectDir, coverageLibEnv: process.env.COVERAGE_SPY_LIB, defaultAssetsDir, newRunId,
+                stack,
+                projectDir,
+                coverageLibEnv: process.env.COVERAGE_SPY_LIB,
+                defaultAssetsDir,
+                newRunId,
             });
             validateStackArgs(resolved);
             // Images named by plain strings are looked up now; one that is an Output (built in this program) later.
             const needs = [
-                ...resolved.services.flatMap((s) => (typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [])),
+                ...resolved.services.flatMap((s) =>
+                    typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [],
+                ),
                 { owner: "harvesterImage", image: resolved.harvesterImage },
             ];
             localImages = inspectLocalImages(needs.map((n) => n.image));
             const missing = missingImageProblems(needs, localImages);
             if (missing.length > 0) throw new CoverageSpyInputError(missing);
         } catch (err) {
-            if (err instanceof CoverageSpyInputError) throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
+            if (err instanceof CoverageSpyInputError)
+                throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
             throw err;
         }
         const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns } = resolved;
@@ -97,31 +112,52 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const network = createStackNetwork(name, stack, labels, child);
 
         const configDir = path.join(reportDir, "config");
-        const rc = createCoveragercFile(name, configDir, generateCoveragerc({
-            options: resolved.coverage,
-            sourcePaths: harvestServices.map((s) => s.sourcePath),
-        }), child);
+        const rc = createCoveragercFile(
+            name,
+            configDir,
+            generateCoveragerc({
+                options: resolved.coverage,
+                sourcePaths: harvestServices.map((s) => s.sourcePath),
+            }),
+            child,
+        );
 
-        const oneShot = { stack, runId, image: harvesterImage, labels, volumeName: volume.name, assetsDir, keepRuns, services: harvestServices };
+        const oneShot = {
+            stack,
+            runId,
+            image: harvesterImage,
+            labels,
+            volumeName: volume.name,
+            assetsDir,
+            keepRuns,
+            services: harvestServices,
+        };
         const prepare = createRunPreparation(name, oneShot, child);
         const prepared = requireSuccess(prepare, "preparing the run's data folders");
 
         const containers = resolved.services.map((service) => {
-            const imagePythonPath = service.imagePythonPath !== undefined ? pulumi.output(service.imagePythonPath)
-                : typeof service.image === "string" ? pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!))
-                : readImagePythonPath(service.name, service.image, { parent: this });
-            return createInstrumentedService(name, {
-                service,
-                stack,
-                runId,
-                // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
-                labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
-                volumeName: volume.name,
-                networkName: network.name,
-                spyMounts: { assetsDir, coverageLibDir, configDir },
-                // Waiting on `prepared` keeps services from starting when the run folder could not be made.
-                imagePythonPath: pulumi.all([imagePythonPath, prepared]).apply(([p]) => p),
-            }, { parent: this, dependsOn: [rc.resource, prepare] });
+            const imagePythonPath =
+                service.imagePythonPath !== undefined
+                    ? pulumi.output(service.imagePythonPath)
+                    : typeof service.image === "string"
+                      ? pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!))
+                      : readImagePythonPath(service.name, service.image, { parent: this });
+            return createInstrumentedService(
+                name,
+                {
+                    service,
+                    stack,
+                    runId,
+                    // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
+                    labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
+                    volumeName: volume.name,
+                    networkName: network.name,
+                    spyMounts: { assetsDir, coverageLibDir, configDir },
+                    // Waiting on `prepared` keeps services from starting when the run folder could not be made.
+                    imagePythonPath: pulumi.all([imagePythonPath, prepared]).apply(([p]) => p),
+                },
+                { parent: this, dependsOn: [rc.resource, prepare] },
+            );
         });
 
         const serviceUrls: Record<string, pulumi.Output<string>> = {};
@@ -129,7 +165,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             if (service.ports.length === 0) return;
             serviceUrls[service.name] = containers[i].ports.apply((ports) => {
                 const published = (ports ?? []).find((p) => p.internal === service.ports[0].internal);
-                if (!published?.external) throw new pulumi.RunError(`coverage-spy: service ${service.name}: Docker published no host port`);
+                if (!published?.external)
+                    throw new pulumi.RunError(`coverage-spy: service ${service.name}: Docker published no host port`);
                 return `http://127.0.0.1:${published.external}`;
             });
         });
@@ -137,40 +174,61 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         for (const [service, url] of Object.entries(serviceUrls)) urlEnv[serviceUrlEnvName(service)] = url;
 
         const runDir = runReportDir(reportDir, runId);
-        const testRun = createTestRun(name, {
-            runId,
-            testCommand: resolved.testCommand,
-            assetsDir,
-            runDir,
-            testWorkingDir: resolved.testWorkingDir,
-            testTimeoutSeconds: resolved.testTimeoutSeconds,
-            // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-            environment: { ...resolved.testEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
-            services: scriptServices(resolved.services, stack, (name) => serviceUrls[name] !== undefined),
-        }, { parent: this, dependsOn: containers });
+        const testRun = createTestRun(
+            name,
+            {
+                runId,
+                testCommand: resolved.testCommand,
+                assetsDir,
+                runDir,
+                testWorkingDir: resolved.testWorkingDir,
+                testTimeoutSeconds: resolved.testTimeoutSeconds,
+                // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
+                environment: { ...resolved.testEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
+                services: scriptServices(resolved.services, stack, (name) => serviceUrls[name] !== undefined),
+            },
+            { parent: this, dependsOn: containers },
+        );
 
-        const harvester = createHarvester(name, {
-            ...oneShot,
-            configDir,
-            reportDir,
-            lostProcesses: resolved.lostProcesses,
-            reportOwner: typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
-        }, { parent: this, dependsOn: [testRun, rc.resource] });
+        const harvester = createHarvester(
+            name,
+            {
+                ...oneShot,
+                configDir,
+                reportDir,
+                lostProcesses: resolved.lostProcesses,
+                reportOwner:
+                    typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
+            },
+            { parent: this, dependsOn: [testRun, rc.resource] },
+        );
 
         const gates = {
             ...(resolved.failUnder !== undefined ? { failUnder: resolved.failUnder } : {}),
-            ...(resolved.failUnderPerService !== undefined ? { failUnderPerService: resolved.failUnderPerService } : {}),
+            ...(resolved.failUnderPerService !== undefined
+                ? { failUnderPerService: resolved.failUnderPerService }
+                : {}),
             ...(resolved.maxDrop !== undefined ? { maxDrop: resolved.maxDrop } : {}),
         };
         const baseStack = resolved.baseStack;
-        const baseOutput = baseStack === undefined ? pulumi.output(undefined as unknown)
-            : new pulumi.StackReference(`${name}-base`, { name: qualifiedStackName(baseStack) }, { parent: this }).getOutput("coverage");
-        const harvestFailure = pulumi.all([harvester.exitCode, harvester.containerLogs])
+        const baseOutput =
+            baseStack === undefined
+                ? pulumi.output(undefined as unknown)
+                : new pulumi.StackReference(
+                      `${name}-base`,
+                      { name: qualifiedStackName(baseStack) },
+                      { parent: this },
+                  ).getOutput("coverage");
+        const harvestFailure = pulumi
+            .all([harvester.exitCode, harvester.containerLogs])
             .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
         this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
             try {
                 if (failure !== undefined) throw new Error(failure);
-                return summarizeRun({ runDir, runId, services: resolved.services }, { gates, baseStack, baseOutput: base });
+                return summarizeRun(
+                    { runDir, runId, services: resolved.services },
+                    { gates, baseStack, baseOutput: base },
+                );
             } catch (err) {
                 // Said once, on this component, failing the update; a rejected output would be said again by the
                 // stack, wrapped in "error serializing property ...".

@@ -1,7 +1,23 @@
 export * from "./options/args";
 export * from "./options/choices";
-export { STACK_OPTIONS, SERVICE_OPTIONS, PORT_OPTIONS, MOUNT_OPTIONS, HEALTHCHECK_OPTIONS, COVERAGE_OPTIONS, OptionSpec, OptionKind } from "./options/optionTable";
-export { resolveArgs, resolveCoverageOptions, ResolveContext, ResolvedStackArgs, ResolvedService, ResolvedCoverageOptions } from "./options/resolveArgs";
+export {
+    STACK_OPTIONS,
+    SERVICE_OPTIONS,
+    PORT_OPTIONS,
+    MOUNT_OPTIONS,
+    HEALTHCHECK_OPTIONS,
+    COVERAGE_OPTIONS,
+    OptionSpec,
+    OptionKind,
+} from "./options/optionTable";
+export {
+    resolveArgs,
+    resolveCoverageOptions,
+    ResolveContext,
+    ResolvedStackArgs,
+    ResolvedService,
+    ResolvedCoverageOptions,
+} from "./options/resolveArgs";
 export { CoverageSpyStack, COVERAGE_SPY_STACK_TYPE, defaultAssetsDir } from "./coverageSpyStack";
 export * from "./summary/coverageSummary";
 export { parseCoverageJson } from "./summary/parseCoverageJson";
@@ -12,10 +28,22 @@ export { validateStackArgs, CoverageSpyInputError } from "./options/validation";
 export { serviceUrlEnvName, newRunId } from "./naming";
 export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";
 export { formatSummary } from "./summary/formatSummary";
-export { coverageDelta, parseSummaryOutput, CoverageDelta, FileChange, PercentChange, DELTA_SCHEMA_VERSION } from "./summary/coverageDelta";
+export {
+    coverageDelta,
+    parseSummaryOutput,
+    CoverageDelta,
+    FileChange,
+    PercentChange,
+    DELTA_SCHEMA_VERSION,
+} from "./summary/coverageDelta";
 export { markdownSummary, MarkdownOptions } from "./summary/markdownSummary";
 export { evaluateGates, validateGates, GateThresholds, GateResult } from "./gates/evaluateGates";
 export { coverageDeltaProgram, CoverageDeltaProgramArgs, CoverageDeltaOutputs } from "./consumer/coverageDeltaProgram";
 export { snapshotCoverage, SnapshotOptions, SnapshotResult, ServiceAnswer } from "./snapshot/snapshotCoverage";
 export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";
-export { servicesFromCompose, ComposeImportError, ComposeImportOptions, ComposeImport } from "./compose/servicesFromCompose";
+export {
+    servicesFromCompose,
+    ComposeImportError,
+    ComposeImportOptions,
+    ComposeImport,
+} from "./compose/servicesFromCompose";

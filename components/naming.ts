@@ -31,7 +31,10 @@ export function stackObjectName(stack: string, suffix: string): string {
 
 /** A fresh, sortable run id: UTC time plus randomness, e.g. 20261124T120102Z-3f9a1c. */
 export function newRunId(now: Date = new Date()): string {
-    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const stamp = now
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
     return `${stamp}-${crypto.randomBytes(3).toString("hex")}`;
 }
 

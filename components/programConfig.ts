@@ -20,7 +20,10 @@ function configKind(kind: OptionKind): ConfigKind {
 
 /** Every stack config key the program understands, with its YAML type: the component's options, and compose. */
 export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY, ConfigKind>> = {
-    ...(Object.fromEntries(Object.entries(STACK_OPTIONS).map(([key, spec]) => [key, configKind(spec.kind)])) as Record<keyof CoverageSpyStackArgs, ConfigKind>),
+    ...(Object.fromEntries(Object.entries(STACK_OPTIONS).map(([key, spec]) => [key, configKind(spec.kind)])) as Record<
+        keyof CoverageSpyStackArgs,
+        ConfigKind
+    >),
     [COMPOSE_KEY]: "object",
 };
 
@@ -40,7 +43,9 @@ function servicePathsFromProject(service: ServiceArgs, baseDir: string): Service
     }
     if (Array.isArray(service.mounts)) {
         // A volume mount's source is a volume name; every other mount is a bind of a host path.
-        resolved.mounts = service.mounts.map((m) => (m?.type === "volume" ? m : { ...m, source: resolveFrom(baseDir, m?.source) as string }));
+        resolved.mounts = service.mounts.map((m) =>
+            m?.type === "volume" ? m : { ...m, source: resolveFrom(baseDir, m?.source) as string },
+        );
     }
     return resolved as unknown as ServiceArgs;
 }
@@ -51,8 +56,13 @@ function servicePathsFromProject(service: ServiceArgs, baseDir: string): Service
  */
 export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
     const { [COMPOSE_KEY]: compose, ...resolved } = values;
-    if (Array.isArray(values.services)) resolved.services = (values.services as ServiceArgs[]).map((s) => servicePathsFromProject(s, baseDir));
-    if (compose !== undefined) resolved.services = [...((resolved.services as ServiceArgs[] | undefined) ?? []), ...composeServices(compose, baseDir)];
+    if (Array.isArray(values.services))
+        resolved.services = (values.services as ServiceArgs[]).map((s) => servicePathsFromProject(s, baseDir));
+    if (compose !== undefined)
+        resolved.services = [
+            ...((resolved.services as ServiceArgs[] | undefined) ?? []),
+            ...composeServices(compose, baseDir),
+        ];
     for (const key of PATH_KEYS) {
         if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);
     }
@@ -62,17 +72,35 @@ export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: st
 /** The services a `compose` config entry names, read from its compose file (relative to the project folder). */
 function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
     const spec = compose as { file?: unknown; services?: unknown };
-    if (typeof spec !== "object" || spec === null || typeof spec.file !== "string" || typeof spec.services !== "object" || spec.services === null) {
-        throw new CoverageSpyInputError(['config: compose must be { file: "docker-compose.yml", services: { NAME: { sourcePath: "/app" } } }']);
+    if (
+        typeof spec !== "object" ||
+        spec === null ||
+        typeof spec.file !== "string" ||
+        typeof spec.services !== "object" ||
+        spec.services === null
+    ) {
+        throw new CoverageSpyInputError([
+            'config: compose must be { file: "docker-compose.yml", services: { NAME: { sourcePath: "/app" } } }',
+        ]);
     }
-    const services = Object.fromEntries(Object.entries(spec.services as Record<string, { sourcePath: string; hostSourcePath?: string }>)
-        .map(([name, s]) => [name, { ...s, ...(s?.hostSourcePath ? { hostSourcePath: resolveFrom(baseDir, s.hostSourcePath) as string } : {}) }]));
+    const services = Object.fromEntries(
+        Object.entries(spec.services as Record<string, { sourcePath: string; hostSourcePath?: string }>).map(
+            ([name, s]) => [
+                name,
+                {
+                    ...s,
+                    ...(s?.hostSourcePath ? { hostSourcePath: resolveFrom(baseDir, s.hostSourcePath) as string } : {}),
+                },
+            ],
+        ),
+    );
     try {
         const imported = servicesFromCompose({ file: path.resolve(baseDir, spec.file), services });
         for (const warning of imported.warnings) pulumi.log.warn(`coverage-spy: compose: ${warning}`);
         return imported.services;
     } catch (err) {
-        if (err instanceof ComposeImportError) throw new CoverageSpyInputError(err.problems.map((p) => `config: compose ${spec.file}: ${p}`));
+        if (err instanceof ComposeImportError)
+            throw new CoverageSpyInputError(err.problems.map((p) => `config: compose ${spec.file}: ${p}`));
         throw err;
     }
 }
@@ -85,15 +113,23 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
         .map((k) => k.slice(namespace.length + 1))
         .filter((k) => !(k in CONFIG_KEYS));
     if (unknown.length > 0) {
-        const error = new CoverageSpyInputError(unknown.map((k) => `config: unknown key "${namespace}:${k}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`));
+        const error = new CoverageSpyInputError(
+            unknown.map(
+                (k) => `config: unknown key "${namespace}:${k}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+            ),
+        );
         throw new pulumi.RunError(error.message);
     }
     const values: Record<string, unknown> = {};
     for (const [key, kind] of Object.entries(CONFIG_KEYS)) {
-        const value = kind === "object" ? config.getObject<unknown>(key)
-            : kind === "number" ? config.getNumber(key)
-            : kind === "boolean" ? config.getBoolean(key)
-            : config.get(key);
+        const value =
+            kind === "object"
+                ? config.getObject<unknown>(key)
+                : kind === "number"
+                  ? config.getNumber(key)
+                  : kind === "boolean"
+                    ? config.getBoolean(key)
+                    : config.get(key);
         if (value !== undefined) values[key] = value;
     }
     return values;

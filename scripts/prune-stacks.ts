@@ -26,13 +26,22 @@ async function main(): Promise<void> {
     let repo = root;
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--yes") yes = true;
-        else if (argv[i] === "--keep") keep = argv[++i].split(",").map((s) => s.trim()).filter((s) => s !== "");
+        else if (argv[i] === "--keep")
+            keep = argv[++i]
+                .split(",")
+                .map((s) => s.trim())
+                .filter((s) => s !== "");
         else if (argv[i] === "--repo") repo = argv[++i];
         else throw new Error(`unknown option ${argv[i]} (usage: prune-stacks [--yes] [--keep a,b] [--repo DIR])`);
     }
-    if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
-    const branches = branchesFromRefs(git(repo, ["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"]),
-        git(repo, ["remote"]).split("\n").filter((r) => r !== ""));
+    if (!process.env.PULUMI_BACKEND_URL)
+        throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
+    const branches = branchesFromRefs(
+        git(repo, ["for-each-ref", "--format=%(refname)", "refs/heads", "refs/remotes"]),
+        git(repo, ["remote"])
+            .split("\n")
+            .filter((r) => r !== ""),
+    );
     const stacks = (await (await coverageWorkspace(root)).listStacks()).map((s) => s.name);
     const stale = staleStacks(stacks, branches, keep);
     log(`${stacks.length} stack(s), ${branches.length} branch(es), kept: ${keep.join(", ") || "(none)"}`);

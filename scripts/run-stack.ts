@@ -30,7 +30,13 @@ const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
 type Action = (typeof ACTIONS)[number];
 const log = (line: string) => process.stderr.write(`[coverage-spy] ${line}\n`);
 
-interface Options { action: Action; stack?: string; outputsFile?: string; timingsFile?: string; printSummary?: boolean }
+interface Options {
+    action: Action;
+    stack?: string;
+    outputsFile?: string;
+    timingsFile?: string;
+    printSummary?: boolean;
+}
 
 function parseArgs(argv: string[]): Options {
     const [action, ...rest] = argv;
@@ -69,15 +75,19 @@ class StepTimings {
             this.open.set(`${pre.urn}|${pre.op}`, now);
         } else if (done) {
             const began = this.open.get(`${done.urn}|${done.op}`);
-            if (began !== undefined) this.steps.push({ name: done.urn.split("::").pop()!, type: done.type, op: done.op, ms: now - began });
+            if (began !== undefined)
+                this.steps.push({ name: done.urn.split("::").pop()!, type: done.type, op: done.op, ms: now - began });
         }
     };
 
     toJSON() {
-        return { engineStartMs: (this.firstStepAt ?? Date.now()) - this.started, totalMs: Date.now() - this.started, steps: this.steps };
+        return {
+            engineStartMs: (this.firstStepAt ?? Date.now()) - this.started,
+            totalMs: Date.now() - this.started,
+            steps: this.steps,
+        };
     }
 }
-
 
 /** The engine's lock error, said plainly: who holds the lock, and how to clear it if its holder is gone. */
 function explainLock(message: string, stack: string): string | null {
@@ -88,17 +98,27 @@ function explainLock(message: string, stack: string): string | null {
     const held = locks.map((l) => `  ${describeLock(l)}${isStale(l) ? " (that process is gone)" : ""}  (${l.file})`);
     if (locks.length === 0) return `stack ${stack} was locked by another update, and the lock is gone now: try again`;
     if (stale.length === locks.length) {
-        return [`stack ${stack} is locked by an update whose process is gone (killed?):`, ...held, "Clear the stale lock with:", unlock].join("\n");
+        return [
+            `stack ${stack} is locked by an update whose process is gone (killed?):`,
+            ...held,
+            "Clear the stale lock with:",
+            unlock,
+        ].join("\n");
     }
-    return [`stack ${stack} is locked by another update:`, ...held,
-        "Wait for that update to finish. If its process was killed, clear the stale lock with:", unlock].join("\n");
+    return [
+        `stack ${stack} is locked by another update:`,
+        ...held,
+        "Wait for that update to finish. If its process was killed, clear the stale lock with:",
+        unlock,
+    ].join("\n");
 }
 
 /** Writes the stack's outputs to --outputs-file and, with --print-summary, prints the coverage summary. */
 async function reportOutputs(stack: Stack, args: Options): Promise<void> {
     const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
     if (args.outputsFile) fs.writeFileSync(path.resolve(args.outputsFile), JSON.stringify(outputs, null, 2));
-    if (args.printSummary && outputs.coverage !== undefined) process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
+    if (args.printSummary && outputs.coverage !== undefined)
+        process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
 }
 
 /** The stack this run works on, once chosen (for the interrupt handler). */
@@ -106,14 +126,18 @@ let chosenStack: string | undefined;
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
-    if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
+    if (!process.env.PULUMI_BACKEND_URL)
+        throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
     const root = projectRoot(__dirname);
     const { stack: stackName, reason } = chooseStack(args.stack, process.env, root);
     chosenStack = stackName;
     log(`stack ${stackName} (${reason})`);
     if (args.action === "preview" || args.action === "up") {
         const copied = copyBaseStackConfig(root, stackName);
-        if (copied) log(`stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`);
+        if (copied)
+            log(
+                `stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`,
+            );
     }
     const stack = await openCoverageStack(root, stackName, async () => coverageStackProgram(root));
     if (args.action === "up" || args.action === "destroy") {
@@ -143,9 +167,13 @@ async function main(): Promise<void> {
             const owned = await ownsDockerObjects(stack);
             await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
             // Whatever the state said: nothing with the stack's labels may outlive it (if this stack made any).
-            if (owned) for (const line of removeObjects(allLabelledObjects(COVERAGE_PROJECT, stackName))) log(`removed ${line}, which the state did not know`);
+            if (owned)
+                for (const line of removeObjects(allLabelledObjects(COVERAGE_PROJECT, stackName)))
+                    log(`removed ${line}, which the state did not know`);
             const removed = await removeCoverageStack(root, stack);
-            log(`stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`);
+            log(
+                `stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`,
+            );
         }
     } catch (err) {
         const lock = explainLock((err as Error).message, stackName);
@@ -172,8 +200,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         log(`${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling the update (again to leave at once)`);
         if (chosenStack === undefined) return;
         const stopped = interruptTestRun(chosenStack);
-        if (stopped.processes.length > 0) log(`interrupted: stopped the test suite (${stopped.processes.length} process(es))`);
-        if (stopped.services.length > 0) log(`interrupted: stopped ${stopped.services.join(", ")} gracefully, so their data is saved`);
+        if (stopped.processes.length > 0)
+            log(`interrupted: stopped the test suite (${stopped.processes.length} process(es))`);
+        if (stopped.services.length > 0)
+            log(`interrupted: stopped ${stopped.services.join(", ")} gracefully, so their data is saved`);
     });
 }
 

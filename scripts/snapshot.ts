@@ -18,7 +18,8 @@ function parseArgs(argv: string[]): { stack: string; reset: boolean; timeout: nu
         if (argv[i] === "--stack") explicit = argv[++i];
         else if (argv[i] === "--reset") reset = true;
         else if (argv[i] === "--timeout") timeout = Number(argv[++i]);
-        else throw new Error(`unknown option ${argv[i]} (usage: snapshot [--stack NAME] [--reset] [--timeout SECONDS])`);
+        else
+            throw new Error(`unknown option ${argv[i]} (usage: snapshot [--stack NAME] [--reset] [--timeout SECONDS])`);
     }
     if (!(timeout > 0)) throw new Error("--timeout needs a positive number of seconds");
     return { stack: chooseStack(explicit, process.env, projectRoot(__dirname)).stack, reset, timeout };
@@ -30,7 +31,9 @@ try {
     if (result.coverage) process.stdout.write(`${formatSummary(result.coverage)}\n`);
     const silent = result.answers.reduce((n, a) => n + a.silent.length, 0);
     if (silent > 0) {
-        process.stderr.write(`[coverage-spy] ${silent} process(es) did not answer: their latest lines may be missing\n`);
+        process.stderr.write(
+            `[coverage-spy] ${silent} process(es) did not answer: their latest lines may be missing\n`,
+        );
         process.exit(4);
     }
 } catch (err) {

@@ -17,7 +17,8 @@ try {
         else if (argv[i] === "--force") force = true;
         else throw new Error(`unknown option ${argv[i]} (usage: unlock-stack [--stack NAME] [--force])`);
     }
-    if (!process.env.PULUMI_BACKEND_URL?.startsWith("file://")) throw new Error("source scripts/pulumi-env.sh first: locks are cleared in a file backend");
+    if (!process.env.PULUMI_BACKEND_URL?.startsWith("file://"))
+        throw new Error("source scripts/pulumi-env.sh first: locks are cleared in a file backend");
     const { stack, reason } = chooseStack(explicit, process.env, projectRoot(__dirname));
     const locks = readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL, "coverage-spy", stack));
     process.stdout.write(`stack ${stack} (${reason}): ${locks.length} lock(s)\n`);
@@ -25,10 +26,14 @@ try {
     for (const lock of locks) {
         if (force || isStale(lock)) {
             removeLock(lock);
-            process.stdout.write(`removed lock: ${describeLock(lock)}${force ? " (--force)" : ": its process is gone"}\n`);
+            process.stdout.write(
+                `removed lock: ${describeLock(lock)}${force ? " (--force)" : ": its process is gone"}\n`,
+            );
         } else {
             kept += 1;
-            process.stdout.write(`kept lock: ${describeLock(lock)}: its process is alive or on another host (--force removes it)\n`);
+            process.stdout.write(
+                `kept lock: ${describeLock(lock)}: its process is alive or on another host (--force removes it)\n`,
+            );
         }
     }
     process.exit(kept > 0 ? 3 : 0);

@@ -7,7 +7,12 @@ import * as path from "path";
 const REPO_ROOT = path.join(__dirname, "..");
 
 function run(command: string, what: string): string {
-    const result = spawnSync("bash", ["-c", command], { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "inherit"] });
+    const result = spawnSync("bash", ["-c", command], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ["ignore", "pipe", "inherit"],
+    });
     if (result.status !== 0) throw new Error(`coverage-spy tests: ${what} failed (exit ${result.status}); see above`);
     return result.stdout;
 }

@@ -22,7 +22,10 @@ function declared(value: unknown, ctx: ComposeServiceContext): Record<string, st
     return env;
 }
 
-interface EnvFileSpec { path: string; required: boolean }
+interface EnvFileSpec {
+    path: string;
+    required: boolean;
+}
 
 function envFileSpecs(value: unknown, ctx: ComposeServiceContext): EnvFileSpec[] {
     if (value === undefined || value === null) return [];
@@ -32,7 +35,8 @@ function envFileSpecs(value: unknown, ctx: ComposeServiceContext): EnvFileSpec[]
             specs.push({ path: entry, required: true });
         } else if (isMap(entry) && typeof entry.path === "string") {
             // Other formats are plugins of the compose CLI: their rules cannot be reproduced.
-            if (entry.format !== undefined && entry.format !== "") problem(ctx, "env_file", `${entry.path}: format ${JSON.stringify(entry.format)} is not supported`);
+            if (entry.format !== undefined && entry.format !== "")
+                problem(ctx, "env_file", `${entry.path}: format ${JSON.stringify(entry.format)} is not supported`);
             else specs.push({ path: entry.path, required: flag(entry.required) ?? true });
         } else {
             problem(ctx, "env_file", `entries must be paths or { path, required }, got ${JSON.stringify(entry)}`);
@@ -60,8 +64,12 @@ export function serviceEnvironment(raw: Raw, ctx: ComposeServiceContext): Record
             continue;
         }
         try {
-            Object.assign(env, parseEnvFile(fs.readFileSync(file, "utf8"), spec.path, lookup,
-                (v) => warning(ctx, "env_file", `${spec.path}: variable ${v} is not set: a blank string is used`)));
+            Object.assign(
+                env,
+                parseEnvFile(fs.readFileSync(file, "utf8"), spec.path, lookup, (v) =>
+                    warning(ctx, "env_file", `${spec.path}: variable ${v} is not set: a blank string is used`),
+                ),
+            );
         } catch (err) {
             if (!(err instanceof EnvFileError)) throw err;
             problem(ctx, "env_file", err.message);
@@ -70,7 +78,8 @@ export function serviceEnvironment(raw: Raw, ctx: ComposeServiceContext): Record
     for (const [k, v] of Object.entries(own)) {
         if (v !== null) env[k] = v;
         else {
-            if (Object.prototype.hasOwnProperty.call(env, k)) warning(ctx, "environment", `${k} is not set, so the value from env_file is dropped (as compose does)`);
+            if (Object.prototype.hasOwnProperty.call(env, k))
+                warning(ctx, "environment", `${k} is not set, so the value from env_file is dropped (as compose does)`);
             delete env[k];
         }
     }

@@ -28,13 +28,22 @@ function parts(item: unknown): { target?: string; published?: string; protocol: 
 function port(item: unknown, ctx: ComposeServiceContext): ServicePortArgs | null {
     const key = `ports ${JSON.stringify(item)}`;
     const p = parts(item);
-    if (p === null) { problem(ctx, key, "must be a number, a string or { target, published, protocol }"); return null; }
-    if (p.protocol.toLowerCase() !== "tcp") { problem(ctx, key, `only tcp ports can be published, not ${p.protocol}`); return null; }
+    if (p === null) {
+        problem(ctx, key, "must be a number, a string or { target, published, protocol }");
+        return null;
+    }
+    if (p.protocol.toLowerCase() !== "tcp") {
+        problem(ctx, key, `only tcp ports can be published, not ${p.protocol}`);
+        return null;
+    }
     if ([p.target, p.published].some((v) => v !== undefined && v.includes("-"))) {
         problem(ctx, key, "port ranges cannot be carried over: list each port");
         return null;
     }
-    if (p.target === undefined || !/^\d+$/.test(p.target)) { problem(ctx, key, "no container port"); return null; }
+    if (p.target === undefined || !/^\d+$/.test(p.target)) {
+        problem(ctx, key, "no container port");
+        return null;
+    }
     if (p.published !== undefined && p.published !== "" && !/^\d+$/.test(p.published)) {
         problem(ctx, key, `${JSON.stringify(p.published)} is not a host port`);
         return null;
@@ -45,7 +54,10 @@ function port(item: unknown, ctx: ComposeServiceContext): ServicePortArgs | null
 /** `ports` in the short ("8000", "8000:8000", "127.0.0.1:8000:8000", "8000:8000/tcp") and long forms. */
 export function servicePorts(value: unknown, ctx: ComposeServiceContext): ServicePortArgs[] | undefined {
     if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value)) { problem(ctx, "ports", "must be a list"); return undefined; }
+    if (!Array.isArray(value)) {
+        problem(ctx, "ports", "must be a list");
+        return undefined;
+    }
     const ports = value.map((item) => port(item, ctx)).filter((p): p is ServicePortArgs => p !== null);
     return ports.length > 0 ? ports : undefined;
 }

@@ -8,7 +8,18 @@ export class EnvFileError extends Error {}
 /** Compose accepts these in a name (compose-go's dotenv parser). */
 const KEY_CHAR = /[A-Za-z0-9_.\-[\]]/;
 /** Escapes compose expands in double quotes; `\$` becomes `$$` so it survives substitution as a literal "$". */
-const ESCAPES: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", $: "$$", '"': '"', "\\": "\\" };
+const ESCAPES: Record<string, string> = {
+    a: "\x07",
+    b: "\b",
+    f: "\f",
+    n: "\n",
+    r: "\r",
+    t: "\t",
+    v: "\v",
+    $: "$$",
+    '"': '"',
+    "\\": "\\",
+};
 
 /**
  * Reads an env file (env_file:, or the .env beside the compose file) as compose's dotenv reader does:
@@ -17,8 +28,12 @@ const ESCAPES: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", 
  * at " #" and substitutes variables. Substitution looks in `lookup` first, then at the keys above. A bare KEY
  * takes its value from `lookup` and is left out when unset there. Errors name the file and line.
  */
-export function parseEnvFile(text: string, where: string, lookup: Lookup = () => undefined,
-    unset: (name: string) => void = () => undefined): Record<string, string> {
+export function parseEnvFile(
+    text: string,
+    where: string,
+    lookup: Lookup = () => undefined,
+    unset: (name: string) => void = () => undefined,
+): Record<string, string> {
     const env: Record<string, string> = {};
     const above = lookupIn(env);
     const substitute = (value: string, line: number): string => {
@@ -41,7 +56,10 @@ export function parseEnvFile(text: string, where: string, lookup: Lookup = () =>
         return rest;
     };
     for (skipBlank(); i < text.length; skipBlank()) {
-        if (text[i] === "#") { restOfLine(); continue; }
+        if (text[i] === "#") {
+            restOfLine();
+            continue;
+        }
         const start = line;
         const exported = /^export[ \t]+/.exec(text.slice(i, i + 20));
         if (exported) i += exported[0].length;
@@ -50,7 +68,9 @@ export function parseEnvFile(text: string, where: string, lookup: Lookup = () =>
         key = key.replace(/[ \t\r]+$/, "");
         const bad = [...key].find((c) => !KEY_CHAR.test(c));
         if (key === "" || bad !== undefined) {
-            throw new EnvFileError(`${where}:${start}: ${key === "" ? "a value without a name" : `unexpected character ${JSON.stringify(bad)} in variable name ${JSON.stringify(key)}`}`);
+            throw new EnvFileError(
+                `${where}:${start}: ${key === "" ? "a value without a name" : `unexpected character ${JSON.stringify(bad)} in variable name ${JSON.stringify(key)}`}`,
+            );
         }
         if (i >= text.length || text[i] === "\n") {
             const inherited = lookup(key);
@@ -68,9 +88,20 @@ export function parseEnvFile(text: string, where: string, lookup: Lookup = () =>
         for (let k = i; k < end; k++) if (text[k] === "\n") line++;
         i = end + 1;
         const trailing = restOfLine().trim();
-        if (trailing !== "" && !trailing.startsWith("#")) throw new EnvFileError(`${where}:${start}: unexpected ${JSON.stringify(trailing)} after the closing ${quote}`);
-        env[key] = quote === "'" ? inner : substitute(inner.replace(/\\(0[0-7]{0,3}|[abfnrtv$"\\])/g,
-            (_m, c: string) => ESCAPES[c] ?? String.fromCharCode(parseInt(c, 8))), start);
+        if (trailing !== "" && !trailing.startsWith("#"))
+            throw new EnvFileError(
+                `${where}:${start}: unexpected ${JSON.stringify(trailing)} after the closing ${quote}`,
+            );
+        env[key] =
+            quote === "'"
+                ? inner
+                : substitute(
+                      inner.replace(
+                          /\\(0[0-7]{0,3}|[abfnrtv$"\\])/g,
+                          (_m, c: string) => ESCAPES[c] ?? String.fromCharCode(parseInt(c, 8)),
+                      ),
+                      start,
+                  );
     }
     return env;
 }

@@ -26,21 +26,39 @@ export function lookupIn(vars: VariableSource): (name: string) => string | undef
 function braced(text: string, open: number): { inner: string; end: number } {
     let depth = 1;
     for (let i = open + 1; i < text.length; i++) {
-        if (text[i] === "$" && text[i + 1] === "$") { i++; continue; }
-        if (text[i] === "$" && text[i + 1] === "{") { depth++; i++; continue; }
+        if (text[i] === "$" && text[i + 1] === "$") {
+            i++;
+            continue;
+        }
+        if (text[i] === "$" && text[i + 1] === "{") {
+            depth++;
+            i++;
+            continue;
+        }
         if (text[i] === "}" && --depth === 0) return { inner: text.slice(open + 1, i), end: i };
     }
     throw new InterpolationError(`unclosed "\${" in ${JSON.stringify(text)}`);
 }
 
-export function interpolate(text: string, vars: VariableSource, unset: (name: string) => void = () => undefined): string {
+export function interpolate(
+    text: string,
+    vars: VariableSource,
+    unset: (name: string) => void = () => undefined,
+): string {
     const get = lookupIn(vars);
     let out = "";
     for (let i = 0; i < text.length; i++) {
         const c = text[i];
-        if (c !== "$") { out += c; continue; }
+        if (c !== "$") {
+            out += c;
+            continue;
+        }
         const next = text[i + 1];
-        if (next === "$") { out += "$"; i++; continue; }
+        if (next === "$") {
+            out += "$";
+            i++;
+            continue;
+        }
         if (next === "{") {
             const { inner, end } = braced(text, i + 1);
             out += substitute(inner, get, unset, text);
@@ -48,7 +66,10 @@ export function interpolate(text: string, vars: VariableSource, unset: (name: st
             continue;
         }
         const name = NAME.exec(text.slice(i + 1));
-        if (!name) { out += "$"; continue; }
+        if (!name) {
+            out += "$";
+            continue;
+        }
         out += value(name[0], get, unset);
         i += name[0].length;
     }
@@ -57,11 +78,19 @@ export function interpolate(text: string, vars: VariableSource, unset: (name: st
 
 function value(name: string, get: (name: string) => string | undefined, unset: (name: string) => void): string {
     const v = get(name);
-    if (v === undefined) { unset(name); return ""; }
+    if (v === undefined) {
+        unset(name);
+        return "";
+    }
     return v;
 }
 
-function substitute(inner: string, get: (name: string) => string | undefined, unset: (name: string) => void, whole: string): string {
+function substitute(
+    inner: string,
+    get: (name: string) => string | undefined,
+    unset: (name: string) => void,
+    whole: string,
+): string {
     const name = NAME.exec(inner);
     if (!name) throw new InterpolationError(`invalid substitution "\${${inner}}" in ${JSON.stringify(whole)}`);
     const rest = inner.slice(name[0].length);

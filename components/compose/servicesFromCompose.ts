@@ -30,9 +30,13 @@ export interface ComposeImport {
 function checkOptions(name: string, options: ComposeServiceOptions | undefined, problems: string[]): void {
     const sourcePath = options?.sourcePath;
     if (sourcePath === undefined || sourcePath === null || sourcePath === "") {
-        problems.push(`service ${name}: no sourcePath: say where its Python source is inside the container (e.g. { sourcePath: "/app" })`);
+        problems.push(
+            `service ${name}: no sourcePath: say where its Python source is inside the container (e.g. { sourcePath: "/app" })`,
+        );
     } else if (typeof sourcePath !== "string" || !path.posix.isAbsolute(sourcePath)) {
-        problems.push(`service ${name}: sourcePath must be an absolute path inside the container, got ${JSON.stringify(sourcePath)}`);
+        problems.push(
+            `service ${name}: sourcePath must be an absolute path inside the container, got ${JSON.stringify(sourcePath)}`,
+        );
     }
 }
 
@@ -54,7 +58,9 @@ export function servicesFromCompose(options: ComposeImportOptions): ComposeImpor
     for (const name of names) {
         const serviceOptions = options.services[name];
         if (!Object.prototype.hasOwnProperty.call(compose.services, name)) {
-            problems.push(`no service ${name} (the file has: ${available}${compose.hasInclude ? "; services from include: are not read" : ""})`);
+            problems.push(
+                `no service ${name} (the file has: ${available}${compose.hasInclude ? "; services from include: are not read" : ""})`,
+            );
             continue;
         }
         checkOptions(name, serviceOptions, problems);
@@ -72,7 +78,12 @@ export function servicesFromCompose(options: ComposeImportOptions): ComposeImpor
             continue;
         }
         const service = composeService(raw as Raw, serviceOptions ?? { sourcePath: "" }, {
-            name, baseDir: compose.baseDir, variables: compose.variables, volumeName: compose.volumeName, problems, warnings,
+            name,
+            baseDir: compose.baseDir,
+            variables: compose.variables,
+            volumeName: compose.volumeName,
+            problems,
+            warnings,
         });
         if (service) services.push(service);
     }

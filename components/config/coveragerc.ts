@@ -36,7 +36,12 @@ export function generateCoveragerc({ options, sourcePaths }: CoveragercInput): s
         ...multiline("concurrency", options.concurrency),
         ...multiline("omit", options.omit),
     ];
-    lines.push("", "[report]", "show_missing = true", ...multiline("exclude_also", options.excludeLines.map(configSafeRegex)));
+    lines.push(
+        "",
+        "[report]",
+        "show_missing = true",
+        ...multiline("exclude_also", options.excludeLines.map(configSafeRegex)),
+    );
     lines.push(...multiline("omit", options.omit));
     const groups = Object.entries(options.paths);
     if (groups.length > 0) {
@@ -44,10 +49,13 @@ export function generateCoveragerc({ options, sourcePaths }: CoveragercInput): s
         for (const [group, paths] of groups) lines.push(...multiline(group, paths));
     }
     // The core is chosen per process (it depends on each one's Python version), so it is not [run] core.
-    lines.push("", "[coverage_spy]",
+    lines.push(
+        "",
+        "[coverage_spy]",
         `core = ${options.core}`,
         `save_interval = ${options.saveIntervalSeconds}`,
         `snapshot_signal = ${options.snapshotSignal}`,
-        `reset_signal = ${options.resetSignal}`);
+        `reset_signal = ${options.resetSignal}`,
+    );
     return lines.join("\n") + "\n";
 }

@@ -16,11 +16,15 @@ export function createCoveragercFile(
     const file = path.join(hostConfigDir, "coveragerc");
     const quotedDir = shellQuote(hostConfigDir);
     const quotedFile = shellQuote(file);
-    const resource = new command.local.Command(`${name}-coveragerc`, {
-        create: `mkdir -p ${quotedDir} && cat > ${quotedFile}.tmp && mv ${quotedFile}.tmp ${quotedFile}`,
-        delete: `rm -f ${quotedFile}`,
-        stdin: content,
-        addPreviousOutputInEnv: false,
-    }, opts);
+    const resource = new command.local.Command(
+        `${name}-coveragerc`,
+        {
+            create: `mkdir -p ${quotedDir} && cat > ${quotedFile}.tmp && mv ${quotedFile}.tmp ${quotedFile}`,
+            delete: `rm -f ${quotedFile}`,
+            stdin: content,
+            addPreviousOutputInEnv: false,
+        },
+        opts,
+    );
     return { resource, hostDir: hostConfigDir };
 }

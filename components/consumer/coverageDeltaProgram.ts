@@ -22,9 +22,13 @@ export interface CoverageDeltaOutputs {
  * coverage differs from the base's (total, per service, per file). Both summaries are checked first.
  */
 export function coverageDeltaProgram(args: CoverageDeltaProgramArgs): CoverageDeltaOutputs {
-    const read = (name: string, stack: string) => new pulumi.StackReference(name, { name: stack }).getOutput("coverage")
-        .apply((value) => parseSummaryOutput(value, `the coverage output of stack ${stack}`));
-    const delta = pulumi.all([read("base", args.baseStack), read("head", args.headStack)]).apply(([base, head]) => coverageDelta(base, head));
+    const read = (name: string, stack: string) =>
+        new pulumi.StackReference(name, { name: stack })
+            .getOutput("coverage")
+            .apply((value) => parseSummaryOutput(value, `the coverage output of stack ${stack}`));
+    const delta = pulumi
+        .all([read("base", args.baseStack), read("head", args.headStack)])
+        .apply(([base, head]) => coverageDelta(base, head));
     return {
         delta,
         totalDelta: delta.apply((d) => d.total.delta),

@@ -27,7 +27,8 @@ export function evaluateGates(summary: CoverageSummary, gates: GateThresholds, b
     for (const [name, min] of Object.entries(gates.failUnderPerService ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
         const service = summary.services[name];
         if (!service) failures.push(`service ${name} has no coverage in this run (failUnderPerService names it)`);
-        else if (service.totals.percent < min) failures.push(`service ${name} coverage ${pct(service.totals.percent)} is under its failUnder ${min}%`);
+        else if (service.totals.percent < min)
+            failures.push(`service ${name} coverage ${pct(service.totals.percent)} is under its failUnder ${min}%`);
     }
     if (gates.maxDrop !== undefined) {
         if (!base) {
@@ -35,7 +36,9 @@ export function evaluateGates(summary: CoverageSummary, gates: GateThresholds, b
         } else {
             const drop = Math.round((base.totals.percent - total) * 100) / 100;
             if (drop > gates.maxDrop) {
-                failures.push(`total coverage dropped ${drop.toFixed(2)} points (${pct(base.totals.percent)} → ${pct(total)}), more than maxDrop ${gates.maxDrop}`);
+                failures.push(
+                    `total coverage dropped ${drop.toFixed(2)} points (${pct(base.totals.percent)} → ${pct(total)}), more than maxDrop ${gates.maxDrop}`,
+                );
             }
         }
     }
@@ -53,11 +56,18 @@ export function validateGates(gates: GateThresholds, serviceNames: string[]): st
     if (gates.failUnder !== undefined) percent("failUnder", gates.failUnder);
     if (gates.maxDrop !== undefined) percent("maxDrop", gates.maxDrop);
     if (gates.failUnderPerService !== undefined) {
-        if (typeof gates.failUnderPerService !== "object" || gates.failUnderPerService === null || Array.isArray(gates.failUnderPerService)) {
+        if (
+            typeof gates.failUnderPerService !== "object" ||
+            gates.failUnderPerService === null ||
+            Array.isArray(gates.failUnderPerService)
+        ) {
             problems.push("failUnderPerService must map service names to percentages");
         } else {
             for (const [name, value] of Object.entries(gates.failUnderPerService)) {
-                if (!serviceNames.includes(name)) problems.push(`failUnderPerService names an unknown service "${name}" (services: ${serviceNames.join(", ")})`);
+                if (!serviceNames.includes(name))
+                    problems.push(
+                        `failUnderPerService names an unknown service "${name}" (services: ${serviceNames.join(", ")})`,
+                    );
                 percent(`failUnderPerService.${name}`, value);
             }
         }

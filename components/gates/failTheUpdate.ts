@@ -6,7 +6,11 @@ import { CoverageSummary } from "../summary/coverageSummary";
  * diagnostic rather than a throw: a throw would reject the summary itself, so no output would be written,
  * while an error diagnostic fails the update and keeps the outputs it registered (test/integration/stackOutputs.test.ts).
  */
-export function failTheUpdateIfNeeded(summary: pulumi.Output<CoverageSummary>, failOnTestFailure: boolean, resource?: pulumi.Resource): void {
+export function failTheUpdateIfNeeded(
+    summary: pulumi.Output<CoverageSummary>,
+    failOnTestFailure: boolean,
+    resource?: pulumi.Resource,
+): void {
     summary.apply((s) => {
         // No summary: the harvest failed, and said so.
         if (s === undefined) return;
@@ -21,8 +25,10 @@ export function failTheUpdateIfNeeded(summary: pulumi.Output<CoverageSummary>, f
  */
 export function runFailure(summary: CoverageSummary, failOnTestFailure: boolean): string | null {
     const reasons: string[] = [];
-    if (summary.gate && !summary.gate.passed) reasons.push(...summary.gate.failures.map((f) => `coverage gate failed: ${f}`));
-    if (failOnTestFailure && !summary.tests.succeeded) reasons.push(`the test suite failed (exit code ${summary.tests.exitCode})`);
+    if (summary.gate && !summary.gate.passed)
+        reasons.push(...summary.gate.failures.map((f) => `coverage gate failed: ${f}`));
+    if (failOnTestFailure && !summary.tests.succeeded)
+        reasons.push(`the test suite failed (exit code ${summary.tests.exitCode})`);
     if (reasons.length === 0) return null;
     return `coverage-spy: ${reasons.join("; ")}. The coverage outputs and reports were written: ${summary.reports.dir}`;
 }

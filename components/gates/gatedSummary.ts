@@ -23,12 +23,16 @@ export function summarizeRun(input: RunSummaryInput, gateInput?: GateInput): Cov
     try {
         summary = readRunSummary(input);
     } catch (err) {
-        throw new pulumi.RunError(`coverage-spy: cannot read the reports of run ${input.runId} in ${input.runDir}: ${(err as Error).message}`);
+        throw new pulumi.RunError(
+            `coverage-spy: cannot read the reports of run ${input.runId} in ${input.runDir}: ${(err as Error).message}`,
+        );
     }
     let delta: CoverageDelta | undefined;
     if (gateInput) {
-        const base = gateInput.baseOutput === undefined || gateInput.baseOutput === null
-            ? undefined : parseSummaryOutput(gateInput.baseOutput, `the coverage output of base stack ${gateInput.baseStack}`);
+        const base =
+            gateInput.baseOutput === undefined || gateInput.baseOutput === null
+                ? undefined
+                : parseSummaryOutput(gateInput.baseOutput, `the coverage output of base stack ${gateInput.baseStack}`);
         if (base) delta = coverageDelta(base, summary);
         summary.gate = {
             ...gateInput.gates,
@@ -41,4 +45,3 @@ export function summarizeRun(input: RunSummaryInput, gateInput?: GateInput): Cov
     fs.writeFileSync(summary.reports.markdown, markdownSummary(summary, { delta }));
     return summary;
 }
-

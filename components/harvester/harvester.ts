@@ -2,7 +2,14 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LostProcessPolicy } from "../options/choices";
 import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
-import { HARVESTER_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, PREPARE_CONTAINER, stackObjectName, toLabelList } from "../naming";
+import {
+    HARVESTER_CONTAINER,
+    LABEL_ROLE,
+    LABEL_RUN_ID,
+    PREPARE_CONTAINER,
+    stackObjectName,
+    toLabelList,
+} from "../naming";
 
 /** What the harvester needs to know about each service's data. */
 export interface HarvestService {
@@ -52,23 +59,37 @@ function oneShot(
     args: Partial<docker.ContainerArgs>,
     opts: pulumi.CustomResourceOptions,
 ): docker.Container {
-    return new docker.Container(resourceName, {
-        name: stackObjectName(input.stack, containerSuffix),
-        image: input.image,
-        attach: true,
-        logs: true,
-        mustRun: false,
-        restart: "no",
-        labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: role }),
-        ...args,
-    }, pulumi.mergeOptions(opts, { deleteBeforeReplace: true }));
+    return new docker.Container(
+        resourceName,
+        {
+            name: stackObjectName(input.stack, containerSuffix),
+            image: input.image,
+            attach: true,
+            logs: true,
+            mustRun: false,
+            restart: "no",
+            labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: role }),
+            ...args,
+        },
+        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
+    );
 }
 
 /** The prepare container's command and mounts: creates this run's data folders and prunes old runs. */
 export function prepareContainerSpec(input: OneShotInput): Partial<docker.ContainerArgs> {
     return {
-        command: ["python3", HARVEST_SCRIPT, "prepare", "--data-dir", DATA_DIR, "--run-id", input.runId,
-            "--keep", String(input.keepRuns), ...serviceFlags(input.services)],
+        command: [
+            "python3",
+            HARVEST_SCRIPT,
+            "prepare",
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            input.runId,
+            "--keep",
+            String(input.keepRuns),
+            ...serviceFlags(input.services),
+        ],
         mounts: [{ type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true }],
         volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
     };
@@ -77,9 +98,24 @@ export function prepareContainerSpec(input: OneShotInput): Partial<docker.Contai
 /** The harvester's command and mounts: the data volume read-only, reports into the host report folder. */
 export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.ContainerArgs> {
     return {
-        command: ["python3", HARVEST_SCRIPT, "harvest", "--data-dir", DATA_DIR, "--run-id", input.runId,
-            "--rcfile", RCFILE, "--out", `${REPORTS_DIR}/runs/${input.runId}`, "--keep", String(input.keepRuns),
-            "--lost", input.lostProcesses, ...serviceFlags(input.services)],
+        command: [
+            "python3",
+            HARVEST_SCRIPT,
+            "harvest",
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            input.runId,
+            "--rcfile",
+            RCFILE,
+            "--out",
+            `${REPORTS_DIR}/runs/${input.runId}`,
+            "--keep",
+            String(input.keepRuns),
+            "--lost",
+            input.lostProcesses,
+            ...serviceFlags(input.services),
+        ],
         user: input.reportOwner,
         mounts: [
             { type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true },
@@ -91,11 +127,33 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
 }
 
 /** Creates this run's data folders (writable by any app user) and prunes old runs, before services start. */
-export function createRunPreparation(name: string, input: OneShotInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-${PREPARE_CONTAINER}`, PREPARE_CONTAINER, "prepare", input, prepareContainerSpec(input), opts);
+export function createRunPreparation(
+    name: string,
+    input: OneShotInput,
+    opts: pulumi.CustomResourceOptions,
+): docker.Container {
+    return oneShot(
+        `${name}-${PREPARE_CONTAINER}`,
+        PREPARE_CONTAINER,
+        "prepare",
+        input,
+        prepareContainerSpec(input),
+        opts,
+    );
 }
 
 /** Combines the run's data files per service and in total, and writes every report into the host report folder. */
-export function createHarvester(name: string, input: HarvesterInput, opts: pulumi.CustomResourceOptions): docker.Container {
-    return oneShot(`${name}-${HARVESTER_CONTAINER}`, HARVESTER_CONTAINER, "harvester", input, harvesterContainerSpec(input), opts);
+export function createHarvester(
+    name: string,
+    input: HarvesterInput,
+    opts: pulumi.CustomResourceOptions,
+): docker.Container {
+    return oneShot(
+        `${name}-${HARVESTER_CONTAINER}`,
+        HARVESTER_CONTAINER,
+        "harvester",
+        input,
+        harvesterContainerSpec(input),
+        opts,
+    );
 }

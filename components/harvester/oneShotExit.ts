@@ -7,12 +7,20 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export function demuxDockerLog(raw: string): string {
     // The header's length bytes may arrive as any characters (U+FFFD where they were not valid UTF-8): skip 4.
-    return raw.replace(/(^|\n)[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "$1").replace(/[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "");
+    return raw
+        .replace(/(^|\n)[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "$1")
+        .replace(/[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "");
 }
 
 /** What to say when a one-shot container failed (its non-zero exit does not fail its create), or undefined. */
-export function oneShotFailure(what: string, exitCode: number | undefined, logs: string | undefined): string | undefined {
-    return exitCode === 0 ? undefined : `coverage-spy: ${what} failed with exit code ${exitCode}:\n${demuxDockerLog(logs ?? "").trimEnd()}`;
+export function oneShotFailure(
+    what: string,
+    exitCode: number | undefined,
+    logs: string | undefined,
+): string | undefined {
+    return exitCode === 0
+        ? undefined
+        : `coverage-spy: ${what} failed with exit code ${exitCode}:\n${demuxDockerLog(logs ?? "").trimEnd()}`;
 }
 
 /** The same, as an error: for a step nothing may follow when it failed. */

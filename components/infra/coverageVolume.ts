@@ -13,8 +13,12 @@ export function createCoverageVolume(
     labels: Record<string, string>,
     opts: pulumi.CustomResourceOptions,
 ): docker.Volume {
-    return new docker.Volume(`${name}-data`, {
-        name: stackObjectName(stack, "data"),
-        labels: toLabelList(labels),
-    }, opts);
+    return new docker.Volume(
+        `${name}-data`,
+        {
+            name: stackObjectName(stack, "data"),
+            labels: toLabelList(labels),
+        },
+        opts,
+    );
 }

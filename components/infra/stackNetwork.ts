@@ -9,8 +9,12 @@ export function createStackNetwork(
     labels: Record<string, string>,
     opts: pulumi.CustomResourceOptions,
 ): docker.Network {
-    return new docker.Network(`${name}-network`, {
-        name: stackObjectName(stack, "net"),
-        labels: toLabelList(labels),
-    }, opts);
+    return new docker.Network(
+        `${name}-network`,
+        {
+            name: stackObjectName(stack, "net"),
+            labels: toLabelList(labels),
+        },
+        opts,
+    );
 }

@@ -134,5 +134,7 @@ export function optionNames(table: object): string[] {
 
 /** The options of a table that are host paths. */
 export function pathOptions<T extends Record<string, OptionSpec<unknown>>>(table: T): Array<keyof T & string> {
-    return Object.entries(table).filter(([, spec]) => spec.kind === "path").map(([key]) => key);
+    return Object.entries(table)
+        .filter(([, spec]) => spec.kind === "path")
+        .map(([key]) => key);
 }

@@ -67,8 +67,10 @@ function resolveService(raw: ServiceArgs): ResolvedService {
     const service = withDefaults(raw, SERVICE_OPTIONS) as ResolvedService;
     if (!isPlainObject(service)) return service;
     if (typeof service.sourcePath === "string") service.sourcePath = normaliseSourcePath(service.sourcePath);
-    if (Array.isArray(service.mounts)) service.mounts = service.mounts.map((m) => withDefaults(m, MOUNT_OPTIONS) as ResolvedMount);
-    if (service.healthcheck !== undefined) service.healthcheck = withDefaults(service.healthcheck, HEALTHCHECK_OPTIONS) as ResolvedHealthcheck;
+    if (Array.isArray(service.mounts))
+        service.mounts = service.mounts.map((m) => withDefaults(m, MOUNT_OPTIONS) as ResolvedMount);
+    if (service.healthcheck !== undefined)
+        service.healthcheck = withDefaults(service.healthcheck, HEALTHCHECK_OPTIONS) as ResolvedHealthcheck;
     return service;
 }
 
@@ -90,7 +92,8 @@ export function resolveArgs(args: CoverageSpyStackArgs, context: ResolveContext)
     resolved.testWorkingDir ??= context.projectDir;
     resolved.reportDir ??= path.join(context.projectDir, "reports", context.stack);
     // Left unset when neither is given: validation says how to set it.
-    if (resolved.coverageLibDir === undefined && context.coverageLibEnv !== undefined) resolved.coverageLibDir = context.coverageLibEnv;
+    if (resolved.coverageLibDir === undefined && context.coverageLibEnv !== undefined)
+        resolved.coverageLibDir = context.coverageLibEnv;
     resolved.assetsDir ??= context.defaultAssetsDir();
     resolved.runId ??= context.newRunId();
     return resolved;

@@ -2,7 +2,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
 import { CONCURRENCY_MODES, CORES, LOST_PROCESS_POLICIES, MOUNT_TYPES, PATCHES } from "./choices";
-import { COVERAGE_OPTIONS, HEALTHCHECK_OPTIONS, MOUNT_OPTIONS, SERVICE_OPTIONS, STACK_OPTIONS, optionNames } from "./optionTable";
+import {
+    COVERAGE_OPTIONS,
+    HEALTHCHECK_OPTIONS,
+    MOUNT_OPTIONS,
+    SERVICE_OPTIONS,
+    STACK_OPTIONS,
+    optionNames,
+} from "./optionTable";
 import { validateGates } from "../gates/evaluateGates";
 import { ONE_SHOT_CONTAINERS, serviceUrlEnvName } from "../naming";
 
@@ -54,7 +61,10 @@ class Problems {
     /** A value from a closed set (choices.ts): "a" or "b" for two, "one of a, b, c" for more. */
     oneOf(where: string, value: unknown, allowed: ReadonlyArray<string>): void {
         if (value === undefined || allowed.includes(value as string)) return;
-        const choices = allowed.length === 2 ? `${JSON.stringify(allowed[0])} or ${JSON.stringify(allowed[1])}` : `one of ${allowed.join(", ")}`;
+        const choices =
+            allowed.length === 2
+                ? `${JSON.stringify(allowed[0])} or ${JSON.stringify(allowed[1])}`
+                : `one of ${allowed.join(", ")}`;
         this.add(`${where} must be ${choices}, got ${JSON.stringify(value)}`);
     }
     stringList(where: string, value: unknown, allowed?: ReadonlyArray<string>): void {
@@ -75,7 +85,8 @@ class Problems {
             return;
         }
         for (const [k, v] of Object.entries(value)) {
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) this.add(`${where}: "${k}" is not a valid environment variable name`);
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+                this.add(`${where}: "${k}" is not a valid environment variable name`);
             if (typeof v !== "string") this.add(`${where}.${k} must be a string`);
         }
     }
@@ -85,16 +96,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function validateService(service: ServiceArgs, where: string, problems: Problems, usedHostPorts: Map<number, string>): void {
+function validateService(
+    service: ServiceArgs,
+    where: string,
+    problems: Problems,
+    usedHostPorts: Map<number, string>,
+): void {
     if (!isPlainObject(service)) {
         problems.add(`${where} must be an object`);
         return;
     }
     problems.unknownKeys(where, service, optionNames(SERVICE_OPTIONS));
     if (typeof service.name !== "string" || !DOCKER_NAME.test(service.name) || service.name.length > 63) {
-        problems.add(`${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`);
+        problems.add(
+            `${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`,
+        );
     } else if ((ONE_SHOT_CONTAINERS as readonly string[]).includes(service.name)) {
-        problems.add(`${where}.name "${service.name}" is taken by coverage-spy's own ${service.name} container; name the service differently (${ONE_SHOT_CONTAINERS.join(", ")} are reserved)`);
+        problems.add(
+            `${where}.name "${service.name}" is taken by coverage-spy's own ${service.name} container; name the service differently (${ONE_SHOT_CONTAINERS.join(", ")} are reserved)`,
+        );
     }
     if (service.image === undefined || service.image === null || service.image === "") {
         problems.add(`${where}.image is required`);
@@ -103,18 +123,29 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
     problems.stringList(`${where}.entrypoint`, service.entrypoint);
     problems.stringMap(`${where}.env`, service.env);
     for (const key of Object.keys(service.env ?? {})) {
-        if (RESERVED_ENV.includes(key)) problems.add(`${where}.env.${key} is set by coverage-spy and must not be given`);
+        if (RESERVED_ENV.includes(key))
+            problems.add(`${where}.env.${key} is set by coverage-spy and must not be given`);
     }
     if (typeof service.sourcePath !== "string" || !path.posix.isAbsolute(service.sourcePath)) {
-        problems.add(`${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`);
+        problems.add(
+            `${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`,
+        );
     }
     problems.absolutePath(`${where}.hostSourcePath`, service.hostSourcePath, true);
-    if (service.workingDir !== undefined && (typeof service.workingDir !== "string" || !path.posix.isAbsolute(service.workingDir))) {
-        problems.add(`${where}.workingDir must be an absolute path inside the container, got ${JSON.stringify(service.workingDir)}`);
+    if (
+        service.workingDir !== undefined &&
+        (typeof service.workingDir !== "string" || !path.posix.isAbsolute(service.workingDir))
+    ) {
+        problems.add(
+            `${where}.workingDir must be an absolute path inside the container, got ${JSON.stringify(service.workingDir)}`,
+        );
     }
     problems.integer(`${where}.readinessTimeoutSeconds`, service.readinessTimeoutSeconds, 1, 3600);
     problems.integer(`${where}.stopGraceSeconds`, service.stopGraceSeconds, 1, 600);
-    if (service.readinessPath !== undefined && (typeof service.readinessPath !== "string" || !service.readinessPath.startsWith("/"))) {
+    if (
+        service.readinessPath !== undefined &&
+        (typeof service.readinessPath !== "string" || !service.readinessPath.startsWith("/"))
+    ) {
         problems.add(`${where}.readinessPath must start with "/"`);
     }
     if (service.stopSignal !== undefined && !/^SIG[A-Z0-9]+$/.test(service.stopSignal)) {
@@ -130,7 +161,8 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
                 problems.integer(`${portWhere}.internal`, port?.internal, 1, 65535);
                 problems.integer(`${portWhere}.external`, port?.external, 1, 65535);
                 if (port?.internal === undefined) problems.add(`${portWhere}.internal is required`);
-                if (internals.has(port?.internal)) problems.add(`${portWhere}.internal ${port.internal} is listed twice`);
+                if (internals.has(port?.internal))
+                    problems.add(`${portWhere}.internal ${port.internal} is listed twice`);
                 internals.add(port?.internal);
                 if (port?.external !== undefined) {
                     const owner = usedHostPorts.get(port.external);
@@ -147,10 +179,12 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
             return;
         }
         problems.unknownKeys(mountWhere, mount, optionNames(MOUNT_OPTIONS));
-        if (typeof mount.target !== "string" || !path.posix.isAbsolute(mount.target)) problems.add(`${mountWhere}.target must be an absolute container path`);
+        if (typeof mount.target !== "string" || !path.posix.isAbsolute(mount.target))
+            problems.add(`${mountWhere}.target must be an absolute container path`);
         problems.oneOf(`${mountWhere}.type`, mount.type, MOUNT_TYPES);
         if (mount.type === "volume") {
-            if (typeof mount.source !== "string" || mount.source === "") problems.add(`${mountWhere}.source must name a volume`);
+            if (typeof mount.source !== "string" || mount.source === "")
+                problems.add(`${mountWhere}.source must name a volume`);
         } else {
             problems.absolutePath(`${mountWhere}.source`, mount.source, true);
         }
@@ -161,7 +195,8 @@ function validateService(service: ServiceArgs, where: string, problems: Problems
     if (service.healthcheck !== undefined) {
         problems.unknownKeys(`${where}.healthcheck`, service.healthcheck, optionNames(HEALTHCHECK_OPTIONS));
         problems.stringList(`${where}.healthcheck.test`, service.healthcheck.test);
-        if (!Array.isArray(service.healthcheck.test) || service.healthcheck.test.length === 0) problems.add(`${where}.healthcheck.test is required`);
+        if (!Array.isArray(service.healthcheck.test) || service.healthcheck.test.length === 0)
+            problems.add(`${where}.healthcheck.test is required`);
         problems.integer(`${where}.healthcheck.retries`, service.healthcheck.retries, 1, 1000);
     }
 }
@@ -178,19 +213,33 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
     problems.stringList("coverage.excludeLines", options.excludeLines);
     problems.stringList("coverage.concurrency", options.concurrency, CONCURRENCY_MODES);
     problems.stringList("coverage.patch", options.patch, PATCHES);
-    if (options.branch !== undefined && typeof options.branch !== "boolean") problems.add("coverage.branch must be true or false");
+    if (options.branch !== undefined && typeof options.branch !== "boolean")
+        problems.add("coverage.branch must be true or false");
     problems.oneOf("coverage.core", options.core, CORES);
-    if (options.saveIntervalSeconds !== undefined && !(typeof options.saveIntervalSeconds === "number"
-        && Number.isFinite(options.saveIntervalSeconds) && options.saveIntervalSeconds >= 0 && options.saveIntervalSeconds <= 3600)) {
+    if (
+        options.saveIntervalSeconds !== undefined &&
+        !(
+            typeof options.saveIntervalSeconds === "number" &&
+            Number.isFinite(options.saveIntervalSeconds) &&
+            options.saveIntervalSeconds >= 0 &&
+            options.saveIntervalSeconds <= 3600
+        )
+    ) {
         problems.add("coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600");
     }
     for (const key of ["snapshotSignal", "resetSignal"] as const) {
         const value = options[key];
         if (value !== undefined && (typeof value !== "string" || !SPY_SIGNAL.test(value))) {
-            problems.add(`coverage.${key} must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n (n from 0 to 15), got ${JSON.stringify(value)}`);
+            problems.add(
+                `coverage.${key} must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n (n from 0 to 15), got ${JSON.stringify(value)}`,
+            );
         }
     }
-    if (options.snapshotSignal !== undefined && options.snapshotSignal === options.resetSignal && options.snapshotSignal !== "off") {
+    if (
+        options.snapshotSignal !== undefined &&
+        options.snapshotSignal === options.resetSignal &&
+        options.snapshotSignal !== "off"
+    ) {
         problems.add(`coverage.snapshotSignal and coverage.resetSignal must differ (both ${options.snapshotSignal})`);
     }
     if (options.paths !== undefined) {
@@ -198,9 +247,11 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
             problems.add("coverage.paths must map group names to lists of paths");
         } else {
             for (const [group, list] of Object.entries(options.paths)) {
-                if (!/^[A-Za-z0-9_.-]+$/.test(group)) problems.add(`coverage.paths: group name "${group}" must be letters, digits, "_", ".", "-"`);
+                if (!/^[A-Za-z0-9_.-]+$/.test(group))
+                    problems.add(`coverage.paths: group name "${group}" must be letters, digits, "_", ".", "-"`);
                 problems.stringList(`coverage.paths.${group}`, list);
-                if (Array.isArray(list) && list.length < 2) problems.add(`coverage.paths.${group} needs a canonical path and at least one other`);
+                if (Array.isArray(list) && list.length < 2)
+                    problems.add(`coverage.paths.${group} needs a canonical path and at least one other`);
             }
         }
     }
@@ -225,11 +276,13 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
             validateService(service, where, problems, hostPorts);
             if (typeof service?.name !== "string") return;
             const earlier = names.get(service.name);
-            if (earlier !== undefined) problems.add(`${where}.name "${service.name}" is already used by services[${earlier}]`);
+            if (earlier !== undefined)
+                problems.add(`${where}.name "${service.name}" is already used by services[${earlier}]`);
             names.set(service.name, i);
             const urlVar = serviceUrlEnvName(service.name);
             const clash = urlVars.get(urlVar);
-            if (clash !== undefined && clash !== service.name) problems.add(`${where}.name "${service.name}" and "${clash}" both give the test variable ${urlVar}`);
+            if (clash !== undefined && clash !== service.name)
+                problems.add(`${where}.name "${service.name}" and "${clash}" both give the test variable ${urlVar}`);
             urlVars.set(urlVar, service.name);
         });
     }
@@ -240,13 +293,19 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     problems.stringMap("testEnv", args.testEnv);
     problems.integer("testTimeoutSeconds", args.testTimeoutSeconds, 1, 86400);
     problems.integer("keepRuns", args.keepRuns, 1, 1000);
-    const serviceNames = Array.isArray(args.services) ? args.services.map((s) => s?.name).filter((n): n is string => typeof n === "string") : [];
+    const serviceNames = Array.isArray(args.services)
+        ? args.services.map((s) => s?.name).filter((n): n is string => typeof n === "string")
+        : [];
     for (const problem of validateGates(args, serviceNames)) problems.add(problem);
-    if (args.maxDrop !== undefined && args.baseStack === undefined) problems.add("maxDrop needs baseStack: the stack whose coverage it compares with");
+    if (args.maxDrop !== undefined && args.baseStack === undefined)
+        problems.add("maxDrop needs baseStack: the stack whose coverage it compares with");
     if (args.baseStack !== undefined && (typeof args.baseStack !== "string" || !STACK_REF.test(args.baseStack))) {
-        problems.add(`baseStack ${JSON.stringify(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`);
+        problems.add(
+            `baseStack ${JSON.stringify(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`,
+        );
     }
-    if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean") problems.add("failOnTestFailure must be true or false");
+    if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean")
+        problems.add("failOnTestFailure must be true or false");
     problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);
@@ -255,11 +314,18 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         problems.add("coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints");
     }
     problems.absolutePath("coverageLibDir", args.coverageLibDir, true);
-    if (args.coverageLibDir !== undefined && typeof args.coverageLibDir === "string" && fs.existsSync(args.coverageLibDir)
-        && !fs.existsSync(path.join(args.coverageLibDir, "coverage", "__init__.py"))) {
+    if (
+        args.coverageLibDir !== undefined &&
+        typeof args.coverageLibDir === "string" &&
+        fs.existsSync(args.coverageLibDir) &&
+        !fs.existsSync(path.join(args.coverageLibDir, "coverage", "__init__.py"))
+    ) {
         problems.add(`coverageLibDir ${args.coverageLibDir} holds no coverage package (run scripts/spy-lib.sh)`);
     }
-    if (args.harvesterImage !== undefined && (typeof args.harvesterImage !== "string" || args.harvesterImage.trim() === "")) {
+    if (
+        args.harvesterImage !== undefined &&
+        (typeof args.harvesterImage !== "string" || args.harvesterImage.trim() === "")
+    ) {
         problems.add("harvesterImage must be a non-empty image name");
     }
     if (args.runId !== undefined && (typeof args.runId !== "string" || !RUN_ID.test(args.runId))) {

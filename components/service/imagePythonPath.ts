@@ -11,12 +11,17 @@ export function readImagePythonPath(
     opts: pulumi.InvokeOutputOptions,
 ): pulumi.Output<string> {
     // The names travel in the environment, so no image or service name is ever parsed as shell code.
-    const result = pulumi.output(image).apply((img) => command.local.runOutput({
-        command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
-        environment: { COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
-        addPreviousOutputInEnv: false,
-        logging: "none",
-    }, opts));
+    const result = pulumi.output(image).apply((img) =>
+        command.local.runOutput(
+            {
+                command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
+                environment: { COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
+                addPreviousOutputInEnv: false,
+                logging: "none",
+            },
+            opts,
+        ),
+    );
     return result.apply((r) => pythonPathFromImageEnv(r.stdout));
 }
 

@@ -27,7 +27,11 @@ export interface InstrumentedServiceInput {
  * The whole of coverage-spy's footprint in a service: three variables. PYTHONPATH puts sitecustomize.py
  * and coverage.py first and keeps the image's (or the user's) own entries after them.
  */
-export function spyEnvironment(service: ResolvedService, runId: string, imagePythonPath: string): Record<string, string> {
+export function spyEnvironment(
+    service: ResolvedService,
+    runId: string,
+    imagePythonPath: string,
+): Record<string, string> {
     const appPythonPath = service.env.PYTHONPATH ?? imagePythonPath;
     return {
         PYTHONPATH: [SITE_DIR, LIB_DIR, appPythonPath].filter((p) => p !== "").join(":"),
@@ -46,7 +50,9 @@ export function serviceEnvList(service: ResolvedService, runId: string, imagePyt
 export function instrumentedContainerArgs(input: InstrumentedServiceInput): docker.ContainerArgs {
     const { service, stack, runId, spyMounts } = input;
     const grace = service.stopGraceSeconds;
-    const envs = pulumi.output(input.imagePythonPath).apply((imagePythonPath) => serviceEnvList(service, runId, imagePythonPath));
+    const envs = pulumi
+        .output(input.imagePythonPath)
+        .apply((imagePythonPath) => serviceEnvList(service, runId, imagePythonPath));
     return {
         name: stackObjectName(stack, service.name),
         image: service.image,
@@ -78,8 +84,11 @@ export function instrumentedContainerArgs(input: InstrumentedServiceInput): dock
             startPeriod: service.healthcheck.startPeriod,
         },
         labels: toLabelList({
-            ...input.labels, [LABEL_RUN_ID]: runId, [LABEL_ROLE]: "service",
-            [LABEL_SERVICE]: service.name, [LABEL_SOURCE_PATH]: service.sourcePath,
+            ...input.labels,
+            [LABEL_RUN_ID]: runId,
+            [LABEL_ROLE]: "service",
+            [LABEL_SERVICE]: service.name,
+            [LABEL_SOURCE_PATH]: service.sourcePath,
         }),
         // The test run stops services itself; Pulumi must not restart or wait on them.
         restart: "no",
@@ -93,6 +102,9 @@ export function createInstrumentedService(
     input: InstrumentedServiceInput,
     opts: pulumi.CustomResourceOptions,
 ): docker.Container {
-    return new docker.Container(`${name}-${input.service.name}`, instrumentedContainerArgs(input),
-        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }));
+    return new docker.Container(
+        `${name}-${input.service.name}`,
+        instrumentedContainerArgs(input),
+        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
+    );
 }

@@ -16,20 +16,34 @@ export interface LocalImage {
 export function inspectLocalImages(images: string[]): Map<string, LocalImage> {
     const found = new Map<string, LocalImage>();
     for (const image of new Set(images)) {
-        const result = spawnSync("docker", ["image", "inspect", "--format", "{{json .Config.Env}}", image], { encoding: "utf8", timeout: 60_000, env: process.env });
-        if (result.error) throw new Error(`coverage-spy: cannot run docker to look up image ${image}: ${result.error.message}`);
-        found.set(image, result.status === 0
-            ? { envJson: result.stdout.trim() }
-            : { missing: (result.stderr || result.stdout).trim() || `docker exited with ${result.status}` });
+        const result = spawnSync("docker", ["image", "inspect", "--format", "{{json .Config.Env}}", image], {
+            encoding: "utf8",
+            timeout: 60_000,
+            env: process.env,
+        });
+        if (result.error)
+            throw new Error(`coverage-spy: cannot run docker to look up image ${image}: ${result.error.message}`);
+        found.set(
+            image,
+            result.status === 0
+                ? { envJson: result.stdout.trim() }
+                : { missing: (result.stderr || result.stdout).trim() || `docker exited with ${result.status}` },
+        );
     }
     return found;
 }
 
 /** The problems to report for missing images, one per image and what needs it. */
-export function missingImageProblems(needs: Array<{ owner: string; image: string }>, found: Map<string, LocalImage>): string[] {
+export function missingImageProblems(
+    needs: Array<{ owner: string; image: string }>,
+    found: Map<string, LocalImage>,
+): string[] {
     return needs.flatMap(({ owner, image }) => {
         const missing = found.get(image)?.missing;
-        return missing === undefined ? [] : [
-            `${owner}: image ${image} is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: ${missing})`];
+        return missing === undefined
+            ? []
+            : [
+                  `${owner}: image ${image} is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: ${missing})`,
+              ];
     });
 }

@@ -3,7 +3,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { ASSETS_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
 import {
-    LABEL_HARVESTER_IMAGE, LABEL_REPORT_DIR, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE, LABEL_SOURCE_PATH, LABEL_STACK, newRunId,
+    LABEL_HARVESTER_IMAGE,
+    LABEL_REPORT_DIR,
+    LABEL_ROLE,
+    LABEL_RUN_ID,
+    LABEL_SERVICE,
+    LABEL_SOURCE_PATH,
+    LABEL_STACK,
+    newRunId,
 } from "../naming";
 import { runReportDir } from "../harvester/harvester";
 import { HarvestedCoverage, readHarvestedCoverage } from "../summary/readRunSummary";
@@ -62,28 +69,57 @@ function docker(args: string[], what: string): { stdout: string; status: number 
 
 /** The stack's running service containers, read from the labels the component puts on them. */
 export function findLiveServices(stack: string): LiveService[] {
-    const names = docker(["ps", "--filter", `label=${LABEL_STACK}=${stack}`, "--filter", `label=${LABEL_ROLE}=service`,
-        "--format", "{{.Names}}"], "listing the stack's services").stdout.split("\n").filter((n) => n !== "").sort();
+    const names = docker(
+        [
+            "ps",
+            "--filter",
+            `label=${LABEL_STACK}=${stack}`,
+            "--filter",
+            `label=${LABEL_ROLE}=service`,
+            "--format",
+            "{{.Names}}",
+        ],
+        "listing the stack's services",
+    )
+        .stdout.split("\n")
+        .filter((n) => n !== "")
+        .sort();
     if (names.length === 0) {
-        throw new Error(`coverage-spy: stack ${stack} has no running service: a snapshot is taken while its services run ` +
-            "(during `pulumi up`, while the tests run)");
+        throw new Error(
+            `coverage-spy: stack ${stack} has no running service: a snapshot is taken while its services run ` +
+                "(during `pulumi up`, while the tests run)",
+        );
     }
     const inspected = JSON.parse(docker(["inspect", ...names], "inspecting the services").stdout) as Array<{
-        Name: string; Config: { Labels: Record<string, string> };
+        Name: string;
+        Config: { Labels: Record<string, string> };
     }>;
     const services = inspected.map((c) => {
         const labels = c.Config.Labels;
-        const missing = [LABEL_SERVICE, LABEL_SOURCE_PATH, LABEL_RUN_ID, LABEL_REPORT_DIR, LABEL_HARVESTER_IMAGE].filter((l) => !labels[l]);
+        const missing = [
+            LABEL_SERVICE,
+            LABEL_SOURCE_PATH,
+            LABEL_RUN_ID,
+            LABEL_REPORT_DIR,
+            LABEL_HARVESTER_IMAGE,
+        ].filter((l) => !labels[l]);
         if (missing.length > 0) {
-            throw new Error(`coverage-spy: container ${c.Name} lacks the label(s) ${missing.join(", ")}: was it made by an older coverage-spy?`);
+            throw new Error(
+                `coverage-spy: container ${c.Name} lacks the label(s) ${missing.join(", ")}: was it made by an older coverage-spy?`,
+            );
         }
         return {
-            container: c.Name.replace(/^\//, ""), name: labels[LABEL_SERVICE], sourcePath: labels[LABEL_SOURCE_PATH],
-            runId: labels[LABEL_RUN_ID], reportDir: labels[LABEL_REPORT_DIR], harvesterImage: labels[LABEL_HARVESTER_IMAGE],
+            container: c.Name.replace(/^\//, ""),
+            name: labels[LABEL_SERVICE],
+            sourcePath: labels[LABEL_SOURCE_PATH],
+            runId: labels[LABEL_RUN_ID],
+            reportDir: labels[LABEL_REPORT_DIR],
+            harvesterImage: labels[LABEL_HARVESTER_IMAGE],
         };
     });
     const runs = [...new Set(services.map((s) => s.runId))];
-    if (runs.length > 1) throw new Error(`coverage-spy: stack ${stack} runs services of several runs at once (${runs.join(", ")})`);
+    if (runs.length > 1)
+        throw new Error(`coverage-spy: stack ${stack} runs services of several runs at once (${runs.join(", ")})`);
     return services;
 }
 
@@ -92,13 +128,43 @@ export function findLiveServices(stack: string): LiveService[] {
  * namespace (the app's image needs nothing for it), and waits for their answers.
  */
 function signalService(service: LiveService, action: "snapshot" | "reset", timeoutSeconds: number): ServiceAnswer {
-    const { stdout } = docker(["run", "--rm", "--network", "none", "--pid", `container:${service.container}`,
-        "--volumes-from", service.container, "--label", `${LABEL_ROLE}=${action}`, service.harvesterImage,
-        "python3", SIGNAL_SCRIPT, "--data-dir", DATA_DIR, "--run-id", service.runId, "--service", service.name,
-        "--rcfile", RCFILE, "--action", action, "--timeout", String(timeoutSeconds)], `${action} of service ${service.name}`);
+    const { stdout } = docker(
+        [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--pid",
+            `container:${service.container}`,
+            "--volumes-from",
+            service.container,
+            "--label",
+            `${LABEL_ROLE}=${action}`,
+            service.harvesterImage,
+            "python3",
+            SIGNAL_SCRIPT,
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            service.runId,
+            "--service",
+            service.name,
+            "--rcfile",
+            RCFILE,
+            "--action",
+            action,
+            "--timeout",
+            String(timeoutSeconds),
+        ],
+        `${action} of service ${service.name}`,
+    );
     const answer = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as ServiceAnswer;
-    return { service: service.name, signalled: answer.signalled, answered: answer.answered,
-        silent: answer.silent.map((p) => ({ pid: p.pid, command: p.command })) };
+    return {
+        service: service.name,
+        signalled: answer.signalled,
+        answered: answer.answered,
+        silent: answer.silent.map((p) => ({ pid: p.pid, command: p.command })),
+    };
 }
 
 /**
@@ -117,7 +183,8 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     const answers = services.map((s) => {
         const answer = signalService(s, action, timeout);
         log(`service ${s.name}: ${answer.answered} of ${answer.signalled} process(es) answered`);
-        for (const p of answer.silent) log(`  process ${p.pid} (${p.command.join(" ")}) did not answer within ${timeout} s`);
+        for (const p of answer.silent)
+            log(`  process ${p.pid} (${p.command.join(" ")}) did not answer within ${timeout} s`);
         return answer;
     });
     if (action === "reset") return { action, runId, answers };
@@ -127,16 +194,48 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     for (const s of services) {
         const target = path.join(hostOut, "sources", s.name);
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        docker(["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target], `copying the source of service ${s.name}`);
+        docker(
+            ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
+            `copying the source of service ${s.name}`,
+        );
     }
     const owner = typeof process.getuid === "function" ? ["--user", `${process.getuid()}:${process.getgid!()}`] : [];
-    const harvest = docker(["run", "--rm", "--network", "none", "--volumes-from", `${services[0].container}:ro`,
-        "-v", `${services[0].reportDir}:${REPORTS_DIR}`, ...owner, "--label", `${LABEL_ROLE}=snapshot-harvester`,
-        services[0].harvesterImage, "python3", HARVEST_SCRIPT, "harvest", "--live", "--data-dir", DATA_DIR, "--run-id", runId,
-        "--rcfile", RCFILE, "--out", `${REPORTS_DIR}/runs/${runId}/snapshots/${snapshotId}`,
-        ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`])], "harvesting the snapshot");
+    const harvest = docker(
+        [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--volumes-from",
+            `${services[0].container}:ro`,
+            "-v",
+            `${services[0].reportDir}:${REPORTS_DIR}`,
+            ...owner,
+            "--label",
+            `${LABEL_ROLE}=snapshot-harvester`,
+            services[0].harvesterImage,
+            "python3",
+            HARVEST_SCRIPT,
+            "harvest",
+            "--live",
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            runId,
+            "--rcfile",
+            RCFILE,
+            "--out",
+            `${REPORTS_DIR}/runs/${runId}/snapshots/${snapshotId}`,
+            ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
+        ],
+        "harvesting the snapshot",
+    );
     if (harvest.status !== 0) throw new Error(`coverage-spy: harvesting the snapshot failed (exit ${harvest.status})`);
-    const coverage = readHarvestedCoverage({ runDir: hostOut, runId, services: services.map((s) => ({ name: s.name, sourcePath: s.sourcePath })) });
+    const coverage = readHarvestedCoverage({
+        runDir: hostOut,
+        runId,
+        services: services.map((s) => ({ name: s.name, sourcePath: s.sourcePath })),
+    });
     log(`snapshot ${snapshotId}: ${coverage.totals.percent.toFixed(2)}% so far; reports in ${hostOut}`);
     return { action, runId, answers, coverage, reportDir: hostOut };
 }

@@ -37,10 +37,14 @@ function syncStackSettings(projectDir: string, workDir: string, stack: string): 
 function prepareWorkDir(projectDir: string): string {
     const workDir = engineWorkDir(projectDir);
     fs.mkdirSync(workDir, { recursive: true });
-    fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), stringify({
-        name: COVERAGE_PROJECT, runtime: "nodejs",
-        description: `The engine's copy of ${path.join(projectDir, "Pulumi.yaml")} for inline runs (written by coverage-spy).`,
-    }));
+    fs.writeFileSync(
+        path.join(workDir, "Pulumi.yaml"),
+        stringify({
+            name: COVERAGE_PROJECT,
+            runtime: "nodejs",
+            description: `The engine's copy of ${path.join(projectDir, "Pulumi.yaml")} for inline runs (written by coverage-spy).`,
+        }),
+    );
     return workDir;
 }
 

@@ -14,7 +14,10 @@ export function staleStacks(stacks: string[], branches: string[], keep: string[]
 /** Branch names from `git for-each-ref --format=%(refname)` output: local and remote-tracking, remote prefix dropped. */
 export function branchesFromRefs(refs: string, remotes: string[]): string[] {
     const names = new Set<string>();
-    for (const ref of refs.split("\n").map((r) => r.trim()).filter((r) => r !== "")) {
+    for (const ref of refs
+        .split("\n")
+        .map((r) => r.trim())
+        .filter((r) => r !== "")) {
         if (ref.startsWith("refs/heads/")) names.add(ref.slice("refs/heads/".length));
         else if (ref.startsWith("refs/remotes/")) {
             const rest = ref.slice("refs/remotes/".length);

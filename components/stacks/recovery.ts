@@ -32,15 +32,27 @@ export interface DockerObject {
 
 /** The Docker objects of one kind that carry the project's label, and the stack's when one is named. */
 export function labelledObjects(kind: Kind, project: string, stack?: string): DockerObject[] {
-    const list = kind === "container" ? ["ps", "-a", "--no-trunc"] : kind === "network" ? ["network", "ls", "--no-trunc"] : ["volume", "ls"];
+    const list =
+        kind === "container"
+            ? ["ps", "-a", "--no-trunc"]
+            : kind === "network"
+              ? ["network", "ls", "--no-trunc"]
+              : ["volume", "ls"];
     const format = `${kind === "volume" ? "{{.Name}}" : "{{.ID}}"} ${kind === "container" ? "{{.Names}}" : "{{.Name}}"} {{.Label "${LABEL_STACK}"}}`;
-    const filters = ["--filter", `label=${LABEL_PROJECT}=${project}`, "--filter", stack === undefined ? `label=${LABEL_STACK}` : `label=${LABEL_STACK}=${stack}`];
+    const filters = [
+        "--filter",
+        `label=${LABEL_PROJECT}=${project}`,
+        "--filter",
+        stack === undefined ? `label=${LABEL_STACK}` : `label=${LABEL_STACK}=${stack}`,
+    ];
     const result = docker([...list, ...filters, "--format", format]);
     if (!result.ok) throw new Error(`coverage-spy: cannot list the project's Docker ${kind}s: ${result.out}`);
-    return result.out === "" ? [] : result.out.split("\n").map((line) => {
-        const [id, name, objectStack] = line.split(" ");
-        return { kind, name, id, stack: objectStack };
-    });
+    return result.out === ""
+        ? []
+        : result.out.split("\n").map((line) => {
+              const [id, name, objectStack] = line.split(" ");
+              return { kind, name, id, stack: objectStack };
+          });
 }
 
 /**
@@ -82,7 +94,10 @@ function readFileBackendDeployment(backendUrl: string, project: string, stack: s
     if (!backendUrl.startsWith("file://")) return undefined;
     const file = path.join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
     try {
-        return (JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: Deployment } }).checkpoint?.latest ?? {};
+        return (
+            (JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: Deployment } }).checkpoint
+                ?.latest ?? {}
+        );
     } catch {
         return undefined;
     }
@@ -116,26 +131,33 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     }
     // A test run whose driver was killed goes on by itself: its suite, and services waiting for their stop.
     const left = interruptTestRun(stack.name);
-    if (left.processes.length > 0) cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
+    if (left.processes.length > 0)
+        cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
-    let deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ?? (await stack.exportStack()).deployment ?? {}) as Deployment;
+    let deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ??
+        (await stack.exportStack()).deployment ??
+        {}) as Deployment;
     const pending = deployment.pending_operations ?? [];
     if (pending.length > 0) {
         const state = await stack.exportStack();
         deployment = state.deployment as Deployment;
-        for (const op of pending) cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
+        for (const op of pending)
+            cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
         // The engine's import drops pending operations: the interrupted creates' objects are removed below.
         await stack.importStack(state);
     }
     // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
-    const known = new Set((deployment.resources ?? []).flatMap((r) => {
-        const kind = KINDS.find((k) => k.type === r.type)?.kind;
-        return kind && r.id ? [`${kind} ${r.id}`] : [];
-    }));
+    const known = new Set(
+        (deployment.resources ?? []).flatMap((r) => {
+            const kind = KINDS.find((k) => k.type === r.type)?.kind;
+            return kind && r.id ? [`${kind} ${r.id}`] : [];
+        }),
+    );
     // Only a stack that has made Docker objects owns the ones with its labels: the same stack name in another
     // backend (a fresh one, say) must not take a deployed stack's objects for its orphans.
     if (known.size === 0 && pending.length === 0) return cleared;
     const orphans = allLabelledObjects(project, stack.name).filter((o) => !known.has(`${o.kind} ${o.id}`));
-    for (const removed of removeObjects(orphans)) cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
+    for (const removed of removeObjects(orphans))
+        cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
     return cleared;
 }

@@ -25,7 +25,10 @@ export function copyBaseStackConfig(projectDir: string, stack: string): string |
 
 /** Whether git tracks the file (false outside a git checkout or without git). */
 function trackedByGit(file: string): boolean {
-    const result = spawnSync("git", ["ls-files", "--error-unmatch", "--", path.basename(file)], { cwd: path.dirname(file), stdio: "ignore" });
+    const result = spawnSync("git", ["ls-files", "--error-unmatch", "--", path.basename(file)], {
+        cwd: path.dirname(file),
+        stdio: "ignore",
+    });
     return result.status === 0;
 }
 

@@ -12,18 +12,33 @@ export interface StackLock {
 }
 
 /** The folder of a stack's locks in a file backend ("file:///path" or a plain path). */
-export function stackLockDir(backendUrl: string, project: string, stack: string, organization = "organization"): string {
+export function stackLockDir(
+    backendUrl: string,
+    project: string,
+    stack: string,
+    organization = "organization",
+): string {
     const root = backendUrl.replace(/^file:\/\//, "");
     return path.join(root, ".pulumi", "locks", organization, project, stack);
 }
 
 export function readStackLocks(lockDir: string): StackLock[] {
     if (!fs.existsSync(lockDir)) return [];
-    return fs.readdirSync(lockDir).filter((f) => f.endsWith(".json")).sort().map((f) => {
-        const file = path.join(lockDir, f);
-        const content = JSON.parse(fs.readFileSync(file, "utf8")) as Omit<StackLock, "file">;
-        return { file, pid: content.pid, username: content.username, hostname: content.hostname, timestamp: content.timestamp };
-    });
+    return fs
+        .readdirSync(lockDir)
+        .filter((f) => f.endsWith(".json"))
+        .sort()
+        .map((f) => {
+            const file = path.join(lockDir, f);
+            const content = JSON.parse(fs.readFileSync(file, "utf8")) as Omit<StackLock, "file">;
+            return {
+                file,
+                pid: content.pid,
+                username: content.username,
+                hostname: content.hostname,
+                timestamp: content.timestamp,
+            };
+        });
 }
 
 /** Whether a process (or, with a negative pid, a process group) of this host is gone. */

@@ -15,9 +15,13 @@ export function stackNameForBranch(branch: string): string {
     if (branch === "") throw new Error("coverage-spy: an empty branch name has no stack");
     if (STACK_NAME.test(branch)) return branch;
     const hash = crypto.createHash("sha256").update(branch, "utf8").digest("hex").slice(0, HASH_LENGTH);
-    const readable = branch.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
-        .replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "")
-        .slice(0, MAX_LENGTH - HASH_LENGTH - 1).replace(/[-.]+$/, "");
+    const readable = branch
+        .normalize("NFKD")
+        .replace(/[\u0300-\u036f]/g, "")
+        .replace(/[^A-Za-z0-9_.-]+/g, "-")
+        .replace(/^[-.]+|[-.]+$/g, "")
+        .slice(0, MAX_LENGTH - HASH_LENGTH - 1)
+        .replace(/[-.]+$/, "");
     return readable === "" ? `branch-${hash}` : `${readable}-${hash}`;
 }
 
@@ -36,7 +40,10 @@ export const CI_BRANCH_VARIABLES = ["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_CO
  */
 export function chooseStack(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): StackChoice {
     const named = (stack: string, reason: string): StackChoice => {
-        if (!STACK_NAME.test(stack)) throw new Error(`coverage-spy: "${stack}" (${reason}) is not a valid stack name: letters, digits, "-", "_", "." and at most 100 characters`);
+        if (!STACK_NAME.test(stack))
+            throw new Error(
+                `coverage-spy: "${stack}" (${reason}) is not a valid stack name: letters, digits, "-", "_", "." and at most 100 characters`,
+            );
         return { stack, reason };
     };
     if (explicit !== undefined) return named(explicit, "--stack");
@@ -48,9 +55,11 @@ export function chooseStack(explicit: string | undefined, env: NodeJS.ProcessEnv
     const git = spawnSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd, encoding: "utf8" });
     const branch = git.status === 0 ? git.stdout.trim() : "";
     if (branch === "" || branch === "HEAD") {
-        throw new Error(git.status === 0
-            ? "coverage-spy: the git checkout is on a detached HEAD, so there is no branch to name the stack after: pass --stack NAME or set COVERAGE_SPY_STACK"
-            : `coverage-spy: no git branch here (${git.stderr.trim() || "git failed"}): pass --stack NAME or set COVERAGE_SPY_STACK`);
+        throw new Error(
+            git.status === 0
+                ? "coverage-spy: the git checkout is on a detached HEAD, so there is no branch to name the stack after: pass --stack NAME or set COVERAGE_SPY_STACK"
+                : `coverage-spy: no git branch here (${git.stderr.trim() || "git failed"}): pass --stack NAME or set COVERAGE_SPY_STACK`,
+        );
     }
     return { stack: stackNameForBranch(branch), reason: `git branch ${branch}` };
 }

@@ -37,7 +37,11 @@ export class UpdateReport {
         const message = diag.message.replace(/\s+$/, "");
         if (this.diagnostics.some((d) => d.severity === diag.severity && d.message === message)) return;
         const onStack = !diag.urn || diag.urn.includes("::pulumi:pulumi:Stack::");
-        this.diagnostics.push({ severity: diag.severity, resource: onStack ? "" : diag.urn!.split("::").pop()!, message });
+        this.diagnostics.push({
+            severity: diag.severity,
+            resource: onStack ? "" : diag.urn!.split("::").pop()!,
+            message,
+        });
     };
 
     private line(line: string): void {
@@ -65,19 +69,29 @@ export class UpdateReport {
 }
 
 /** What to do about errors whose cause lies outside the stack: said under the error. */
-const HINTS: Array<{ match: RegExp; hint: string }> = [{
-    match: /could not find an available, non-overlapping IPv4 address pool/,
-    hint: "Docker has no network address pool left: every coverage stack that is up holds a bridge network. " +
-        "`docker network ls --filter label=coverage-spy.stack --format '{{.Label \"coverage-spy.stack\"}}'` names the stacks " +
-        "that hold one; `npm run coverage:destroy -- --stack NAME` frees one, `npm run coverage:prune` lists stacks whose branch is gone.",
-}];
+const HINTS: Array<{ match: RegExp; hint: string }> = [
+    {
+        match: /could not find an available, non-overlapping IPv4 address pool/,
+        hint:
+            "Docker has no network address pool left: every coverage stack that is up holds a bridge network. " +
+            "`docker network ls --filter label=coverage-spy.stack --format '{{.Label \"coverage-spy.stack\"}}'` names the stacks " +
+            "that hold one; `npm run coverage:destroy -- --stack NAME` frees one, `npm run coverage:prune` lists stacks whose branch is gone.",
+    },
+];
 
 /** The diagnostics as the last lines a user reads: each message once, indented under its resource, with a hint where one helps. */
 export function formatDiagnostics(diagnostics: Diagnostic[]): string {
-    return diagnostics.map((d) => {
-        const where = d.resource === "" ? "" : ` (${d.resource})`;
-        const [first, ...rest] = d.message.split("\n");
-        const hints = d.severity === "error" ? HINTS.filter((h) => h.match.test(d.message)).map((h) => `  hint: ${h.hint}`) : [];
-        return [`[coverage-spy] ${d.severity}${where}: ${first}`, ...rest.map((l) => `  ${l}`), ...hints].join("\n");
-    }).join("\n");
+    return diagnostics
+        .map((d) => {
+            const where = d.resource === "" ? "" : ` (${d.resource})`;
+            const [first, ...rest] = d.message.split("\n");
+            const hints =
+                d.severity === "error"
+                    ? HINTS.filter((h) => h.match.test(d.message)).map((h) => `  hint: ${h.hint}`)
+                    : [];
+            return [`[coverage-spy] ${d.severity}${where}: ${first}`, ...rest.map((l) => `  ${l}`), ...hints].join(
+                "\n",
+            );
+        })
+        .join("\n");
 }

@@ -52,8 +52,15 @@ export function coverageDelta(base: CoverageSummary, head: CoverageSummary): Cov
         if (!b) continue;
         const c = change(b.percent, h.percent);
         if (c.delta !== 0 || b.covered !== h.covered || b.missing !== h.missing) {
-            changed.push({ service: h.service, path: h.path, ...c, coveredBase: b.covered, coveredHead: h.covered,
-                missingBase: b.missing, missingHead: h.missing });
+            changed.push({
+                service: h.service,
+                path: h.path,
+                ...c,
+                coveredBase: b.covered,
+                coveredHead: h.covered,
+                missingBase: b.missing,
+                missingHead: h.missing,
+            });
         }
     }
     const byPath = (a: FileChange, b: FileChange) => `${a.service}:${a.path}`.localeCompare(`${b.service}:${b.path}`);
@@ -69,9 +76,11 @@ export function coverageDelta(base: CoverageSummary, head: CoverageSummary): Cov
         headRunId: head.runId,
         total: change(base.totals.percent, head.totals.percent),
         services,
-        gained: changed.filter((c) => c.delta > 0 || (c.delta === 0 && c.coveredHead > c.coveredBase))
+        gained: changed
+            .filter((c) => c.delta > 0 || (c.delta === 0 && c.coveredHead > c.coveredBase))
             .sort((a, b) => b.delta - a.delta || byPath(a, b)),
-        lost: changed.filter((c) => c.delta < 0 || (c.delta === 0 && c.coveredHead < c.coveredBase))
+        lost: changed
+            .filter((c) => c.delta < 0 || (c.delta === 0 && c.coveredHead < c.coveredBase))
             .sort((a, b) => a.delta - b.delta || byPath(a, b)),
         added: [...headFiles.keys()].filter((k) => !baseFiles.has(k)).sort(),
         removed: [...baseFiles.keys()].filter((k) => !headFiles.has(k)).sort(),
@@ -84,12 +93,16 @@ export function coverageDelta(base: CoverageSummary, head: CoverageSummary): Cov
  */
 export function parseSummaryOutput(value: unknown, what: string): CoverageSummary {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new Error(`${what} is not a coverage summary (got ${value === null ? "null" : typeof value}): is it a coverage-spy stack that finished an update?`);
+        throw new Error(
+            `${what} is not a coverage summary (got ${value === null ? "null" : typeof value}): is it a coverage-spy stack that finished an update?`,
+        );
     }
     const v = value as Record<string, unknown>;
     if (v.schemaVersion === undefined) throw new Error(`${what} has no schemaVersion: not a coverage-spy summary`);
     if (!READABLE_SUMMARY_VERSIONS.includes(v.schemaVersion as number)) {
-        throw new Error(`${what} has summary schemaVersion ${JSON.stringify(v.schemaVersion)}; this coverage-spy reads versions ${READABLE_SUMMARY_VERSIONS.join(", ")}`);
+        throw new Error(
+            `${what} has summary schemaVersion ${JSON.stringify(v.schemaVersion)}; this coverage-spy reads versions ${READABLE_SUMMARY_VERSIONS.join(", ")}`,
+        );
     }
     const missing = ["runId", "totals", "services", "files"].filter((k) => v[k] === undefined);
     if (missing.length > 0) throw new Error(`${what} lacks ${missing.join(", ")}`);

@@ -30,10 +30,15 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     if ("tests" in s) {
         const tests = s.tests;
         const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
-        out.push(`tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`);
+        out.push(
+            `tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`,
+        );
     }
     for (const svc of Object.values(s.services)) {
-        if (svc.exitedEarly) out.push(`EXITED ${svc.name}: ${describeEarlyExit(svc.exitedEarly)}; only the data it saved before is measured`);
+        if (svc.exitedEarly)
+            out.push(
+                `EXITED ${svc.name}: ${describeEarlyExit(svc.exitedEarly)}; only the data it saved before is measured`,
+            );
     }
     for (const p of s.lostProcesses) {
         out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
@@ -50,13 +55,22 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     out.push("", "service            cover   stmts   miss  data files  stop");
     for (const svc of Object.values(s.services)) {
         const stop = svc.exitedEarly ? "exited early" : svc.stopMs === undefined ? "" : `${svc.stopMs} ms`;
-        out.push(`${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(11)}  ${stop}`);
+        out.push(
+            `${svc.name.padEnd(16)} ${pct(svc.totals.percent).padStart(7)} ${String(svc.totals.statements).padStart(7)} ${String(svc.totals.missing).padStart(6)} ${String(svc.dataFiles).padStart(11)}  ${stop}`,
+        );
     }
     out.push("", "file                                             cover  missing lines");
     for (const f of s.files) {
         if (f.statements === 0) continue;
         out.push(`${`${f.service}:${f.path}`.padEnd(46)} ${pct(f.percent).padStart(8)}  ${ranges(f.missingLines)}`);
     }
-    out.push("", `reports: ${s.reports.dir}`, `  html  ${s.reports.html}`, `  json  ${s.reports.json}`, `  xml   ${s.reports.xml}`, `  lcov  ${s.reports.lcov}`);
+    out.push(
+        "",
+        `reports: ${s.reports.dir}`,
+        `  html  ${s.reports.html}`,
+        `  json  ${s.reports.json}`,
+        `  xml   ${s.reports.xml}`,
+        `  lcov  ${s.reports.lcov}`,
+    );
     return out.join("\n");
 }

@@ -23,8 +23,11 @@ function cell(text: string): string {
 }
 
 function table(header: string[], rows: string[][]): string[] {
-    return [`| ${header.join(" | ")} |`, `|${header.map((h, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
-        ...rows.map((r) => `| ${r.join(" | ")} |`)];
+    return [
+        `| ${header.join(" | ")} |`,
+        `|${header.map((h, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
+        ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ];
 }
 
 /**
@@ -38,8 +41,11 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
     const change = delta ? ` (${signed(delta.total.delta)} vs base)` : "";
     out.push(`## Coverage ${pct(totals.percent)}${change}`, "");
     const counts = tests.passed === null ? "" : `: ${tests.passed} passed, ${tests.failed} failed`;
-    out.push(`${totals.covered} of ${totals.statements} statements covered, ${totals.missing} missing. ` +
-        `Tests ${tests.succeeded ? "passed" : `failed (exit code ${tests.exitCode})`}${counts}. Run \`${summary.runId}\`.`, "");
+    out.push(
+        `${totals.covered} of ${totals.statements} statements covered, ${totals.missing} missing. ` +
+            `Tests ${tests.succeeded ? "passed" : `failed (exit code ${tests.exitCode})`}${counts}. Run \`${summary.runId}\`.`,
+        "",
+    );
     if (summary.gate) {
         const gate = summary.gate;
         out.push(gate.passed ? "**Gates passed.**" : "**Gates failed:**");
@@ -47,34 +53,71 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
         for (const n of gate.notes) out.push(`- _${n}_`);
         out.push("");
     }
-    const lost = [...summary.lostProcesses.map((p) => ({ ...p, what: "saved no data" })),
-        ...(summary.interruptedProcesses ?? []).map((p) => ({ ...p, what: "was killed; data up to its last periodic save kept" }))];
+    const lost = [
+        ...summary.lostProcesses.map((p) => ({ ...p, what: "saved no data" })),
+        ...(summary.interruptedProcesses ?? []).map((p) => ({
+            ...p,
+            what: "was killed; data up to its last periodic save kept",
+        })),
+    ];
     for (const svc of Object.values(summary.services)) {
-        if (svc.exitedEarly) out.push(`> [!CAUTION]`, `> Service **${cell(svc.name)}** ${describeEarlyExit(svc.exitedEarly)}: only the data it saved before is measured.`, "");
+        if (svc.exitedEarly)
+            out.push(
+                `> [!CAUTION]`,
+                `> Service **${cell(svc.name)}** ${describeEarlyExit(svc.exitedEarly)}: only the data it saved before is measured.`,
+                "",
+            );
     }
     if (lost.length > 0) {
         out.push(`> [!WARNING]`, `> ${lost.length} process(es) did not end cleanly, so lines may be missing:`);
         for (const p of lost) out.push(`> - ${p.service}: pid ${p.pid} \`${cell(p.command.join(" "))}\` ${p.what}`);
         out.push("");
     }
-    out.push("### Services", "", ...table(["service", "statements", "covered", "missing", "coverage", ...(delta ? ["change"] : [])],
-        Object.values(summary.services).sort((a, b) => a.name.localeCompare(b.name)).map((s) => [
-            cell(s.name), String(s.totals.statements), String(s.totals.covered), String(s.totals.missing), pct(s.totals.percent),
-            ...(delta ? [delta.services[s.name] ? signed(delta.services[s.name].delta) : "new"] : []),
-        ])), "");
-    const missed = summary.files.filter((f) => f.missing > 0)
+    out.push(
+        "### Services",
+        "",
+        ...table(
+            ["service", "statements", "covered", "missing", "coverage", ...(delta ? ["change"] : [])],
+            Object.values(summary.services)
+                .sort((a, b) => a.name.localeCompare(b.name))
+                .map((s) => [
+                    cell(s.name),
+                    String(s.totals.statements),
+                    String(s.totals.covered),
+                    String(s.totals.missing),
+                    pct(s.totals.percent),
+                    ...(delta ? [delta.services[s.name] ? signed(delta.services[s.name].delta) : "new"] : []),
+                ]),
+        ),
+        "",
+    );
+    const missed = summary.files
+        .filter((f) => f.missing > 0)
         .sort((a, b) => b.missing - a.missing || `${a.service}:${a.path}`.localeCompare(`${b.service}:${b.path}`))
         .slice(0, options.topMissedFiles ?? 10);
     if (missed.length > 0) {
-        out.push("### Most missed lines", "", ...table(["file", "missing", "coverage"],
-            missed.map((f) => [`\`${cell(`${f.service}/${f.path}`)}\``, String(f.missing), pct(f.percent)])), "");
+        out.push(
+            "### Most missed lines",
+            "",
+            ...table(
+                ["file", "missing", "coverage"],
+                missed.map((f) => [`\`${cell(`${f.service}/${f.path}`)}\``, String(f.missing), pct(f.percent)]),
+            ),
+            "",
+        );
     }
-    if (delta && (delta.gained.length + delta.lost.length + delta.added.length + delta.removed.length) > 0) {
+    if (delta && delta.gained.length + delta.lost.length + delta.added.length + delta.removed.length > 0) {
         out.push(`### Changes since base run \`${delta.baseRunId}\``, "");
-        const rows = [...delta.lost, ...delta.gained].map((c) => [`\`${cell(`${c.service}/${c.path}`)}\``, pct(c.base), pct(c.head), signed(c.delta)]);
+        const rows = [...delta.lost, ...delta.gained].map((c) => [
+            `\`${cell(`${c.service}/${c.path}`)}\``,
+            pct(c.base),
+            pct(c.head),
+            signed(c.delta),
+        ]);
         if (rows.length > 0) out.push(...table(["file", "base", "head", "change"], rows), "");
         if (delta.added.length > 0) out.push(`New files: ${delta.added.map((f) => `\`${cell(f)}\``).join(", ")}`, "");
-        if (delta.removed.length > 0) out.push(`Removed files: ${delta.removed.map((f) => `\`${cell(f)}\``).join(", ")}`, "");
+        if (delta.removed.length > 0)
+            out.push(`Removed files: ${delta.removed.map((f) => `\`${cell(f)}\``).join(", ")}`, "");
     }
     return out.join("\n").replace(/\n+$/, "\n");
 }

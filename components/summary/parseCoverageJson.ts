@@ -17,7 +17,8 @@ export interface ParsedCoverageReport {
 type Json = Record<string, unknown>;
 
 function object(value: unknown, where: string): Json {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`coverage JSON: ${where} is not an object`);
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw new Error(`coverage JSON: ${where} is not an object`);
     return value as Json;
 }
 
@@ -29,7 +30,8 @@ function count(value: Json, key: string, where: string): number {
 
 function lines(value: Json, key: string, where: string): number[] {
     const list = value[key];
-    if (!Array.isArray(list) || list.some((n) => !Number.isInteger(n))) throw new Error(`coverage JSON: ${where}.${key} is not a list of line numbers`);
+    if (!Array.isArray(list) || list.some((n) => !Number.isInteger(n)))
+        throw new Error(`coverage JSON: ${where}.${key} is not a list of line numbers`);
     return [...(list as number[])].sort((a, b) => a - b);
 }
 

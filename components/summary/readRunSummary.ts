@@ -1,7 +1,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-    CoverageSummary, ExitedEarly, FileCoverage, InterruptedProcess, LostProcess, ProcessCounts, SUMMARY_SCHEMA_VERSION, ServiceCoverage, TestResult,
+    CoverageSummary,
+    ExitedEarly,
+    FileCoverage,
+    InterruptedProcess,
+    LostProcess,
+    ProcessCounts,
+    SUMMARY_SCHEMA_VERSION,
+    ServiceCoverage,
+    TestResult,
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
@@ -33,10 +41,15 @@ function readTestResult(runDir: string): TestResult {
 }
 
 /** Splits a path of the total report ("<service>/<path>") into service and source-relative path. */
-function locate(reportPath: string, reportRoots: Map<string, string>, services: SummaryService[]): { service: SummaryService; relative: string } {
+function locate(
+    reportPath: string,
+    reportRoots: Map<string, string>,
+    services: SummaryService[],
+): { service: SummaryService; relative: string } {
     for (const service of services) {
         const root = reportRoots.get(service.name);
-        if (root !== undefined && reportPath.startsWith(`${root}/`)) return { service, relative: reportPath.slice(root.length + 1) };
+        if (root !== undefined && reportPath.startsWith(`${root}/`))
+            return { service, relative: reportPath.slice(root.length + 1) };
     }
     throw new Error(`coverage-spy: report names a file outside every service's source: ${reportPath}`);
 }
@@ -54,7 +67,14 @@ function isoTime(unixSeconds: number): string {
 
 /** The documented fields of a process record. */
 function processEntry(p: HarvestedProcess): LostProcess {
-    return { service: p.service, pid: p.pid, host: p.host, command: p.command, python: p.python, started: isoTime(p.started) };
+    return {
+        service: p.service,
+        pid: p.pid,
+        host: p.host,
+        command: p.command,
+        python: p.python,
+        started: isoTime(p.started),
+    };
 }
 
 /** What a harvest says without the test run: a snapshot of running services has no test result yet. */
@@ -70,7 +90,10 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
     const { runDir, runId, services } = input;
     const total = parseCoverageJson(fs.readFileSync(path.join(runDir, "total", "coverage.json"), "utf8"));
     const harvest = readJson(path.join(runDir, "harvest.json"));
-    const harvested = (harvest.services ?? {}) as Record<string, { dataFiles: number; reportRoot: string; processes?: ProcessCounts; cores?: Record<string, number> }>;
+    const harvested = (harvest.services ?? {}) as Record<
+        string,
+        { dataFiles: number; reportRoot: string; processes?: ProcessCounts; cores?: Record<string, number> }
+    >;
     const reportRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.reportRoot.replace(/\/+$/, "")]));
     const testsFile = path.join(runDir, "tests.json");
     const testRun = fs.existsSync(testsFile) ? readJson(testsFile) : {};
@@ -91,7 +114,9 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
 
     const perService: Record<string, ServiceCoverage> = {};
     for (const service of services) {
-        const report = parseCoverageJson(fs.readFileSync(path.join(runDir, "services", service.name, "coverage.json"), "utf8"));
+        const report = parseCoverageJson(
+            fs.readFileSync(path.join(runDir, "services", service.name, "coverage.json"), "utf8"),
+        );
         perService[service.name] = {
             name: service.name,
             totals: report.totals,
@@ -114,8 +139,12 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         services: perService,
         files,
         lostProcesses: ((harvest.lostProcesses ?? []) as HarvestedProcess[]).map(processEntry),
-        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as HarvestedProcess[])
-            .map((p): InterruptedProcess => ({ ...processEntry(p), lastSave: typeof p.lastSave === "number" ? isoTime(p.lastSave) : null })),
+        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as HarvestedProcess[]).map(
+            (p): InterruptedProcess => ({
+                ...processEntry(p),
+                lastSave: typeof p.lastSave === "number" ? isoTime(p.lastSave) : null,
+            }),
+        ),
         reports: {
             dir: runDir,
             html: path.join(totalDir, "html", "index.html"),

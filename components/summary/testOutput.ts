@@ -19,15 +19,22 @@ export function parseTestCounts(log: string): TestCounts {
         if (jest) {
             return { passed: num(jest[1].match(/(\d+) passed/), 1), failed: num(jest[1].match(/(\d+) failed/), 1) };
         }
-        if (/(\d+) passed|(\d+) failed/.test(line) && /^[=\s]*(\w+:\s*)?\d+ (passed|failed)/.test(line.replace(/^=+\s*/, ""))) {
-            return { passed: num(line.match(/(\d+) passed/), 1), failed: num(line.match(/(\d+) failed/), 1) + num(line.match(/(\d+) errors?/), 1) };
+        if (
+            /(\d+) passed|(\d+) failed/.test(line) &&
+            /^[=\s]*(\w+:\s*)?\d+ (passed|failed)/.test(line.replace(/^=+\s*/, ""))
+        ) {
+            return {
+                passed: num(line.match(/(\d+) passed/), 1),
+                failed: num(line.match(/(\d+) failed/), 1) + num(line.match(/(\d+) errors?/), 1),
+            };
         }
     }
     const ran = log.match(/^Ran (\d+) tests? in /m);
     if (ran) {
         const total = Number(ran[1]);
         const verdict = log.match(/^(OK|FAILED)\b(.*)$/m);
-        const failures = num(verdict?.[2]?.match(/failures=(\d+)/) ?? null, 1) + num(verdict?.[2]?.match(/errors=(\d+)/) ?? null, 1);
+        const failures =
+            num(verdict?.[2]?.match(/failures=(\d+)/) ?? null, 1) + num(verdict?.[2]?.match(/errors=(\d+)/) ?? null, 1);
         const skipped = num(verdict?.[2]?.match(/skipped=(\d+)/) ?? null, 1);
         return { passed: total - failures - skipped, failed: failures };
     }

@@ -22,7 +22,9 @@ function testRunProcesses(stack: string, proc: string): number[] {
         try {
             const env = fs.readFileSync(`${proc}/${entry}/environ`, "utf8").split("\0");
             // COVERAGE_SPY_RUN_DIR is set only in the test run's environment, never in the driver's or the engine's.
-            return env.includes(`COVERAGE_SPY_STACK=${stack}`) && env.some((v) => v.startsWith("COVERAGE_SPY_RUN_DIR=")) ? [Number(entry)] : [];
+            return env.includes(`COVERAGE_SPY_STACK=${stack}`) && env.some((v) => v.startsWith("COVERAGE_SPY_RUN_DIR="))
+                ? [Number(entry)]
+                : [];
         } catch {
             return []; // ended meanwhile, or not ours to read
         }
@@ -45,8 +47,20 @@ export function interruptTestRun(stack: string, proc = "/proc"): Interrupted {
             return false;
         }
     });
-    const running = spawnSync("docker", ["ps", "--filter", `label=${LABEL_STACK}=${stack}`, "--filter", `label=${LABEL_ROLE}=service`,
-        "--format", "{{.Names}}"], { encoding: "utf8" }).stdout?.trim() ?? "";
+    const running =
+        spawnSync(
+            "docker",
+            [
+                "ps",
+                "--filter",
+                `label=${LABEL_STACK}=${stack}`,
+                "--filter",
+                `label=${LABEL_ROLE}=service`,
+                "--format",
+                "{{.Names}}",
+            ],
+            { encoding: "utf8" },
+        ).stdout?.trim() ?? "";
     const services = running === "" ? [] : running.split("\n");
     // One docker stop for all: the engine stops them side by side, each with the stop timeout the component gave it.
     if (services.length > 0) spawnSync("docker", ["stop", ...services], { encoding: "utf8" });

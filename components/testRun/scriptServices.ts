@@ -3,7 +3,11 @@ import { serviceUrlEnvName, stackObjectName } from "../naming";
 import { ScriptService } from "./testRunScript";
 
 /** What the test-run script needs of each service. */
-export function scriptServices(services: ResolvedService[], stack: string, hasUrl: (name: string) => boolean): ScriptService[] {
+export function scriptServices(
+    services: ResolvedService[],
+    stack: string,
+    hasUrl: (name: string) => boolean,
+): ScriptService[] {
     return services.map((s) => ({
         name: s.name,
         containerName: stackObjectName(stack, s.name),

@@ -16,23 +16,34 @@ export interface TestRunInput extends TestRunScriptInput {
  * Runs the test suite against the live services, then stops them gracefully.
  * Replaced on every new run id, so every `pulumi up` runs the tests again.
  */
-export function createTestRun(name: string, input: TestRunInput, opts: pulumi.CustomResourceOptions): command.local.Command {
+export function createTestRun(
+    name: string,
+    input: TestRunInput,
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command {
     const script = testRunScriptPath(input.assetsDir);
     // Fail at preview, not after the services started, when a custom assetsDir lacks the script.
-    if (!fs.existsSync(script)) throw new Error(`coverage-spy: the test-run script ${script} does not exist (is assetsDir a copy of coverage-spy/?)`);
-    return new command.local.Command(`${name}-test-run`, {
-        // Run by path with every parameter in the environment: a failure shows this path, not a whole script.
-        create: script,
-        interpreter: ["/bin/bash"],
-        environment: pulumi.output(input.environment).apply((env) => ({
-            ...env,
-            // After the user's variables, so a test environment cannot redirect the run.
-            ...testRunEnvironment(input),
-            [TEST_COMMAND_ENV]: input.testCommand,
-            COVERAGE_SPY_RUN_ID: input.runId,
-        })),
-        triggers: [input.runId],
-        // Test logs can be large; never feed them back into the next run's environment.
-        addPreviousOutputInEnv: false,
-    }, opts);
+    if (!fs.existsSync(script))
+        throw new Error(
+            `coverage-spy: the test-run script ${script} does not exist (is assetsDir a copy of coverage-spy/?)`,
+        );
+    return new command.local.Command(
+        `${name}-test-run`,
+        {
+            // Run by path with every parameter in the environment: a failure shows this path, not a whole script.
+            create: script,
+            interpreter: ["/bin/bash"],
+            environment: pulumi.output(input.environment).apply((env) => ({
+                ...env,
+                // After the user's variables, so a test environment cannot redirect the run.
+                ...testRunEnvironment(input),
+                [TEST_COMMAND_ENV]: input.testCommand,
+                COVERAGE_SPY_RUN_ID: input.runId,
+            })),
+            triggers: [input.runId],
+            // Test logs can be large; never feed them back into the next run's environment.
+            addPreviousOutputInEnv: false,
+        },
+        opts,
+    );
 }

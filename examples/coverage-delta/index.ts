@@ -6,7 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { coverageDeltaProgram } from "../../components/consumer/coverageDeltaProgram";
 
 const config = new pulumi.Config();
-const outputs = coverageDeltaProgram({ baseStack: config.get("baseStack") ?? "organization/coverage-spy/main", headStack: config.require("headStack") });
+const outputs = coverageDeltaProgram({
+    baseStack: config.get("baseStack") ?? "organization/coverage-spy/main",
+    headStack: config.require("headStack"),
+});
 
 export const delta = outputs.delta;
 export const totalDelta = outputs.totalDelta;

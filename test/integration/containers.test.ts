@@ -41,16 +41,36 @@ describe.each([
     });
 
     it("reports exactly the lines the demo's tests reach, file by file", () => {
-        const files = summary.files.filter((f) => f.statements > 0).map((f) => f.path).sort();
-        expect(files).toEqual(["demo_app/handlers.py", "demo_app/inventory.py", "demo_app/pricing.py", "demo_app/reports.py",
-            "demo_app/server.py", "demo_app/worker_task.py"]);
+        const files = summary.files
+            .filter((f) => f.statements > 0)
+            .map((f) => f.path)
+            .sort();
+        expect(files).toEqual([
+            "demo_app/handlers.py",
+            "demo_app/inventory.py",
+            "demo_app/pricing.py",
+            "demo_app/reports.py",
+            "demo_app/server.py",
+            "demo_app/worker_task.py",
+        ]);
         for (const file of summary.files) expectLines(file);
         expect(summary.totals.missing).toBe(summary.files.reduce((n, f) => n + f.missingLines.length, 0));
     });
 
     it("runs the coverage.py build that fits the image's Python", () => {
-        const record = JSON.parse(docker("run", "--rm", "-v", `${demo.volumeName}:/data:ro`, "--entrypoint", "sh", "coverage-spy/harvester:latest",
-            "-c", `cat /data/runs/${demo.runId}/demo/.start.*.json | head -c 100000 | python3 -c 'import json, sys; d = json.JSONDecoder(); print(json.dumps(d.raw_decode(sys.stdin.read())[0]))'`));
+        const record = JSON.parse(
+            docker(
+                "run",
+                "--rm",
+                "-v",
+                `${demo.volumeName}:/data:ro`,
+                "--entrypoint",
+                "sh",
+                "coverage-spy/harvester:latest",
+                "-c",
+                `cat /data/runs/${demo.runId}/demo/.start.*.json | head -c 100000 | python3 -c 'import json, sys; d = json.JSONDecoder(); print(json.dumps(d.raw_decode(sys.stdin.read())[0]))'`,
+            ),
+        );
         expect(record.coverage).toBe(coverageVersion);
     });
 
@@ -64,15 +84,25 @@ describe.each([
 
     it("leaves the production image unchanged and free of coverage.py", () => {
         expect(docker("image", "inspect", "--format", "{{.Id}}", image)).toBe(imageId);
-        expect(docker("run", "--rm", "--entrypoint", "python3", image, "-c",
-            "import importlib.util; print(importlib.util.find_spec('coverage') is None)")).toBe("True");
+        expect(
+            docker(
+                "run",
+                "--rm",
+                "--entrypoint",
+                "python3",
+                image,
+                "-c",
+                "import importlib.util; print(importlib.util.find_spec('coverage') is None)",
+            ),
+        ).toBe("True");
     });
 
     it("labels every object it made with the stack", () => {
         expect(labelledObjects("volume", stack)).toEqual([demo.volumeName]);
         expect(labelledObjects("network", stack)).toEqual([demo.networkName]);
-        expect(labelledObjects("container", stack).sort())
-            .toEqual(["harvester", "prepare", demo.service.name].map((n) => stackObjectName(stack, n)).sort());
+        expect(labelledObjects("container", stack).sort()).toEqual(
+            ["harvester", "prepare", demo.service.name].map((n) => stackObjectName(stack, n)).sort(),
+        );
     });
 });
 
@@ -93,18 +123,27 @@ describe("a worker killed with SIGKILL, periodic saves off", () => {
 
     beforeAll(() => {
         process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
-        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 0), "warn", { saveIntervalSeconds: 0 });
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 0), "warn", {
+            saveIntervalSeconds: 0,
+        });
     });
     afterAll(() => demo?.cleanup());
 
     it("is named in lostProcesses, with its command line, and the others are still measured", () => {
         expect(demo.summary.tests.succeeded).toBe(true);
         expect(demo.summary.lostProcesses).toHaveLength(1);
-        expect(demo.summary.lostProcesses[0]).toEqual(expect.objectContaining({
-            service: "demo", command: ["python3", "-m", "demo_app.server"],
-        }));
+        expect(demo.summary.lostProcesses[0]).toEqual(
+            expect.objectContaining({
+                service: "demo",
+                command: ["python3", "-m", "demo_app.server"],
+            }),
+        );
         expect(demo.summary.services.demo.dataFiles).toBe(1 + DEMO_WORKERS - 1 + 2);
-        expect(demo.summary.services.demo.processes).toEqual({ ended: 1 + DEMO_WORKERS - 1 + 2, interrupted: 0, lost: 1 });
+        expect(demo.summary.services.demo.processes).toEqual({
+            ended: 1 + DEMO_WORKERS - 1 + 2,
+            interrupted: 0,
+            lost: 1,
+        });
     });
 });
 
@@ -116,7 +155,9 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
     beforeAll(() => {
         process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
         // Saves every second; the kill comes 2.5 s after the worker served its last request.
-        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 2.5), "warn", { saveIntervalSeconds: 1 });
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 2.5), "warn", {
+            saveIntervalSeconds: 1,
+        });
         killed = Number(require("fs").readFileSync(process.env.KILLED_PID_FILE, "utf8"));
     });
     afterAll(() => demo?.cleanup());
@@ -124,7 +165,9 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
     it("keeps its data up to the last save: it is reported as interrupted, not lost", () => {
         expect(demo.summary.lostProcesses).toEqual([]);
         expect(demo.summary.interruptedProcesses).toHaveLength(1);
-        expect(demo.summary.interruptedProcesses[0]).toEqual(expect.objectContaining({ service: "demo", command: ["python3", "-m", "demo_app.server"] }));
+        expect(demo.summary.interruptedProcesses[0]).toEqual(
+            expect.objectContaining({ service: "demo", command: ["python3", "-m", "demo_app.server"] }),
+        );
         // One time format in the outputs: ISO 8601 UTC, as `timestamp`.
         expect(demo.summary.interruptedProcesses[0].lastSave).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(demo.summary.interruptedProcesses[0].started).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -135,12 +178,24 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
 
     it("has the lines the killed worker ran in its own data file", () => {
         // The /whoami branch of handlers.route, as saved by the killed process itself.
-        const lines = JSON.parse(docker("run", "--rm", "-v", `${demo.volumeName}:/data:ro`, "coverage-spy/harvester:latest", "python3", "-c",
-            "import coverage, glob, json, sys\n" +
-            `files = glob.glob("/data/runs/${demo.runId}/demo/.coverage.*.pid${killed}.*")\n` +
-            "data = coverage.CoverageData(basename=files[0]); data.read()\n" +
-            "print(json.dumps(sorted(data.lines('/app/demo_app/handlers.py') or [])))"));
-        const source = require("fs").readFileSync(require("path").join(DEMO_SOURCE, "demo_app", "handlers.py"), "utf8").split("\n") as string[];
+        const lines = JSON.parse(
+            docker(
+                "run",
+                "--rm",
+                "-v",
+                `${demo.volumeName}:/data:ro`,
+                "coverage-spy/harvester:latest",
+                "python3",
+                "-c",
+                "import coverage, glob, json, sys\n" +
+                    `files = glob.glob("/data/runs/${demo.runId}/demo/.coverage.*.pid${killed}.*")\n` +
+                    "data = coverage.CoverageData(basename=files[0]); data.read()\n" +
+                    "print(json.dumps(sorted(data.lines('/app/demo_app/handlers.py') or [])))",
+            ),
+        );
+        const source = require("fs")
+            .readFileSync(require("path").join(DEMO_SOURCE, "demo_app", "handlers.py"), "utf8")
+            .split("\n") as string[];
         const whoami = source.findIndex((l) => l.includes('{"pid": os.getpid()}')) + 1;
         expect(lines).toEqual(expect.arrayContaining([whoami - 1, whoami]));
     });

@@ -11,7 +11,11 @@ import { StackInput, demoService, runStack, stackRun, upStack } from "./stackRun
 jest.setTimeout(15 * 60 * 1000);
 
 describe("the demo, through a real pulumi up", () => {
-    const input: StackInput = { stack: `itest-demo-${process.pid}`, service: demoService(DEMO_IMAGE), testCommand: DEMO_TEST_COMMAND };
+    const input: StackInput = {
+        stack: `itest-demo-${process.pid}`,
+        service: demoService(DEMO_IMAGE),
+        testCommand: DEMO_TEST_COMMAND,
+    };
     let imageId: string;
     let first: CoverageSummary;
     let reportDir: string;
@@ -41,7 +45,13 @@ describe("the demo, through a real pulumi up", () => {
         for (const file of first.files) expectLines(file);
         expect(first.totals.missing).toBeGreaterThan(0);
         expect(first.totals.covered).toBe(first.files.reduce((n, f) => n + f.covered, 0));
-        for (const report of [first.reports.html, first.reports.json, first.reports.xml, first.reports.lcov, first.reports.text]) {
+        for (const report of [
+            first.reports.html,
+            first.reports.json,
+            first.reports.xml,
+            first.reports.lcov,
+            first.reports.text,
+        ]) {
             expect(fs.existsSync(report)).toBe(true);
         }
         expect(first.files.every((f) => f.hostPath === path.join(DEMO_SOURCE, f.path))).toBe(true);
@@ -60,8 +70,17 @@ describe("the demo, through a real pulumi up", () => {
 
     it("leaves the production image as it was, with no coverage.py in it", () => {
         expect(docker("image", "inspect", "--format", "{{.Id}}", DEMO_IMAGE)).toBe(imageId);
-        expect(docker("run", "--rm", "--entrypoint", "python3", DEMO_IMAGE, "-c",
-            "import importlib.util; print(importlib.util.find_spec('coverage') is None)")).toBe("True");
+        expect(
+            docker(
+                "run",
+                "--rm",
+                "--entrypoint",
+                "python3",
+                DEMO_IMAGE,
+                "-c",
+                "import importlib.util; print(importlib.util.find_spec('coverage') is None)",
+            ),
+        ).toBe("True");
     });
 
     it("destroys every container, volume and network of the stack", () => {
@@ -93,7 +112,9 @@ describe("destroy never loses a committed stack config", () => {
         expect(run.output).toContain("stack dev destroyed and removed from the backend");
         expect(run.status).toBe(0);
         expect(fs.existsSync(file) && sha256(file)).toBe(before);
-        expect(spawnSync("git", ["status", "--porcelain", "--", "stacks"], { cwd: REPO_ROOT, encoding: "utf8" }).stdout).toBe("");
+        expect(
+            spawnSync("git", ["status", "--porcelain", "--", "stacks"], { cwd: REPO_ROOT, encoding: "utf8" }).stdout,
+        ).toBe("");
     });
 
     it("removes the config it copied for a new branch stack, and only that", () => {

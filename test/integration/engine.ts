@@ -21,7 +21,9 @@ export function labelledObjects(kind: "container" | "volume" | "network", stack:
 
 /** The demo stack's config (stacks/Pulumi.dev.yaml), to reuse under another stack name. */
 export function devStackConfig(): Record<string, unknown> {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     return file.config;
 }
 
@@ -36,7 +38,9 @@ export function removeStackConfig(stack: string): void {
 
 /** Lines of a demo source file carrying the `# demo: not-hit` marker (1-based). */
 export function markedLines(file: string): number[] {
-    return fs.readFileSync(file, "utf8").split("\n")
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
         .map((line, i) => (/#\s*demo:\s*not-hit\b/.test(line) ? i + 1 : 0))
         .filter((n) => n > 0);
 }

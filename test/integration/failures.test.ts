@@ -16,10 +16,18 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-failures-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** `pulumi up` of the stack in a process group of its own, as a terminal runs `npm run coverage`. */
-function upInBackground(input: StackInput): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function upInBackground(input: StackInput): {
+    child: ChildProcess;
+    output: () => string;
+    exited: Promise<number | null>;
+} {
     configure(input);
     let output = "";
-    const child = spawn("node", [RUN_STACK, "up", "--stack", input.stack], { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("node", [RUN_STACK, "up", "--stack", input.stack], {
+        cwd: REPO_ROOT,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     return { child, output: () => output, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
@@ -34,7 +42,9 @@ async function until(what: string, check: () => boolean, timeoutMs = 120_000): P
 }
 
 function containerState(name: string): { running: boolean; exitCode: number } | undefined {
-    const r = spawnSync("docker", ["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", name], { encoding: "utf8" });
+    const r = spawnSync("docker", ["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", name], {
+        encoding: "utf8",
+    });
     if (r.status !== 0) return undefined;
     const [running, code] = r.stdout.trim().split(" ");
     return { running: running === "true", exitCode: Number(code) };
@@ -46,10 +56,17 @@ function lastLines(output: string, n = 6): string {
 }
 
 describe("a killed run leaves nothing that stops the next one", () => {
-    const input: StackInput = { stack: `itest-kill-${process.pid}`, service: demoService(DEMO_IMAGE), testCommand: DEMO_TEST_COMMAND };
+    const input: StackInput = {
+        stack: `itest-kill-${process.pid}`,
+        service: demoService(DEMO_IMAGE),
+        testCommand: DEMO_TEST_COMMAND,
+    };
     afterAll(() => destroyStack(input.stack));
 
-    it.each([["demo", "the service"], ["harvester", "the harvester"]])("is followed by a good run when SIGKILLed while %s is created", async (container) => {
+    it.each([
+        ["demo", "the service"],
+        ["harvester", "the harvester"],
+    ])("is followed by a good run when SIGKILLed while %s is created", async (container) => {
         const name = stackObjectName(input.stack, container);
         const before = containerState(name) ? docker("inspect", "-f", "{{.Id}}", name) : "";
         const run = upInBackground(input);
@@ -78,7 +95,9 @@ describe("a killed run leaves nothing that stops the next one", () => {
         expect(processGone(suitePid)).toBe(false);
         const next = upStack(input);
         expect(next.output).toMatch(/recovered: a test run left running: stopped its \d+ process\(es\)/);
-        expect(next.output).toContain(`recovered: service ${stackObjectName(input.stack, "demo")} left running: stopped gracefully`);
+        expect(next.output).toContain(
+            `recovered: service ${stackObjectName(input.stack, "demo")} left running: stopped gracefully`,
+        );
         expect(processGone(suitePid)).toBe(true);
         expect(stackRun(input, next).summary.tests.succeeded).toBe(true);
     });
@@ -87,19 +106,41 @@ describe("a killed run leaves nothing that stops the next one", () => {
         // What a kill between Docker's create and the engine's record leaves, here under a name of its own:
         // labelled with the stack, running; the state never heard of it.
         const name = `${stackObjectName(input.stack, "demo")}-orphan`;
-        docker("run", "-d", "--name", name, "--label", `${LABEL_PROJECT}=coverage-spy`, "--label", `${LABEL_STACK}=${input.stack}`,
-            "--entrypoint", "sleep", DEMO_IMAGE, "600");
+        docker(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            `${LABEL_PROJECT}=coverage-spy`,
+            "--label",
+            `${LABEL_STACK}=${input.stack}`,
+            "--entrypoint",
+            "sleep",
+            DEMO_IMAGE,
+            "600",
+        );
         const up = upStack(input);
-        expect(up.output).toContain(`recovered: container ${name}, not in the stack's state (left by an interrupted run)`);
+        expect(up.output).toContain(
+            `recovered: container ${name}, not in the stack's state (left by an interrupted run)`,
+        );
         expect(stackRun(input, up).summary.tests.succeeded).toBe(true);
         expect(containerState(name)).toBeUndefined();
     });
 
     it("clears the engine's pending operations of an interrupted update, saying what they were", () => {
         // What the engine writes when it is killed between starting a create and recording it (an import would drop them).
-        const file = path.join(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""), ".pulumi", "stacks", "coverage-spy", `${input.stack}.json`);
+        const file = path.join(
+            process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""),
+            ".pulumi",
+            "stacks",
+            "coverage-spy",
+            `${input.stack}.json`,
+        );
         const state = JSON.parse(fs.readFileSync(file, "utf8"));
-        const harvester = state.checkpoint.latest.resources.find((r: { urn: string }) => r.urn.endsWith("::coverage-harvester"));
+        const harvester = state.checkpoint.latest.resources.find((r: { urn: string }) =>
+            r.urn.endsWith("::coverage-harvester"),
+        );
         state.checkpoint.latest.pending_operations = [{ resource: harvester, type: "creating" }];
         fs.writeFileSync(file, JSON.stringify(state));
         const up = upStack(input);
@@ -109,18 +150,30 @@ describe("a killed run leaves nothing that stops the next one", () => {
     });
 
     it("destroy removes everything with the stack's label, whatever the state says", () => {
-        docker("volume", "create", "--label", `${LABEL_PROJECT}=coverage-spy`, "--label", `${LABEL_STACK}=${input.stack}`, `${input.stack}-stray`);
+        docker(
+            "volume",
+            "create",
+            "--label",
+            `${LABEL_PROJECT}=coverage-spy`,
+            "--label",
+            `${LABEL_STACK}=${input.stack}`,
+            `${input.stack}-stray`,
+        );
         const result = runStack("destroy", input.stack);
         expect(result.status).toBe(0);
-        expect(result.output).toContain(`recovered: volume ${input.stack}-stray, not in the stack's state (left by an interrupted run)`);
-        for (const kind of ["container", "volume", "network"] as const) expect(labelledObjects(kind, input.stack)).toEqual([]);
+        expect(result.output).toContain(
+            `recovered: volume ${input.stack}-stray, not in the stack's state (left by an interrupted run)`,
+        );
+        for (const kind of ["container", "volume", "network"] as const)
+            expect(labelledObjects(kind, input.stack)).toEqual([]);
     });
 });
 
 describe("Ctrl-C during the test suite", () => {
     const pidFile = path.join(work, "suite.pid");
     const input: StackInput = {
-        stack: `itest-ctrlc-${process.pid}`, service: demoService(DEMO_IMAGE),
+        stack: `itest-ctrlc-${process.pid}`,
+        service: demoService(DEMO_IMAGE),
         // The suite reaches the service, then hangs until it is stopped.
         testCommand: `${DEMO_TEST_COMMAND} -k health && echo $$ > ${pidFile} && exec sleep 300`,
     };
@@ -136,7 +189,9 @@ describe("Ctrl-C during the test suite", () => {
         expect(code).not.toBe(0);
         expect(processGone(suitePid)).toBe(true);
         expect(run.output()).toMatch(/interrupted: stopped the test suite \(\d+ process\(es\)\)/);
-        expect(run.output()).toContain(`interrupted: stopped ${stackObjectName(input.stack, "demo")} gracefully, so their data is saved`);
+        expect(run.output()).toContain(
+            `interrupted: stopped ${stackObjectName(input.stack, "demo")} gracefully, so their data is saved`,
+        );
         // Stopped by docker stop (SIGTERM, every process saved and ended), not killed.
         expect(containerState(stackObjectName(input.stack, "demo"))).toEqual({ running: false, exitCode: 0 });
         // And the next run needs nothing done by hand.
@@ -149,7 +204,12 @@ describe("Ctrl-C during the test suite", () => {
 describe("failures say their cause last", () => {
     const stacks: string[] = [];
     afterAll(() => stacks.forEach((s) => destroyStack(s)));
-    function input(name: string, service: Partial<StackInput["service"]>, testCommand = DEMO_TEST_COMMAND, config: Record<string, unknown> = {}): StackInput {
+    function input(
+        name: string,
+        service: Partial<StackInput["service"]>,
+        testCommand = DEMO_TEST_COMMAND,
+        config: Record<string, unknown> = {},
+    ): StackInput {
         const stack = `itest-${name}-${process.pid}`;
         stacks.push(stack);
         return { stack, service: { ...demoService(DEMO_IMAGE), ...service }, testCommand, config };
@@ -160,7 +220,9 @@ describe("failures say their cause last", () => {
         const up = upStack(bad);
         expect(up.status).toBe(1);
         // The last line a user reads is the cause; the service's log lines are just above it.
-        expect(lastLines(up.output, 1)).toMatch(/\[coverage-spy\] error: service demo was not ready within 3 s \(probe: GET http:\/\/127\.0\.0\.1:\d+\/no-such-path\)$/);
+        expect(lastLines(up.output, 1)).toMatch(
+            /\[coverage-spy\] error: service demo was not ready within 3 s \(probe: GET http:\/\/127\.0\.0\.1:\d+\/no-such-path\)$/,
+        );
         expect(lastLines(up.output, 30)).toContain("[coverage-spy] error (coverage-test-run): ");
         expect(up.output).toContain("serving on port 8000");
         expect(containerState(stackObjectName(bad.stack, "demo"))).toEqual({ running: false, exitCode: 0 });
@@ -195,7 +257,9 @@ describe("failures say their cause last", () => {
             expect(refused).toContain("non-overlapping");
             const up = upStack(input("pool", {}));
             expect(up.status).toBe(1);
-            expect(lastLines(up.output, 8)).toContain("hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.");
+            expect(lastLines(up.output, 8)).toContain(
+                "hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.",
+            );
             expect(lastLines(up.output, 8)).toContain("npm run coverage:destroy -- --stack NAME");
         } finally {
             for (const name of made) spawnSync("docker", ["network", "rm", name]);
@@ -207,14 +271,19 @@ describe("failures say their cause last", () => {
         ["before any save: the outputs are still written, with its lines missing", 0, 0],
     ])("a service killed during the suite %s", (_label, saveIntervalSeconds, minDataFiles) => {
         // Its processes never ended: they are listed (lostProcesses "warn"), not a reason to refuse the harvest.
-        const bad = input(saveIntervalSeconds > 0 ? "diedsaved" : "diednosave", {}, "", { coverage: { saveIntervalSeconds }, lostProcesses: "warn" });
+        const bad = input(saveIntervalSeconds > 0 ? "diedsaved" : "diednosave", {}, "", {
+            coverage: { saveIntervalSeconds },
+            lostProcesses: "warn",
+        });
         bad.testCommand = `${DEMO_TEST_COMMAND} -k price && sleep 2.5 && docker kill ${stackObjectName(bad.stack, "demo")}`;
         const up = upStack(bad);
         const summary = stackRun(bad, up).summary as CoverageSummary;
         expect(summary.services.demo.exitedEarly).toEqual({ exitCode: 137, oomKilled: false });
         expect(summary.services.demo.dataFiles).toBeGreaterThanOrEqual(minDataFiles);
         expect(up.output).toContain("service demo exited during the test suite (exit code 137)");
-        expect(up.output).toContain("EXITED demo: exited during the test suite (exit code 137); only the data it saved before is measured");
+        expect(up.output).toContain(
+            "EXITED demo: exited during the test suite (exit code 137); only the data it saved before is measured",
+        );
         if (saveIntervalSeconds > 0) expect(summary.totals.covered).toBeGreaterThan(0);
         else expect(summary.totals.covered).toBe(0);
     });

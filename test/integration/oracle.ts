@@ -22,9 +22,9 @@ async function waitForHealth(url: string, server: ChildProcess): Promise<void> {
     for (let i = 0; i < 100; i++) {
         if (server.exitCode !== null) throw new Error(`the reference server exited with ${server.exitCode}`);
         try {
-        if ((await fetch(`${url}/healthz`)).ok) return;
+            if ((await fetch(`${url}/healthz`)).ok) return;
         } catch {
-        // not listening yet
+            // not listening yet
         }
         await new Promise((r) => setTimeout(r, 100));
     }
@@ -46,24 +46,41 @@ export async function referenceRun(testCommand: string): Promise<ExecutedLines> 
         const python = venv.stdout.trim().split("\n").pop()!;
         const port = await freePort();
         const env = {
-            ...process.env, PYTHONPATH: DEMO_SOURCE, PORT: String(port), DEMO_WORKERS: "3",
+            ...process.env,
+            PYTHONPATH: DEMO_SOURCE,
+            PORT: String(port),
+            DEMO_WORKERS: "3",
             COVERAGE_FILE: path.join(work, ".coverage"),
         };
-        const server = spawn(python, ["-m", "coverage", "run", "--rcfile", rc, "-m", "demo_app.server"], { env, stdio: "ignore", cwd: work });
+        const server = spawn(python, ["-m", "coverage", "run", "--rcfile", rc, "-m", "demo_app.server"], {
+            env,
+            stdio: "ignore",
+            cwd: work,
+        });
         const url = `http://127.0.0.1:${port}`;
         await waitForHealth(url, server);
-        const tests = spawnSync("bash", ["-c", testCommand], { cwd: REPO_ROOT, env: { ...process.env, COVERAGE_SPY_DEMO_URL: url }, encoding: "utf8" });
+        const tests = spawnSync("bash", ["-c", testCommand], {
+            cwd: REPO_ROOT,
+            env: { ...process.env, COVERAGE_SPY_DEMO_URL: url },
+            encoding: "utf8",
+        });
         const exited = new Promise((r) => server.once("exit", r));
         server.kill("SIGTERM");
         await exited;
-        if (tests.status !== 0) throw new Error(`the demo's tests failed against the reference server:\n${tests.stderr}`);
+        if (tests.status !== 0)
+            throw new Error(`the demo's tests failed against the reference server:\n${tests.stderr}`);
         const report = path.join(work, "reference.json");
-        for (const args of [["combine", "--rcfile", rc, "-q"], ["json", "--rcfile", rc, "-q", "-o", report]]) {
+        for (const args of [
+            ["combine", "--rcfile", rc, "-q"],
+            ["json", "--rcfile", rc, "-q", "-o", report],
+        ]) {
             const r = spawnSync(python, ["-m", "coverage", ...args], { env, cwd: work, encoding: "utf8" });
             if (r.status !== 0) throw new Error(`coverage ${args[0]} failed: ${r.stderr}`);
         }
         const files = JSON.parse(fs.readFileSync(report, "utf8")).files as Record<string, { executed_lines: number[] }>;
-        return Object.fromEntries(Object.entries(files).map(([file, data]) => [path.relative(DEMO_SOURCE, file), data.executed_lines]));
+        return Object.fromEntries(
+            Object.entries(files).map(([file, data]) => [path.relative(DEMO_SOURCE, file), data.executed_lines]),
+        );
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }

@@ -23,7 +23,11 @@ function executed(summary: CoverageSummary): ExecutedLines {
 
 describe("two branch stacks up on one engine at the same time", () => {
     const main: StackInput = { stack: `itest-par-main-${process.pid}`, service: demoService(IMAGE), testCommand: "" };
-    const feature: StackInput = { stack: `itest-par-feature-${process.pid}`, service: demoService(IMAGE), testCommand: "" };
+    const feature: StackInput = {
+        stack: `itest-par-feature-${process.pid}`,
+        service: demoService(IMAGE),
+        testCommand: "",
+    };
     main.testCommand = afterOtherIsUp(feature.stack, SUBSET_A);
     feature.testCommand = afterOtherIsUp(main.stack, SUBSET_B);
     let runs: StackRun[] = [];
@@ -49,7 +53,9 @@ describe("two branch stacks up on one engine at the same time", () => {
     it("each has its own named and labelled objects, so neither sees the other's data", () => {
         for (const stack of [main.stack, feature.stack]) {
             expect(labelledObjects("volume", stack)).toEqual([stackObjectName(stack, "data")]);
-            expect(labelledObjects("container", stack).sort()).toEqual(["demo", "harvester", "prepare"].map((n) => stackObjectName(stack, n)));
+            expect(labelledObjects("container", stack).sort()).toEqual(
+                ["demo", "harvester", "prepare"].map((n) => stackObjectName(stack, n)),
+            );
         }
     });
 });

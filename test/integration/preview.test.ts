@@ -28,7 +28,9 @@ describe("bad input, through the real engine", () => {
             expect(run.output).toContain("services[0].ports[0].internal must be a whole number from 1 to 65535, got 0");
             expect(run.output).toContain("failUnder must be a number from 0 to 100, got 120");
             expect(run.output).toContain("maxDrop needs baseStack: the stack whose coverage it compares with");
-            expect(run.output).toContain('coverage.snapshotSignal must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n');
+            expect(run.output).toContain(
+                'coverage.snapshotSignal must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n',
+            );
         }
         expect(labelledObjects("container", STACK)).toEqual([]);
         expect(labelledObjects("volume", STACK)).toEqual([]);
@@ -52,11 +54,16 @@ describe("bad input, through the real engine", () => {
         });
         const run = runStack("up", STACK);
         expect(run.status).toBe(1);
-        expect(run.output).toContain("service demo: image coverage-spy/no-such-image:1 is not in the local Docker engine; build or load it first");
-        expect(run.output).toContain("harvesterImage: image coverage-spy/no-such-harvester:1 is not in the local Docker engine");
+        expect(run.output).toContain(
+            "service demo: image coverage-spy/no-such-image:1 is not in the local Docker engine; build or load it first",
+        );
+        expect(run.output).toContain(
+            "harvesterImage: image coverage-spy/no-such-harvester:1 is not in the local Docker engine",
+        );
         expect(run.output).not.toContain("error serializing");
         expect(run.output).not.toMatch(/\n\s+at /);
-        for (const kind of ["container", "volume", "network"] as const) expect(labelledObjects(kind, STACK)).toEqual([]);
+        for (const kind of ["container", "volume", "network"] as const)
+            expect(labelledObjects(kind, STACK)).toEqual([]);
     });
 
     it("rejects service names that coverage-spy's own containers use", () => {
@@ -65,7 +72,10 @@ describe("bad input, through the real engine", () => {
         writeStackConfig(STACK, { ...config, "coverage-spy:services": [{ ...services[0], name: "harvester" }] });
         const run = runStack("up", STACK);
         expect(run.status).toBe(1);
-        expect(run.output).toContain('services[0].name "harvester" is taken by coverage-spy\'s own harvester container');
-        for (const kind of ["container", "volume", "network"] as const) expect(labelledObjects(kind, STACK)).toEqual([]);
+        expect(run.output).toContain(
+            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container',
+        );
+        for (const kind of ["container", "volume", "network"] as const)
+            expect(labelledObjects(kind, STACK)).toEqual([]);
     });
 });

@@ -11,8 +11,11 @@ const ZOO_SOURCE = path.join(ZOO, "app");
 
 /** Lines of a zoo file carrying `# zoo: must-run` (1-based). */
 function mustRun(file: string): number[] {
-    return fs.readFileSync(path.join(ZOO_SOURCE, file), "utf8").split("\n")
-        .map((line, i) => (/#\s*zoo:\s*must-run\b/.test(line) ? i + 1 : 0)).filter((n) => n > 0);
+    return fs
+        .readFileSync(path.join(ZOO_SOURCE, file), "utf8")
+        .split("\n")
+        .map((line, i) => (/#\s*zoo:\s*must-run\b/.test(line) ? i + 1 : 0))
+        .filter((n) => n > 0);
 }
 
 /**
@@ -33,11 +36,20 @@ describe.each([
     beforeAll(() => {
         docker("build", "-q", "--build-arg", `BASE_IMAGE=coverage-spy/base:${suite}`, "-t", image, ZOO);
         const service: ServiceArgs = {
-            name: "zoo", image, sourcePath: "/app", hostSourcePath: ZOO_SOURCE, ports: [{ internal: 8000 }],
-            readinessPath: "/healthz", stopGraceSeconds: 20,
+            name: "zoo",
+            image,
+            sourcePath: "/app",
+            hostSourcePath: ZOO_SOURCE,
+            ports: [{ internal: 8000 }],
+            readinessPath: "/healthz",
+            stopGraceSeconds: 20,
         };
-        run = measureService({ stack: `itest-zoo-${process.pid}-${suite}`, service, lostProcesses: "warn",
-            testCommand: `python3 ${path.join(ZOO, "check.py")}` });
+        run = measureService({
+            stack: `itest-zoo-${process.pid}-${suite}`,
+            service,
+            lostProcesses: "warn",
+            testCommand: `python3 ${path.join(ZOO, "check.py")}`,
+        });
     });
     afterAll(() => run?.cleanup());
 
@@ -48,11 +60,15 @@ describe.each([
     it("measures every line that ran in another thread or process", () => {
         for (const file of ["zoo/work.py", "zoo/child.py", "zoo/after_exec.py"]) {
             const measured = run.summary.files.find((f) => f.path === file);
-            expect({ file, missing: mustRun(file).filter((n) => !measured?.executedLines.includes(n)) }).toEqual({ file, missing: [] });
+            expect({ file, missing: mustRun(file).filter((n) => !measured?.executedLines.includes(n)) }).toEqual({
+                file,
+                missing: [],
+            });
         }
         // And nothing that did not run.
         const work = run.summary.files.find((f) => f.path === "zoo/work.py")!;
-        const neverRun = fs.readFileSync(path.join(ZOO_SOURCE, "zoo/work.py"), "utf8").split("\n").indexOf('    return "never"') + 1;
+        const neverRun =
+            fs.readFileSync(path.join(ZOO_SOURCE, "zoo/work.py"), "utf8").split("\n").indexOf('    return "never"') + 1;
         expect(work.missingLines).toEqual([neverRun]);
     });
 
@@ -60,8 +76,9 @@ describe.each([
         const zoo = run.summary.services.zoo;
         const notEnded = [...run.summary.lostProcesses, ...run.summary.interruptedProcesses];
         // Only the resource tracker may be cut short, and then it is named with its command line.
-        expect(notEnded.map((p) => p.command.join(" ")))
-            .toEqual(trackerKilled ? [expect.stringContaining(RESOURCE_TRACKER)] : []);
+        expect(notEnded.map((p) => p.command.join(" "))).toEqual(
+            trackerKilled ? [expect.stringContaining(RESOURCE_TRACKER)] : [],
+        );
         // server, mp fork child, mp spawn child, its resource tracker, subprocess, os._exit child, execv'd child.
         const started = zoo.processes!.ended + zoo.processes!.interrupted + zoo.processes!.lost;
         expect(started).toBe(7);

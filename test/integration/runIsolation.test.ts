@@ -20,16 +20,22 @@ function executed(summary: { files: Array<{ path: string; executedLines: number[
 
 function union(a: ExecutedLines, b: ExecutedLines): ExecutedLines {
     const files = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return Object.fromEntries(files.map((f) => [f, [...new Set([...(a[f] ?? []), ...(b[f] ?? [])])].sort((x, y) => x - y)]));
+    return Object.fromEntries(
+        files.map((f) => [f, [...new Set([...(a[f] ?? []), ...(b[f] ?? [])])].sort((x, y) => x - y)]),
+    );
 }
 
 /** Lines per file that one reference run executed and the other did not. */
 function only(a: ExecutedLines, b: ExecutedLines): ExecutedLines {
-    return Object.fromEntries(Object.entries(a).map(([f, lines]) => [f, lines.filter((n) => !(b[f] ?? []).includes(n))]));
+    return Object.fromEntries(
+        Object.entries(a).map(([f, lines]) => [f, lines.filter((n) => !(b[f] ?? []).includes(n))]),
+    );
 }
 
 function intersect(a: ExecutedLines, b: ExecutedLines): ExecutedLines {
-    return Object.fromEntries(Object.entries(a).map(([f, lines]) => [f, lines.filter((n) => (b[f] ?? []).includes(n))]));
+    return Object.fromEntries(
+        Object.entries(a).map(([f, lines]) => [f, lines.filter((n) => (b[f] ?? []).includes(n))]),
+    );
 }
 
 function withoutEmpty(lines: ExecutedLines): ExecutedLines {
@@ -69,12 +75,29 @@ describe("runs of one stack, snapshots and resets, against the reference", () =>
         expect(executed(first.summary)).toEqual(refA);
         expect(executed(second.summary)).toEqual(refB);
         // Both runs' data sit side by side in the one volume; the second harvest read only its own.
-        expect(docker("run", "--rm", "-v", `${second.volumeName}:/data:ro`, "--entrypoint", "ls", "coverage-spy/harvester:latest", "/data/runs")
-            .split("\n").sort()).toEqual([first.runId, second.runId].sort());
+        expect(
+            docker(
+                "run",
+                "--rm",
+                "-v",
+                `${second.volumeName}:/data:ro`,
+                "--entrypoint",
+                "ls",
+                "coverage-spy/harvester:latest",
+                "/data/runs",
+            )
+                .split("\n")
+                .sort(),
+        ).toEqual([first.runId, second.runId].sort());
     });
 
     it("snapshots a live run: the lines hit so far, while the services run on; the final report has everything", () => {
-        const run = measureDemo(`itest-snap-${process.pid}`, IMAGE, `${SUBSET_A} && ${SNAPSHOT} && ${SUBSET_B}`, "fail");
+        const run = measureDemo(
+            `itest-snap-${process.pid}`,
+            IMAGE,
+            `${SUBSET_A} && ${SNAPSHOT} && ${SUBSET_B}`,
+            "fail",
+        );
         runs.push(run);
         const snapshot = onlySnapshot(run);
         const snap = executed(snapshot);
@@ -88,7 +111,12 @@ describe("runs of one stack, snapshots and resets, against the reference", () =>
     });
 
     it("resets a live run: what ran before is discarded, what runs after is measured", () => {
-        const run = measureDemo(`itest-reset-${process.pid}`, IMAGE, `${SUBSET_A} && ${SNAPSHOT} --reset && ${SUBSET_B}`, "fail");
+        const run = measureDemo(
+            `itest-reset-${process.pid}`,
+            IMAGE,
+            `${SUBSET_A} && ${SNAPSHOT} --reset && ${SUBSET_B}`,
+            "fail",
+        );
         runs.push(run);
         const final = executed(run.summary);
         expect(withoutEmpty(intersect(only(refA, refB), final))).toEqual({});

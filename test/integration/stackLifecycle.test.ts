@@ -17,18 +17,31 @@ fs.mkdirSync(path.join(work, "program"));
 const env = { ...process.env, PULUMI_BACKEND_URL: backend } as Record<string, string>;
 
 /** A stack in the test's own file backend, with a program that creates nothing (no resource plugin needed). */
-async function emptyStack(name: string, program: () => Promise<Record<string, unknown>> = async () => ({})): Promise<Stack> {
-    return LocalWorkspace.createOrSelectStack({ stackName: name, projectName: PROJECT, program },
-        { workDir: path.join(work, "program"), projectSettings: { name: PROJECT, runtime: "nodejs" }, envVars: env });
+async function emptyStack(
+    name: string,
+    program: () => Promise<Record<string, unknown>> = async () => ({}),
+): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack(
+        { stackName: name, projectName: PROJECT, program },
+        { workDir: path.join(work, "program"), projectSettings: { name: PROJECT, runtime: "nodejs" }, envVars: env },
+    );
 }
 
 async function stackNames(): Promise<string[]> {
-    const ws = await LocalWorkspace.create({ workDir: path.join(work, "program"), projectSettings: { name: PROJECT, runtime: "nodejs" }, envVars: env });
+    const ws = await LocalWorkspace.create({
+        workDir: path.join(work, "program"),
+        projectSettings: { name: PROJECT, runtime: "nodejs" },
+        envVars: env,
+    });
     return (await ws.listStacks()).map((s) => s.name).sort();
 }
 
 function script(name: string, args: string[]): { status: number | null; out: string } {
-    const r = spawnSync("node", [path.join(REPO_ROOT, "bin", "scripts", `${name}.js`), ...args], { cwd: REPO_ROOT, env, encoding: "utf8" });
+    const r = spawnSync("node", [path.join(REPO_ROOT, "bin", "scripts", `${name}.js`), ...args], {
+        cwd: REPO_ROOT,
+        env,
+        encoding: "utf8",
+    });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -41,7 +54,8 @@ describe("prune: stacks whose branch is gone", () => {
 
     beforeAll(async () => {
         fs.mkdirSync(repo);
-        const git = (...args: string[]) => spawnSync("git", ["-c", "user.email=t@t", "-c", "user.name=t", ...args], { cwd: repo });
+        const git = (...args: string[]) =>
+            spawnSync("git", ["-c", "user.email=t@t", "-c", "user.name=t", ...args], { cwd: repo });
         git("init", "-q", "-b", "main");
         git("commit", "-q", "--allow-empty", "-m", "x");
         for (const b of ["feat/live", "feat/gone"]) git("branch", b);
@@ -79,7 +93,8 @@ describe("state locks", () => {
         });
         const first = holder.up();
         const lockDir = stackLockDir(backend, PROJECT, stack);
-        for (let i = 0; i < 300 && readStackLocks(lockDir).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 300 && readStackLocks(lockDir).length === 0; i++)
+            await new Promise((r) => setTimeout(r, 100));
         const [lock] = readStackLocks(lockDir);
         expect(lock).toEqual(expect.objectContaining({ hostname: os.hostname() }));
 
@@ -87,8 +102,12 @@ describe("state locks", () => {
         fs.writeFileSync(release, "");
         await first;
         expect(second.status).toBe(1);
-        expect(second.out).toContain(`stack ${stack} is locked by another update:\n  pid ${lock.pid} of ${lock.username}@${lock.hostname} since`);
-        expect(second.out).toContain(`If its process was killed, clear the stale lock with:\n  npm run coverage:unlock -- --stack ${stack}`);
+        expect(second.out).toContain(
+            `stack ${stack} is locked by another update:\n  pid ${lock.pid} of ${lock.username}@${lock.hostname} since`,
+        );
+        expect(second.out).toContain(
+            `If its process was killed, clear the stale lock with:\n  npm run coverage:unlock -- --stack ${stack}`,
+        );
         expect(readStackLocks(lockDir)).toEqual([]);
     });
 
@@ -96,11 +115,20 @@ describe("state locks", () => {
         const lockDir = stackLockDir(backend, PROJECT, stack);
         fs.mkdirSync(lockDir, { recursive: true });
         const dead = spawnSync("true").pid;
-        fs.writeFileSync(path.join(lockDir, "killed.json"),
-            JSON.stringify({ pid: dead, username: os.userInfo().username, hostname: os.hostname(), timestamp: "2026-11-24T12:00:00Z" }));
+        fs.writeFileSync(
+            path.join(lockDir, "killed.json"),
+            JSON.stringify({
+                pid: dead,
+                username: os.userInfo().username,
+                hostname: os.hostname(),
+                timestamp: "2026-11-24T12:00:00Z",
+            }),
+        );
         fs.writeFileSync(path.join(lockDir, "killed.json.attrs"), "{}");
         const run = script("run-stack", ["destroy", "--stack", stack]);
-        expect(run.out).toContain(`recovered: stale lock: pid ${dead} of ${os.userInfo().username}@${os.hostname()} since 2026-11-24T12:00:00Z (its process is gone)`);
+        expect(run.out).toContain(
+            `recovered: stale lock: pid ${dead} of ${os.userInfo().username}@${os.hostname()} since 2026-11-24T12:00:00Z (its process is gone)`,
+        );
         expect(run.status).toBe(0);
         expect(fs.existsSync(lockDir) ? fs.readdirSync(lockDir) : []).toEqual([]);
     });
@@ -109,8 +137,16 @@ describe("state locks", () => {
         const lockDir = stackLockDir(backend, PROJECT, stack);
         fs.mkdirSync(lockDir, { recursive: true });
         const dead = spawnSync("true").pid;
-        const write = (id: string, pid: number) => fs.writeFileSync(path.join(lockDir, `${id}.json`),
-            JSON.stringify({ pid, username: os.userInfo().username, hostname: os.hostname(), timestamp: "2026-11-24T12:00:00Z" }));
+        const write = (id: string, pid: number) =>
+            fs.writeFileSync(
+                path.join(lockDir, `${id}.json`),
+                JSON.stringify({
+                    pid,
+                    username: os.userInfo().username,
+                    hostname: os.hostname(),
+                    timestamp: "2026-11-24T12:00:00Z",
+                }),
+            );
         write("killed", dead);
         write("alive", process.pid);
         // The engine's blob store keeps an attributes file beside each lock: it goes with its lock.

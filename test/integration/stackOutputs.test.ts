@@ -29,7 +29,9 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
         mainRun = measureService({ stack: MAIN, service: demoService(IMAGE), testCommand: DEMO_TEST_COMMAND });
         main = mainRun.summary;
         const featureInput: StackInput = {
-            stack: FEATURE, service: demoService(IMAGE), testCommand: `${DEMO_TEST_COMMAND} -k price -k health`,
+            stack: FEATURE,
+            service: demoService(IMAGE),
+            testCommand: `${DEMO_TEST_COMMAND} -k price -k health`,
             config: { maxDrop: 2, baseStack: MAIN },
         };
         const up = upStack(featureInput);
@@ -54,16 +56,23 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
 
     it("kept the failed update's outputs and wrote its reports", () => {
         expect(feature.tests).toEqual(expect.objectContaining({ succeeded: true, failed: 0 }));
-        expect(feature.gate).toEqual(expect.objectContaining({ passed: false, maxDrop: 2, baseStack: MAIN, baseRunId: main.runId }));
+        expect(feature.gate).toEqual(
+            expect.objectContaining({ passed: false, maxDrop: 2, baseStack: MAIN, baseRunId: main.runId }),
+        );
         expect(fs.readFileSync(feature.reports.markdown, "utf8")).toContain("**Gates failed:**");
         expect(JSON.parse(fs.readFileSync(feature.reports.summary, "utf8")).runId).toBe(feature.runId);
     });
 
     it("gives a consumer stack the delta of the feature against main, through StackReferences", async () => {
-        const consumer = await LocalWorkspace.createOrSelectStack({
-            stackName: CONSUMER, projectName: "coverage-delta",
-            program: async () => coverageDeltaProgram({ baseStack: qualified(MAIN), headStack: qualified(FEATURE) }) as never,
-        }, { workDir: work, projectSettings: { name: "coverage-delta", runtime: "nodejs" } });
+        const consumer = await LocalWorkspace.createOrSelectStack(
+            {
+                stackName: CONSUMER,
+                projectName: "coverage-delta",
+                program: async () =>
+                    coverageDeltaProgram({ baseStack: qualified(MAIN), headStack: qualified(FEATURE) }) as never,
+            },
+            { workDir: work, projectSettings: { name: "coverage-delta", runtime: "nodejs" } },
+        );
         consumers.push(consumer);
         const result = await consumer.up();
         const expected = coverageDelta(main, feature);
@@ -71,7 +80,9 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
         expect(result.outputs.totalDelta.value).toBe(expected.total.delta);
         expect(result.outputs.totalDelta.value).toBeLessThan(0);
         // The feature suite never asks for inventory or reports: those files lost coverage.
-        expect(result.outputs.filesLost.value).toEqual(expect.arrayContaining(["demo:demo_app/inventory.py", "demo:demo_app/reports.py"]));
+        expect(result.outputs.filesLost.value).toEqual(
+            expect.arrayContaining(["demo:demo_app/inventory.py", "demo:demo_app/reports.py"]),
+        );
         expect(result.outputs.filesGained.value).toEqual([]);
     });
 });

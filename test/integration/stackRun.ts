@@ -79,13 +79,25 @@ export function configure(input: StackInput): void {
 }
 
 function runStackArgs(action: string, stack: string, work: string): string[] {
-    return [RUN_STACK, action, "--stack", stack, "--outputs-file", path.join(work, "outputs.json"), "--timings-file", path.join(work, "timings.json"),
-        ...(action === "up" ? ["--print-summary"] : [])];
+    return [
+        RUN_STACK,
+        action,
+        "--stack",
+        stack,
+        "--outputs-file",
+        path.join(work, "outputs.json"),
+        "--timings-file",
+        path.join(work, "timings.json"),
+        ...(action === "up" ? ["--print-summary"] : []),
+    ];
 }
 
 function collect(status: number | null, output: string, work: string): UpResult {
-    const read = (file: string) => (fs.existsSync(path.join(work, file)) ? JSON.parse(fs.readFileSync(path.join(work, file), "utf8")) : undefined);
-    const timings = read("timings.json") as { engineStartMs: number; totalMs: number; steps: Array<{ name: string; ms: number }> } | undefined;
+    const read = (file: string) =>
+        fs.existsSync(path.join(work, file)) ? JSON.parse(fs.readFileSync(path.join(work, file), "utf8")) : undefined;
+    const timings = read("timings.json") as
+        | { engineStartMs: number; totalMs: number; steps: Array<{ name: string; ms: number }> }
+        | undefined;
     const phasesMs: Record<string, number> = {};
     if (timings) {
         phasesMs.engineStart = timings.engineStartMs;
@@ -98,11 +110,20 @@ function collect(status: number | null, output: string, work: string): UpResult 
 }
 
 /** Runs scripts/run-stack.ts (compiled) in its own process, as `npm run coverage` does. Needs scripts/pulumi-env.sh's environment. */
-export function runStack(action: "preview" | "up" | "destroy", stack: string, env: NodeJS.ProcessEnv = process.env): UpResult {
-    if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
+export function runStack(
+    action: "preview" | "up" | "destroy",
+    stack: string,
+    env: NodeJS.ProcessEnv = process.env,
+): UpResult {
+    if (!process.env.PULUMI_BACKEND_URL)
+        throw new Error("source scripts/pulumi-env.sh first (PULUMI_BACKEND_URL is unset)");
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-run-"));
     const result = spawnSync("node", runStackArgs(action, stack, work), {
-        cwd: REPO_ROOT, env, encoding: "utf8", timeout: 15 * 60 * 1000, maxBuffer: 64 * 1024 * 1024,
+        cwd: REPO_ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 15 * 60 * 1000,
+        maxBuffer: 64 * 1024 * 1024,
     });
     return collect(result.status, `${result.stdout}\n${result.stderr}`, work);
 }
@@ -118,7 +139,10 @@ export function upStackAsync(input: StackInput): Promise<UpResult> {
     configure(input);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-run-"));
     return new Promise((resolve) => {
-        const child = spawn("node", runStackArgs("up", input.stack, work), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("node", runStackArgs("up", input.stack, work), {
+            cwd: REPO_ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
@@ -134,15 +158,20 @@ export function destroyStack(stack: string): void {
     const reports = reportDirs.get(stack);
     if (reports) fs.rmSync(reports, { recursive: true, force: true });
     reportDirs.delete(stack);
-    const left = (["container", "volume", "network"] as const).flatMap((kind) => labelledObjects(kind, stack).map((n) => `${kind} ${n}`));
+    const left = (["container", "volume", "network"] as const).flatMap((kind) =>
+        labelledObjects(kind, stack).map((n) => `${kind} ${n}`),
+    );
     if (result.status !== 0 || left.length > 0) {
-        throw new Error(`destroying stack ${stack} failed (exit ${result.status}; left: ${left.join(", ") || "nothing"}):\n${result.output.slice(-3000)}`);
+        throw new Error(
+            `destroying stack ${stack} failed (exit ${result.status}; left: ${left.join(", ") || "nothing"}):\n${result.output.slice(-3000)}`,
+        );
     }
 }
 
 /** The run a successful up produced; throws with the engine's last lines otherwise. */
 export function stackRun(input: StackInput, up: UpResult): StackRun {
-    if (up.status !== 0 || !up.outputs) throw new Error(`pulumi up of ${input.stack} failed (exit ${up.status}):\n${up.output.slice(-6000)}`);
+    if (up.status !== 0 || !up.outputs)
+        throw new Error(`pulumi up of ${input.stack} failed (exit ${up.status}):\n${up.output.slice(-6000)}`);
     const summary = up.outputs.coverage as CoverageSummary;
     return {
         summary,
@@ -168,13 +197,21 @@ export function measureService(input: StackInput): StackRun {
         try {
             destroyStack(input.stack);
         } catch (cleanupError) {
-            throw new Error(`${(err as Error).message}\n\nand the cleanup failed too: ${(cleanupError as Error).message}`);
+            throw new Error(
+                `${(err as Error).message}\n\nand the cleanup failed too: ${(cleanupError as Error).message}`,
+            );
         }
         throw err;
     }
 }
 
 /** A real `pulumi up` of the demo on an image, with a test command. */
-export function measureDemo(stack: string, image: string, testCommand: string, lostProcesses: "warn" | "fail", coverage?: CoverageOptions): StackRun {
+export function measureDemo(
+    stack: string,
+    image: string,
+    testCommand: string,
+    lostProcesses: "warn" | "fail",
+    coverage?: CoverageOptions,
+): StackRun {
     return measureService({ stack, service: demoService(image), testCommand, lostProcesses, coverage });
 }

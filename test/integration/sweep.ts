@@ -8,9 +8,12 @@ import { ensureEngine } from "../testEnvironment";
 
 export default function sweep(): void {
     ensureEngine();
-    const stale = (["container", "volume", "network"] as const).flatMap((kind) => labelledObjects(kind, "coverage-spy")).filter((o) => {
-        const pid = /^itest-[a-z-]+?-(\d+)(-|$)/.exec(o.stack)?.[1];
-        return pid !== undefined && processGone(Number(pid));
-    });
-    for (const removed of removeObjects(stale)) process.stderr.write(`[coverage-spy] removed ${removed}, left by a killed test run\n`);
+    const stale = (["container", "volume", "network"] as const)
+        .flatMap((kind) => labelledObjects(kind, "coverage-spy"))
+        .filter((o) => {
+            const pid = /^itest-[a-z-]+?-(\d+)(-|$)/.exec(o.stack)?.[1];
+            return pid !== undefined && processGone(Number(pid));
+        });
+    for (const removed of removeObjects(stale))
+        process.stderr.write(`[coverage-spy] removed ${removed}, left by a killed test run\n`);
 }

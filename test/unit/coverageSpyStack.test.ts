@@ -8,8 +8,13 @@ const NETWORK = "docker:index/network:Network";
 const COMMAND = "command:local:Command";
 
 /** The base stack's coverage output: the fixture run, five points better. */
-const BASE_OUTPUT = { schemaVersion: 1, runId: "main-run", totals: { statements: 30, covered: 25, missing: 5, excluded: 0, percent: 85 },
-    services: {}, files: [] };
+const BASE_OUTPUT = {
+    schemaVersion: 1,
+    runId: "main-run",
+    totals: { statements: 30, covered: 25, missing: 5, excluded: 0, percent: 85 },
+    services: {},
+    files: [],
+};
 
 const engine: MockEngine = installMockEngine({
     createDelayMs: { [COMMAND]: 150 },
@@ -33,8 +38,19 @@ function envMap(envs: string[]): Record<string, string> {
 function baseArgs(reportDir: string): import("../../components").CoverageSpyStackArgs {
     return {
         services: [
-            { name: "shop", image: "shop:prod", sourcePath: "/app", ports: [{ internal: 8000 }], readinessPath: "/healthz" },
-            { name: "worker", image: "worker:prod", sourcePath: "/srv/worker", env: { PYTHONPATH: "/srv", MODE: "jobs" } },
+            {
+                name: "shop",
+                image: "shop:prod",
+                sourcePath: "/app",
+                ports: [{ internal: 8000 }],
+                readinessPath: "/healthz",
+            },
+            {
+                name: "worker",
+                image: "worker:prod",
+                sourcePath: "/srv/worker",
+                env: { PYTHONPATH: "/srv", MODE: "jobs" },
+            },
         ],
         testCommand: "pytest tests/e2e",
         reportDir,
@@ -83,8 +99,13 @@ describe("CoverageSpyStack resource graph", () => {
             COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/worker/.coverage`,
         });
         // Every image was looked up in the local engine while the program ran, the harvester's too.
-        expect(docker.calls()).toEqual(expect.arrayContaining(["shop:prod", "worker:prod", "coverage-spy/harvester:latest"]
-            .map((image) => `image inspect --format {{json .Config.Env}} ${image}`)));
+        expect(docker.calls()).toEqual(
+            expect.arrayContaining(
+                ["shop:prod", "worker:prod", "coverage-spy/harvester:latest"].map(
+                    (image) => `image inspect --format {{json .Config.Env}} ${image}`,
+                ),
+            ),
+        );
     });
 
     it("mounts the spy assets, coverage.py and the config read-only, and the data volume read-write", () => {
@@ -92,9 +113,16 @@ describe("CoverageSpyStack resource graph", () => {
         expect(shop.inputs.mounts).toEqual([
             expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/assets", readOnly: true }),
             expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/lib", readOnly: true }),
-            expect.objectContaining({ type: "bind", source: `${reportDir}/config`, target: "/opt/coverage-spy/config", readOnly: true }),
+            expect.objectContaining({
+                type: "bind",
+                source: `${reportDir}/config`,
+                target: "/opt/coverage-spy/config",
+                readOnly: true,
+            }),
         ]);
-        expect(shop.inputs.volumes).toEqual([{ volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data" }]);
+        expect(shop.inputs.volumes).toEqual([
+            { volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data" },
+        ]);
     });
 
     it("publishes ports on 127.0.0.1 only and stops gracefully under an init", () => {
@@ -104,19 +132,23 @@ describe("CoverageSpyStack resource graph", () => {
         expect(shop.inputs.stopSignal).toBe("SIGTERM");
         expect(shop.inputs.destroyGraceSeconds).toBe(30);
         expect(shop.inputs.name).toBe("coverage-spy-unit-shop");
-        expect(shop.inputs.labels).toEqual(expect.arrayContaining([
-            { label: "coverage-spy.stack", value: "unit" },
-            { label: "coverage-spy.project", value: "coverage-spy" },
-            { label: "coverage-spy.run-id", value: FIXTURE_RUN_ID },
-        ]));
+        expect(shop.inputs.labels).toEqual(
+            expect.arrayContaining([
+                { label: "coverage-spy.stack", value: "unit" },
+                { label: "coverage-spy.project", value: "coverage-spy" },
+                { label: "coverage-spy.run-id", value: FIXTURE_RUN_ID },
+            ]),
+        );
     });
 
     it("gives the test command every service URL and re-runs it per run id", () => {
         const testRun = engine.one(COMMAND, "test-run");
-        expect(testRun.inputs.environment).toEqual(expect.objectContaining({
-            COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000",
-            COVERAGE_SPY_TEST_COMMAND: "pytest tests/e2e",
-        }));
+        expect(testRun.inputs.environment).toEqual(
+            expect.objectContaining({
+                COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000",
+                COVERAGE_SPY_TEST_COMMAND: "pytest tests/e2e",
+            }),
+        );
         expect(testRun.inputs.environment.COVERAGE_SPY_WORKER_URL).toBeUndefined();
         expect(testRun.inputs.triggers).toEqual([FIXTURE_RUN_ID]);
         expect(testRun.inputs.addPreviousOutputInEnv).toBe(false);
@@ -131,8 +163,20 @@ describe("CoverageSpyStack resource graph", () => {
         }
         expect(harvester.inputs.attach).toBe(true);
         expect(harvester.inputs.mustRun).toBe(false);
-        expect(harvester.inputs.command).toEqual(expect.arrayContaining(["harvest", "--lost", "warn", "--service", "shop=/app", "--service", "worker=/srv/worker"]));
-        expect(harvester.inputs.volumes).toEqual([expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: true })]);
+        expect(harvester.inputs.command).toEqual(
+            expect.arrayContaining([
+                "harvest",
+                "--lost",
+                "warn",
+                "--service",
+                "shop=/app",
+                "--service",
+                "worker=/srv/worker",
+            ]),
+        );
+        expect(harvester.inputs.volumes).toEqual([
+            expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: true }),
+        ]);
     });
 
     it("starts services only after the run folder was prepared and the config written", () => {
@@ -155,8 +199,17 @@ describe("CoverageSpyStack resource graph", () => {
         expect(s.services.worker.totals.missing).toBe(4);
         const prices = s.files.filter((f) => f.path === "shop/prices.py");
         expect(prices).toEqual([
-            expect.objectContaining({ service: "shop", containerPath: "/app/shop/prices.py", missingLines: [6, 10], executedLines: [1, 2, 3, 4, 5, 9] }),
-            expect.objectContaining({ service: "worker", containerPath: "/srv/worker/shop/prices.py", missingLines: [3, 6, 10] }),
+            expect.objectContaining({
+                service: "shop",
+                containerPath: "/app/shop/prices.py",
+                missingLines: [6, 10],
+                executedLines: [1, 2, 3, 4, 5, 9],
+            }),
+            expect.objectContaining({
+                service: "worker",
+                containerPath: "/srv/worker/shop/prices.py",
+                missingLines: [3, 6, 10],
+            }),
         ]);
         expect(s.reports.html).toBe(`${reportDir}/runs/${FIXTURE_RUN_ID}/total/html/index.html`);
     });
@@ -165,19 +218,40 @@ describe("CoverageSpyStack resource graph", () => {
 describe("CoverageSpyStack gates", () => {
     it("fails the update with an error diagnostic naming the numbers, after the summary (the outputs) resolved", async () => {
         const errors: string[] = [];
-        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => { errors.push(message); });
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => {
+            errors.push(message);
+        });
         try {
             const stack = new CoverageSpyStack("gated", {
-                ...baseArgs(reportDirWithFixtureRun()), failUnder: 90, failUnderPerService: { shop: 50 }, maxDrop: 1, baseStack: "main",
+                ...baseArgs(reportDirWithFixtureRun()),
+                failUnder: 90,
+                failUnderPerService: { shop: 50 },
+                maxDrop: 1,
+                baseStack: "main",
             });
             const s = await valueOf(stack.summary);
             await new Promise((r) => setTimeout(r, 50));
-            expect(engine.one("pulumi:pulumi:StackReference", "gated-base").inputs.name).toBe("organization/coverage-spy/main");
+            expect(engine.one("pulumi:pulumi:StackReference", "gated-base").inputs.name).toBe(
+                "organization/coverage-spy/main",
+            );
             expect(s.gate).toEqual({
-                failUnder: 90, failUnderPerService: { shop: 50 }, maxDrop: 1, baseStack: "main", baseRunId: "main-run", passed: false, notes: [],
-                failures: ["total coverage 80.00% is under failUnder 90%", "total coverage dropped 5.00 points (85.00% → 80.00%), more than maxDrop 1"],
+                failUnder: 90,
+                failUnderPerService: { shop: 50 },
+                maxDrop: 1,
+                baseStack: "main",
+                baseRunId: "main-run",
+                passed: false,
+                notes: [],
+                failures: [
+                    "total coverage 80.00% is under failUnder 90%",
+                    "total coverage dropped 5.00 points (85.00% → 80.00%), more than maxDrop 1",
+                ],
             });
-            expect(errors).toEqual([expect.stringMatching(/^coverage-spy: coverage gate failed: total coverage 80\.00% is under failUnder 90%; coverage gate failed: total coverage dropped 5\.00 points/)]);
+            expect(errors).toEqual([
+                expect.stringMatching(
+                    /^coverage-spy: coverage gate failed: total coverage 80\.00% is under failUnder 90%; coverage gate failed: total coverage dropped 5\.00 points/,
+                ),
+            ]);
         } finally {
             spy.mockRestore();
         }
@@ -185,12 +259,16 @@ describe("CoverageSpyStack gates", () => {
 
     it("says a failed harvest once, as an error on the component, with no summary", async () => {
         const errors: string[] = [];
-        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => { errors.push(message); });
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => {
+            errors.push(message);
+        });
         try {
             const stack = new CoverageSpyStack("failharvest", baseArgs(reportDirWithFixtureRun()));
             expect(await valueOf(stack.summary)).toBeUndefined();
             await new Promise((r) => setTimeout(r, 50));
-            expect(errors).toEqual(["coverage-spy: harvesting coverage failed with exit code 3:\nsimulated failure output"]);
+            expect(errors).toEqual([
+                "coverage-spy: harvesting coverage failed with exit code 3:\nsimulated failure output",
+            ]);
         } finally {
             spy.mockRestore();
         }
@@ -212,10 +290,15 @@ describe("CoverageSpyStack gates", () => {
 describe("CoverageSpyStack input errors", () => {
     it("rejects bad input with a ResourceError before declaring any child", () => {
         const before = engine.resources.length;
-        expect(() => new CoverageSpyStack("bad", { ...baseArgs("/tmp/x"), services: [] }))
-            .toThrow(/services: at least one service is required/);
-        expect(() => new CoverageSpyStack("bad2", { ...baseArgs("/tmp/x"), services: [] })).toThrow(pulumi.ResourceError);
-        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual([]);
+        expect(() => new CoverageSpyStack("bad", { ...baseArgs("/tmp/x"), services: [] })).toThrow(
+            /services: at least one service is required/,
+        );
+        expect(() => new CoverageSpyStack("bad2", { ...baseArgs("/tmp/x"), services: [] })).toThrow(
+            pulumi.ResourceError,
+        );
+        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual(
+            [],
+        );
     });
 });
 
@@ -224,11 +307,15 @@ describe("CoverageSpyStack images", () => {
         const before = engine.resources.length;
         const args = { ...baseArgs("/tmp/x"), harvesterImage: "no/harvester:1" };
         args.services = [args.services[0], { name: "jobs", image: "gone:1", sourcePath: "/srv" }];
-        expect(() => new CoverageSpyStack("noimage", args)).toThrow([
-            "invalid coverage-spy input:",
-            "  - service jobs: image gone:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
-            "  - harvesterImage: image no/harvester:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: no/harvester:1)",
-        ].join("\n"));
-        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual([]);
+        expect(() => new CoverageSpyStack("noimage", args)).toThrow(
+            [
+                "invalid coverage-spy input:",
+                "  - service jobs: image gone:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
+                "  - harvesterImage: image no/harvester:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: no/harvester:1)",
+            ].join("\n"),
+        );
+        expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual(
+            [],
+        );
     });
 });

@@ -22,52 +22,71 @@ function readWithCoverage(rc: string): Record<string, unknown> {
         "print(json.dumps(out))",
     ].join("\n");
     const site = path.join(__dirname, "..", "..", "coverage-spy", "site");
-    const result = spawnSync("python3", ["-W", "error", "-c", script, file], { env: { ...process.env, PYTHONPATH: `${lib}:${site}` }, encoding: "utf8" });
+    const result = spawnSync("python3", ["-W", "error", "-c", script, file], {
+        env: { ...process.env, PYTHONPATH: `${lib}:${site}` },
+        encoding: "utf8",
+    });
     // -W error: a warning from coverage.py about the file (an unknown option, say) fails the test.
     if (result.status !== 0 || result.stderr !== "") throw new Error(result.stderr);
     return JSON.parse(result.stdout);
 }
 
 function rtmin(): number {
-    return Number(spawnSync("python3", ["-c", "import signal; print(int(signal.SIGRTMIN))"], { encoding: "utf8" }).stdout);
+    return Number(
+        spawnSync("python3", ["-c", "import signal; print(int(signal.SIGRTMIN))"], { encoding: "utf8" }).stdout,
+    );
 }
 
 describe("generateCoveragerc", () => {
     it("defaults: parallel, save on SIGTERM, exit paths patched (not fork), every service's source", () => {
-        const options = readWithCoverage(generateCoveragerc({ options: resolveCoverageOptions({}), sourcePaths: ["/app", "/srv/worker"] }));
-        expect(options).toEqual(expect.objectContaining({
-            "run:parallel": true,
-            "run:sigterm": true,
-            "run:branch": false,
-            "run:source": ["/app", "/srv/worker"],
-            "run:patch": ["_exit", "execv", "subprocess"],
-            "run:core": null,
-            // The spy's own section: sysmon where it fits, saves every 5 s, SIGRTMIN+4 / +5 (this host's numbers).
-            spy: { core: "auto", save_interval: 5, snapshot: rtmin() + 4, reset: rtmin() + 5 },
-        }));
+        const options = readWithCoverage(
+            generateCoveragerc({ options: resolveCoverageOptions({}), sourcePaths: ["/app", "/srv/worker"] }),
+        );
+        expect(options).toEqual(
+            expect.objectContaining({
+                "run:parallel": true,
+                "run:sigterm": true,
+                "run:branch": false,
+                "run:source": ["/app", "/srv/worker"],
+                "run:patch": ["_exit", "execv", "subprocess"],
+                "run:core": null,
+                // The spy's own section: sysmon where it fits, saves every 5 s, SIGRTMIN+4 / +5 (this host's numbers).
+                spy: { core: "auto", save_interval: 5, snapshot: rtmin() + 4, reset: rtmin() + 5 },
+            }),
+        );
     });
 
     it("writes typed options in configparser syntax coverage.py reads back exactly", () => {
         const rc = generateCoveragerc({
             options: resolveCoverageOptions({
-                branch: true, core: "sysmon", saveIntervalSeconds: 0.5, snapshotSignal: "SIGUSR2", resetSignal: "off", source: ["mypkg"], omit: ["*/tests/*"], concurrency: ["thread", "multiprocessing"],
-                excludeLines: ["# pragma: no cover", "if TYPE_CHECKING:", ";weird"], patch: ["subprocess"],
+                branch: true,
+                core: "sysmon",
+                saveIntervalSeconds: 0.5,
+                snapshotSignal: "SIGUSR2",
+                resetSignal: "off",
+                source: ["mypkg"],
+                omit: ["*/tests/*"],
+                concurrency: ["thread", "multiprocessing"],
+                excludeLines: ["# pragma: no cover", "if TYPE_CHECKING:", ";weird"],
+                patch: ["subprocess"],
                 paths: { source: ["/home/me/src", "/app"] },
             }),
             sourcePaths: ["/app"],
         });
         expect(rc).not.toMatch(/= .*#/); // no inline comments after values
-        expect(readWithCoverage(rc)).toEqual(expect.objectContaining({
-            "run:branch": true,
-            // The core is the spy's to choose per process, never coverage.py's [run] core.
-            "run:core": null,
-            spy: { core: "sysmon", save_interval: 0.5, snapshot: 12, reset: null },
-            "run:source": ["/app", "mypkg"],
-            "run:omit": ["*/tests/*"],
-            "run:concurrency": ["thread", "multiprocessing"],
-            "run:patch": ["subprocess"],
-            "report:exclude_also": ["[#] pragma: no cover", "if TYPE_CHECKING:", "[;]weird"],
-            paths: { source: ["/home/me/src", "/app"] },
-        }));
+        expect(readWithCoverage(rc)).toEqual(
+            expect.objectContaining({
+                "run:branch": true,
+                // The core is the spy's to choose per process, never coverage.py's [run] core.
+                "run:core": null,
+                spy: { core: "sysmon", save_interval: 0.5, snapshot: 12, reset: null },
+                "run:source": ["/app", "mypkg"],
+                "run:omit": ["*/tests/*"],
+                "run:concurrency": ["thread", "multiprocessing"],
+                "run:patch": ["subprocess"],
+                "report:exclude_also": ["[#] pragma: no cover", "if TYPE_CHECKING:", "[;]weird"],
+                paths: { source: ["/home/me/src", "/app"] },
+            }),
+        );
     });
 });

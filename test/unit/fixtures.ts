@@ -42,17 +42,23 @@ export function fakeDockerOnPath(images: Record<string, string>): { calls(): str
     const dir = tempDir();
     const log = path.join(dir, "calls.log");
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const cases = Object.entries(images).map(([image, env]) => `  ${quote(image)}) printf '%s\\n' ${quote(env)} ;;`).join("\n");
-    fs.writeFileSync(path.join(dir, "docker"), [
-        "#!/bin/bash",
-        `printf '%s\\n' "$*" >> ${quote(log)}`,
-        '[ "$1 $2" = "image inspect" ] || { echo "fake docker: unexpected call: $*" >&2; exit 2; }',
-        'case "${@: -1}" in',
-        cases,
-        '  *) echo "Error: No such image: ${@: -1}" >&2; exit 1 ;;',
-        "esac",
-        "",
-    ].join("\n"), { mode: 0o755 });
+    const cases = Object.entries(images)
+        .map(([image, env]) => `  ${quote(image)}) printf '%s\\n' ${quote(env)} ;;`)
+        .join("\n");
+    fs.writeFileSync(
+        path.join(dir, "docker"),
+        [
+            "#!/bin/bash",
+            `printf '%s\\n' "$*" >> ${quote(log)}`,
+            '[ "$1 $2" = "image inspect" ] || { echo "fake docker: unexpected call: $*" >&2; exit 2; }',
+            'case "${@: -1}" in',
+            cases,
+            '  *) echo "Error: No such image: ${@: -1}" >&2; exit 1 ;;',
+            "esac",
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     process.env.PATH = `${dir}:${process.env.PATH}`;
     return { calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []) };
 }

@@ -9,10 +9,19 @@ import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 describe("formatSummary", () => {
     it("shows the total, tests, each service and each file's missing lines as ranges", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
-        const text = formatSummary(summarizeRun({
-            runDir, runId: FIXTURE_RUN_ID,
-            services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }],
-        }, { gates: { failUnder: 90 } }));
+        const text = formatSummary(
+            summarizeRun(
+                {
+                    runDir,
+                    runId: FIXTURE_RUN_ID,
+                    services: [
+                        { name: "shop", sourcePath: "/app" },
+                        { name: "worker", sourcePath: "/srv/worker" },
+                    ],
+                },
+                { gates: { failUnder: 90 } },
+            ),
+        );
         const lines = text.split("\n");
         expect(lines).toContain("TOTAL  80.00%  24/30 statements, 6 missing");
         expect(lines).toContain("tests  FAILED with exit code 1 (3 passed, 1 failed) in 1.2 s");
@@ -29,25 +38,57 @@ describe("formatSummary", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const harvestFile = path.join(runDir, "harvest.json");
         const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8"));
-        harvest.lostProcesses = [{ service: "worker", pid: 42, host: "c0ffee", command: ["python3", "-m", "jobs"], python: "3.13.5", started: 1 }];
+        harvest.lostProcesses = [
+            {
+                service: "worker",
+                pid: 42,
+                host: "c0ffee",
+                command: ["python3", "-m", "jobs"],
+                python: "3.13.5",
+                started: 1,
+            },
+        ];
         fs.writeFileSync(harvestFile, JSON.stringify(harvest));
-        const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }] });
+        const summary = readRunSummary({
+            runDir,
+            runId: FIXTURE_RUN_ID,
+            services: [
+                { name: "shop", sourcePath: "/app" },
+                { name: "worker", sourcePath: "/srv/worker" },
+            ],
+        });
         // The record's Unix time becomes ISO 8601 UTC, the summary's one time format.
         expect(summary.lostProcesses).toEqual([{ ...harvest.lostProcesses[0], started: "1970-01-01T00:00:01.000Z" }]);
-        expect(formatSummary(summary)).toContain("LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data");
+        expect(formatSummary(summary)).toContain(
+            "LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data",
+        );
     });
 
     it("says when a service died during the suite, in the terminal and in Markdown", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const testsFile = path.join(runDir, "tests.json");
         const tests = JSON.parse(fs.readFileSync(testsFile, "utf8"));
-        fs.writeFileSync(testsFile, JSON.stringify({ ...tests, exitedEarly: { worker: { exitCode: 137, oomKilled: true } } }));
-        const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: [{ name: "shop", sourcePath: "/app" }, { name: "worker", sourcePath: "/srv/worker" }] });
+        fs.writeFileSync(
+            testsFile,
+            JSON.stringify({ ...tests, exitedEarly: { worker: { exitCode: 137, oomKilled: true } } }),
+        );
+        const summary = readRunSummary({
+            runDir,
+            runId: FIXTURE_RUN_ID,
+            services: [
+                { name: "shop", sourcePath: "/app" },
+                { name: "worker", sourcePath: "/srv/worker" },
+            ],
+        });
         expect(summary.services.worker.exitedEarly).toEqual({ exitCode: 137, oomKilled: true });
         expect(summary.services.shop.exitedEarly).toBeUndefined();
         const text = formatSummary(summary);
-        expect(text).toContain("EXITED worker: exited during the test suite (exit code 137, killed for lack of memory); only the data it saved before is measured");
+        expect(text).toContain(
+            "EXITED worker: exited during the test suite (exit code 137, killed for lack of memory); only the data it saved before is measured",
+        );
         expect(text).toMatch(/\nworker .* exited early\n/);
-        expect(markdownSummary(summary)).toContain("> Service **worker** exited during the test suite (exit code 137, killed for lack of memory): only the data it saved before is measured.");
+        expect(markdownSummary(summary)).toContain(
+            "> Service **worker** exited during the test suite (exit code 137, killed for lack of memory): only the data it saved before is measured.",
+        );
     });
 });

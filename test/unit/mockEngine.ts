@@ -37,47 +37,68 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
         ofType: (type) => engine.resources.filter((r) => r.type === type),
         one: (type, namePart) => {
             const found = engine.ofType(type).filter((r) => namePart === undefined || r.name.includes(namePart));
-            if (found.length !== 1) throw new Error(`expected one ${type} named *${namePart ?? ""}*, found ${found.length}`);
+            if (found.length !== 1)
+                throw new Error(`expected one ${type} named *${namePart ?? ""}*, found ${found.length}`);
             return found[0];
         },
     };
-    pulumi.runtime.setMocks({
-        newResource: async (args) => {
-            const record: Registered = { type: args.type, name: args.name, inputs: args.inputs, registeredAt: clock++ };
-            engine.resources.push(record);
-            const delay = options.createDelayMs?.[args.type] ?? 0;
-            if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-            record.createdAt = clock++;
-            const state: Record<string, any> = { ...args.inputs };
-            if (args.type === "docker:index/container:Container") {
-                state.ports = (args.inputs.ports ?? []).map((p: any, i: number) => ({ ...p, external: p.external ?? 49000 + i }));
-                const code = Object.entries(options.exitCodes ?? {}).find(([part]) => args.name.includes(part));
-                state.exitCode = code ? code[1] : 0;
-                state.containerLogs = code && code[1] !== 0 ? "simulated failure output" : "";
-            }
-            if (args.type === "command:local:Command") state.stdout = "";
-            if (args.type === "pulumi:pulumi:StackReference") {
-                const outputs = options.stackOutputs?.[args.inputs.name];
-                if (!outputs) throw new Error(`unknown stack ${args.inputs.name}`);
-                state.outputs = outputs;
-            }
-            return { id: `${args.name}-id`, state };
+    pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => {
+                const record: Registered = {
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    registeredAt: clock++,
+                };
+                engine.resources.push(record);
+                const delay = options.createDelayMs?.[args.type] ?? 0;
+                if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+                record.createdAt = clock++;
+                const state: Record<string, any> = { ...args.inputs };
+                if (args.type === "docker:index/container:Container") {
+                    state.ports = (args.inputs.ports ?? []).map((p: any, i: number) => ({
+                        ...p,
+                        external: p.external ?? 49000 + i,
+                    }));
+                    const code = Object.entries(options.exitCodes ?? {}).find(([part]) => args.name.includes(part));
+                    state.exitCode = code ? code[1] : 0;
+                    state.containerLogs = code && code[1] !== 0 ? "simulated failure output" : "";
+                }
+                if (args.type === "command:local:Command") state.stdout = "";
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const outputs = options.stackOutputs?.[args.inputs.name];
+                    if (!outputs) throw new Error(`unknown stack ${args.inputs.name}`);
+                    state.outputs = outputs;
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call: (args) => {
+                engine.calls.push({ token: args.token, inputs: args.inputs });
+                if (args.token === "command:local:run") {
+                    const image = Object.keys(options.imageEnv ?? {}).find(
+                        (img) => args.inputs.environment?.COVERAGE_SPY_IMAGE === img,
+                    );
+                    return { stdout: image ? options.imageEnv![image] : '["PATH=/usr/bin"]', stderr: "" };
+                }
+                return {};
+            },
         },
-        call: (args) => {
-            engine.calls.push({ token: args.token, inputs: args.inputs });
-            if (args.token === "command:local:run") {
-                const image = Object.keys(options.imageEnv ?? {}).find((img) => args.inputs.environment?.COVERAGE_SPY_IMAGE === img);
-                return { stdout: image ? options.imageEnv![image] : '["PATH=/usr/bin"]', stderr: "" };
-            }
-            return {};
-        },
-    }, "coverage-spy", "unit", false);
+        "coverage-spy",
+        "unit",
+        false,
+    );
     return engine;
 }
 
 /** The value of an Output, in a test. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        output.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 /** The error an Output fails with (its apply threw), in a test. */

@@ -29,7 +29,10 @@ type Table = Record<string, OptionSpec<unknown>>;
 const README_TABLES: Array<[string, Table]> = [
     ["`CoverageSpyStackArgs` (", STACK_OPTIONS],
     ["`ServiceArgs` (", SERVICE_OPTIONS],
-    ["`ServicePortArgs`, `ServiceMountArgs` and `ServiceHealthcheckArgs`", { ...PORT_OPTIONS, ...MOUNT_OPTIONS, ...HEALTHCHECK_OPTIONS }],
+    [
+        "`ServicePortArgs`, `ServiceMountArgs` and `ServiceHealthcheckArgs`",
+        { ...PORT_OPTIONS, ...MOUNT_OPTIONS, ...HEALTHCHECK_OPTIONS },
+    ],
     ["`CoverageOptions` (", COVERAGE_OPTIONS],
 ];
 
@@ -43,7 +46,10 @@ function readmeTable(readme: string, intro: string): Map<string, string> {
     while (i < lines.length && !lines[i].startsWith("|")) i++;
     for (i += 2; i < lines.length && lines[i].startsWith("|"); i++) {
         // Cells split on "|" not written as "\|".
-        const cells = lines[i].split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+        const cells = lines[i]
+            .split(/(?<!\\)\|/)
+            .slice(1, -1)
+            .map((c) => c.trim());
         rows.set(cells[0].replace(/`/g, ""), cells[2]);
     }
     return rows;
@@ -56,7 +62,8 @@ function expectedDefaultCell(spec: OptionSpec<unknown>): string | RegExp {
     const value = spec.default;
     if (value === undefined) return "";
     if (Array.isArray(value)) return value.length === 0 ? "" : `\`${value.join(", ")}\``;
-    if (typeof value === "object" && value !== null) return Object.keys(value).length === 0 ? "" : JSON.stringify(value);
+    if (typeof value === "object" && value !== null)
+        return Object.keys(value).length === 0 ? "" : JSON.stringify(value);
     return `\`${String(value)}\``;
 }
 
@@ -68,7 +75,8 @@ describe("the README's configuration reference", () => {
         expect([...rows.keys()].sort()).toEqual(Object.keys(table).sort());
         for (const [option, spec] of Object.entries(table)) {
             const expected = expectedDefaultCell(spec);
-            if (typeof expected === "string") expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expected });
+            if (typeof expected === "string")
+                expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expected });
             else expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expect.stringMatching(expected) });
         }
     });
@@ -101,9 +109,13 @@ describe("args.ts documentation", () => {
         const documented = documentedDefaults(iface);
         for (const [option, spec] of Object.entries(table)) {
             const value = spec.default;
-            const isEmpty = value === undefined || (typeof value === "object" && value !== null && Object.keys(value).length === 0);
+            const isEmpty =
+                value === undefined || (typeof value === "object" && value !== null && Object.keys(value).length === 0);
             if (isEmpty) continue;
-            expect({ option, doc: documented.get(option) }).toEqual({ option, doc: expect.stringContaining(JSON.stringify(value).replace(/,/g, ", ")) });
+            expect({ option, doc: documented.get(option) }).toEqual({
+                option,
+                doc: expect.stringContaining(JSON.stringify(value).replace(/,/g, ", ")),
+            });
         }
     });
 });
@@ -112,16 +124,25 @@ describe("the option tables", () => {
     it("are checked by the compiler against the Args interfaces", () => {
         // @ts-expect-error: a table that forgets an option does not compile
         const forgotten: OptionTable<ServicePortArgs> = { internal: { kind: "number", required: true } };
+        const portSpecs = { internal: { kind: "number" }, external: { kind: "number" } } as const;
         // @ts-expect-error: nor one that invents an option
-        const invented: OptionTable<ServicePortArgs> = { internal: { kind: "number" }, external: { kind: "number" }, host: { kind: "string" } };
+        const invented: OptionTable<ServicePortArgs> = { ...portSpecs, host: { kind: "string" } };
+        const wrongDefault = { kind: "boolean", default: "no" } as const;
         // @ts-expect-error: nor a default of the wrong type
-        const mistyped: OptionTable<Pick<ServiceMountArgs, "readOnly">> = { readOnly: { kind: "boolean", default: "no" } };
+        const mistyped: OptionTable<Pick<ServiceMountArgs, "readOnly">> = { readOnly: wrongDefault };
         expect([forgotten, invented, mistyped]).toHaveLength(3);
     });
 
     it("give the stack config its keys: every component option, and compose", () => {
         expect(Object.keys(CONFIG_KEYS).sort()).toEqual([...Object.keys(STACK_OPTIONS), "compose"].sort());
-        expect(CONFIG_KEYS).toEqual(expect.objectContaining({ services: "object", testTimeoutSeconds: "number", reportDir: "string", failOnTestFailure: "boolean" }));
+        expect(CONFIG_KEYS).toEqual(
+            expect.objectContaining({
+                services: "object",
+                testTimeoutSeconds: "number",
+                reportDir: "string",
+                failOnTestFailure: "boolean",
+            }),
+        );
     });
 });
 
@@ -133,29 +154,63 @@ describe("resolveArgs", () => {
         defaultAssetsDir: () => "/lib/coverage-spy",
         newRunId: () => "run-fresh",
     });
-    const minimal = (): CoverageSpyStackArgs => ({ services: [{ name: "api", image: "api:prod", sourcePath: "/app/" }], testCommand: "pytest" });
+    const minimal = (): CoverageSpyStackArgs => ({
+        services: [{ name: "api", image: "api:prod", sourcePath: "/app/" }],
+        testCommand: "pytest",
+    });
 
     it("applies every written default, at every level", () => {
-        const resolved = resolveArgs({
-            ...minimal(),
-            services: [{
-                name: "api", image: "api:prod", sourcePath: "/app", healthcheck: { test: ["CMD", "true"] },
-                mounts: [{ source: "/data", target: "/data" }], ports: [{ internal: 8000 }],
-            }],
-        }, context());
-        expect(resolved).toEqual(expect.objectContaining({
-            testEnv: {}, testTimeoutSeconds: 1800, failOnTestFailure: false, harvesterImage: "coverage-spy/harvester:latest",
-            lostProcesses: "warn", keepRuns: 5,
-            coverage: {
-                source: [], omit: [], branch: false, concurrency: [], excludeLines: [], paths: {}, core: "auto",
-                patch: ["_exit", "execv", "subprocess"], saveIntervalSeconds: 5, snapshotSignal: "SIGRTMIN+4", resetSignal: "SIGRTMIN+5",
+        const resolved = resolveArgs(
+            {
+                ...minimal(),
+                services: [
+                    {
+                        name: "api",
+                        image: "api:prod",
+                        sourcePath: "/app",
+                        healthcheck: { test: ["CMD", "true"] },
+                        mounts: [{ source: "/data", target: "/data" }],
+                        ports: [{ internal: 8000 }],
+                    },
+                ],
             },
-        }));
+            context(),
+        );
+        expect(resolved).toEqual(
+            expect.objectContaining({
+                testEnv: {},
+                testTimeoutSeconds: 1800,
+                failOnTestFailure: false,
+                harvesterImage: "coverage-spy/harvester:latest",
+                lostProcesses: "warn",
+                keepRuns: 5,
+                coverage: {
+                    source: [],
+                    omit: [],
+                    branch: false,
+                    concurrency: [],
+                    excludeLines: [],
+                    paths: {},
+                    core: "auto",
+                    patch: ["_exit", "execv", "subprocess"],
+                    saveIntervalSeconds: 5,
+                    snapshotSignal: "SIGRTMIN+4",
+                    resetSignal: "SIGRTMIN+5",
+                },
+            }),
+        );
         expect(resolved.services[0]).toEqual({
-            name: "api", image: "api:prod", sourcePath: "/app", env: {}, ports: [{ internal: 8000 }],
+            name: "api",
+            image: "api:prod",
+            sourcePath: "/app",
+            env: {},
+            ports: [{ internal: 8000 }],
             mounts: [{ source: "/data", target: "/data", type: "bind", readOnly: false }],
             healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "2s", retries: 30, startPeriod: "0s" },
-            readinessPath: "/", readinessTimeoutSeconds: 60, stopGraceSeconds: 30, stopSignal: "SIGTERM",
+            readinessPath: "/",
+            readinessTimeoutSeconds: 60,
+            stopGraceSeconds: 30,
+            stopSignal: "SIGTERM",
         });
         // Options without a default stay unset.
         expect(Object.keys(resolved)).not.toContain("failUnder");
@@ -164,22 +219,48 @@ describe("resolveArgs", () => {
 
     it("computes the defaults that depend on where the program runs", () => {
         const resolved = resolveArgs(minimal(), context());
-        expect(resolved).toEqual(expect.objectContaining({
-            testWorkingDir: "/work/project", reportDir: "/work/project/reports/dev", coverageLibDir: "/cache/spy-lib",
-            assetsDir: "/lib/coverage-spy", runId: "run-fresh",
-        }));
+        expect(resolved).toEqual(
+            expect.objectContaining({
+                testWorkingDir: "/work/project",
+                reportDir: "/work/project/reports/dev",
+                coverageLibDir: "/cache/spy-lib",
+                assetsDir: "/lib/coverage-spy",
+                runId: "run-fresh",
+            }),
+        );
         expect(resolveArgs(minimal(), { ...context(), coverageLibEnv: undefined }).coverageLibDir).toBeUndefined();
     });
 
     it("keeps every value given, and looks nothing up for it", () => {
         const given: CoverageSpyStackArgs = {
-            ...minimal(), testWorkingDir: "/t", reportDir: "/r", coverageLibDir: "/l", assetsDir: "/a", runId: "mine",
-            keepRuns: 2, coverage: { branch: true, patch: [] },
+            ...minimal(),
+            testWorkingDir: "/t",
+            reportDir: "/r",
+            coverageLibDir: "/l",
+            assetsDir: "/a",
+            runId: "mine",
+            keepRuns: 2,
+            coverage: { branch: true, patch: [] },
         };
         const resolved = resolveArgs(given, {
-            ...context(), defaultAssetsDir: () => { throw new Error("looked up"); }, newRunId: () => { throw new Error("made"); },
+            ...context(),
+            defaultAssetsDir: () => {
+                throw new Error("looked up");
+            },
+            newRunId: () => {
+                throw new Error("made");
+            },
         });
-        expect(resolved).toEqual(expect.objectContaining({ testWorkingDir: "/t", reportDir: "/r", coverageLibDir: "/l", assetsDir: "/a", runId: "mine", keepRuns: 2 }));
+        expect(resolved).toEqual(
+            expect.objectContaining({
+                testWorkingDir: "/t",
+                reportDir: "/r",
+                coverageLibDir: "/l",
+                assetsDir: "/a",
+                runId: "mine",
+                keepRuns: 2,
+            }),
+        );
         expect(resolved.coverage).toEqual(expect.objectContaining({ branch: true, patch: [] }));
     });
 
@@ -197,15 +278,25 @@ describe("resolveArgs", () => {
     });
 
     it("gives defaults that pass validation", () => {
-        const resolved = resolveArgs(minimal(), { ...context(), projectDir: tempDir(), coverageLibEnv: fakeCoverageLib(), defaultAssetsDir: () => tempDir() });
+        const resolved = resolveArgs(minimal(), {
+            ...context(),
+            projectDir: tempDir(),
+            coverageLibEnv: fakeCoverageLib(),
+            defaultAssetsDir: () => tempDir(),
+        });
         expect(() => validateStackArgs(resolved)).not.toThrow();
     });
 
     it("passes input it cannot read on unchanged, for validation to name", () => {
-        const resolved = resolveArgs({ services: "api", testCommand: "x", coverage: [] } as unknown as CoverageSpyStackArgs, context());
+        const resolved = resolveArgs(
+            { services: "api", testCommand: "x", coverage: [] } as unknown as CoverageSpyStackArgs,
+            context(),
+        );
         expect(resolved.services).toBe("api");
         expect(resolved.coverage).toEqual([]);
-        expect(() => validateStackArgs(resolved)).toThrow(/services: at least one service is required[\s\S]*coverage must be an object/);
+        expect(() => validateStackArgs(resolved)).toThrow(
+            /services: at least one service is required[\s\S]*coverage must be an object/,
+        );
     });
 });
 

@@ -50,12 +50,17 @@ describe("scripts/helpers/package-json.js", () => {
 
     it("answers a config key, or says it is missing", () => {
         expect(packageJson.configValue(PKG, "coveragePy")).toBe("7.17.4");
-        expect(() => packageJson.configValue(PKG, "coveragePyLegacy")).toThrow("package.json has no config.coveragePyLegacy");
+        expect(() => packageJson.configValue(PKG, "coveragePyLegacy")).toThrow(
+            "package.json has no config.coveragePyLegacy",
+        );
         expect(() => packageJson.configValue({}, "coveragePy")).toThrow("package.json has no config.coveragePy");
     });
 
     it("lists the pinned upstream archives, not the comment", () => {
-        expect(packageJson.upstreamArchives(PKG)).toEqual([["a-v1.tar.gz", "aaa"], ["b-v2.tar.gz", "bbb"]]);
+        expect(packageJson.upstreamArchives(PKG)).toEqual([
+            ["a-v1.tar.gz", "aaa"],
+            ["b-v2.tar.gz", "bbb"],
+        ]);
         expect(packageJson.upstreamArchives({})).toEqual([]);
     });
 
@@ -70,16 +75,25 @@ describe("scripts/helpers/package-json.js", () => {
     });
 
     it("reads the repo's package.json by default, as scripts/lib.sh calls it", () => {
-        expect(helper("package-json.js", ["pin", "@pulumi/pulumi"])).toEqual(
-            { status: 0, stdout: `${REPO_PACKAGE.dependencies["@pulumi/pulumi"]}\n`, stderr: "" });
-        expect(helper("package-json.js", ["config", "coveragePyLegacy"]).stdout).toBe(`${REPO_PACKAGE.config.coveragePyLegacy}\n`);
+        expect(helper("package-json.js", ["pin", "@pulumi/pulumi"])).toEqual({
+            status: 0,
+            stdout: `${REPO_PACKAGE.dependencies["@pulumi/pulumi"]}\n`,
+            stderr: "",
+        });
+        expect(helper("package-json.js", ["config", "coveragePyLegacy"]).stdout).toBe(
+            `${REPO_PACKAGE.config.coveragePyLegacy}\n`,
+        );
         const archives = helper("package-json.js", ["archives"]).stdout.trim().split("\n");
         expect(archives.length).toBeGreaterThan(0);
         for (const line of archives) expect(line).toMatch(/^\S+\.tar\.gz [0-9a-f]{64}$/);
     });
 
     it("fails with the reason on stderr", () => {
-        expect(helper("package-json.js", ["pin", "left-pad"])).toEqual({ status: 1, stdout: "", stderr: "no exact pin for left-pad\n" });
+        expect(helper("package-json.js", ["pin", "left-pad"])).toEqual({
+            status: 1,
+            stdout: "",
+            stderr: "no exact pin for left-pad\n",
+        });
     });
 });
 
@@ -118,14 +132,30 @@ describe("scripts/helpers/json-query.js", () => {
     it("reads the field's document from a file or stdin", () => {
         const file = path.join(tempDir(), "unit.json");
         fs.writeFileSync(file, JSON.stringify({ numPassedTests: 7, numFailedTests: 0 }));
-        expect(helper("json-query.js", ["field", "numPassedTests", file])).toEqual({ status: 0, stdout: "7\n", stderr: "" });
-        expect(helper("json-query.js", ["field", "Dir"], '{"Dir": "/m"}')).toEqual({ status: 0, stdout: "/m\n", stderr: "" });
-        expect(helper("json-query.js", ["field", "Dir"], "{}")).toEqual({ status: 1, stdout: "", stderr: "the JSON has no field Dir\n" });
+        expect(helper("json-query.js", ["field", "numPassedTests", file])).toEqual({
+            status: 0,
+            stdout: "7\n",
+            stderr: "",
+        });
+        expect(helper("json-query.js", ["field", "Dir"], '{"Dir": "/m"}')).toEqual({
+            status: 0,
+            stdout: "/m\n",
+            stderr: "",
+        });
+        expect(helper("json-query.js", ["field", "Dir"], "{}")).toEqual({
+            status: 1,
+            stdout: "",
+            stderr: "the JSON has no field Dir\n",
+        });
     });
 
     it("answers has-plugin with its exit status", () => {
         expect(helper("json-query.js", ["has-plugin", "resource", "docker", "4.11.1"], PLUGINS).status).toBe(0);
-        expect(helper("json-query.js", ["has-plugin", "resource", "docker", "9.9.9"], PLUGINS)).toEqual({ status: 1, stdout: "", stderr: "" });
+        expect(helper("json-query.js", ["has-plugin", "resource", "docker", "9.9.9"], PLUGINS)).toEqual({
+            status: 1,
+            stdout: "",
+            stderr: "",
+        });
         expect(helper("json-query.js", ["has-plugin", "resource", "docker", "4.11.1"], "").status).toBe(1);
     });
 

@@ -14,7 +14,10 @@ function project(): string {
 }
 
 function git(dir: string, ...args: string[]): void {
-    const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd: dir, encoding: "utf8" });
+    const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+    });
     if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
 }
 
@@ -23,7 +26,9 @@ describe("stack config files", () => {
         const dir = project();
         const copy = copyBaseStackConfig(dir, "feat-a");
         expect(copy).toBe(stackConfigPath(dir, "feat-a"));
-        expect(fs.readFileSync(copy!, "utf8")).toMatch(/^# Copied from stacks\/Pulumi.dev.yaml by coverage-spy for stack feat-a;.*\nconfig:/);
+        expect(fs.readFileSync(copy!, "utf8")).toMatch(
+            /^# Copied from stacks\/Pulumi.dev.yaml by coverage-spy for stack feat-a;.*\nconfig:/,
+        );
         expect(copyBaseStackConfig(dir, "feat-a")).toBeUndefined();
         expect(copyBaseStackConfig(dir, "dev")).toBeUndefined();
         expect(fs.readFileSync(stackConfigPath(dir, "dev"), "utf8")).toBe(BASE);

@@ -6,11 +6,27 @@ import { FIXTURES } from "./fixtures";
 
 describe("parseCoverageJson", () => {
     it("reads totals and files of a real coverage.py report", () => {
-        const report = parseCoverageJson(fs.readFileSync(path.join(FIXTURES, "run", "services", "shop", "coverage.json"), "utf8"));
+        const report = parseCoverageJson(
+            fs.readFileSync(path.join(FIXTURES, "run", "services", "shop", "coverage.json"), "utf8"),
+        );
         expect(report.coveragePyVersion).toBe("7.17.4");
-        expect(report.totals).toEqual({ statements: 15, covered: 13, missing: 2, excluded: 0, percent: 86.66666666666667 });
+        expect(report.totals).toEqual({
+            statements: 15,
+            covered: 13,
+            missing: 2,
+            excluded: 0,
+            percent: 86.66666666666667,
+        });
         const prices = report.files.find((f) => f.reportPath === "shop/prices.py")!;
-        expect(prices).toEqual(expect.objectContaining({ statements: 8, covered: 6, missing: 2, executedLines: [1, 2, 3, 4, 5, 9], missingLines: [6, 10] }));
+        expect(prices).toEqual(
+            expect.objectContaining({
+                statements: 8,
+                covered: 6,
+                missing: 2,
+                executedLines: [1, 2, 3, 4, 5, 9],
+                missingLines: [6, 10],
+            }),
+        );
     });
 
     it("reads branch totals when branch coverage is on", () => {
@@ -24,16 +40,26 @@ describe("parseCoverageJson", () => {
     });
 
     it("rejects what it does not recognise", () => {
-        expect(() => parseCoverageJson('{"meta": {"format": 9}, "files": {}, "totals": {}}')).toThrow("unsupported format 9");
-        expect(() => parseCoverageJson('{"meta": {"format": 3}, "files": {"a.py": {"summary": {}}}, "totals": {}}')).toThrow("files[a.py].summary.num_statements is not a number");
+        expect(() => parseCoverageJson('{"meta": {"format": 9}, "files": {}, "totals": {}}')).toThrow(
+            "unsupported format 9",
+        );
+        expect(() =>
+            parseCoverageJson('{"meta": {"format": 3}, "files": {"a.py": {"summary": {}}}, "totals": {}}'),
+        ).toThrow("files[a.py].summary.num_statements is not a number");
         expect(() => parseCoverageJson("not json")).toThrow();
     });
 });
 
 describe("parseTestCounts", () => {
     it("reads unittest's closing lines", () => {
-        expect(parseTestCounts(fs.readFileSync(path.join(FIXTURES, "run", "tests.log"), "utf8"))).toEqual({ passed: 3, failed: 1 });
-        expect(parseTestCounts("....\n----\nRan 4 tests in 0.1s\n\nOK (skipped=1)\n")).toEqual({ passed: 3, failed: 0 });
+        expect(parseTestCounts(fs.readFileSync(path.join(FIXTURES, "run", "tests.log"), "utf8"))).toEqual({
+            passed: 3,
+            failed: 1,
+        });
+        expect(parseTestCounts("....\n----\nRan 4 tests in 0.1s\n\nOK (skipped=1)\n")).toEqual({
+            passed: 3,
+            failed: 0,
+        });
     });
     it("reads pytest's, jest's and the plain closing line", () => {
         expect(parseTestCounts("==== 5 passed, 2 failed, 1 error in 1.2s ====")).toEqual({ passed: 5, failed: 3 });

@@ -3,7 +3,11 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import {
-    ScriptService, TEST_COMMAND_ENV, TestRunScriptInput, testRunEnvironment, testRunScriptPath,
+    ScriptService,
+    TEST_COMMAND_ENV,
+    TestRunScriptInput,
+    testRunEnvironment,
+    testRunScriptPath,
 } from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
 import { installMockEngine, valueOf } from "./mockEngine";
@@ -53,9 +57,9 @@ const HOSTILE: Record<string, string> = {
     "single quotes": `it's; touch "$MARKER"; echo '`,
     "double quotes": `"hi" x"; touch "$MARKER"; echo "y`,
     "command substitution": `$(touch "$MARKER")`,
-    "backticks": "`touch \"$MARKER\"`",
+    backticks: '`touch "$MARKER"`',
     "spaces and semicolons": `a b ; touch "$MARKER" ; c`,
-    "newlines": `one\ntouch "$MARKER"\nthree`,
+    newlines: `one\ntouch "$MARKER"\nthree`,
 };
 
 const engine = installMockEngine();
@@ -69,8 +73,22 @@ function freePort(): Promise<number> {
     });
 }
 
-function service(name: string, containerName: string, sourcePath: string, more: Partial<ScriptService> = {}): ScriptService {
-    return { name, containerName, sourcePath, readinessPath: "/", readinessTimeoutSeconds: 20, hasHealthcheck: false, stopGraceSeconds: 1, ...more };
+function service(
+    name: string,
+    containerName: string,
+    sourcePath: string,
+    more: Partial<ScriptService> = {},
+): ScriptService {
+    return {
+        name,
+        containerName,
+        sourcePath,
+        readinessPath: "/",
+        readinessTimeoutSeconds: 20,
+        hasHealthcheck: false,
+        stopGraceSeconds: 1,
+        ...more,
+    };
 }
 
 /** The script's error line: the one line that states the cause. */
@@ -92,10 +110,14 @@ describe("the test-run script", () => {
         fs.mkdirSync(path.join(work, "state"));
         fs.writeFileSync(path.join(work, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
         port = await freePort();
-        http = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", work], { stdio: "ignore" });
+        http = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", work], {
+            stdio: "ignore",
+        });
         requestLog = path.join(work, "requests.log");
         recorder = spawn("python3", ["-c", RECORDING_SERVER, requestLog], { stdio: ["ignore", "pipe", "inherit"] });
-        recorderPort = await new Promise<number>((resolve) => recorder.stdout!.once("data", (d) => resolve(Number(String(d).trim()))));
+        recorderPort = await new Promise<number>((resolve) =>
+            recorder.stdout!.once("data", (d) => resolve(Number(String(d).trim()))),
+        );
     });
     afterAll(() => {
         http.kill();
@@ -113,36 +135,71 @@ describe("the test-run script", () => {
             encoding: "utf8",
             cwd: work,
             env: {
-                ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
-                DOCKER_LOG: log, DOCKER_ARGV_LOG: argvLog, DOCKER_STATE: path.join(work, "state"),
+                ...process.env,
+                PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+                DOCKER_LOG: log,
+                DOCKER_ARGV_LOG: argvLog,
+                DOCKER_STATE: path.join(work, "state"),
                 COVERAGE_SPY_API_URL: `http://127.0.0.1:${port}`,
-                ...testRunEnvironment(input), [TEST_COMMAND_ENV]: testCommand, ...env,
+                ...testRunEnvironment(input),
+                [TEST_COMMAND_ENV]: testCommand,
+                ...env,
             },
         });
         const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
         return {
             result,
-            dockerCalls: read(log).trim().split("\n").filter((l) => l !== ""),
+            dockerCalls: read(log)
+                .trim()
+                .split("\n")
+                .filter((l) => l !== ""),
             /** Each docker call's exact arguments, newlines and all. */
-            dockerArgv: read(argvLog).split("\x1e").filter((r) => r !== "").map((r) => r.split("\x1f").slice(0, -1)),
+            dockerArgv: read(argvLog)
+                .split("\x1e")
+                .filter((r) => r !== "")
+                .map((r) => r.split("\x1f").slice(0, -1)),
         };
     }
 
     function run(testCommand: string, readinessTimeoutSeconds = 20) {
         const runDir = path.join(work, `run-${Math.random().toString(36).slice(2)}`);
-        const { result, dockerCalls } = runScript({
-            runDir, testWorkingDir: work, testTimeoutSeconds: 30,
-            services: [
-                { name: "api", containerName: "cs-unit-api", sourcePath: "/app/", urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/", readinessTimeoutSeconds, hasHealthcheck: false, stopGraceSeconds: 7 },
-                { name: "jobs", containerName: "cs-unit-jobs", sourcePath: "/srv", readinessPath: "/", readinessTimeoutSeconds, hasHealthcheck: false, stopGraceSeconds: 3 },
-            ],
-        }, testCommand);
+        const { result, dockerCalls } = runScript(
+            {
+                runDir,
+                testWorkingDir: work,
+                testTimeoutSeconds: 30,
+                services: [
+                    {
+                        name: "api",
+                        containerName: "cs-unit-api",
+                        sourcePath: "/app/",
+                        urlEnvName: "COVERAGE_SPY_API_URL",
+                        readinessPath: "/",
+                        readinessTimeoutSeconds,
+                        hasHealthcheck: false,
+                        stopGraceSeconds: 7,
+                    },
+                    {
+                        name: "jobs",
+                        containerName: "cs-unit-jobs",
+                        sourcePath: "/srv",
+                        readinessPath: "/",
+                        readinessTimeoutSeconds,
+                        hasHealthcheck: false,
+                        stopGraceSeconds: 3,
+                    },
+                ],
+            },
+            testCommand,
+        );
         return { result, runDir, dockerCalls };
     }
 
     function twoServices(runDir: string): TestRunScriptInput {
         return {
-            runDir, testWorkingDir: work, testTimeoutSeconds: 5,
+            runDir,
+            testWorkingDir: work,
+            testTimeoutSeconds: 5,
             services: [service("api", "cs-unit-api", "/app"), service("jobs", "cs-unit-jobs", "/srv")],
         };
     }
@@ -152,7 +209,9 @@ describe("the test-run script", () => {
     });
 
     it("waits, runs the tests with the URLs, stops every service gracefully and copies the source out", () => {
-        const { result, runDir, dockerCalls } = run('echo "url=$COVERAGE_SPY_API_URL"; echo "Ran 2 tests in 0.1s"; exit 0');
+        const { result, runDir, dockerCalls } = run(
+            'echo "url=$COVERAGE_SPY_API_URL"; echo "Ran 2 tests in 0.1s"; exit 0',
+        );
         expect(result.status).toBe(0);
         expect(fs.readFileSync(path.join(runDir, "tests.log"), "utf8")).toContain(`url=http://127.0.0.1:${port}`);
         const tests = JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8"));
@@ -160,11 +219,15 @@ describe("the test-run script", () => {
         expect(Object.keys(tests.stopMs).sort()).toEqual(["api", "jobs"]);
         expect(tests.stopMs.api).toBeGreaterThanOrEqual(100);
         expect(result.stdout.trim()).toBe(JSON.stringify(tests));
-        expect(dockerCalls).toEqual(expect.arrayContaining(["stop --time 7 cs-unit-api", "stop --time 3 cs-unit-jobs"]));
-        expect(dockerCalls).toEqual(expect.arrayContaining([
-            `cp cs-unit-api:/app/. ${runDir}/sources/api`,
-            `cp cs-unit-jobs:/srv/. ${runDir}/sources/jobs`,
-        ]));
+        expect(dockerCalls).toEqual(
+            expect.arrayContaining(["stop --time 7 cs-unit-api", "stop --time 3 cs-unit-jobs"]),
+        );
+        expect(dockerCalls).toEqual(
+            expect.arrayContaining([
+                `cp cs-unit-api:/app/. ${runDir}/sources/api`,
+                `cp cs-unit-jobs:/srv/. ${runDir}/sources/jobs`,
+            ]),
+        );
         // Stops come after the tests, copies after the stops.
         const firstStop = dockerCalls.findIndex((c) => c.startsWith("stop"));
         const firstCopy = dockerCalls.findIndex((c) => c.startsWith("cp"));
@@ -181,10 +244,27 @@ describe("the test-run script", () => {
     });
 
     it("fails with a clear message when a service never gets ready", () => {
-        const { result: closed } = runScript({
-            runDir: path.join(work, "never"), testWorkingDir: work, testTimeoutSeconds: 5,
-            services: [{ name: "api", containerName: "cs-unit-api", sourcePath: "/app", urlEnvName: "U", readinessPath: "/healthz", readinessTimeoutSeconds: 1, hasHealthcheck: false, stopGraceSeconds: 1 }],
-        }, "true", { U: "http://127.0.0.1:1" });
+        const { result: closed } = runScript(
+            {
+                runDir: path.join(work, "never"),
+                testWorkingDir: work,
+                testTimeoutSeconds: 5,
+                services: [
+                    {
+                        name: "api",
+                        containerName: "cs-unit-api",
+                        sourcePath: "/app",
+                        urlEnvName: "U",
+                        readinessPath: "/healthz",
+                        readinessTimeoutSeconds: 1,
+                        hasHealthcheck: false,
+                        stopGraceSeconds: 1,
+                    },
+                ],
+            },
+            "true",
+            { U: "http://127.0.0.1:1" },
+        );
         expect(closed.status).not.toBe(0);
         expect(closed.stderr).toContain("service api was not ready within 1 s (probe: GET http://127.0.0.1:1/healthz)");
         expect(closed.stderr).toContain("fake logs of cs-unit-api");
@@ -192,13 +272,26 @@ describe("the test-run script", () => {
 
     describe("ships as a file that takes every parameter from the environment", () => {
         it("encodes the run and each service as variables", () => {
-            expect(testRunEnvironment({
-                runDir: "/r", testWorkingDir: "/w", testTimeoutSeconds: 90,
-                services: [
-                    service("api", "c-api", "/app", { urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/healthz", readinessTimeoutSeconds: 60, stopGraceSeconds: 30 }),
-                    service("jobs", "c-jobs", "/srv", { hasHealthcheck: true, readinessTimeoutSeconds: 5, stopGraceSeconds: 2 }),
-                ],
-            })).toEqual({
+            expect(
+                testRunEnvironment({
+                    runDir: "/r",
+                    testWorkingDir: "/w",
+                    testTimeoutSeconds: 90,
+                    services: [
+                        service("api", "c-api", "/app", {
+                            urlEnvName: "COVERAGE_SPY_API_URL",
+                            readinessPath: "/healthz",
+                            readinessTimeoutSeconds: 60,
+                            stopGraceSeconds: 30,
+                        }),
+                        service("jobs", "c-jobs", "/srv", {
+                            hasHealthcheck: true,
+                            readinessTimeoutSeconds: 5,
+                            stopGraceSeconds: 2,
+                        }),
+                    ],
+                }),
+            ).toEqual({
                 COVERAGE_SPY_RUN_DIR: "/r",
                 COVERAGE_SPY_TEST_WORKING_DIR: "/w",
                 COVERAGE_SPY_TEST_TIMEOUT: "90",
@@ -226,7 +319,12 @@ describe("the test-run script", () => {
             const text = fs.readFileSync(SCRIPT, "utf8");
             expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
             const header = text.slice(0, text.search(/^[^#]/m));
-            const env = testRunEnvironment({ runDir: "/r", testWorkingDir: "/w", testTimeoutSeconds: 1, services: [service("a", "c", "/app")] });
+            const env = testRunEnvironment({
+                runDir: "/r",
+                testWorkingDir: "/w",
+                testTimeoutSeconds: 1,
+                services: [service("a", "c", "/app")],
+            });
             for (const name of [...Object.keys(env), TEST_COMMAND_ENV]) {
                 expect(header).toContain(name.replace(/_0_/, "_<i>_"));
             }
@@ -240,16 +338,31 @@ describe("the test-run script", () => {
 
         it("is what the Command runs, by path, with no value in its shell text", async () => {
             // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const { createTestRun } = require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+            const { createTestRun } =
+                require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
             const input = {
-                runDir: "/reports/runs/r1", testWorkingDir: "/work/tests", testTimeoutSeconds: 90,
-                services: [service("api", "coverage-spy-unit-api", "/app", { urlEnvName: "COVERAGE_SPY_API_URL", readinessPath: "/healthz" })],
+                runDir: "/reports/runs/r1",
+                testWorkingDir: "/work/tests",
+                testTimeoutSeconds: 90,
+                services: [
+                    service("api", "coverage-spy-unit-api", "/app", {
+                        urlEnvName: "COVERAGE_SPY_API_URL",
+                        readinessPath: "/healthz",
+                    }),
+                ],
             };
-            const command = createTestRun("unit", {
-                ...input, runId: "r1", testCommand: "pytest -q", assetsDir: ASSETS_DIR,
-                // A test environment cannot redirect the run.
-                environment: { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000", COVERAGE_SPY_RUN_DIR: "/elsewhere" },
-            }, {});
+            const command = createTestRun(
+                "unit",
+                {
+                    ...input,
+                    runId: "r1",
+                    testCommand: "pytest -q",
+                    assetsDir: ASSETS_DIR,
+                    // A test environment cannot redirect the run.
+                    environment: { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000", COVERAGE_SPY_RUN_DIR: "/elsewhere" },
+                },
+                {},
+            );
             await valueOf(command.stdout);
             const registered = engine.one(COMMAND, "unit-test-run");
             expect(registered.inputs.create).toBe(path.resolve(ASSETS_DIR, "test-run.sh"));
@@ -265,10 +378,21 @@ describe("the test-run script", () => {
 
         it("is looked for at preview, so a custom assetsDir without it fails early", () => {
             // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const { createTestRun } = require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
-            expect(() => createTestRun("unit-missing", {
-                ...twoServices("/r"), runId: "r1", testCommand: "true", assetsDir: work, environment: {},
-            }, {})).toThrow(`the test-run script ${path.join(work, "test-run.sh")} does not exist`);
+            const { createTestRun } =
+                require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+            expect(() =>
+                createTestRun(
+                    "unit-missing",
+                    {
+                        ...twoServices("/r"),
+                        runId: "r1",
+                        testCommand: "true",
+                        assetsDir: work,
+                        environment: {},
+                    },
+                    {},
+                ),
+            ).toThrow(`the test-run script ${path.join(work, "test-run.sh")} does not exist`);
         });
     });
 
@@ -276,12 +400,17 @@ describe("the test-run script", () => {
         it("names the service, after waiting for the other stops, and writes no results", () => {
             const runDir = path.join(work, "stop-fails");
             // The failing stop returns at once; the other is slow, and must still be waited for.
-            const { result, dockerCalls } = runScript(twoServices(runDir), "true", { DOCKER_STOP_FAIL: "cs-unit-api", DOCKER_STOP_DELAY: "0.5" });
+            const { result, dockerCalls } = runScript(twoServices(runDir), "true", {
+                DOCKER_STOP_FAIL: "cs-unit-api",
+                DOCKER_STOP_DELAY: "0.5",
+            });
             expect(result.status).not.toBe(0);
             expect(errorLine(result.stderr)).toBe("[coverage-spy] error: could not stop service(s): api");
             expect(result.stderr).toContain("fake logs of cs-unit-api");
             expect(result.stderr).not.toContain("fake logs of cs-unit-jobs");
-            expect(dockerCalls).toEqual(expect.arrayContaining(["stop --time 1 cs-unit-api", "stop --time 1 cs-unit-jobs"]));
+            expect(dockerCalls).toEqual(
+                expect.arrayContaining(["stop --time 1 cs-unit-api", "stop --time 1 cs-unit-jobs"]),
+            );
             expect(fs.existsSync(path.join(work, "state", "stopped-cs-unit-jobs"))).toBe(true);
             expect(dockerCalls.some((c) => c.startsWith("cp"))).toBe(false);
             expect(fs.existsSync(path.join(runDir, "tests.json"))).toBe(false);
@@ -315,22 +444,36 @@ describe("the test-run script", () => {
         function hostile(more: Partial<ScriptService> = {}): TestRunScriptInput {
             return {
                 runDir: path.join(work, `run-${Math.random().toString(36).slice(2)} ${payload}`),
-                testWorkingDir: wd, testTimeoutSeconds: 30,
-                services: [service(name, container, sourcePath, { urlEnvName: "HOSTILE_URL", readinessPath, readinessTimeoutSeconds: 5, stopGraceSeconds: 2, ...more })],
+                testWorkingDir: wd,
+                testTimeoutSeconds: 30,
+                services: [
+                    service(name, container, sourcePath, {
+                        urlEnvName: "HOSTILE_URL",
+                        readinessPath,
+                        readinessTimeoutSeconds: 5,
+                        stopGraceSeconds: 2,
+                        ...more,
+                    }),
+                ],
             };
         }
         const oneLine = (s: string) => s.replace(/\n/g, " ");
 
         it("runs nothing and passes every value on intact", () => {
             const input = hostile();
-            const { result, dockerArgv } = runScript(input, 'printf "cwd=%s\\n" "$PWD"', { MARKER: marker, HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            const { result, dockerArgv } = runScript(input, 'printf "cwd=%s\\n" "$PWD"', {
+                MARKER: marker,
+                HOSTILE_URL: `http://127.0.0.1:${recorderPort}`,
+            });
             expect(result.stderr).not.toContain("error");
             expect(result.status).toBe(0);
-            expect(dockerArgv).toEqual(expect.arrayContaining([
-                ["inspect", "-f", "{{.State.Running}}", container],
-                ["stop", "--time", "2", container],
-                ["cp", `${container}:/app/${payload}/.`, `${input.runDir}/sources/${name}`],
-            ]));
+            expect(dockerArgv).toEqual(
+                expect.arrayContaining([
+                    ["inspect", "-f", "{{.State.Running}}", container],
+                    ["stop", "--time", "2", container],
+                    ["cp", `${container}:/app/${payload}/.`, `${input.runDir}/sources/${name}`],
+                ]),
+            );
             expect(fs.readFileSync(requestLog, "latin1")).toContain(`GET ${readinessPath} HTTP/1.0\r\n`);
             expect(fs.readFileSync(path.join(input.runDir, "tests.log"), "utf8")).toContain(`cwd=${wd}\n`);
             expect(fs.existsSync(path.join(input.runDir, "sources", name, "app.py"))).toBe(true);
@@ -340,45 +483,73 @@ describe("the test-run script", () => {
         });
 
         it("runs nothing when the source cannot be copied out", () => {
-            const { result } = runScript(hostile(), "true", { MARKER: marker, DOCKER_CP_FAIL: "1", HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            const { result } = runScript(hostile(), "true", {
+                MARKER: marker,
+                DOCKER_CP_FAIL: "1",
+                HOSTILE_URL: `http://127.0.0.1:${recorderPort}`,
+            });
             expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${oneLine(`could not copy ${sourcePath} out of service ${name}`)}`);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: ${oneLine(`could not copy ${sourcePath} out of service ${name}`)}`,
+            );
         });
 
         it("runs nothing when the service never gets ready", () => {
-            const { result } = runScript(hostile({ readinessTimeoutSeconds: 1 }), "true", { MARKER: marker, HOSTILE_URL: "http://127.0.0.1:1" });
+            const { result } = runScript(hostile({ readinessTimeoutSeconds: 1 }), "true", {
+                MARKER: marker,
+                HOSTILE_URL: "http://127.0.0.1:1",
+            });
             expect(result.status).not.toBe(0);
             expect(errorLine(result.stderr)).toBe(
-                `[coverage-spy] error: ${oneLine(`service ${name} was not ready within 1 s (probe: GET http://127.0.0.1:1${readinessPath})`)}`);
+                `[coverage-spy] error: ${oneLine(`service ${name} was not ready within 1 s (probe: GET http://127.0.0.1:1${readinessPath})`)}`,
+            );
             expect(result.stderr).toContain(`fake logs of ${container}`);
         });
 
         it("runs nothing when the service cannot be stopped", () => {
-            const { result } = runScript(hostile(), "true", { MARKER: marker, DOCKER_STOP_FAIL: "*", HOSTILE_URL: `http://127.0.0.1:${recorderPort}` });
+            const { result } = runScript(hostile(), "true", {
+                MARKER: marker,
+                DOCKER_STOP_FAIL: "*",
+                HOSTILE_URL: `http://127.0.0.1:${recorderPort}`,
+            });
             expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${oneLine(`could not stop service(s): ${name}`)}`);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: ${oneLine(`could not stop service(s): ${name}`)}`,
+            );
         });
     });
 
     describe("refuses malformed parameters without evaluating them", () => {
         const payload = 'x[$(touch "$MARKER")]';
         it.each([
-            "COVERAGE_SPY_TEST_TIMEOUT", "COVERAGE_SPY_SERVICE_COUNT",
-            "COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT", "COVERAGE_SPY_SERVICE_0_STOP_GRACE",
+            "COVERAGE_SPY_TEST_TIMEOUT",
+            "COVERAGE_SPY_SERVICE_COUNT",
+            "COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT",
+            "COVERAGE_SPY_SERVICE_0_STOP_GRACE",
         ])("%s, which reaches arithmetic", (variable) => {
             const marker = path.join(work, `PWNED-${variable}`);
-            const { result, dockerCalls } = runScript(twoServices(path.join(work, "bad-number")), "true", { MARKER: marker, [variable]: payload });
+            const { result, dockerCalls } = runScript(twoServices(path.join(work, "bad-number")), "true", {
+                MARKER: marker,
+                [variable]: payload,
+            });
             expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: ${variable} must be a whole number, got '${payload}'`);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: ${variable} must be a whole number, got '${payload}'`,
+            );
             expect(fs.existsSync(marker)).toBe(false);
             expect(dockerCalls).toEqual([]);
         });
 
         it("a URL variable name, which reaches an indirect expansion", () => {
             const marker = path.join(work, "PWNED-url-env");
-            const { result } = runScript(twoServices(path.join(work, "bad-url")), "true", { MARKER: marker, COVERAGE_SPY_SERVICE_0_URL_ENV: payload });
+            const { result } = runScript(twoServices(path.join(work, "bad-url")), "true", {
+                MARKER: marker,
+                COVERAGE_SPY_SERVICE_0_URL_ENV: payload,
+            });
             expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(`[coverage-spy] error: COVERAGE_SPY_SERVICE_0_URL_ENV '${payload}' is not a variable name`);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: COVERAGE_SPY_SERVICE_0_URL_ENV '${payload}' is not a variable name`,
+            );
             expect(fs.existsSync(marker)).toBe(false);
         });
 
@@ -386,11 +557,15 @@ describe("the test-run script", () => {
             const runDir = path.join(work, "bad-name");
             const { result } = runScript(twoServices(runDir), "true", { COVERAGE_SPY_SERVICE_1_NAME: "../../escape" });
             expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: COVERAGE_SPY_SERVICE_1_NAME '../../escape' cannot name a folder");
+            expect(errorLine(result.stderr)).toBe(
+                "[coverage-spy] error: COVERAGE_SPY_SERVICE_1_NAME '../../escape' cannot name a folder",
+            );
         });
 
         it("a missing variable", () => {
-            const { result } = runScript(twoServices(path.join(work, "missing")), "true", { COVERAGE_SPY_SERVICE_COUNT: "3" });
+            const { result } = runScript(twoServices(path.join(work, "missing")), "true", {
+                COVERAGE_SPY_SERVICE_COUNT: "3",
+            });
             expect(result.status).not.toBe(0);
             expect(errorLine(result.stderr)).toBe("[coverage-spy] error: COVERAGE_SPY_SERVICE_2_NAME is not set");
         });

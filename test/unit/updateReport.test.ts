@@ -12,7 +12,8 @@ describe("UpdateReport", () => {
     it("streams the progress without the engine's Diagnostics block, in whatever chunks it comes", () => {
         let out = "";
         const report = new UpdateReport((text) => (out += text));
-        const engine = "Updating (dev):\n\n + created\nDiagnostics:\n  x (y):\n    error: boom\n\n      detail\nResources:\n    + 1 created\n\nDuration: 3s\n";
+        const engine =
+            "Updating (dev):\n\n + created\nDiagnostics:\n  x (y):\n    error: boom\n\n      detail\nResources:\n    + 1 created\n\nDuration: 3s\n";
         for (let i = 0; i < engine.length; i += 7) report.onOutput(engine.slice(i, i + 7));
         report.summary();
         expect(out).toBe("Updating (dev):\n\n + created\nResources:\n    + 1 created\n\nDuration: 3s\n");
@@ -31,11 +32,13 @@ describe("UpdateReport", () => {
             { severity: "warning", resource: "", message: "compose: build-only service skipped" },
             { severity: "error", resource: "coverage", message: cause.trimEnd() },
         ]);
-        expect(formatDiagnostics(summary)).toBe([
-            "[coverage-spy] warning: compose: build-only service skipped",
-            "[coverage-spy] error (coverage): invalid coverage-spy input:",
-            "    - failUnder must be a number from 0 to 100, got 120",
-        ].join("\n"));
+        expect(formatDiagnostics(summary)).toBe(
+            [
+                "[coverage-spy] warning: compose: build-only service skipped",
+                "[coverage-spy] error (coverage): invalid coverage-spy input:",
+                "    - failUnder must be a number from 0 to 100, got 120",
+            ].join("\n"),
+        );
     });
 
     it("keeps the generic error when it is the only one", () => {
@@ -45,9 +48,17 @@ describe("UpdateReport", () => {
     });
 
     it("says what to do when Docker has no network address pool left", () => {
-        const text = formatDiagnostics([{ severity: "error", resource: "coverage-network",
-            message: "Unable to create network: could not find an available, non-overlapping IPv4 address pool among the defaults" }]);
-        expect(text).toContain("hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.");
+        const text = formatDiagnostics([
+            {
+                severity: "error",
+                resource: "coverage-network",
+                message:
+                    "Unable to create network: could not find an available, non-overlapping IPv4 address pool among the defaults",
+            },
+        ]);
+        expect(text).toContain(
+            "hint: Docker has no network address pool left: every coverage stack that is up holds a bridge network.",
+        );
         expect(text).toContain("npm run coverage:prune");
     });
 });

@@ -20,54 +20,212 @@ function problemsOf(a: unknown): string {
 
 describe("validateStackArgs", () => {
     it("accepts a complete, valid configuration", () => {
-        expect(problemsOf(args({
-            services: [{ ...service, env: { MODE: "x" }, healthcheck: { test: ["CMD", "true"] }, stopGraceSeconds: 10, hostSourcePath: tempDir() }],
-            coverage: { branch: true, core: "sysmon", paths: { src: ["/host/src", "/app"] }, excludeLines: ["# pragma: no cover"] },
-            failUnder: 80, keepRuns: 3, testWorkingDir: tempDir(), runId: "run-1",
-        }))).toBe("");
+        expect(
+            problemsOf(
+                args({
+                    services: [
+                        {
+                            ...service,
+                            env: { MODE: "x" },
+                            healthcheck: { test: ["CMD", "true"] },
+                            stopGraceSeconds: 10,
+                            hostSourcePath: tempDir(),
+                        },
+                    ],
+                    coverage: {
+                        branch: true,
+                        core: "sysmon",
+                        paths: { src: ["/host/src", "/app"] },
+                        excludeLines: ["# pragma: no cover"],
+                    },
+                    failUnder: 80,
+                    keepRuns: 3,
+                    testWorkingDir: tempDir(),
+                    runId: "run-1",
+                }),
+            ),
+        ).toBe("");
     });
 
     const cases: Array<[string, unknown, string]> = [
         ["no services", args({ services: [] }), "services: at least one service is required"],
-        ["duplicate names", args({ services: [service, { ...service, ports: [] }] }), 'services[1].name "api" is already used by services[0]'],
-        ["a name Docker rejects", args({ services: [{ ...service, name: "my api" }] }), 'services[0].name "my api" is not a valid Docker name'],
-        ["a name starting with a dash", args({ services: [{ ...service, name: "-api" }] }), 'services[0].name "-api" is not a valid Docker name'],
-        ["the harvester's name", args({ services: [{ ...service, name: "harvester" }] }),
-            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester are reserved)'],
-        ["the prepare container's name", args({ services: [{ ...service, name: "prepare" }] }), 'services[0].name "prepare" is taken by coverage-spy\'s own prepare container'],
-        ["names giving the same URL variable", args({ services: [service, { ...service, name: "API", ports: [] }] }), 'both give the test variable COVERAGE_SPY_API_URL'],
-        ["a port out of range", args({ services: [{ ...service, ports: [{ internal: 70000 }] }] }), "services[0].ports[0].internal must be a whole number from 1 to 65535, got 70000"],
-        ["a host port used twice", args({ services: [{ ...service, ports: [{ internal: 80, external: 8080 }] }, { ...service, name: "web", ports: [{ internal: 81, external: 8080 }] }] }), "services[1].ports[0].external 8080 is already used by services[0].ports[0]"],
-        ["an internal port listed twice", args({ services: [{ ...service, ports: [{ internal: 80 }, { internal: 80 }] }] }), "services[0].ports[1].internal 80 is listed twice"],
-        ["a relative source path", args({ services: [{ ...service, sourcePath: "app" }] }), 'services[0].sourcePath must be an absolute path inside the container, got "app"'],
-        ["a missing host source path", args({ services: [{ ...service, hostSourcePath: "/nonexistent/src" }] }), "services[0].hostSourcePath does not exist: /nonexistent/src"],
+        [
+            "duplicate names",
+            args({ services: [service, { ...service, ports: [] }] }),
+            'services[1].name "api" is already used by services[0]',
+        ],
+        [
+            "a name Docker rejects",
+            args({ services: [{ ...service, name: "my api" }] }),
+            'services[0].name "my api" is not a valid Docker name',
+        ],
+        [
+            "a name starting with a dash",
+            args({ services: [{ ...service, name: "-api" }] }),
+            'services[0].name "-api" is not a valid Docker name',
+        ],
+        [
+            "the harvester's name",
+            args({ services: [{ ...service, name: "harvester" }] }),
+            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester are reserved)',
+        ],
+        [
+            "the prepare container's name",
+            args({ services: [{ ...service, name: "prepare" }] }),
+            'services[0].name "prepare" is taken by coverage-spy\'s own prepare container',
+        ],
+        [
+            "names giving the same URL variable",
+            args({ services: [service, { ...service, name: "API", ports: [] }] }),
+            "both give the test variable COVERAGE_SPY_API_URL",
+        ],
+        [
+            "a port out of range",
+            args({ services: [{ ...service, ports: [{ internal: 70000 }] }] }),
+            "services[0].ports[0].internal must be a whole number from 1 to 65535, got 70000",
+        ],
+        [
+            "a host port used twice",
+            args({
+                services: [
+                    { ...service, ports: [{ internal: 80, external: 8080 }] },
+                    { ...service, name: "web", ports: [{ internal: 81, external: 8080 }] },
+                ],
+            }),
+            "services[1].ports[0].external 8080 is already used by services[0].ports[0]",
+        ],
+        [
+            "an internal port listed twice",
+            args({ services: [{ ...service, ports: [{ internal: 80 }, { internal: 80 }] }] }),
+            "services[0].ports[1].internal 80 is listed twice",
+        ],
+        [
+            "a relative source path",
+            args({ services: [{ ...service, sourcePath: "app" }] }),
+            'services[0].sourcePath must be an absolute path inside the container, got "app"',
+        ],
+        [
+            "a missing host source path",
+            args({ services: [{ ...service, hostSourcePath: "/nonexistent/src" }] }),
+            "services[0].hostSourcePath does not exist: /nonexistent/src",
+        ],
         ["an empty test command", args({ testCommand: "  " }), "testCommand must be a non-empty shell command"],
         ["a threshold above 100", args({ failUnder: 101 }), "failUnder must be a number from 0 to 100, got 101"],
         ["a negative threshold", args({ failUnder: -1 }), "failUnder must be a number from 0 to 100, got -1"],
-        ["an unknown option", args({ testComand: "x" } as unknown as CoverageSpyStackArgs), 'args: unknown option "testComand"'],
-        ["an unknown service option", args({ services: [{ ...service, ports: [], volumes: [] } as unknown as ServiceArgs] }), 'services[0]: unknown option "volumes"'],
-        ["an unknown coverage option", args({ coverage: { brnch: true } as never }), 'coverage: unknown option "brnch"'],
-        ["an unknown core", args({ coverage: { core: "fast" as never } }), "coverage.core must be one of auto, ctrace, pytrace, sysmon"],
-        ["a negative save interval", args({ coverage: { saveIntervalSeconds: -1 } }), "coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600"],
-        ["a signal the app needs", args({ coverage: { snapshotSignal: "SIGTERM" } }), 'coverage.snapshotSignal must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n (n from 0 to 15), got "SIGTERM"'],
-        ["one signal for snapshot and reset", args({ coverage: { snapshotSignal: "SIGUSR2", resetSignal: "SIGUSR2" } }), "coverage.snapshotSignal and coverage.resetSignal must differ (both SIGUSR2)"],
-        ["an unknown patch", args({ coverage: { patch: ["exit" as never] } }), 'coverage.patch: "exit" is not one of _exit, execv, fork, subprocess'],
-        ["a paths group with one entry", args({ coverage: { paths: { src: ["/app"] } } }), "coverage.paths.src needs a canonical path and at least one other"],
-        ["a line break in an option", args({ coverage: { omit: ["a\nb"] } }), 'coverage.omit: "a\nb" must not contain a line break'],
-        ["a spy variable set by the user", args({ services: [{ ...service, env: { COVERAGE_FILE: "/x" } }] }), "services[0].env.COVERAGE_FILE is set by coverage-spy and must not be given"],
-        ["a mount over the spy's folder", args({ services: [{ ...service, mounts: [{ source: "v", target: "/opt/coverage-spy/x", type: "volume" }] }] }), "services[0].mounts[0].target /opt/coverage-spy/x is reserved for coverage-spy"],
-        ["a missing bind source", args({ services: [{ ...service, mounts: [{ source: "/nonexistent/data", target: "/data" }] }] }), "services[0].mounts[0].source does not exist: /nonexistent/data"],
+        [
+            "an unknown option",
+            args({ testComand: "x" } as unknown as CoverageSpyStackArgs),
+            'args: unknown option "testComand"',
+        ],
+        [
+            "an unknown service option",
+            args({ services: [{ ...service, ports: [], volumes: [] } as unknown as ServiceArgs] }),
+            'services[0]: unknown option "volumes"',
+        ],
+        [
+            "an unknown coverage option",
+            args({ coverage: { brnch: true } as never }),
+            'coverage: unknown option "brnch"',
+        ],
+        [
+            "an unknown core",
+            args({ coverage: { core: "fast" as never } }),
+            "coverage.core must be one of auto, ctrace, pytrace, sysmon",
+        ],
+        [
+            "a negative save interval",
+            args({ coverage: { saveIntervalSeconds: -1 } }),
+            "coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600",
+        ],
+        [
+            "a signal the app needs",
+            args({ coverage: { snapshotSignal: "SIGTERM" } }),
+            'coverage.snapshotSignal must be "off", SIGUSR1, SIGUSR2, SIGRTMIN+n or SIGRTMAX-n (n from 0 to 15), got "SIGTERM"',
+        ],
+        [
+            "one signal for snapshot and reset",
+            args({ coverage: { snapshotSignal: "SIGUSR2", resetSignal: "SIGUSR2" } }),
+            "coverage.snapshotSignal and coverage.resetSignal must differ (both SIGUSR2)",
+        ],
+        [
+            "an unknown patch",
+            args({ coverage: { patch: ["exit" as never] } }),
+            'coverage.patch: "exit" is not one of _exit, execv, fork, subprocess',
+        ],
+        [
+            "a paths group with one entry",
+            args({ coverage: { paths: { src: ["/app"] } } }),
+            "coverage.paths.src needs a canonical path and at least one other",
+        ],
+        [
+            "a line break in an option",
+            args({ coverage: { omit: ["a\nb"] } }),
+            'coverage.omit: "a\nb" must not contain a line break',
+        ],
+        [
+            "a spy variable set by the user",
+            args({ services: [{ ...service, env: { COVERAGE_FILE: "/x" } }] }),
+            "services[0].env.COVERAGE_FILE is set by coverage-spy and must not be given",
+        ],
+        [
+            "a mount over the spy's folder",
+            args({
+                services: [{ ...service, mounts: [{ source: "v", target: "/opt/coverage-spy/x", type: "volume" }] }],
+            }),
+            "services[0].mounts[0].target /opt/coverage-spy/x is reserved for coverage-spy",
+        ],
+        [
+            "a missing bind source",
+            args({ services: [{ ...service, mounts: [{ source: "/nonexistent/data", target: "/data" }] }] }),
+            "services[0].mounts[0].source does not exist: /nonexistent/data",
+        ],
         ["a bad run id", args({ runId: "a b" }), 'runId "a b" must be 1–64 letters'],
-        ["a coverage lib without coverage", args({ coverageLibDir: tempDir() }), "holds no coverage package (run scripts/spy-lib.sh)"],
-        ["a relative report folder", args({ reportDir: "reports" }), 'reportDir must be an absolute path, got "reports"'],
-        ["a zero grace period", args({ services: [{ ...service, stopGraceSeconds: 0 }] }), "services[0].stopGraceSeconds must be a whole number from 1 to 600, got 0"],
-        ["a readiness path without a slash", args({ services: [{ ...service, readinessPath: "healthz" }] }), 'services[0].readinessPath must start with "/"'],
-        ["an unknown lost-process mode", args({ lostProcesses: "ignore" as never }), 'lostProcesses must be "warn" or "fail", got "ignore"'],
+        [
+            "a coverage lib without coverage",
+            args({ coverageLibDir: tempDir() }),
+            "holds no coverage package (run scripts/spy-lib.sh)",
+        ],
+        [
+            "a relative report folder",
+            args({ reportDir: "reports" }),
+            'reportDir must be an absolute path, got "reports"',
+        ],
+        [
+            "a zero grace period",
+            args({ services: [{ ...service, stopGraceSeconds: 0 }] }),
+            "services[0].stopGraceSeconds must be a whole number from 1 to 600, got 0",
+        ],
+        [
+            "a readiness path without a slash",
+            args({ services: [{ ...service, readinessPath: "healthz" }] }),
+            'services[0].readinessPath must start with "/"',
+        ],
+        [
+            "an unknown lost-process mode",
+            args({ lostProcesses: "ignore" as never }),
+            'lostProcesses must be "warn" or "fail", got "ignore"',
+        ],
         ["a missing image", args({ services: [{ ...service, image: "" }] }), "services[0].image is required"],
-        ["a gate on an unknown service", args({ failUnderPerService: { web: 80 } }), 'failUnderPerService names an unknown service "web" (services: api)'],
-        ["maxDrop without a base stack", args({ maxDrop: 1 }), "maxDrop needs baseStack: the stack whose coverage it compares with"],
-        ["a base stack that is no stack name", args({ baseStack: "a b" }), 'baseStack "a b" must be a stack name ("main") or "organization/project/stack"'],
-        ["a relative working directory", args({ services: [{ ...service, workingDir: "srv" }] }), 'services[0].workingDir must be an absolute path inside the container, got "srv"'],
+        [
+            "a gate on an unknown service",
+            args({ failUnderPerService: { web: 80 } }),
+            'failUnderPerService names an unknown service "web" (services: api)',
+        ],
+        [
+            "maxDrop without a base stack",
+            args({ maxDrop: 1 }),
+            "maxDrop needs baseStack: the stack whose coverage it compares with",
+        ],
+        [
+            "a base stack that is no stack name",
+            args({ baseStack: "a b" }),
+            'baseStack "a b" must be a stack name ("main") or "organization/project/stack"',
+        ],
+        [
+            "a relative working directory",
+            args({ services: [{ ...service, workingDir: "srv" }] }),
+            'services[0].workingDir must be an absolute path inside the container, got "srv"',
+        ],
     ];
 
     it.each(cases)("rejects %s", (_label, input, message) => {
@@ -77,7 +235,9 @@ describe("validateStackArgs", () => {
     });
 
     it("lists every problem at once", () => {
-        const problems = problemsOf(args({ testCommand: "", failUnder: 200, services: [{ ...service, sourcePath: "x" }] }));
+        const problems = problemsOf(
+            args({ testCommand: "", failUnder: 200, services: [{ ...service, sourcePath: "x" }] }),
+        );
         expect(problems.split("\n  - ")).toHaveLength(4);
     });
 });
