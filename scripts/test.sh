@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): type check, unit tests (mocked engine), the Python asset tests,
-# then the integration tests against the real Docker engine and a real `pulumi up`.
+# The README's test command (`npm test`): type check, linters, unit tests (mocked engine), the Python asset and
+# script helper tests, then the integration tests against the real Docker engine and a real `pulumi up`.
 #   --unit-only         skip the integration tests (quick local loop)
 #   --integration-only  only the integration tests
 set -euo pipefail
@@ -28,10 +28,13 @@ export COVERAGE_SPY_LIB
 
 if [ "$mode" != integration ]; then
   step "type check" npx tsc -p tsconfig.json --noEmit
+  step "lint" bash scripts/lint.sh
   step "unit tests" npx jest --selectProjects unit --json --outputFile "$results/unit.json"
   count_jest "$results/unit.json"
   step "asset tests" python3 -m unittest discover -s coverage-spy/tests -t coverage-spy 2>&1 | tee "$results/assets.log"
   passed=$((passed + $(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$results/assets.log")))
+  step "script helper tests" python3 -m unittest discover -s scripts/helpers/tests -t scripts/helpers 2>&1 | tee "$results/helpers.log"
+  passed=$((passed + $(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$results/helpers.log")))
 fi
 if [ "$mode" != unit ]; then
   step "engine, toolchain and images" bash scripts/setup.sh
