@@ -1,124 +1,155 @@
 """coverage-spy's harvester: prepares run folders, then combines a run's data and writes its reports.
 
     harvest.py prepare --data-dir D --run-id R --keep K --service NAME=SOURCE_PATH ...
-    harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --service NAME=SOURCE_PATH ... [--live]
+    harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --lost warn|fail --service NAME=PATH ...
+    harvest.py harvest --live --data-dir D --run-id R --rcfile F --out O --lost warn|fail --service NAME=PATH ...
 
-Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is
-missing) and never reports an empty result as a success.
+Every value comes from the component (components/options/optionTable.ts holds the defaults): none has a
+default here.
+
+The harvest writes every report format for the total and for each service under O, and O/harvest.json, which
+names them (paths relative to O): "reports" for the total's, services.<name>.report for each service's JSON.
+Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is missing) and
+never reports an empty result as a success.
 """
+
+from __future__ import annotations
+
 import argparse
 import glob
 import json
 import os
+import posixpath
 import shutil
 import sys
 import tempfile
+from typing import Any
 
-RUNS = "runs"
+# The spy's record format, from the spy's own folder: mounted with this script (coverage-spy/site).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
+from _coverage_spy import records  # noqa: E402
+from _coverage_spy.records import RUNS  # noqa: E402
+
 EXIT_NO_DATA = 3
+# The reports write_reports writes into a folder, by format: file names relative to it.
+REPORT_FILES = {
+    "html": "html/index.html",
+    "json": "coverage.json",
+    "xml": "coverage.xml",
+    "lcov": "coverage.lcov",
+    "text": "coverage.txt",
+}
+TOTAL = "total"
+SERVICES = "services"
+
+Outcomes = dict[str, list[records.Record]]
 
 
 class HarvestError(Exception):
     """A problem the user must see; the message says what and where."""
 
 
-def parse_service(text):
+def parse_service(text: str) -> tuple[str, str]:
+    """NAME=/absolute/source/path as (name, source path without a trailing slash)."""
     name, sep, source_path = text.partition("=")
     if not sep or not name or not source_path.startswith("/"):
-        raise argparse.ArgumentTypeError("expected NAME=/absolute/source/path, got %r" % text)
+        raise argparse.ArgumentTypeError(f"expected NAME=/absolute/source/path, got {text!r}")
     return name, source_path.rstrip("/") or "/"
 
 
-def prune_runs(runs_dir, keep, current):
-    """Deletes all but the newest `keep` runs (run ids sort by time); never the current one."""
+def prune_runs(runs_dir: str, keep: int, current: str) -> list[str]:
+    """Deletes all but the newest `keep` runs (run ids sort by time); never the current one. Returns the deleted."""
     if not os.path.isdir(runs_dir):
         return []
     runs = sorted(r for r in os.listdir(runs_dir) if r != current)
     doomed = runs[: max(0, len(runs) - (keep - 1))]
     for run in doomed:
+        # Best effort: a file this user may not delete stays, and the next harvest tries again. Pruning old runs
+        # must not fail the harvest of this one.
         shutil.rmtree(os.path.join(runs_dir, run), ignore_errors=True)
     return doomed
 
 
-def prepare(args):
-    run_dir = os.path.join(args.data_dir, RUNS, args.run_id)
+def prepare(args: argparse.Namespace) -> int:
+    """Creates the run's data folders, one per service, writable by any app user; prunes old runs."""
     for name, _ in args.service:
-        folder = os.path.join(run_dir, name)
+        folder = records.service_folder(args.data_dir, args.run_id, name)
         os.makedirs(folder, exist_ok=True)
         # Any app user may write here; sticky, so no process deletes another's files.
         os.chmod(folder, 0o1777)
     pruned = prune_runs(os.path.join(args.data_dir, RUNS), args.keep, args.run_id)
-    print("coverage-spy: run %s prepared for %d service(s); pruned %d old run(s)" % (args.run_id, len(args.service), len(pruned)))
+    print(
+        f"coverage-spy: run {args.run_id} prepared for {len(args.service)} service(s); pruned {len(pruned)} old run(s)"
+    )
     return 0
 
 
-def data_files(folder):
+def data_files(folder: str) -> list[str]:
+    """coverage.py's data files in a service's data folder."""
     return sorted(glob.glob(os.path.join(folder, ".coverage.*")))
 
 
-def _records(folder, kind):
-    """{(host, pid): record} of one kind of record the spy leaves (start, end, saves)."""
-    found = {}
-    for path in glob.glob(os.path.join(folder, ".%s.*.pid*.json" % kind)):
-        host, _, pid = os.path.basename(path)[len(kind) + 2:-len(".json")].rpartition(".pid")
-        try:
-            with open(path) as f:
-                found[(host, int(pid))] = json.load(f)
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def process_outcomes(folder):
-    """Pairs every start record with the process's data file and end record.
+def process_outcomes(folder: str) -> Outcomes:
+    """Pairs every start record with the process's data files and end record.
 
     ended:       left through exit, os._exit, SIGTERM or exec after saving (data or not: an idle process has none)
     interrupted: never ended (SIGKILL, OOM) but saved periodically: only its last few seconds are missing
     lost:        never ended and saved nothing: all its lines are missing
     """
-    saved = {os.path.basename(f) for f in data_files(folder)}
-    ends, saves = _records(folder, "end"), _records(folder, "saves")
-    outcomes = {"ended": [], "interrupted": [], "lost": []}
-    for key, record in sorted(_records(folder, "start").items()):
-        host, pid = key
+    saved = {records.data_file_owner(os.path.basename(f)) for f in data_files(folder)}
+    ends, saves = records.read_all(folder, records.END), records.read_all(folder, records.SAVES)
+    outcomes: Outcomes = {"ended": [], "interrupted": [], "lost": []}
+    for key, record in sorted(records.read_all(folder, records.START).items()):
+        host, _ = key
         record = dict(record, host=host)
         if key in ends:
             outcomes["ended"].append(record)
-        elif any(name.startswith(".coverage.%s.pid%d." % key) for name in saved):
+        elif key in saved:
             outcomes["interrupted"].append(dict(record, lastSave=saves.get(key, {}).get("lastSave")))
         else:
             outcomes["lost"].append(record)
     return outcomes
 
 
-def _count(values):
-    counts = {}
+def _count(values: Any) -> dict[Any, int]:
+    """How many times each value occurs."""
+    counts: dict[Any, int] = {}
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return counts
 
 
-def lost_processes(folder):
-    """Processes that started measuring but neither ended nor saved: their lines are lost."""
-    return process_outcomes(folder)["lost"]
-
-
-def write_reports(cov, out_dir):
-    """Every report format, from one combined Coverage object. Returns the total percentage."""
+def write_reports(cov: Any, out_dir: str) -> float:
+    """Every report format (REPORT_FILES), from one combined Coverage object. Returns the total percentage."""
     os.makedirs(out_dir, exist_ok=True)
-    cov.json_report(outfile=os.path.join(out_dir, "coverage.json"), pretty_print=True)
-    cov.xml_report(outfile=os.path.join(out_dir, "coverage.xml"))
-    cov.lcov_report(outfile=os.path.join(out_dir, "coverage.lcov"))
-    cov.html_report(directory=os.path.join(out_dir, "html"))
-    with open(os.path.join(out_dir, "coverage.txt"), "w") as text:
+
+    def path(kind: str) -> str:
+        """Where the report of one format goes."""
+        return os.path.join(out_dir, *REPORT_FILES[kind].split("/"))
+
+    cov.json_report(outfile=path("json"), pretty_print=True)
+    cov.xml_report(outfile=path("xml"))
+    cov.lcov_report(outfile=path("lcov"))
+    cov.html_report(directory=os.path.dirname(path("html")))
+    with open(path("text"), "w") as text:
         return cov.report(file=text, show_missing=True)
 
 
-def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, out_dir):
-    """Combines one service's data, remapping its container paths onto the source copied out of it."""
+def report_paths(folder: str) -> dict[str, str]:
+    """The reports write_reports writes into `folder` (relative to the run's out folder), as harvest.json has them."""
+    return {kind: posixpath.join(folder, name) for kind, name in REPORT_FILES.items()}
+
+
+def combine_service(
+    coverage: Any, name: str, source_path: str, data_dir: str, sources_dir: str, rcfile: str, out_dir: str
+) -> tuple[Any, int]:
+    """Combines one service's data, remapping its container paths onto the source copied out of it.
+
+    Returns the combined Coverage object and how many files under the source it measured.
+    """
     staged = os.path.join(sources_dir, name)
     if not os.path.isdir(staged):
-        raise HarvestError("the source of service %s was not copied out of its container (%s missing)" % (name, staged))
+        raise HarvestError(f"the source of service {name} was not copied out of its container ({staged} missing)")
     os.makedirs(out_dir, exist_ok=True)
     # coverage.py names files relative to the working directory: from here, a service's reports say
     # "pkg/module.py", as CI tools expect.
@@ -135,22 +166,27 @@ def combine_service(coverage, name, source_path, data_dir, sources_dir, rcfile, 
     data = cov.get_data()
     measured = data.measured_files()
     if not measured:
-        raise HarvestError("service %s wrote data files but they measured no file: check the service's sourcePath %s" % (name, source_path))
+        raise HarvestError(
+            f"service {name} wrote data files but they measured no file: check the service's sourcePath {source_path}"
+        )
     outside = sorted(f for f in measured if not f.startswith(staged + "/"))
-    # Files of other services' source folders show up unexecuted (the config lists every service's); only executed ones matter.
+    # Files of other services' source folders show up unexecuted (the config lists every service's); only
+    # executed ones matter.
     outside_executed = [f for f in outside if data.lines(f)]
     if len(outside) == len(measured):
         raise HarvestError(
-            "service %s: none of its %d measured file(s) is under %s (e.g. %s): check the service's sourcePath"
-            % (name, len(measured), source_path, outside[0])
+            f"service {name}: none of its {len(measured)} measured file(s) is under {source_path} (e.g. {outside[0]}):"
+            " check the service's sourcePath"
         )
     if outside_executed:
-        sys.stderr.write("coverage-spy: service %s: %d executed file(s) outside %s are left out of the report, e.g. %s\n"
-                         % (name, len(outside_executed), source_path, outside_executed[0]))
+        sys.stderr.write(
+            f"coverage-spy: service {name}: {len(outside_executed)} executed file(s) outside {source_path} are left"
+            f" out of the report, e.g. {outside_executed[0]}\n"
+        )
     return cov, len(measured) - len(outside)
 
 
-def exited_early(out_dir):
+def exited_early(out_dir: str) -> dict[str, dict[str, Any]]:
     """{service: {"exitCode", "oomKilled"}} of the services the test run found dead before their stop (tests.json)."""
     try:
         with open(os.path.join(out_dir, "tests.json")) as f:
@@ -160,9 +196,11 @@ def exited_early(out_dir):
         return {}
 
 
-def nothing_saved(coverage, source_path, staged, rcfile):
-    """A data folder for a service that died before saving anything: its source files, measured with no line run,
-    so its reports show every line missing instead of the harvest failing with no outputs at all."""
+def nothing_saved(coverage: Any, source_path: str, staged: str, rcfile: str) -> str:
+    """A data folder for a service that died before saving anything: its source files, measured with no line run.
+
+    Its reports then show every line missing, instead of the harvest failing with no outputs at all.
+    """
     folder = tempfile.mkdtemp(prefix="coverage-spy-nothing-saved-")
     data = coverage.CoverageData(basename=os.path.join(folder, ".coverage.nothing-saved"))
     # Lines or arcs as the other services' data, which the total combines with it.
@@ -170,111 +208,154 @@ def nothing_saved(coverage, source_path, staged, rcfile):
         data.add_arcs({})
     else:
         data.add_lines({})
-    data.touch_files([os.path.join(source_path, os.path.relpath(os.path.join(root, f), staged))
-                      for root, _, files in os.walk(staged) for f in files if f.endswith(".py")])
+    data.touch_files(
+        [
+            os.path.join(source_path, os.path.relpath(os.path.join(root, f), staged))
+            for root, _, files in os.walk(staged)
+            for f in files
+            if f.endswith(".py")
+        ]
+    )
     data.write()
     return folder
 
 
-def harvest(args):
-    import coverage
+def _command(record: records.Record) -> str:
+    """A start record's command line, for a message."""
+    return " ".join(record["command"])
+
+
+def report_outcomes(name: str, outcomes: Outcomes, summary: dict[str, Any]) -> None:
+    """Adds a service's lost and interrupted processes to the summary, and says so on stderr."""
+    for record in outcomes["lost"]:
+        summary["lostProcesses"].append(dict(record, service=name))
+        sys.stderr.write(
+            f"coverage-spy: service {name}: process {record['pid']} ({_command(record)}) started measuring but saved"
+            " no data\n"
+        )
+    for record in outcomes["interrupted"]:
+        summary["interruptedProcesses"].append(dict(record, service=name))
+        sys.stderr.write(
+            f"coverage-spy: service {name}: process {record['pid']} ({_command(record)}) was killed; its data up to"
+            " its last periodic save is kept\n"
+        )
+
+
+def harvest(args: argparse.Namespace) -> int:
+    """Combines the run's data per service and in total, writes every report and harvest.json; prunes old runs."""
+    import coverage  # here: `prepare` runs where coverage.py may not be installed
 
     # Absolute paths: the per-service steps change the working directory.
-    run_dir = os.path.join(os.path.abspath(args.data_dir), RUNS, args.run_id)
+    data_dir = os.path.abspath(args.data_dir)
     args.out = os.path.abspath(args.out)
     args.rcfile = os.path.abspath(args.rcfile)
     sources_dir = os.path.join(args.out, "sources")
     died = exited_early(args.out)
-    missing = [name for name, _ in args.service if not data_files(os.path.join(run_dir, name))]
+    missing = [name for name, _ in args.service if not data_files(records.service_folder(data_dir, args.run_id, name))]
     unexplained = [name for name in missing if name not in died]
     if unexplained:
         raise HarvestError(
-            "no coverage data from service(s) %s in run %s: the processes did not start coverage "
-            "(see the service logs for a 'coverage-spy:' line) or were killed before saving" % (", ".join(unexplained), args.run_id)
+            f"no coverage data from service(s) {', '.join(unexplained)} in run {args.run_id}: the processes did not"
+            " start coverage (see the service logs for a 'coverage-spy:' line) or were killed before saving"
         )
-    summary = {"runId": args.run_id, "coverageVersion": coverage.__version__, "services": {}, "lostProcesses": [],
-               "interruptedProcesses": [], "live": args.live}
+    summary: dict[str, Any] = {
+        "runId": args.run_id,
+        "coverageVersion": coverage.__version__,
+        "services": {},
+        "lostProcesses": [],
+        "interruptedProcesses": [],
+        "live": args.live,
+        "reports": report_paths(TOTAL),
+    }
     outcomes = {}
     for name, _ in args.service:
-        outcomes[name] = process_outcomes(os.path.join(run_dir, name))
-        if args.live:
-            # A snapshot of running services: not having ended yet is their normal state.
-            continue
-        for record in outcomes[name]["lost"]:
-            summary["lostProcesses"].append(dict(record, service=name))
-            sys.stderr.write("coverage-spy: service %s: process %d (%s) started measuring but saved no data\n"
-                             % (name, record["pid"], " ".join(record["command"])))
-        for record in outcomes[name]["interrupted"]:
-            summary["interruptedProcesses"].append(dict(record, service=name))
-            sys.stderr.write("coverage-spy: service %s: process %d (%s) was killed; its data up to its last periodic save is kept\n"
-                             % (name, record["pid"], " ".join(record["command"])))
+        outcomes[name] = process_outcomes(records.service_folder(data_dir, args.run_id, name))
+        # A snapshot of running services: not having ended yet is their normal state.
+        if not args.live:
+            report_outcomes(name, outcomes[name], summary)
     if summary["lostProcesses"] and args.lost == "fail":
-        raise HarvestError("%d process(es) saved no coverage data (see above); lostProcesses is 'fail'" % len(summary["lostProcesses"]))
+        raise HarvestError(
+            f"{len(summary['lostProcesses'])} process(es) saved no coverage data (see above); lostProcesses is 'fail'"
+        )
     combined = []
     for name, source_path in args.service:
-        folder = os.path.join(run_dir, name)
+        folder = records.service_folder(data_dir, args.run_id, name)
         files = data_files(folder)
-        out_dir = os.path.join(args.out, "services", name)
+        report_dir = posixpath.join(SERVICES, name)
+        out_dir = os.path.join(args.out, SERVICES, name)
         if name in died:
-            sys.stderr.write("coverage-spy: service %s exited during the test suite (exit code %s%s): only the data it "
-                             "saved before is measured\n" % (name, died[name]["exitCode"], ", OOM-killed" if died[name]["oomKilled"] else ""))
+            sys.stderr.write(
+                f"coverage-spy: service {name} exited during the test suite (exit code {died[name]['exitCode']}"
+                f"{', OOM-killed' if died[name]['oomKilled'] else ''}): only the data it saved before is measured\n"
+            )
         if not files:
             folder = nothing_saved(coverage, source_path, os.path.join(sources_dir, name), args.rcfile)
         cov, measured = combine_service(coverage, name, source_path, folder, sources_dir, args.rcfile, out_dir)
         percent = write_reports(cov, out_dir)
         summary["services"][name] = {
             "dataFiles": len(files),
-            "processes": {kind: len(records) for kind, records in outcomes[name].items()},
+            "processes": {kind: len(found) for kind, found in outcomes[name].items()},
             # Which measurement core each process used (the spy picks sysmon on 3.12+ where it can).
-            "cores": _count(r.get("core") or "unknown" for records in outcomes[name].values() for r in records),
+            "cores": _count(r.get("core") or "unknown" for found in outcomes[name].values() for r in found),
             "measuredFiles": measured,
             "sourcePath": source_path,
             "reportRoot": name,
             "percent": percent,
+            "report": report_paths(report_dir)["json"],
         }
         combined.append(os.path.join(out_dir, ".coverage"))
-        print("coverage-spy: service %s: %d data file(s), %d file(s) measured, %.2f%%" % (name, len(files), measured, percent))
+        print(f"coverage-spy: service {name}: {len(files)} data file(s), {measured} file(s) measured, {percent:.2f}%")
 
     # The total names files "<service>/pkg/module.py".
     os.chdir(sources_dir)
-    total = coverage.Coverage(data_file=os.path.join(args.out, "total", ".coverage"), config_file=args.rcfile)
+    total = coverage.Coverage(data_file=os.path.join(args.out, TOTAL, ".coverage"), config_file=args.rcfile)
     total.set_option("run:source", [sources_dir])
     total.set_option("report:include", [sources_dir + "/*"])
     total.combine(combined, keep=True)
     total.save()
-    summary["percent"] = write_reports(total, os.path.join(args.out, "total"))
+    summary["percent"] = write_reports(total, os.path.join(args.out, TOTAL))
     with open(os.path.join(args.out, "harvest.json"), "w") as out:
         json.dump(summary, out, indent=2, sort_keys=True)
-    with open(os.path.join(args.out, "total", "coverage.txt")) as text:
+    with open(os.path.join(args.out, TOTAL, REPORT_FILES["text"])) as text:
         sys.stdout.write(text.read())
     if not args.live:
         prune_runs(os.path.dirname(os.path.abspath(args.out)), args.keep, args.run_id)
     return 0
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
+    """The command line (see the module's doc); returns the exit status."""
     parser = argparse.ArgumentParser(prog="harvest.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
     for action in ("prepare", "harvest"):
         p = sub.add_parser(action)
         p.add_argument("--data-dir", required=True)
         p.add_argument("--run-id", required=True)
-        p.add_argument("--keep", type=int, default=5)
+        p.add_argument("--keep", type=int, help="runs kept (this one included); required but for --live")
         p.add_argument("--service", type=parse_service, action="append", required=True)
         if action == "harvest":
             p.add_argument("--rcfile", required=True)
             p.add_argument("--out", required=True)
-            p.add_argument("--lost", choices=("warn", "fail"), default="warn",
-                           help="what a process that started measuring but saved no data does to the harvest")
-            p.add_argument("--live", action="store_true",
-                           help="a snapshot of running services: no process is expected to have ended, no old runs are pruned")
+            p.add_argument(
+                "--lost",
+                choices=("warn", "fail"),
+                required=True,
+                help="what a process that started measuring but saved no data does to the harvest",
+            )
+            p.add_argument(
+                "--live",
+                action="store_true",
+                help="a snapshot of running services: no process is expected to have ended, no old runs are pruned",
+            )
     args = parser.parse_args(argv)
-    if args.keep < 1:
+    if args.keep is None and not getattr(args, "live", False):
+        parser.error("--keep is required (--live alone prunes nothing)")
+    if args.keep is not None and args.keep < 1:
         parser.error("--keep must be at least 1")
     try:
         return prepare(args) if args.action == "prepare" else harvest(args)
     except HarvestError as exc:
-        sys.stderr.write("coverage-spy harvest failed: %s\n" % exc)
+        sys.stderr.write(f"coverage-spy harvest failed: {exc}\n")
         return EXIT_NO_DATA
 
 

@@ -226,6 +226,9 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
             RCFILE,
             "--out",
             `${REPORTS_DIR}/runs/${runId}/snapshots/${snapshotId}`,
+            // A report of the run so far: a process that ended without saving is listed, never fatal here.
+            "--lost",
+            "warn",
             ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
         ],
         "harvesting the snapshot",

@@ -6,13 +6,13 @@ import {
     FileCoverage,
     InterruptedProcess,
     LostProcess,
-    ProcessCounts,
     SUMMARY_SCHEMA_VERSION,
     ServiceCoverage,
     TestResult,
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { parseTestCounts } from "./testOutput";
+import { HarvestedProcess, readHarvestJson } from "../harvester/harvestJson";
 
 export interface SummaryService {
     name: string;
@@ -54,12 +54,6 @@ function locate(
     throw new Error(`coverage-spy: report names a file outside every service's source: ${reportPath}`);
 }
 
-/** A process record as the harvester writes it: the spy's records carry Unix times (and more, e.g. signals). */
-interface HarvestedProcess extends Omit<LostProcess, "started"> {
-    started: number;
-    lastSave?: number | null;
-}
-
 /** Unix seconds as ISO 8601 UTC, the one time format of the summary. */
 function isoTime(unixSeconds: number): string {
     return new Date(unixSeconds * 1000).toISOString();
@@ -88,12 +82,9 @@ export function readRunSummary(input: RunSummaryInput): CoverageSummary {
 /** The coverage part of a harvest (reports, data files, processes), read from the host. */
 export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage {
     const { runDir, runId, services } = input;
-    const total = parseCoverageJson(fs.readFileSync(path.join(runDir, "total", "coverage.json"), "utf8"));
-    const harvest = readJson(path.join(runDir, "harvest.json"));
-    const harvested = (harvest.services ?? {}) as Record<
-        string,
-        { dataFiles: number; reportRoot: string; processes?: ProcessCounts; cores?: Record<string, number> }
-    >;
+    const harvest = readHarvestJson(runDir);
+    const total = parseCoverageJson(fs.readFileSync(harvest.reports.json, "utf8"));
+    const harvested = harvest.services;
     const reportRoots = new Map(Object.entries(harvested).map(([name, h]) => [name, h.reportRoot.replace(/\/+$/, "")]));
     const testsFile = path.join(runDir, "tests.json");
     const testRun = fs.existsSync(testsFile) ? readJson(testsFile) : {};
@@ -114,9 +105,10 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
 
     const perService: Record<string, ServiceCoverage> = {};
     for (const service of services) {
-        const report = parseCoverageJson(
-            fs.readFileSync(path.join(runDir, "services", service.name, "coverage.json"), "utf8"),
-        );
+        const serviceReport = harvested[service.name]?.report;
+        if (serviceReport === undefined)
+            throw new Error(`coverage-spy: the harvest names no report of service ${service.name}`);
+        const report = parseCoverageJson(fs.readFileSync(serviceReport, "utf8"));
         perService[service.name] = {
             name: service.name,
             totals: report.totals,
@@ -129,7 +121,6 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         };
     }
 
-    const totalDir = path.join(runDir, "total");
     return {
         schemaVersion: SUMMARY_SCHEMA_VERSION,
         runId,
@@ -138,8 +129,8 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         totals: total.totals,
         services: perService,
         files,
-        lostProcesses: ((harvest.lostProcesses ?? []) as HarvestedProcess[]).map(processEntry),
-        interruptedProcesses: ((harvest.interruptedProcesses ?? []) as HarvestedProcess[]).map(
+        lostProcesses: harvest.lostProcesses.map(processEntry),
+        interruptedProcesses: (harvest.interruptedProcesses ?? []).map(
             (p): InterruptedProcess => ({
                 ...processEntry(p),
                 lastSave: typeof p.lastSave === "number" ? isoTime(p.lastSave) : null,
@@ -147,11 +138,8 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         ),
         reports: {
             dir: runDir,
-            html: path.join(totalDir, "html", "index.html"),
-            json: path.join(totalDir, "coverage.json"),
-            xml: path.join(totalDir, "coverage.xml"),
-            lcov: path.join(totalDir, "coverage.lcov"),
-            text: path.join(totalDir, "coverage.txt"),
+            ...harvest.reports,
+            // Written by the component, after the harvest.
             markdown: path.join(runDir, "summary.md"),
             summary: path.join(runDir, "summary.json"),
         },

@@ -1,4 +1,5 @@
 """Helpers for the asset tests: a fake service tree measured through the real sitecustomize."""
+
 import os
 import subprocess
 import sys
@@ -11,13 +12,13 @@ HARVEST = os.path.join(ASSETS, "harvest.py")
 
 
 def wait_for(test, condition, what, timeout=10):
-    """Polls condition() every 50 ms until it is true; fails the test case, naming what it waited for, after timeout s."""
+    """Polls condition() every 50 ms until it is true; after `timeout` s fails the test, naming what it waited for."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    test.fail("timed out waiting for %s" % what)
+    test.fail(f"timed out waiting for {what}")
 
 
 def coverage_lib():
@@ -68,12 +69,22 @@ def write_app(root):
             f.write(text)
 
 
+# The [coverage_spy] section as the component writes it with the option table's defaults.
+SPY_SECTION = {"core": "auto", "save_interval": "5", "snapshot_signal": "SIGRTMIN+4", "reset_signal": "SIGRTMIN+5"}
+
+
 def write_rc(path, source, spy=None, patch=("subprocess",)):
-    """A .coveragerc like the generated one; `spy` fills its [coverage_spy] section."""
+    """A .coveragerc like the generated one; `spy` overrides options of its [coverage_spy] section."""
     with open(path, "w") as f:
-        f.write("[run]\nparallel = true\nsigterm = true\nsource =\n    %s\npatch =\n%s\n" % (
-            source, "".join("    %s\n" % p for p in patch)))
-        f.write("[coverage_spy]\n" + "".join("%s = %s\n" % kv for kv in sorted((spy or {}).items())))
+        f.write(
+            "[run]\nparallel = true\nsigterm = true\nsource =\n    {}\npatch =\n{}\n".format(
+                source, "".join(f"    {p}\n" for p in patch)
+            )
+        )
+        f.write(
+            "[coverage_spy]\n"
+            + "".join("{} = {}\n".format(*kv) for kv in sorted({**SPY_SECTION, **(spy or {})}.items()))
+        )
 
 
 def measured_env(app_root, rcfile, data_file, lib=None, extra_env=None):

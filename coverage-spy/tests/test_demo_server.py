@@ -1,4 +1,6 @@
 """The demo's pre-fork server (examples/demo) measured by the spy: how its master stops its workers."""
+
+import contextlib
 import glob
 import os
 import signal
@@ -12,6 +14,7 @@ from tests import support
 
 sys.path.insert(0, support.ASSETS)
 import harvest  # noqa: E402
+from _coverage_spy import records  # noqa: E402  (on sys.path through harvest)
 
 DEMO_APP = os.path.join(os.path.dirname(support.ASSETS), "examples", "demo", "app")
 
@@ -61,23 +64,33 @@ class DemoServerStopTest(unittest.TestCase):
 
     def end_of_container(self):
         """What the kernel does when the container's init exits after the master: SIGKILL whatever is left."""
-        try:
+        with contextlib.suppress(ProcessLookupError):  # nothing is left
             os.killpg(self.master.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def records(self, kind):
-        return {pid for _, pid in harvest._records(self.data, kind)}
+        return {pid for _, pid in records.read_all(self.data, kind)}
 
     def wait_for(self, condition, what, timeout=20):
         support.wait_for(self, condition, what, timeout)
 
     def test_a_killed_worker_does_not_keep_the_stop_from_the_other_workers(self):
-        env = support.measured_env(DEMO_APP, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib,
-                                   extra_env={"PORT": "0", "DEMO_WORKERS": "3"})
+        env = support.measured_env(
+            DEMO_APP,
+            self.rc,
+            os.path.join(self.data, ".coverage"),
+            lib=self.lib,
+            extra_env={"PORT": "0", "DEMO_WORKERS": "3"},
+        )
         # Its own process group: the workers are in it, so end_of_container() reaches them as the kernel would.
-        self.master = subprocess.Popen([sys.executable, "-c", MASTER], cwd=self.tmp.name, env=env, text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        self.master = subprocess.Popen(
+            [sys.executable, "-c", MASTER],
+            cwd=self.tmp.name,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.wait_for(lambda: len(self.records("start")) == 4, "the start records of the master and 3 workers")
         workers = self.records("start") - {self.master.pid}
         self.wait_for(lambda: self.records("saves") >= workers, "a periodic save by every worker")

@@ -6,6 +6,7 @@ saver, just joined, could still be exiting), 3.13 after them (the saver restarte
 run a measured process that forks under every host Python >= 3.12 they find, compare its stderr with the
 unmeasured run's and check that the saver kept saving in the parent and in every child after the forks.
 """
+
 import glob
 import json
 import os
@@ -106,8 +107,12 @@ MIN_VERSION = (3, 12)
 
 def _version_of(executable):
     try:
-        out = subprocess.run([executable, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [executable, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -123,16 +128,13 @@ def newer_pythons():
     found = {}
     candidates = [sys.executable]
     for minor in range(20, MIN_VERSION[1] - 1, -1):
-        candidates.append(shutil.which("python3.%d" % minor))
+        candidates.append(shutil.which(f"python3.{minor}"))
     pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), reverse=True)
     for candidate in candidates:
         if not candidate or not os.access(candidate, os.X_OK):
             continue
-        if candidate == sys.executable:
-            version = tuple(sys.version_info[:2])
-        else:
-            version = _version_of(candidate)
+        version = tuple(sys.version_info[:2]) if candidate == sys.executable else _version_of(candidate)
         if version and version >= MIN_VERSION and version not in found:
             found[version] = candidate
     return found
@@ -149,8 +151,10 @@ class ForkWarningTest(unittest.TestCase):
 
     def setUp(self):
         if not self.pythons:
-            self.skipTest("no Python >= 3.12 on this host (tried %s, python3.12+ on PATH and pyenv versions): "
-                          "only those warn about fork() with threads" % sys.executable)
+            self.skipTest(
+                f"no Python >= 3.12 on this host (tried {sys.executable}, python3.12+ on PATH and pyenv versions): "
+                "only those warn about fork() with threads"
+            )
         self.lib = support.coverage_lib()
         self.tmp = tempfile.TemporaryDirectory()
         self.root = os.path.join(self.tmp.name, "app")
@@ -165,18 +169,20 @@ class ForkWarningTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def run_app(self, python, warnings, measured, data, module="shop.prefork", args=()):
-        env = support.measured_env(self.root, self.rc, os.path.join(data, ".coverage"), lib=self.lib,
-                                   extra_env={"PYTHONWARNINGS": warnings})
+        env = support.measured_env(
+            self.root, self.rc, os.path.join(data, ".coverage"), lib=self.lib, extra_env={"PYTHONWARNINGS": warnings}
+        )
         if not measured:
             for name in ("COVERAGE_PROCESS_START", "COVERAGE_FILE"):
                 env.pop(name)
             env["PYTHONPATH"] = self.root
-        return subprocess.run([python, "-m", module] + list(args), cwd=self.root, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [python, "-m", module] + list(args), cwd=self.root, env=env, capture_output=True, text=True, timeout=120
+        )
 
     def saves_record(self, data, pid):
-        paths = glob.glob(os.path.join(data, ".saves.*.pid%d.json" % pid))
-        self.assertEqual(len(paths), 1, "process %d saved periodically: %s" % (pid, os.listdir(data)))
+        paths = glob.glob(os.path.join(data, f".saves.*.pid{pid}.json"))
+        self.assertEqual(len(paths), 1, f"process {pid} saved periodically: {os.listdir(data)}")
         with open(paths[0]) as f:
             return json.load(f)
 
@@ -185,33 +191,38 @@ class ForkWarningTest(unittest.TestCase):
         # nothing either way); "always" prints every fork's warning, so a single noisy fork fails the test.
         for version, python in sorted(self.pythons.items()):
             for warnings in ("error", "always"):
-                with self.subTest(python="%d.%d" % version, warnings=warnings):
-                    data = os.path.join(self.tmp.name, "data-%d.%d-%s" % (version + (warnings,)))
+                with self.subTest(python="{}.{}".format(*version), warnings=warnings):
+                    data = os.path.join(self.tmp.name, "data-{}.{}-{}".format(*version, warnings))
                     os.makedirs(data)
                     plain = self.run_app(python, warnings, False, os.path.join(self.tmp.name, "unused"))
                     self.assertEqual(plain.returncode, 0, plain.stderr)
                     measured = self.run_app(python, warnings, True, data)
                     self.assertEqual(measured.returncode, 0, measured.stderr)
 
-                    extra = [line for line in _normalized_lines(measured.stderr)
-                             if line not in _normalized_lines(plain.stderr)]
-                    self.assertEqual(extra, [], "stderr only when measured:\n%s" % measured.stderr)
+                    extra = [
+                        line
+                        for line in _normalized_lines(measured.stderr)
+                        if line not in _normalized_lines(plain.stderr)
+                    ]
+                    self.assertEqual(extra, [], f"stderr only when measured:\n{measured.stderr}")
 
                     report = json.loads(measured.stdout.strip().splitlines()[-1])
                     self.assertGreaterEqual(len(report["children"]), 3)
                     parent = self.saves_record(data, report["parent"])
-                    self.assertGreaterEqual(parent["saves"], report["savesAtFork"] + 2,
-                                            "the parent's saver kept saving after the forks")
+                    self.assertGreaterEqual(
+                        parent["saves"], report["savesAtFork"] + 2, "the parent's saver kept saving after the forks"
+                    )
                     for child in report["children"]:
-                        self.assertGreaterEqual(self.saves_record(data, child)["saves"], 2,
-                                                "child %d's saver saved periodically" % child)
+                        self.assertGreaterEqual(
+                            self.saves_record(data, child)["saves"], 2, f"child {child}'s saver saved periodically"
+                        )
                     ended = {record["pid"] for record in _records(data, "end")}
                     self.assertEqual(ended, {report["parent"]} | set(report["children"]))
 
     def test_many_quick_forks_never_warn(self):
         for version, python in sorted(self.pythons.items()):
-            with self.subTest(python="%d.%d" % version):
-                data = os.path.join(self.tmp.name, "data-many-%d.%d" % version)
+            with self.subTest(python="{}.{}".format(*version)):
+                data = os.path.join(self.tmp.name, "data-many-{}.{}".format(*version))
                 os.makedirs(data)
                 measured = self.run_app(python, "always", True, data, module="shop.many_forks", args=["150"])
                 self.assertEqual(measured.returncode, 0, measured.stderr)
@@ -225,50 +236,52 @@ class ForkHooksTest(unittest.TestCase):
     def setUp(self):
         sys.path.insert(0, support.SITE)
         try:
-            import _coverage_spy
+            from _coverage_spy.forks import ForkGuard
+            from _coverage_spy.saver import Saver
         finally:
             sys.path.remove(support.SITE)
 
-        class Settings(object):
+        class Settings:
             save_interval, branch = 0, False
 
         self.tmp = tempfile.TemporaryDirectory()
-        self.spy = _coverage_spy.Spy(None, Settings(), self.tmp.name, "test")
-        self.spy.fork_target = object()
-        self.spy.start_thread()
+        self.saver = Saver(None, Settings(), self.tmp.name)
+        self.forks = ForkGuard(self.saver, in_child=lambda: None)
+        self.forks.fork_target = object()
+        self.saver.start()
 
     def tearDown(self):
-        self.spy.stop_thread()
+        self.saver.stop()
         self.tmp.cleanup()
 
     def test_a_fork_through_the_wrapper_restarts_the_saver_only_once_fork_returned(self):
-        self.spy._fork_starting()
-        self.spy._before_fork()
-        self.assertIsNone(self.spy.thread)
-        self.spy._after_fork_in_parent()
-        self.assertIsNone(self.spy.thread, "not while CPython may still count threads")
-        self.assertEqual(self.spy._fork_returned(1234), 1234)
-        self.assertTrue(self.spy.thread.is_alive())
-        self.assertEqual(self.spy._fork_returned((1234, 5)), (1234, 5), "forkpty's result passes through")
+        self.forks.fork_starting()
+        self.forks.before_fork()
+        self.assertIsNone(self.saver.thread)
+        self.forks.after_fork_in_parent()
+        self.assertIsNone(self.saver.thread, "not while CPython may still count threads")
+        self.assertEqual(self.forks.fork_returned(1234), 1234)
+        self.assertTrue(self.saver.thread.is_alive())
+        self.assertEqual(self.forks.fork_returned((1234, 5)), (1234, 5), "forkpty's result passes through")
 
     def test_other_forks_restart_the_saver_in_the_hook(self):
-        self.spy._before_fork()
-        self.spy._after_fork_in_parent()
-        self.assertTrue(self.spy.thread.is_alive())
+        self.forks.before_fork()
+        self.forks.after_fork_in_parent()
+        self.assertTrue(self.saver.thread.is_alive())
 
     def test_after_a_failed_fork_the_next_fork_restarts_the_saver(self):
-        self.spy._fork_starting()
-        self.spy._before_fork()
-        self.spy._after_fork_in_parent()  # os.fork() then raised: _fork_returned never ran
-        self.assertIsNone(self.spy.thread)
-        self.spy._before_fork()
-        self.spy._after_fork_in_parent()
-        self.assertTrue(self.spy.thread.is_alive())
+        self.forks.fork_starting()
+        self.forks.before_fork()
+        self.forks.after_fork_in_parent()  # os.fork() then raised: fork_returned never ran
+        self.assertIsNone(self.saver.thread)
+        self.forks.before_fork()
+        self.forks.after_fork_in_parent()
+        self.assertTrue(self.saver.thread.is_alive())
 
 
 def _records(folder, kind):
     records = []
-    for path in glob.glob(os.path.join(folder, ".%s.*.json" % kind)):
+    for path in glob.glob(os.path.join(folder, f".{kind}.*.json")):
         with open(path) as f:
             records.append(json.load(f))
     return records

@@ -16,7 +16,9 @@ def harvest(*args, lib=None):
     env = dict(os.environ)
     if lib:
         env["PYTHONPATH"] = lib
-    return subprocess.run([sys.executable, support.HARVEST] + list(args), env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, support.HARVEST] + list(args), env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 class PrepareTest(unittest.TestCase):
@@ -24,15 +26,50 @@ class PrepareTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as data:
             for old in ("20200101T000000Z-000001", "20200101T000000Z-000002", "20200101T000000Z-000003"):
                 os.makedirs(os.path.join(data, "runs", old, "api"))
-            result = harvest("prepare", "--data-dir", data, "--run-id", RUN, "--keep", "2", "--service", "api=/app", "--service", "web=/srv")
+            result = harvest(
+                "prepare",
+                "--data-dir",
+                data,
+                "--run-id",
+                RUN,
+                "--keep",
+                "2",
+                "--service",
+                "api=/app",
+                "--service",
+                "web=/srv",
+            )
             self.assertEqual(result.returncode, 0, result.stderr)
             for service in ("api", "web"):
                 mode = stat.S_IMODE(os.stat(os.path.join(data, "runs", RUN, service)).st_mode)
                 self.assertEqual(mode, 0o1777)
             self.assertEqual(sorted(os.listdir(os.path.join(data, "runs"))), ["20200101T000000Z-000003", RUN])
 
+    def test_every_value_comes_from_the_component(self):
+        # No second copy of the option defaults here: a call without them is refused, naming the option.
+        no_keep = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--service", "api=/app")
+        self.assertEqual(no_keep.returncode, 2)
+        self.assertIn("--keep is required", no_keep.stderr)
+        no_lost = harvest(
+            "harvest",
+            "--data-dir",
+            "/tmp",
+            "--run-id",
+            RUN,
+            "--rcfile",
+            "/x",
+            "--out",
+            "/y",
+            "--keep",
+            "5",
+            "--service",
+            "api=/app",
+        )
+        self.assertEqual(no_lost.returncode, 2)
+        self.assertIn("--lost", no_lost.stderr)
+
     def test_rejects_a_service_without_an_absolute_source_path(self):
-        result = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--service", "api=app")
+        result = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--keep", "5", "--service", "api=app")
         self.assertEqual(result.returncode, 2)
         self.assertIn("NAME=/absolute/source/path", result.stderr)
 
@@ -48,7 +85,17 @@ class HarvestTest(unittest.TestCase):
         self.data = os.path.join(base, "data")
         self.out = os.path.join(base, "reports", "runs", RUN)
         self.lib = support.coverage_lib()
-        result = harvest("prepare", "--data-dir", self.data, "--run-id", RUN, "--service", "shop=%s" % self.container_root)
+        result = harvest(
+            "prepare",
+            "--data-dir",
+            self.data,
+            "--run-id",
+            RUN,
+            "--keep",
+            "5",
+            "--service",
+            f"shop={self.container_root}",
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
 
     def tearDown(self):
@@ -64,8 +111,24 @@ class HarvestTest(unittest.TestCase):
         shutil.copytree(self.container_root, os.path.join(self.out, "sources", "shop"))
 
     def run_harvest(self):
-        return harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
-                       "--service", "shop=%s" % self.container_root, lib=self.lib)
+        return harvest(
+            "harvest",
+            "--data-dir",
+            self.data,
+            "--run-id",
+            RUN,
+            "--rcfile",
+            self.rc,
+            "--out",
+            self.out,
+            "--keep",
+            "5",
+            "--lost",
+            "warn",
+            "--service",
+            f"shop={self.container_root}",
+            lib=self.lib,
+        )
 
     def test_no_data_fails_loudly_naming_the_service(self):
         self.stage_sources()
@@ -78,7 +141,15 @@ class HarvestTest(unittest.TestCase):
         # The test run found the service dead before its stop (tests.json): the harvest keeps the outputs.
         self.stage_sources()
         with open(os.path.join(self.out, "tests.json"), "w") as f:
-            json.dump({"exitCode": 0, "durationMs": 1, "stopMs": {"shop": 5}, "exitedEarly": {"shop": {"exitCode": 137, "oomKilled": True}}}, f)
+            json.dump(
+                {
+                    "exitCode": 0,
+                    "durationMs": 1,
+                    "stopMs": {"shop": 5},
+                    "exitedEarly": {"shop": {"exitCode": 137, "oomKilled": True}},
+                },
+                f,
+            )
         result = self.run_harvest()
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("service shop exited during the test suite (exit code 137, OOM-killed)", result.stderr)
@@ -111,6 +182,21 @@ class HarvestTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(self.out, "services", "shop", name)), name)
         self.assertIn("TOTAL", result.stdout)
 
+        # harvest.json names the reports relative to the run's folder: the total's in every format, each service's JSON.
+        self.assertEqual(
+            summary["reports"],
+            {
+                "html": "total/html/index.html",
+                "json": "total/coverage.json",
+                "xml": "total/coverage.xml",
+                "lcov": "total/coverage.lcov",
+                "text": "total/coverage.txt",
+            },
+        )
+        self.assertEqual(summary["services"]["shop"]["report"], "services/shop/coverage.json")
+        for path in list(summary["reports"].values()) + [summary["services"]["shop"]["report"]]:
+            self.assertTrue(os.path.isfile(os.path.join(self.out, *path.split("/"))), path)
+
     def test_a_killed_process_is_reported_as_lost(self):
         self.measure("book")
         with open(os.path.join(self.container_root, "shop", "crash.py"), "w") as f:
@@ -121,21 +207,55 @@ class HarvestTest(unittest.TestCase):
         self.stage_sources()
         result = self.run_harvest()
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertRegex(result.stderr, r"service shop: process \d+ \(.*shop\.crash\) started measuring but saved no data")
+        self.assertRegex(
+            result.stderr, r"service shop: process \d+ \(.*shop\.crash\) started measuring but saved no data"
+        )
         with open(os.path.join(self.out, "harvest.json")) as f:
             lost = json.load(f)["lostProcesses"]
         self.assertEqual([(r["service"], r["command"][-1]) for r in lost], [("shop", "shop.crash")])
 
-        strict = harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
-                         "--service", "shop=%s" % self.container_root, "--lost", "fail", lib=self.lib)
+        strict = harvest(
+            "harvest",
+            "--data-dir",
+            self.data,
+            "--run-id",
+            RUN,
+            "--rcfile",
+            self.rc,
+            "--out",
+            self.out,
+            "--keep",
+            "5",
+            "--service",
+            f"shop={self.container_root}",
+            "--lost",
+            "fail",
+            lib=self.lib,
+        )
         self.assertEqual(strict.returncode, 3)
         self.assertIn("1 process(es) saved no coverage data", strict.stderr)
 
     def test_data_that_measured_nothing_under_the_source_fails(self):
         self.measure("book")
         self.stage_sources()
-        result = harvest("harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
-                         "--service", "shop=/somewhere/else", lib=self.lib)
+        result = harvest(
+            "harvest",
+            "--data-dir",
+            self.data,
+            "--run-id",
+            RUN,
+            "--rcfile",
+            self.rc,
+            "--out",
+            self.out,
+            "--keep",
+            "5",
+            "--lost",
+            "warn",
+            "--service",
+            "shop=/somewhere/else",
+            lib=self.lib,
+        )
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("is under /somewhere/else", result.stderr)
 

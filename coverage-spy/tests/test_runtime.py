@@ -1,4 +1,5 @@
 """The spy's runtime in real measured processes: periodic saves, snapshot and reset, exit records, fork."""
+
 import glob
 import json
 import os
@@ -17,6 +18,7 @@ sys.path.insert(0, support.ASSETS)
 import _coverage_spy  # noqa: E402
 import harvest  # noqa: E402
 import signal_processes  # noqa: E402
+from _coverage_spy import records  # noqa: E402
 
 # A service driven line by line on stdin, so a test decides what runs and when.
 CONSOLE = textwrap.dedent(
@@ -41,6 +43,44 @@ CONSOLE = textwrap.dedent(
             os._exit(0)
         elif command == "exec":
             os.execv(sys.executable, [sys.executable, "-m", "shop.main", "pen"])
+    """
+)
+# A service that counts the saves coverage.py really makes (Coverage.save, whoever calls it), then leaves as told.
+LEAVER = textwrap.dedent(
+    """\
+    import os
+    import signal
+    import sys
+    import time
+
+    import coverage
+
+    from shop import prices
+
+    real_save = coverage.Coverage.save
+
+
+    def counted_save(self):
+        with open(os.environ["SAVE_LOG"], "a") as f:
+            f.write("save\\n")
+        real_save(self)
+
+
+    coverage.Coverage.save = counted_save
+    prices.price("book")
+    how = sys.argv[1]
+    if how == "failed-exec":
+        try:
+            os.execv("/nonexistent/python3", ["python3"])
+        except OSError:
+            prices.price("pen")
+    elif how == "_exit":
+        os._exit(0)
+    elif how == "sigterm":
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+    elif how == "exec":
+        os.execv(sys.executable, [sys.executable, "-c", "pass"])
     """
 )
 PRICES = "shop/prices.py"
@@ -72,12 +112,24 @@ class RuntimeTest(unittest.TestCase):
 
     def start(self, spy, patch=("subprocess", "_exit", "execv")):
         support.write_rc(self.rc, self.root, spy=spy, patch=patch)
-        env = support.measured_env(self.root, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib,
-                                   extra_env={"PYTHONWARNINGS": "default"})
-        process = subprocess.Popen([sys.executable, "-m", "shop.console"], cwd=self.root, env=env, text=True,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env = support.measured_env(
+            self.root,
+            self.rc,
+            os.path.join(self.data, ".coverage"),
+            lib=self.lib,
+            extra_env={"PYTHONWARNINGS": "default"},
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shop.console"],
+            cwd=self.root,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.processes.append(process)
-        self.wait_for(lambda: glob.glob(os.path.join(self.data, ".start.*.pid%d.json" % process.pid)), "start record")
+        self.wait_for(lambda: glob.glob(os.path.join(self.data, f".start.*.pid{process.pid}.json")), "start record")
         return process
 
     def send(self, process, command):
@@ -109,10 +161,22 @@ class RuntimeTest(unittest.TestCase):
         with open(out, "w") as f:
             stdout, sys.stdout = sys.stdout, f
             try:
-                status = signal_processes.main(["--data-dir", os.path.dirname(os.path.dirname(os.path.dirname(self.data))),
-                                                "--run-id", os.path.basename(os.path.dirname(self.data)),
-                                                "--service", os.path.basename(self.data), "--rcfile", self.rc,
-                                                "--action", action, "--timeout", str(timeout)])
+                status = signal_processes.main(
+                    [
+                        "--data-dir",
+                        os.path.dirname(os.path.dirname(os.path.dirname(self.data))),
+                        "--run-id",
+                        os.path.basename(os.path.dirname(self.data)),
+                        "--service",
+                        os.path.basename(self.data),
+                        "--rcfile",
+                        self.rc,
+                        "--action",
+                        action,
+                        "--timeout",
+                        str(timeout),
+                    ]
+                )
             finally:
                 sys.stdout = stdout
         with open(out) as f:
@@ -158,7 +222,9 @@ class RuntimeTest(unittest.TestCase):
         status, result = self.signal("reset")
         self.assertEqual((status, result["answered"]), (0, 1))
         self.assertEqual(self.executed(), set(), "the reset discarded what was collected")
-        self.assertEqual(len(glob.glob(os.path.join(self.data, ".coverage.*"))), 1, "an empty data file says it is alive")
+        self.assertEqual(
+            len(glob.glob(os.path.join(self.data, ".coverage.*"))), 1, "an empty data file says it is alive"
+        )
 
         self.assertEqual(self.send(process, "pen"), "2")
         self.assertEqual(self.signal("snapshot")[0], 0)
@@ -190,7 +256,7 @@ class RuntimeTest(unittest.TestCase):
                 self.assertEqual(process.wait(10), 0, process.stderr.read())
                 # Saved before leaving, even without coverage.py's own _exit/execv patches.
                 self.assertEqual(self.executed() >= {3}, True)
-                ends = harvest._records(self.data, "end")
+                ends = records.read_all(self.data, records.END)
                 self.assertEqual(len(ends), 1)
                 if command == "exec":
                     # The exec'd program is measured under the same pid and ends normally.
@@ -199,6 +265,54 @@ class RuntimeTest(unittest.TestCase):
                 else:
                     self.assertEqual(list(ends.values())[0]["how"], how)
                 self.assertEqual(harvest.process_outcomes(self.data)["lost"], [])
+
+    def leave(self, how):
+        """Runs the LEAVER service until it leaves through `how`; returns its result and its saves."""
+        with open(os.path.join(self.root, "shop", "leaver.py"), "w") as f:
+            f.write(LEAVER)
+        for path in glob.glob(os.path.join(self.data, ".*")):
+            os.remove(path)
+        log = os.path.join(self.tmp.name, f"saves-{how}.log")
+        support.write_rc(self.rc, self.root, spy={"save_interval": "0"}, patch=("subprocess", "_exit", "execv"))
+        env = support.measured_env(
+            self.root, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib, extra_env={"SAVE_LOG": log}
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "shop.leaver", how],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        with open(log) as f:
+            return result, len(f.read().split())
+
+    def test_every_exit_path_saves_once(self):
+        # coverage.py's own exit handlers run after the spy's (atexit, its _exit and execv patches, its SIGTERM
+        # handler) and would save again what the spy has just saved.
+        for how, status, end in (
+            ("exit", 0, "exit"),
+            ("_exit", 0, "os._exit"),
+            ("sigterm", -signal.SIGTERM, "sigterm"),
+            ("exec", 0, "exit"),
+        ):
+            with self.subTest(how=how):
+                result, saves = self.leave(how)
+                self.assertEqual(result.returncode, status, result.stderr)
+                self.assertNotIn("coverage-spy", result.stderr)
+                self.assertEqual(saves, 1)
+                self.assertIn(BOOK_LINE, self.executed())
+                # After an exec the same pid runs the new program, which ends normally.
+                self.assertEqual([r["how"] for r in records.read_all(self.data, records.END).values()], [end])
+
+    def test_a_failed_exec_measures_on_and_saves_again_at_exit(self):
+        result, saves = self.leave("failed-exec")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("coverage-spy", result.stderr)
+        self.assertEqual(saves, 2, "one before the exec, one at the exit")
+        self.assertTrue({BOOK_LINE, PEN_LINE} <= self.executed(), "the lines run after the failed exec")
+        self.assertEqual([r["how"] for r in records.read_all(self.data, records.END).values()], ["exit"])
 
     def test_a_process_that_measured_nothing_is_not_lost(self):
         support.write_rc(self.rc, self.root, spy={"save_interval": "0"})
@@ -222,8 +336,9 @@ class RuntimeTest(unittest.TestCase):
 
 class SettingsTest(unittest.TestCase):
     def settings(self, **kwargs):
-        class Fake(object):
+        class Fake:
             core, branch, concurrency, dynamic_context = "auto", False, set(), False
+
         fake = Fake()
         for key, value in kwargs.items():
             setattr(fake, key, value)
@@ -239,6 +354,14 @@ class SettingsTest(unittest.TestCase):
         self.assertIsNone(choose(self.settings(dynamic_context=True), (3, 14)))
         self.assertEqual(choose(self.settings(core="pytrace"), (3, 13)), "pytrace")
 
+    def test_an_rcfile_without_the_spy_section_turns_its_features_off(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".rc") as rc:
+            rc.write("[run]\nparallel = true\n")
+            rc.flush()
+            settings = _coverage_spy.Settings(rc.name)
+        self.assertEqual((settings.save_interval, settings.snapshot_signal, settings.reset_signal), (0.0, None, None))
+        self.assertIsNone(_coverage_spy.choose_core(settings, (3, 13)), "coverage.py picks the core")
+
     def test_signal_names(self):
         parse = _coverage_spy.parse_signal
         self.assertEqual(parse("SIGUSR2"), signal.SIGUSR2)
@@ -253,8 +376,15 @@ class SettingsTest(unittest.TestCase):
             here = list(sys.version_info[:2])
             newer = [here[0], here[1] + 1]
             with open(os.path.join(lib, _coverage_spy.LIB_MANIFEST), "w") as f:
-                json.dump({"builds": [{"dir": ".", "python": newer, "coverage": "9"},
-                                      {"dir": "legacy", "python": here, "coverage": "8"}]}, f)
+                json.dump(
+                    {
+                        "builds": [
+                            {"dir": ".", "python": newer, "coverage": "9"},
+                            {"dir": "legacy", "python": here, "coverage": "8"},
+                        ]
+                    },
+                    f,
+                )
             saved = list(sys.path)
             try:
                 sys.path[:] = ["/elsewhere", lib]
@@ -263,7 +393,7 @@ class SettingsTest(unittest.TestCase):
                 sys.path[:] = [lib]
                 with open(os.path.join(lib, _coverage_spy.LIB_MANIFEST), "w") as f:
                     json.dump({"builds": [{"dir": ".", "python": newer, "coverage": "9"}]}, f)
-                self.assertIn("no coverage.py for Python %d.%d" % tuple(here), _coverage_spy.select_coverage_lib())
+                self.assertIn("no coverage.py for Python {}.{}".format(*here), _coverage_spy.select_coverage_lib())
             finally:
                 sys.path[:] = saved
 

@@ -1,11 +1,16 @@
 import glob
 import json
-import socket
 import os
+import socket
 import tempfile
 import unittest
 
 from tests import support
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
 
 
 class SitecustomizeTest(unittest.TestCase):
@@ -22,31 +27,46 @@ class SitecustomizeTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_every_process_writes_its_own_data_file(self):
-        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book", "pen"], lib=support.coverage_lib())
+        result = support.run_measured(
+            self.root, self.rc, os.path.join(self.data, ".coverage"), ["book", "pen"], lib=support.coverage_lib()
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.split(), ["10", "2"])
         self.assertNotIn("coverage-spy:", result.stderr)
         files = glob.glob(os.path.join(self.data, ".coverage.*"))
-        self.assertEqual(len(files), 2, "one data file for the parent and one for the subprocess: %s" % files)
-        records = [json.load(open(f)) for f in glob.glob(os.path.join(self.data, ".start.*.json"))]
+        self.assertEqual(len(files), 2, f"one data file for the parent and one for the subprocess: {files}")
+        records = [read_json(f) for f in glob.glob(os.path.join(self.data, ".start.*.json"))]
         self.assertEqual(len(records), 2, "one start record per process")
         for record in records:
             self.assertEqual(record["host"], socket.gethostname())
             self.assertIn("shop.main", record["command"])
-            self.assertTrue(any(".pid%d." % record["pid"] in f for f in files), "record %s pairs with a data file" % record)
+            self.assertTrue(any(f".pid{record['pid']}." in f for f in files), f"record {record} pairs with a data file")
 
     def test_forked_children_leave_a_start_record(self):
         code = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"
         with open(os.path.join(self.root, "shop", "forker.py"), "w") as f:
             f.write(code)
-        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), [], lib=support.coverage_lib(), module="shop.forker")
+        result = support.run_measured(
+            self.root,
+            self.rc,
+            os.path.join(self.data, ".coverage"),
+            [],
+            lib=support.coverage_lib(),
+            module="shop.forker",
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(len(glob.glob(os.path.join(self.data, ".start.*.json"))), 2)
 
     def test_without_coverage_the_app_runs_and_the_spy_warns_once(self):
         # No coverage.py on the path: two processes start, one warning is printed.
-        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book", "pen"], lib=None,
-                                      extra_env={"PYTHONNOUSERSITE": "1"})
+        result = support.run_measured(
+            self.root,
+            self.rc,
+            os.path.join(self.data, ".coverage"),
+            ["book", "pen"],
+            lib=None,
+            extra_env={"PYTHONNOUSERSITE": "1"},
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.split(), ["10", "2"])
         self.assertEqual(result.stderr.count("coverage-spy:"), 1, result.stderr)
@@ -56,7 +76,9 @@ class SitecustomizeTest(unittest.TestCase):
     def test_a_broken_config_does_not_break_the_app(self):
         with open(self.rc, "w") as f:
             f.write("[run]\nparallel = not-a-boolean\n")
-        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["pen"], lib=support.coverage_lib())
+        result = support.run_measured(
+            self.root, self.rc, os.path.join(self.data, ".coverage"), ["pen"], lib=support.coverage_lib()
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.split(), ["2"])
         self.assertIn("coverage-spy: coverage.py did not start", result.stderr)
@@ -65,12 +87,16 @@ class SitecustomizeTest(unittest.TestCase):
         image_site = os.path.join(self.root, "sitecustomize.py")
         with open(image_site, "w") as f:
             f.write("import sys\nsys.stdout.write('image-site ')\n")
-        result = support.run_measured(self.root, self.rc, os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib())
+        result = support.run_measured(
+            self.root, self.rc, os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib()
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout.split(), ["image-site", "10"])
 
     def test_without_the_spy_variable_nothing_is_measured(self):
-        result = support.run_measured(self.root, "", os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib())
+        result = support.run_measured(
+            self.root, "", os.path.join(self.data, ".coverage"), ["book"], lib=support.coverage_lib()
+        )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(glob.glob(os.path.join(self.data, ".coverage*")), [])
 

@@ -22,22 +22,24 @@ import zipfile
 
 
 def wanted_wheels(version, wheel_dir):
-    tag = "cp%d%d" % sys.version_info[:2]
+    """The wheels of coverage `version` in `wheel_dir` this interpreter can install, best first, and what it is."""
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     abi = tag + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "")
     machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(platform.machine().lower(), platform.machine())
     libc = "manylinux" if platform.libc_ver()[0] == "glibc" else "musllinux"
-    compiled = sorted(glob.glob(os.path.join(
-        wheel_dir, "coverage-%s-%s-%s-*%s*_%s*.whl" % (version, tag, abi, libc, machine))))
-    pure = sorted(glob.glob(os.path.join(wheel_dir, "coverage-%s-py3-none-any.whl" % version)))
-    what = "%s %s %s-%s" % (sys.implementation.name, abi, machine, libc)
+    compiled = sorted(glob.glob(os.path.join(wheel_dir, f"coverage-{version}-{tag}-{abi}-*{libc}*_{machine}*.whl")))
+    pure = sorted(glob.glob(os.path.join(wheel_dir, f"coverage-{version}-py3-none-any.whl")))
+    what = f"{sys.implementation.name} {abi} {machine}-{libc}"
     if sys.implementation.name != "cpython":
         compiled = []
     return compiled + pure, what
 
 
 def site_packages():
-    # The first site directory is where local installs go: /usr/local/lib/python3.X/dist-packages on Debian's
-    # python3, .../site-packages on python:3.X images.
+    """The site directory where local installs go.
+
+    /usr/local/lib/python3.X/dist-packages on Debian's python3, .../site-packages on python:3.X images.
+    """
     for path in site.getsitepackages():
         if path.startswith(sys.prefix) or path.startswith("/usr/local"):
             return path
@@ -45,15 +47,22 @@ def site_packages():
 
 
 def have_pip():
-    return subprocess.run([sys.executable, "-m", "pip", "--version"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    """Whether this interpreter has pip (Debian minbase has none)."""
+    return (
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        == 0
+    )
 
 
 def externally_managed():
+    """Whether this interpreter's distribution marks it externally managed (PEP 668): pip then wants to be told."""
     return os.path.exists(os.path.join(sysconfig.get_paths()["stdlib"], "EXTERNALLY-MANAGED"))
 
 
 def main():
+    """The command line (see the module's doc)."""
     args = sys.argv[1:]
     pick = args[:1] == ["--pick"]
     if pick:
@@ -63,15 +72,25 @@ def main():
     version, wheel_dir = args[0], args[1]
     wheels, what = wanted_wheels(version, wheel_dir)
     if not wheels:
-        sys.exit("no coverage %s wheel for %s in %s" % (version, what, wheel_dir))
+        sys.exit(f"no coverage {version} wheel for {what} in {wheel_dir}")
     wheel = wheels[0]
-    print("coverage %s for %s: %s" % (version, what, os.path.basename(wheel)), flush=True)
+    print(f"coverage {version} for {what}: {os.path.basename(wheel)}", flush=True)
     if pick:
         shutil.copy(wheel, args[2])
         return
     if have_pip():
-        cmd = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--no-cache-dir",
-               "--disable-pip-version-check", "--root-user-action=ignore", wheel]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            wheel,
+        ]
         if externally_managed():
             cmd.insert(4, "--break-system-packages")
         subprocess.run(cmd, check=True)
@@ -88,13 +107,20 @@ def main():
                 f.write('#!/bin/sh\nexec python3 -m coverage "$@"\n')
             os.chmod(script, 0o755)
     # Check in a fresh interpreter, as the harvester will run.
+    check = (
+        "import coverage, coverage.core as c; "
+        "print(coverage.__version__, 'C tracer' if c.CTRACER_FILE else 'no C tracer')"
+    )
     out = subprocess.run(
-        [sys.executable, "-c",
-         "import coverage, coverage.core as c; print(coverage.__version__, 'C tracer' if c.CTRACER_FILE else 'no C tracer')"],
-        check=True, stdout=subprocess.PIPE, text=True, cwd="/").stdout.split()
+        [sys.executable, "-c", check],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    ).stdout.split()
     if out[0] != version:
-        sys.exit("installed coverage %s, expected %s" % (out[0], version))
-    print("installed coverage %s (%s) in %s" % (out[0], " ".join(out[1:]), sys.executable), flush=True)
+        sys.exit(f"installed coverage {out[0]}, expected {version}")
+    print(f"installed coverage {out[0]} ({' '.join(out[1:])}) in {sys.executable}", flush=True)
 
 
 if __name__ == "__main__":

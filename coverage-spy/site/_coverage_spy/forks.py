@@ -1,0 +1,157 @@
+"""fork() with the saver thread: the thread never crosses a fork, and a fork never warns because of it.
+
+Python 3.12+ warns in os.fork()/os.forkpty() when the process has more than one thread. On Linux it reads the
+kernel's count (/proc/self/stat) in the parent after fork(): 3.12 before the after_in_parent hooks run, 3.13
+(and 3.14 until the gh-137109 fix of 2025-11) after them, so it counts a saver the hook restarted. So the saver
+must be gone from the kernel when fork() returns (wait_until_gone), and in the parent it may only come back once
+os.fork() has returned (ForkGuard.wrap_fork). Without the wrapper (before 3.12, or a fork by C code) the
+after_in_parent hook restarts it. The child starts its own saver, with a start record of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import os
+import sys
+import threading
+import time
+import types
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from _coverage_spy.problems import warn_once
+
+if TYPE_CHECKING:
+    from _coverage_spy.saver import Saver
+
+T = TypeVar("T")
+# The functions that fork and return in the parent and in the child.
+FORKS = ("fork", "forkpty")
+# How long before_fork waits for the kernel to forget the stopped saver thread.
+GONE_TIMEOUT = 0.5
+
+
+class ForkGuard:
+    """Stops the saver before every fork and restarts it after, in the parent and in the child."""
+
+    def __init__(self, saver: Saver, in_child: Callable[[], None]) -> None:
+        """Guards `saver`; `in_child` is called in every forked child before its saver starts."""
+        self.saver = saver
+        self.in_child = in_child
+        # Whether the saver ran when the fork began: then it runs again after it, in both processes.
+        self.was_running = False
+        # Whether this fork came through our os.fork/os.forkpty wrapper, which then restarts the parent's saver.
+        self.deferred = False
+        # The thread that called the wrapper, until the at-fork hook has seen the fork.
+        self.forking_thread: int | None = None
+        # The real fork functions, by name, as the wrapper calls them.
+        self.fork_target: types.SimpleNamespace | None = None
+        # Set in the parent until the wrapper's fork has returned and the saver is restarted.
+        self.restart_pending = False
+
+    def install(self) -> None:
+        """Registers the at-fork hooks and, on the Pythons that warn about forking with threads, the wrapper."""
+        if not hasattr(os, "register_at_fork"):
+            return
+        os.register_at_fork(
+            before=self.before_fork, after_in_parent=self.after_fork_in_parent, after_in_child=self.after_fork_in_child
+        )
+        if sys.version_info >= (3, 12):  # the Pythons that warn about forking with threads
+            try:
+                self.wrap_fork()
+            except Exception as exc:  # noqa: BLE001 - the hooks alone still stop and restart the saver
+                # Without the wrapper the parent's saver restarts in the after_in_parent hook, and 3.13 may then
+                # warn about a fork with threads: say why once.
+                warn_once(f"os.fork could not be wrapped ({exc!r}); a fork may warn about threads")
+
+    def before_fork(self) -> None:
+        """The before-fork hook: stops the saver and waits until the kernel no longer counts its thread."""
+        self.deferred = self.forking_thread is not None and self.forking_thread == threading.get_ident()
+        self.forking_thread = None
+        self.was_running = self.saver.thread is not None or self.restart_pending
+        self.restart_pending = False
+        thread = self.saver.stop()
+        if thread is not None:
+            wait_until_gone(thread)
+
+    def after_fork_in_parent(self) -> None:
+        """The parent's after-fork hook: restarts the saver now, or leaves it to the wrapper once fork() returned."""
+        if not self.was_running:
+            return
+        if self.deferred:
+            self.restart_pending = True  # done by fork_returned, after CPython has counted the threads
+        else:
+            # A fork that did not go through os.fork (C code, a reference taken before the spy started): restart
+            # now, else this process would save no more.
+            self.saver.start()
+
+    def after_fork_in_child(self) -> None:
+        """The child's after-fork hook: a new process, with its own state, start record and saver."""
+        self.restart_pending = False
+        self.saver.new_process()
+        self.in_child()
+        if self.was_running:
+            self.saver.start()
+
+    def fork_starting(self) -> types.SimpleNamespace | None:
+        """Called by the wrapper just before the real fork; returns what it calls the fork on (never None)."""
+        self.forking_thread = threading.get_ident()
+        return self.fork_target
+
+    def fork_returned(self, result: T) -> T:
+        """Called by the wrapper with what the real fork returned, in the parent and in the child; returns it."""
+        try:
+            pid = result[0] if isinstance(result, tuple) else result
+            if pid and self.restart_pending:
+                self.restart_pending = False
+                self.saver.start()
+        except Exception as exc:  # noqa: BLE001 - the app's fork succeeded: it must not raise because of us
+            warn_once(f"the saver did not restart after a fork ({exc!r}); this process saves at exit only")
+        return result
+
+    def wrap_fork(self) -> None:
+        """Makes os.fork and os.forkpty restart the parent's saver after they return.
+
+        The wrapper is built from C callables only: no Python frame of ours is on the stack while the real fork
+        runs, so a warning the app earns by its own threads keeps the app's file and line (and its once-per-line
+        filtering), exactly as without the spy. fork() -> next(map(returned, map(call "fork", iter(starting))))).
+        If the real fork raises (fork failed), the saver restarts at the next fork.
+        """
+        originals = {name: getattr(os, name) for name in FORKS if hasattr(os, name)}
+        if not originals:
+            return
+        self.fork_target = types.SimpleNamespace(**originals)
+        for name, original in originals.items():
+            chain = map(self.fork_returned, map(operator.methodcaller(name), iter(self.fork_starting, None)))
+            wrapper = ForkWrapper(next, chain)
+            for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+                # The wrapper prints and introspects as the function it replaces; a builtin without one of these
+                # attributes leaves it out, which changes nothing but that.
+                if hasattr(original, attribute):
+                    setattr(wrapper, attribute, getattr(original, attribute))
+            wrapper.__wrapped__ = original
+            setattr(os, name, wrapper)
+
+
+class ForkWrapper(functools.partial):
+    """functools.partial (called in C, so no Python frame of ours) that prints as the function it wraps."""
+
+    def __repr__(self) -> str:
+        """The wrapped function's repr."""
+        return repr(self.__wrapped__)
+
+
+def wait_until_gone(thread: threading.Thread, timeout: float = GONE_TIMEOUT) -> None:
+    """Waits until the kernel no longer counts a joined thread (at most `timeout` seconds).
+
+    join() returns before the OS thread has exited (3.12 and older wait for the thread state only, 3.13's
+    pthread_join for the tid cleared on exit): the kernel keeps counting it for some microseconds, and a fork
+    then would still be "multi-threaded".
+    """
+    native_id = getattr(thread, "native_id", None)
+    if not native_id or thread.is_alive():
+        return
+    path = f"/proc/self/task/{native_id}"
+    deadline = time.monotonic() + timeout
+    while os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.0001)

@@ -1,0 +1,154 @@
+"""The record files the spy leaves next to coverage.py's data files: the one definition of their format.
+
+The spy writes them in every measured process (spy.py, saver.py); the harvester (harvest.py) and the signal helper
+(signal_processes.py) read them. One JSON object per file, one file per process and kind:
+
+    .start.<host>.pid<pid>.json   when measuring starts (also in forked children, and again after an exec):
+                                  pid, host, command, executable, python, started, core, coverage, saveInterval,
+                                  signals {snapshot, reset} (the numbers this process's libc gives them)
+    .saves.<host>.pid<pid>.json   after every save while running: pid, saves, snapshot, reset (answered counts),
+                                  lastSave
+    .end.<host>.pid<pid>.json     when the process left through exit, os._exit, SIGTERM or exec, data saved:
+                                  pid, how, ended
+
+Times are Unix times. <host> is the host name with its dots replaced by "_", as coverage.py 7.11+ writes it in
+its data file names (.coverage.<host>.pid<pid>.X<random>x), so a record pairs with its process's data files.
+A record is written whole (a temporary file renamed over the name), so a reader never sees part of one.
+
+Also here: where a run's data lives on the data volume (runs/<run id>/<service>/), which the harvester creates
+and the signal helper reads. Standard library only: this module is imported inside measured apps too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import json
+import os
+import re
+import socket
+import sys
+import time
+from typing import Any
+
+START = "start"
+SAVES = "saves"
+END = "end"
+KINDS = (START, SAVES, END)
+
+# The data volume: one folder per run, one sub-folder per service, which holds the data files and the records.
+RUNS = "runs"
+
+# A process: (host as in the record names, pid).
+ProcessKey = tuple[str, int]
+Record = dict[str, Any]
+
+# How coverage.py's parallel data file names begin. 7.11+: ".coverage.<host with dots as _>.pid<pid>.X<random>x"
+# (".H<hash>h" added once written); 7.10, the spy lib's build for Python 3.9 and 3.10:
+# ".coverage.<host>.<pid>.X<random>x". Only the beginning: SQLite's "-journal" file of a data file is the process's too.
+_DATA_FILE = re.compile(r"\.coverage\.(?P<host>[^.]+)\.pid(?P<pid>\d+)\.")
+_LEGACY_DATA_FILE = re.compile(r"\.coverage\.(?P<host>.+)\.(?P<pid>\d+)\.X")
+
+
+def host_name() -> str:
+    """The host name as the record names carry it (and coverage.py's data file names): dots replaced by "_"."""
+    return socket.gethostname().replace(".", "_")
+
+
+def service_folder(data_dir: str, run_id: str, service: str) -> str:
+    """The folder of one service's data files and records in one run, under the data volume `data_dir`."""
+    return os.path.join(data_dir, RUNS, run_id, service)
+
+
+def record_name(kind: str, key: ProcessKey) -> str:
+    """The file name of one process's record of one kind."""
+    host, pid = key
+    return f".{kind}.{host}.pid{pid}.json"
+
+
+def this_process() -> ProcessKey:
+    """The key of the calling process."""
+    return host_name(), os.getpid()
+
+
+def write(folder: str, kind: str, record: Record) -> None:
+    """Writes this process's record of one kind whole: a reader sees the old record or the new one, never part."""
+    path = os.path.join(folder, record_name(kind, this_process()))
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(record, f)
+    os.replace(tmp, path)
+
+
+def remove(folder: str, kind: str) -> None:
+    """Removes this process's record of one kind, if there is one."""
+    # None to remove is what the caller wants too.
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(folder, record_name(kind, this_process())))
+
+
+def read_all(folder: str, kind: str) -> dict[ProcessKey, Record]:
+    """Every record of one kind in a folder, by process."""
+    found = {}
+    for path in glob.glob(os.path.join(folder, f".{kind}.*.pid*.json")):
+        host, _, pid = os.path.basename(path)[len(kind) + 2 : -len(".json")].rpartition(".pid")
+        try:
+            with open(path) as f:
+                found[(host, int(pid))] = json.load(f)
+        except (OSError, ValueError):
+            # Gone since the glob (a reset deletes ended processes' records, a start record its old end record) or
+            # not a record of ours (the pid is no number): either way no record of a process to report.
+            continue
+    return found
+
+
+def data_file_owner(name: str) -> ProcessKey | None:
+    """The process that wrote a coverage.py data file (its base name), or None for any other file name."""
+    match = _DATA_FILE.match(name) or _LEGACY_DATA_FILE.match(name)
+    if match is None:
+        return None
+    return match["host"].replace(".", "_"), int(match["pid"])
+
+
+def process_files(folder: str, key: ProcessKey) -> list[str]:
+    """The paths of every file one process left in a folder: its data files and its records."""
+    return sorted(
+        os.path.join(folder, name)
+        for name in os.listdir(folder)
+        if data_file_owner(name) == key or name in {record_name(kind, key) for kind in KINDS}
+    )
+
+
+def start_record(core: str | None, save_interval: float, signals: dict[str, int | None]) -> Record:
+    """The start record of the calling process, measured with `core` by the coverage.py it imported."""
+    return {
+        "pid": os.getpid(),
+        "host": host_name(),
+        "command": command_line(),
+        "executable": sys.executable,
+        "python": sys.version.split()[0],
+        "started": time.time(),
+        "core": core,
+        "coverage": getattr(sys.modules.get("coverage"), "__version__", None),
+        "saveInterval": save_interval,
+        "signals": signals,
+    }
+
+
+def saves_record(counts: dict[str, int]) -> Record:
+    """The saves record of the calling process: how many saves, and how many snapshot and reset requests it did."""
+    return dict(counts, pid=os.getpid(), lastSave=time.time())
+
+
+def end_record(how: str) -> Record:
+    """The end record of the calling process, which leaves through `how` ("exit", "os._exit", "sigterm", ...)."""
+    return {"pid": os.getpid(), "how": how, "ended": time.time()}
+
+
+def command_line() -> list[str]:
+    """The calling process's command line as the kernel has it (with the interpreter), or sys.argv without /proc."""
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return list(getattr(sys, "argv", []))

@@ -1,0 +1,141 @@
+"""The saver: a background thread that saves the coverage data while the process runs.
+
+It saves every `save_interval` seconds (0: never on its own), so a SIGKILL or the OOM killer loses at most that
+slice, and at once when the snapshot or reset signal asks: snapshot saves, reset saves and then discards what
+was collected. After each save it writes the process's saves record, which is how the signal helper learns that
+its request was done. The thread is a daemon: it never keeps the process alive. forks.py stops it around fork().
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from _coverage_spy import records
+from _coverage_spy.problems import warn_once
+
+if TYPE_CHECKING:
+    from _coverage_spy.settings import Settings
+
+# The requests a signal can make (settings: snapshot_signal, reset_signal).
+SNAPSHOT = "snapshot"
+RESET = "reset"
+# How long stop() waits for a save in progress: a stuck save must not hang the app.
+STOP_TIMEOUT = 5.0
+
+
+class Saver:
+    """The saving of one process's data: the background thread, the signal requests and the last save."""
+
+    def __init__(self, cov: Any, settings: Settings, folder: str) -> None:
+        """Saves `cov` (a started coverage.Coverage) into `folder`, which also holds the records."""
+        self.cov = cov
+        self.settings = settings
+        self.folder = folder
+        self.new_process()
+
+    def new_process(self) -> None:
+        """Starts this process's state afresh: at start, and in a forked child (whose copied lock may be held)."""
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+        # Set by close(): the process leaves, nothing saves any more.
+        self.finished = False
+        # Requests made by signals, and the ones done (with the number of saves).
+        self.requests = {SNAPSHOT: 0, RESET: 0}
+        self.counts = {"saves": 0, SNAPSHOT: 0, RESET: 0}
+
+    def save(self, reset: bool = False) -> None:
+        """Saves the data collected so far (then discards it with `reset`); nothing once the process left."""
+        with self.lock:
+            if self.finished:
+                return
+            self.cov.save()
+            if reset:
+                self._discard_collected()
+
+    def _discard_collected(self) -> None:
+        """Starts the data afresh, after a save: the process is alive and measured, with nothing collected yet.
+
+        The data file is deleted and an empty one written (which says the process is alive), and sys.monitoring
+        reports again the lines it had switched off once seen.
+        """
+        data = self.cov.get_data()
+        data.erase()
+        if self.settings.branch:
+            data.add_arcs({})
+        else:
+            data.add_lines({})
+        data.write()
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is not None:
+            monitoring.restart_events()
+
+    def request(self, kind: str) -> None:
+        """Asks the thread for a snapshot or a reset. Called by the signal handlers: only flags and wakes."""
+        self.requests[kind] += 1
+        self.wake.set()
+
+    def _loop(self) -> None:
+        """The thread's body: waits for the interval or a request, saves, counts, writes the saves record."""
+        interval = self.settings.save_interval if self.settings.save_interval > 0 else None
+        while True:
+            self.wake.wait(interval)
+            self.wake.clear()
+            if self.stopping:
+                return
+            reset = self.requests[RESET] > self.counts[RESET]
+            snapshot = self.requests[SNAPSHOT] > self.counts[SNAPSHOT]
+            try:
+                self.save(reset=reset)
+            except Exception as exc:  # noqa: BLE001 - anything coverage.py raises: report it, keep measuring
+                warn_once(f"a background save failed ({exc!r})")
+                continue
+            self.counts["saves"] += 1
+            if reset:
+                self.counts[RESET] = self.requests[RESET]
+            if snapshot:
+                self.counts[SNAPSHOT] = self.requests[SNAPSHOT]
+            try:
+                records.write(self.folder, records.SAVES, records.saves_record(self.counts))
+            except OSError as exc:
+                # The data is saved; without the record a killed process shows no last save time, and the signal
+                # helper names this process as silent.
+                warn_once(f"could not write a saves record ({exc!r})")
+
+    def start(self) -> None:
+        """Starts the thread, unless it runs or the process has left."""
+        if self.thread is not None or self.finished:
+            return
+        self.stopping = False
+        self.thread = threading.Thread(target=self._loop, name="coverage-spy-saver", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> threading.Thread | None:
+        """Stops the thread (a save in progress finishes first, within STOP_TIMEOUT); returns it, or None."""
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            self.stopping = True
+            self.wake.set()
+            thread.join(STOP_TIMEOUT)
+            self.wake.clear()
+        return thread
+
+    def close(self) -> bool:
+        """The last save: stops the thread, saves, and saves no more. Returns whether the data was saved."""
+        self.stop()
+        try:
+            self.save()
+            saved = True
+        except Exception as exc:  # noqa: BLE001 - the process is leaving: report, never raise into its exit
+            warn_once(f"the last save before the process left failed ({exc!r})")
+            saved = False
+        self.finished = True
+        return saved
+
+    def reopen(self) -> None:
+        """Measures on after close(), when the process did not leave after all (its exec failed)."""
+        self.finished = False
+        self.start()

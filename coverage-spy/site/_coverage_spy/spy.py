@@ -1,0 +1,73 @@
+"""The spy in one measured process: ties the saver, the records, the exit paths, the signals and fork together."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from _coverage_spy import exits, records, signals
+from _coverage_spy.forks import ForkGuard
+from _coverage_spy.problems import warn_once
+from _coverage_spy.saver import Saver
+
+if TYPE_CHECKING:
+    from _coverage_spy.settings import Settings
+
+
+class Spy:
+    """One per process, re-armed in forked children (by its ForkGuard)."""
+
+    def __init__(self, cov: Any, settings: Settings, folder: str, core: str | None) -> None:
+        """The spy of `cov` (a started coverage.Coverage, measuring with `core`), leaving records in `folder`."""
+        self.cov = cov
+        self.settings = settings
+        self.folder = folder
+        self.core = core
+        self.saver = Saver(cov, settings, folder)
+        self.forks = ForkGuard(self.saver, in_child=self.write_start_record)
+
+    def install(self) -> None:
+        """Writes the start record, wraps the exit paths, installs the fork hooks and signals, starts the saver."""
+        self.write_start_record()
+        exits.patch__exit(self.finish)
+        exits.patch_execv(self.finish, self.resume)
+        exits.patch_sigterm(self.cov, self.finish)
+        exits.register_atexit(self.finish)
+        self.forks.install()
+        signals.install(self.saver, self.settings)
+        self.saver.start()
+
+    def write_start_record(self) -> None:
+        """Says this process measures (replacing the records an earlier program of the same pid left)."""
+        try:
+            # The same pid after exec, or a recycled pid: the old end and saves records no longer speak for it.
+            records.remove(self.folder, records.END)
+            records.remove(self.folder, records.SAVES)
+            numbers = {"snapshot": self.settings.snapshot_signal, "reset": self.settings.reset_signal}
+            record = records.start_record(self.core, self.settings.save_interval, numbers)
+            records.write(self.folder, records.START, record)
+        except Exception as exc:  # noqa: BLE001 - at start-up or in a fork hook: report, never raise into the app
+            warn_once(f"could not write a start record ({exc!r})")
+
+    def finish(self, how: str) -> None:
+        """The process leaves through `how`: the saver stops, the data is saved a last time, the end record says so.
+
+        Only the first call does it; coverage.py's own exit handlers, which run next, then save no more.
+        """
+        if self.saver.finished:
+            return
+        if self.saver.close():
+            exits.skip_later_saves(self.cov)
+        try:
+            records.write(self.folder, records.END, records.end_record(how))
+        except OSError as exc:
+            # The harvester will count this process as killed (interrupted or lost) though it saved.
+            warn_once(f"could not write an end record ({exc!r})")
+
+    def resume(self) -> None:
+        """The process did not leave after all (its exec failed): measure on as before finish(). Never raises."""
+        try:
+            exits.allow_saves(self.cov)
+            records.remove(self.folder, records.END)
+            self.saver.reopen()
+        except Exception as exc:  # noqa: BLE001 - the app must see its exec's error, not one of ours
+            warn_once(f"measuring did not resume after a failed exec ({exc!r})")
