@@ -18,6 +18,12 @@ export default tseslint.config(
         files: ["**/*.ts"],
         extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        rules: {
+            // `const { dropped: _dropped, ...kept } = x` is how a field is left out of a copy.
+            "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true }],
+            // prettier wraps code at 120 columns but leaves long comments and strings: this catches those.
+            "max-len": ["error", { code: 120, ignoreUrls: true }],
+        },
     },
     {
         // Helpers and configs node runs directly, outside the TypeScript project.

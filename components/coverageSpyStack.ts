@@ -232,7 +232,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             } catch (err) {
                 // Said once, on this component, failing the update; a rejected output would be said again by the
                 // stack, wrapped in "error serializing property ...".
-                pulumi.log.error((err as Error).message, this);
+                void pulumi.log.error((err as Error).message, this);
                 return undefined as unknown as CoverageSummary;
             }
         });

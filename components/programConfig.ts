@@ -83,6 +83,7 @@ function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
             'config: compose must be { file: "docker-compose.yml", services: { NAME: { sourcePath: "/app" } } }',
         ]);
     }
+    const file = spec.file;
     const services = Object.fromEntries(
         Object.entries(spec.services as Record<string, { sourcePath: string; hostSourcePath?: string }>).map(
             ([name, s]) => [
@@ -95,12 +96,14 @@ function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
         ),
     );
     try {
-        const imported = servicesFromCompose({ file: path.resolve(baseDir, spec.file), services });
-        for (const warning of imported.warnings) pulumi.log.warn(`coverage-spy: compose: ${warning}`);
+        const imported = servicesFromCompose({ file: path.resolve(baseDir, file), services });
+        // Not awaited (this runs synchronously): the log call never rejects, and the runtime keeps the program alive
+        // until the engine has the message.
+        for (const warning of imported.warnings) void pulumi.log.warn(`coverage-spy: compose: ${warning}`);
         return imported.services;
     } catch (err) {
         if (err instanceof ComposeImportError)
-            throw new CoverageSpyInputError(err.problems.map((p) => `config: compose ${spec.file}: ${p}`));
+            throw new CoverageSpyInputError(err.problems.map((p) => `config: compose ${file}: ${p}`));
         throw err;
     }
 }

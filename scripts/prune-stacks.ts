@@ -54,7 +54,7 @@ async function main(): Promise<void> {
             process.stdout.write(`would remove ${name}\n`);
             continue;
         }
-        const stack = await openCoverageStack(root, name, async () => coverageStackProgram(root));
+        const stack = await openCoverageStack(root, name, () => Promise.resolve(coverageStackProgram(root)));
         await stack.destroy({ onOutput: (line) => process.stderr.write(line) });
         await removeCoverageStack(root, stack);
         process.stdout.write(`removed ${name}\n`);

@@ -139,7 +139,7 @@ async function main(): Promise<void> {
                 `stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`,
             );
     }
-    const stack = await openCoverageStack(root, stackName, async () => coverageStackProgram(root));
+    const stack = await openCoverageStack(root, stackName, () => Promise.resolve(coverageStackProgram(root)));
     if (args.action === "up" || args.action === "destroy") {
         // A killed run leaves a lock, pending operations and objects the state does not know: clear them first.
         const cleared = await recoverStack(stack, COVERAGE_PROJECT, process.env.PULUMI_BACKEND_URL);

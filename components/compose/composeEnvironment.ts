@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { ComposeServiceContext, Raw, flag, isMap, problem, warning } from "./context";
+import { ComposeServiceContext, Raw, flag, isMap, problem, scalarText, warning } from "./context";
 import { EnvFileError, parseEnvFile } from "./envFile";
 import { hostPath } from "./hostPath";
 
@@ -15,7 +15,7 @@ function declared(value: unknown, ctx: ComposeServiceContext): Record<string, st
             else env[text.slice(0, eq)] = text.slice(eq + 1);
         }
     } else if (isMap(value)) {
-        for (const [k, v] of Object.entries(value)) env[k] = v === null || v === undefined ? null : String(v);
+        for (const [k, v] of Object.entries(value)) env[k] = v === null || v === undefined ? null : scalarText(v);
     } else {
         problem(ctx, "environment", "must be a map or a list of KEY=VALUE");
     }

@@ -116,7 +116,7 @@ export function readComposeFile(fileName: string, env: VariableSource, projectNa
     if (errors.length > 0) throw new ComposeImportError(file, errors);
     const volumeName = (key: string): string | null => {
         if (!(key in volumes)) return null;
-        const spec = isMap(volumes[key]) ? (volumes[key] as Raw) : {};
+        const spec = isMap(volumes[key]) ? volumes[key] : {};
         if (typeof spec.name === "string" && spec.name !== "") return spec.name;
         // A volume named elsewhere (external) keeps its name; the file's own volumes carry the project's prefix.
         if (spec.external === true || spec.external === "true") return key;

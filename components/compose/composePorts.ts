@@ -1,5 +1,5 @@
 import { ServicePortArgs } from "../options/args";
-import { ComposeServiceContext, isMap, problem } from "./context";
+import { ComposeServiceContext, isMap, problem, scalarText } from "./context";
 
 /** Target, published port and protocol of one `ports` entry; the host IP is read past (coverage-spy publishes on 127.0.0.1 only). */
 function parts(item: unknown): { target?: string; published?: string; protocol: string } | null {
@@ -17,9 +17,9 @@ function parts(item: unknown): { target?: string; published?: string; protocol: 
     }
     if (isMap(item)) {
         return {
-            target: item.target === undefined || item.target === null ? undefined : String(item.target),
-            published: item.published === undefined || item.published === null ? undefined : String(item.published),
-            protocol: item.protocol === undefined ? "tcp" : String(item.protocol),
+            target: item.target === undefined || item.target === null ? undefined : scalarText(item.target),
+            published: item.published === undefined || item.published === null ? undefined : scalarText(item.published),
+            protocol: item.protocol === undefined ? "tcp" : scalarText(item.protocol),
         };
     }
     return null;

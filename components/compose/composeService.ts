@@ -3,7 +3,7 @@ import { CONVERTED, IGNORED, UNSUPPORTED } from "./composeKeys";
 import { serviceEnvironment } from "./composeEnvironment";
 import { servicePorts } from "./composePorts";
 import { serviceMounts } from "./composeVolumes";
-import { ComposeServiceContext, Raw, flag, isMap, problem } from "./context";
+import { ComposeServiceContext, Raw, flag, isMap, problem, scalarText } from "./context";
 import { durationSeconds } from "./duration";
 import { shellWords } from "./shellWords";
 
@@ -77,9 +77,9 @@ function healthcheck(value: unknown, ctx: ComposeServiceContext): ServiceHealthc
     ] as const) {
         const v = value[key];
         if (v === undefined || v === null) continue;
-        if (durationSeconds(String(v)) === null)
+        if (durationSeconds(scalarText(v)) === null)
             problem(ctx, `healthcheck.${key}`, `${JSON.stringify(v)} is not a duration`);
-        else result[field] = String(v);
+        else result[field] = scalarText(v);
     }
     if (value.retries !== undefined && value.retries !== null) {
         const retries = wholeNumber(value.retries);
@@ -129,13 +129,13 @@ export function composeService(
     if (ports) service.ports = ports;
     const health = healthcheck(raw.healthcheck, ctx);
     if (health) service.healthcheck = health;
-    if (raw.user !== undefined && raw.user !== null) service.user = String(raw.user);
-    if (raw.working_dir !== undefined && raw.working_dir !== null) service.workingDir = String(raw.working_dir);
+    if (raw.user !== undefined && raw.user !== null) service.user = scalarText(raw.user);
+    if (raw.working_dir !== undefined && raw.working_dir !== null) service.workingDir = scalarText(raw.working_dir);
     const mounts = serviceMounts(raw.volumes, ctx);
     if (mounts) service.mounts = mounts;
-    if (raw.stop_signal !== undefined && raw.stop_signal !== null) service.stopSignal = String(raw.stop_signal);
+    if (raw.stop_signal !== undefined && raw.stop_signal !== null) service.stopSignal = scalarText(raw.stop_signal);
     if (raw.stop_grace_period !== undefined && raw.stop_grace_period !== null) {
-        const seconds = durationSeconds(String(raw.stop_grace_period));
+        const seconds = durationSeconds(scalarText(raw.stop_grace_period));
         if (seconds === null)
             problem(ctx, "stop_grace_period", `${JSON.stringify(raw.stop_grace_period)} is not a duration`);
         else service.stopGraceSeconds = Math.max(1, Math.ceil(seconds));

@@ -27,6 +27,16 @@ export function isMap(value: unknown): value is Raw {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A value given where compose takes a string, as text: a string, number or boolean as written (`8000`, `true`);
+ * a list or map, which compose refuses there, as JSON rather than "[object Object]". For a value that is set.
+ */
+export function scalarText(value: unknown): string {
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+    return JSON.stringify(value);
+}
+
 /** A boolean as compose reads it after substitution ("true"/"false" strings too); undefined when it is none. */
 export function flag(value: unknown): boolean | undefined {
     if (typeof value === "boolean") return value;

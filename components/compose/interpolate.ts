@@ -99,8 +99,8 @@ function substitute(
     const nonEmpty = isSet && v !== "";
     const operand = (op: string) => interpolate(rest.slice(op.length), get, unset);
     if (rest === "") return value(name[0], get, unset);
-    if (rest.startsWith(":-")) return nonEmpty ? v! : operand(":-");
-    if (rest.startsWith("-")) return isSet ? v! : operand("-");
+    if (rest.startsWith(":-")) return nonEmpty ? v : operand(":-");
+    if (rest.startsWith("-")) return isSet ? v : operand("-");
     if (rest.startsWith(":+")) return nonEmpty ? operand(":+") : "";
     if (rest.startsWith("+")) return isSet ? operand("+") : "";
     if (rest.startsWith(":?") || rest.startsWith("?")) {

@@ -3,7 +3,7 @@ import { ServiceArgs } from "../options/args";
 import { readComposeFile, substituteAll } from "./composeFile";
 import { ComposeImportError } from "./composeImportError";
 import { ComposeServiceOptions, composeService } from "./composeService";
-import { Raw, isMap } from "./context";
+import { isMap } from "./context";
 import { VariableSource } from "./interpolate";
 
 export { ComposeImportError } from "./composeImportError";
@@ -77,7 +77,7 @@ export function servicesFromCompose(options: ComposeImportOptions): ComposeImpor
             problems.push(`service ${name} must be a map of keys`);
             continue;
         }
-        const service = composeService(raw as Raw, serviceOptions ?? { sourcePath: "" }, {
+        const service = composeService(raw, serviceOptions ?? { sourcePath: "" }, {
             name,
             baseDir: compose.baseDir,
             variables: compose.variables,

@@ -15,7 +15,9 @@ export function failTheUpdateIfNeeded(
         // No summary: the harvest failed, and said so.
         if (s === undefined) return;
         const failure = runFailure(s, failOnTestFailure);
-        if (failure) pulumi.log.error(failure, resource);
+        // Not awaited: the log call never rejects (an undelivered message goes to stderr) and the runtime keeps the
+        // program alive until the engine has it; awaiting would only hold this apply, whose output no one reads.
+        if (failure) void pulumi.log.error(failure, resource);
     });
 }
 

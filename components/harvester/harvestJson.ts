@@ -54,7 +54,7 @@ export function readHarvestJson(dir: string): HarvestJson {
     }
     const inDir = (relative: string): string => path.join(dir, relative);
     const reports = Object.fromEntries(
-        Object.entries(harvest.reports).map(([format, relative]) => [format, inDir(relative)]),
+        Object.entries(harvest.reports).map(([format, relative]: [string, string]) => [format, inDir(relative)]),
     ) as unknown as HarvestReports;
     const services = Object.fromEntries(
         Object.entries(harvest.services ?? {}).map(([name, s]) => [name, { ...s, report: inDir(s.report) }]),

@@ -1,5 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
+/** The header before each chunk of a multiplexed Docker log: stream (0/1/2), three zero bytes, a 4-byte length. */
+// eslint-disable-next-line no-control-regex -- the header is made of control bytes: matching them is the point.
+const HEADER = /[\x00-\x02]\x00\x00\x00[\s\S]{4}/;
+
 /**
  * A container's log as the docker provider returns it: without a TTY, Docker multiplexes stdout and stderr,
  * each chunk behind an 8-byte header (stream 0/1/2, three zero bytes, a 4-byte length). Drops the headers,
@@ -7,9 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export function demuxDockerLog(raw: string): string {
     // The header's length bytes may arrive as any characters (U+FFFD where they were not valid UTF-8): skip 4.
-    return raw
-        .replace(/(^|\n)[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "$1")
-        .replace(/[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "");
+    return raw.replace(new RegExp(`(^|\\n)${HEADER.source}`, "g"), "$1").replace(new RegExp(HEADER.source, "g"), "");
 }
 
 /** What to say when a one-shot container failed (its non-zero exit does not fail its create), or undefined. */

@@ -67,10 +67,8 @@ function resolveService(raw: ServiceArgs): ResolvedService {
     const service = withDefaults(raw, SERVICE_OPTIONS) as ResolvedService;
     if (!isPlainObject(service)) return service;
     if (typeof service.sourcePath === "string") service.sourcePath = normaliseSourcePath(service.sourcePath);
-    if (Array.isArray(service.mounts))
-        service.mounts = service.mounts.map((m) => withDefaults(m, MOUNT_OPTIONS) as ResolvedMount);
-    if (service.healthcheck !== undefined)
-        service.healthcheck = withDefaults(service.healthcheck, HEALTHCHECK_OPTIONS) as ResolvedHealthcheck;
+    if (Array.isArray(service.mounts)) service.mounts = service.mounts.map((m) => withDefaults(m, MOUNT_OPTIONS));
+    if (service.healthcheck !== undefined) service.healthcheck = withDefaults(service.healthcheck, HEALTHCHECK_OPTIONS);
     return service;
 }
 

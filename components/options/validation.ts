@@ -235,12 +235,11 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
             );
         }
     }
-    if (
-        options.snapshotSignal !== undefined &&
-        options.snapshotSignal === options.resetSignal &&
-        options.snapshotSignal !== "off"
-    ) {
-        problems.add(`coverage.snapshotSignal and coverage.resetSignal must differ (both ${options.snapshotSignal})`);
+    const signal: unknown = options.snapshotSignal;
+    if (signal !== undefined && signal === options.resetSignal && signal !== "off") {
+        // Not a string when the config gives something else (already a problem above): written as JSON then.
+        const text = typeof signal === "string" ? signal : JSON.stringify(signal);
+        problems.add(`coverage.snapshotSignal and coverage.resetSignal must differ (both ${text})`);
     }
     if (options.paths !== undefined) {
         if (!isPlainObject(options.paths)) {

@@ -105,7 +105,9 @@ function readFileBackendDeployment(backendUrl: string, project: string, stack: s
 
 /** Whether the stack's state holds Docker objects (it made the ones carrying its labels). */
 export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
-    const resources = ((await stack.exportStack()).deployment?.resources ?? []) as Array<{ type: string }>;
+    // The automation API types the exported deployment as `any`: only the resources' types are read.
+    const deployment = (await stack.exportStack()).deployment as { resources?: Array<{ type: string }> } | undefined;
+    const resources = deployment?.resources ?? [];
     return resources.some((r) => KINDS.some((k) => k.type === r.type));
 }
 

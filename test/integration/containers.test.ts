@@ -1,4 +1,6 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { stackObjectName } from "../../components/naming";
 import { DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
@@ -70,7 +72,7 @@ describe.each([
                 "-c",
                 `cat /data/runs/${demo.runId}/demo/.start.*.json | head -c 100000 | python3 -c 'import json, sys; d = json.JSONDecoder(); print(json.dumps(d.raw_decode(sys.stdin.read())[0]))'`,
             ),
-        );
+        ) as { coverage: string };
         expect(record.coverage).toBe(coverageVersion);
     });
 
@@ -158,7 +160,7 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
         demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 2.5), "warn", {
             saveIntervalSeconds: 1,
         });
-        killed = Number(require("fs").readFileSync(process.env.KILLED_PID_FILE, "utf8"));
+        killed = Number(fs.readFileSync(process.env.KILLED_PID_FILE, "utf8"));
     });
     afterAll(() => demo?.cleanup());
 
@@ -192,10 +194,8 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
                     "data = coverage.CoverageData(basename=files[0]); data.read()\n" +
                     "print(json.dumps(sorted(data.lines('/app/demo_app/handlers.py') or [])))",
             ),
-        );
-        const source = require("fs")
-            .readFileSync(require("path").join(DEMO_SOURCE, "demo_app", "handlers.py"), "utf8")
-            .split("\n") as string[];
+        ) as number[];
+        const source = fs.readFileSync(path.join(DEMO_SOURCE, "demo_app", "handlers.py"), "utf8").split("\n");
         const whoami = source.findIndex((l) => l.includes('{"pid": os.getpid()}')) + 1;
         expect(lines).toEqual(expect.arrayContaining([whoami - 1, whoami]));
     });

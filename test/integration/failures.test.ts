@@ -4,7 +4,6 @@ import * as os from "os";
 import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
 import { processGone } from "../../components/stacks/stackLocks";
-import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { REPO_ROOT, docker, labelledObjects } from "./engine";
 import { StackInput, configure, demoService, destroyStack, runStack, stackRun, upStack } from "./stackRun";
@@ -28,8 +27,8 @@ function upInBackground(input: StackInput): {
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
     return { child, output: () => output, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
 }
 
@@ -137,7 +136,10 @@ describe("a killed run leaves nothing that stops the next one", () => {
             "coverage-spy",
             `${input.stack}.json`,
         );
-        const state = JSON.parse(fs.readFileSync(file, "utf8"));
+        // The state file as the file backend writes it; only what this test reads or sets is typed.
+        const state = JSON.parse(fs.readFileSync(file, "utf8")) as {
+            checkpoint: { latest: { resources: Array<{ urn: string }>; pending_operations?: unknown[] } };
+        };
         const harvester = state.checkpoint.latest.resources.find((r: { urn: string }) =>
             r.urn.endsWith("::coverage-harvester"),
         );
@@ -235,6 +237,7 @@ describe("failures say their cause last", () => {
         bad.testCommand = `${DEMO_TEST_COMMAND} && pid=$(${whoami}) && docker exec ${stackObjectName(bad.stack, "demo")} sh -c "kill -9 $pid"`;
         const up = upStack(bad);
         expect(up.status).toBe(1);
+        // eslint-disable-next-line no-control-regex -- asserts that no control byte (a log header) is printed
         expect(up.output).not.toMatch(/[\x00-\x08]/);
         // Said once, in full, at the end (the engine's progress line shows only its first line).
         const detail = "1 process(es) saved no coverage data (see above); lostProcesses is 'fail'";
@@ -277,7 +280,7 @@ describe("failures say their cause last", () => {
         });
         bad.testCommand = `${DEMO_TEST_COMMAND} -k price && sleep 2.5 && docker kill ${stackObjectName(bad.stack, "demo")}`;
         const up = upStack(bad);
-        const summary = stackRun(bad, up).summary as CoverageSummary;
+        const summary = stackRun(bad, up).summary;
         expect(summary.services.demo.exitedEarly).toEqual({ exitCode: 137, oomKilled: false });
         expect(summary.services.demo.dataFiles).toBeGreaterThanOrEqual(minDataFiles);
         expect(up.output).toContain("service demo exited during the test suite (exit code 137)");

@@ -77,7 +77,9 @@ export async function referenceRun(testCommand: string): Promise<ExecutedLines> 
             const r = spawnSync(python, ["-m", "coverage", ...args], { env, cwd: work, encoding: "utf8" });
             if (r.status !== 0) throw new Error(`coverage ${args[0]} failed: ${r.stderr}`);
         }
-        const files = JSON.parse(fs.readFileSync(report, "utf8")).files as Record<string, { executed_lines: number[] }>;
+        const { files } = JSON.parse(fs.readFileSync(report, "utf8")) as {
+            files: Record<string, { executed_lines: number[] }>;
+        };
         return Object.fromEntries(
             Object.entries(files).map(([file, data]) => [path.relative(DEMO_SOURCE, file), data.executed_lines]),
         );

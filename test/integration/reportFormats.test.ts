@@ -9,6 +9,12 @@ jest.setTimeout(5 * 60 * 1000);
 
 const TOOLS = "coverage-spy/report-tools:latest";
 
+/** What these tests read of coverage.py's JSON report. */
+interface CoverageJson {
+    totals: { covered_lines: number; num_statements: number; covered_branches: number; num_branches: number };
+    files: Record<string, { functions: Record<string, { executed_lines: number[] }> }>;
+}
+
 /** Runs one of the formats' tools (lcov 2, xmllint) in the tools image, the run's reports mounted at /r. */
 function tool(runDir: string, dtdDir: string, args: string[]): { status: number | null; out: string } {
     const r = spawnSync(
@@ -45,7 +51,8 @@ describe("the reports CI systems read", () => {
     afterAll(() => demo?.cleanup());
 
     it("measured branches (sysmon cannot on 3.13, so the spy chose the C tracer)", () => {
-        expect(JSON.parse(fs.readFileSync(demo.summary.reports.json, "utf8")).totals.num_branches).toBeGreaterThan(0);
+        const json = JSON.parse(fs.readFileSync(demo.summary.reports.json, "utf8")) as CoverageJson;
+        expect(json.totals.num_branches).toBeGreaterThan(0);
         expect(demo.summary.services.demo.cores).toEqual({ CTracer: 6 });
     });
 
@@ -93,7 +100,9 @@ describe("the reports CI systems read", () => {
     it.each(["total", "services/demo"])(
         "%s/coverage.lcov is read by lcov 2 with coverage.py's own line and branch counts",
         (where) => {
-            const json = JSON.parse(fs.readFileSync(path.join(demo.runDir, where, "coverage.json"), "utf8"));
+            const json = JSON.parse(
+                fs.readFileSync(path.join(demo.runDir, where, "coverage.json"), "utf8"),
+            ) as CoverageJson;
             const result = tool(demo.runDir, dtdDir, [
                 "lcov",
                 "--summary",
@@ -116,9 +125,7 @@ describe("the reports CI systems read", () => {
             ]);
             // lcov's only objection: a never-called function whose `def` line ran (Python executes it at import).
             const objections = result.out.split("\n").filter((l) => l.includes("WARNING"));
-            const neverCalled = Object.values(
-                json.files as Record<string, { functions: Record<string, { executed_lines: number[] }> }>,
-            ).flatMap((f) =>
+            const neverCalled = Object.values(json.files).flatMap((f) =>
                 Object.entries(f.functions)
                     .filter(([name, fn]) => name !== "" && fn.executed_lines.length === 0)
                     .map(([name]) => name.split(".").pop()),

@@ -19,7 +19,7 @@ const env = { ...process.env, PULUMI_BACKEND_URL: backend } as Record<string, st
 /** A stack in the test's own file backend, with a program that creates nothing (no resource plugin needed). */
 async function emptyStack(
     name: string,
-    program: () => Promise<Record<string, unknown>> = async () => ({}),
+    program: () => Promise<Record<string, unknown>> = () => Promise.resolve({}),
 ): Promise<Stack> {
     return LocalWorkspace.createOrSelectStack(
         { stackName: name, projectName: PROJECT, program },

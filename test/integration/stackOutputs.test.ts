@@ -60,7 +60,9 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
             expect.objectContaining({ passed: false, maxDrop: 2, baseStack: MAIN, baseRunId: main.runId }),
         );
         expect(fs.readFileSync(feature.reports.markdown, "utf8")).toContain("**Gates failed:**");
-        expect(JSON.parse(fs.readFileSync(feature.reports.summary, "utf8")).runId).toBe(feature.runId);
+        expect((JSON.parse(fs.readFileSync(feature.reports.summary, "utf8")) as { runId: string }).runId).toBe(
+            feature.runId,
+        );
     });
 
     it("gives a consumer stack the delta of the feature against main, through StackReferences", async () => {
@@ -68,8 +70,10 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
             {
                 stackName: CONSUMER,
                 projectName: "coverage-delta",
-                program: async () =>
-                    coverageDeltaProgram({ baseStack: qualified(MAIN), headStack: qualified(FEATURE) }) as never,
+                program: () =>
+                    Promise.resolve(
+                        coverageDeltaProgram({ baseStack: qualified(MAIN), headStack: qualified(FEATURE) }) as never,
+                    ),
             },
             { workDir: work, projectSettings: { name: "coverage-delta", runtime: "nodejs" } },
         );

@@ -93,7 +93,7 @@ function runStackArgs(action: string, stack: string, work: string): string[] {
 }
 
 function collect(status: number | null, output: string, work: string): UpResult {
-    const read = (file: string) =>
+    const read = (file: string): unknown =>
         fs.existsSync(path.join(work, file)) ? JSON.parse(fs.readFileSync(path.join(work, file), "utf8")) : undefined;
     const timings = read("timings.json") as
         | { engineStartMs: number; totalMs: number; steps: Array<{ name: string; ms: number }> }
@@ -104,7 +104,12 @@ function collect(status: number | null, output: string, work: string): UpResult 
         for (const step of timings.steps) phasesMs[step.name] = step.ms;
         phasesMs.total = timings.totalMs;
     }
-    const result = { status, output, outputs: read("outputs.json"), phasesMs };
+    const result: UpResult = {
+        status,
+        output,
+        outputs: read("outputs.json") as Record<string, unknown> | undefined,
+        phasesMs,
+    };
     fs.rmSync(work, { recursive: true, force: true });
     return result;
 }

@@ -28,7 +28,7 @@ const docker = fakeDockerOnPath({
 });
 
 // Imported after the mocks are in place.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an import is hoisted above installMockEngine
 const { CoverageSpyStack } = require("../../components") as typeof import("../../components");
 
 function envMap(envs: string[]): Record<string, string> {
@@ -83,7 +83,7 @@ describe("CoverageSpyStack resource graph", () => {
         expect(shop.inputs.image).toBe("shop:prod");
         expect(shop.inputs.command).toBeUndefined();
         expect(shop.inputs.entrypoints).toBeUndefined();
-        expect(envMap(shop.inputs.envs)).toEqual({
+        expect(envMap(shop.inputs.envs as string[])).toEqual({
             PYTHONPATH: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/app:/opt/vendor",
             COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
             COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/shop/.coverage`,
@@ -92,7 +92,7 @@ describe("CoverageSpyStack resource graph", () => {
 
     it("keeps a PYTHONPATH the user gives instead of the image's, and the user's other variables", () => {
         const worker = engine.one(CONTAINER, "graph-worker");
-        expect(envMap(worker.inputs.envs)).toEqual({
+        expect(envMap(worker.inputs.envs as string[])).toEqual({
             PYTHONPATH: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/srv",
             MODE: "jobs",
             COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
@@ -149,7 +149,7 @@ describe("CoverageSpyStack resource graph", () => {
                 COVERAGE_SPY_TEST_COMMAND: "pytest tests/e2e",
             }),
         );
-        expect(testRun.inputs.environment.COVERAGE_SPY_WORKER_URL).toBeUndefined();
+        expect((testRun.inputs.environment as Record<string, string>).COVERAGE_SPY_WORKER_URL).toBeUndefined();
         expect(testRun.inputs.triggers).toEqual([FIXTURE_RUN_ID]);
         expect(testRun.inputs.addPreviousOutputInEnv).toBe(false);
     });
@@ -218,8 +218,9 @@ describe("CoverageSpyStack resource graph", () => {
 describe("CoverageSpyStack gates", () => {
     it("fails the update with an error diagnostic naming the numbers, after the summary (the outputs) resolved", async () => {
         const errors: string[] = [];
-        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => {
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation((message: string) => {
             errors.push(message);
+            return Promise.resolve();
         });
         try {
             const stack = new CoverageSpyStack("gated", {
@@ -259,8 +260,9 @@ describe("CoverageSpyStack gates", () => {
 
     it("says a failed harvest once, as an error on the component, with no summary", async () => {
         const errors: string[] = [];
-        const spy = jest.spyOn(pulumi.log, "error").mockImplementation(async (message: string) => {
+        const spy = jest.spyOn(pulumi.log, "error").mockImplementation((message: string) => {
             errors.push(message);
+            return Promise.resolve();
         });
         try {
             const stack = new CoverageSpyStack("failharvest", baseArgs(reportDirWithFixtureRun()));

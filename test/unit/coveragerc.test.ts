@@ -28,7 +28,7 @@ function readWithCoverage(rc: string): Record<string, unknown> {
     });
     // -W error: a warning from coverage.py about the file (an unknown option, say) fails the test.
     if (result.status !== 0 || result.stderr !== "") throw new Error(result.stderr);
-    return JSON.parse(result.stdout);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
 function rtmin(): number {

@@ -37,7 +37,10 @@ describe("formatSummary", () => {
     it("names every process that saved no data", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const harvestFile = path.join(runDir, "harvest.json");
-        const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8"));
+        // The harvester's record: written back whole, only its lost processes replaced.
+        const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8")) as {
+            lostProcesses: Array<Record<string, unknown>>;
+        };
         harvest.lostProcesses = [
             {
                 service: "worker",
@@ -67,7 +70,7 @@ describe("formatSummary", () => {
     it("says when a service died during the suite, in the terminal and in Markdown", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const testsFile = path.join(runDir, "tests.json");
-        const tests = JSON.parse(fs.readFileSync(testsFile, "utf8"));
+        const tests = JSON.parse(fs.readFileSync(testsFile, "utf8")) as Record<string, unknown>;
         fs.writeFileSync(
             testsFile,
             JSON.stringify({ ...tests, exitedEarly: { worker: { exitCode: 137, oomKilled: true } } }),

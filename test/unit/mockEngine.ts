@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface Registered {
     type: string;
     name: string;
-    inputs: Record<string, any>;
+    inputs: Record<string, unknown>;
     /** Registration order, and the order in which the mocked create finished. */
     registeredAt: number;
     createdAt?: number;
@@ -12,7 +12,7 @@ export interface Registered {
 
 export interface MockEngine {
     resources: Registered[];
-    calls: Array<{ token: string; inputs: Record<string, any> }>;
+    calls: Array<{ token: string; inputs: Record<string, unknown> }>;
     ofType(type: string): Registered[];
     one(type: string, namePart?: string): Registered;
 }
@@ -42,22 +42,27 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
             return found[0];
         },
     };
-    pulumi.runtime.setMocks(
+    // Not awaited: setMocks is async in name only (it installs the mocks before it returns and has nothing to wait
+    // for), and the test modules call this at their top level, where nothing can be awaited.
+    void pulumi.runtime.setMocks(
         {
             newResource: async (args) => {
+                // The engine's inputs are untyped: each is read below as what the resource type takes.
+                const inputs = args.inputs as Record<string, unknown>;
                 const record: Registered = {
                     type: args.type,
                     name: args.name,
-                    inputs: args.inputs,
+                    inputs,
                     registeredAt: clock++,
                 };
                 engine.resources.push(record);
                 const delay = options.createDelayMs?.[args.type] ?? 0;
                 if (delay > 0) await new Promise((r) => setTimeout(r, delay));
                 record.createdAt = clock++;
-                const state: Record<string, any> = { ...args.inputs };
+                const state: Record<string, unknown> = { ...inputs };
                 if (args.type === "docker:index/container:Container") {
-                    state.ports = (args.inputs.ports ?? []).map((p: any, i: number) => ({
+                    const ports = (inputs.ports ?? []) as Array<{ external?: number }>;
+                    state.ports = ports.map((p, i) => ({
                         ...p,
                         external: p.external ?? 49000 + i,
                     }));
@@ -67,17 +72,20 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
                 }
                 if (args.type === "command:local:Command") state.stdout = "";
                 if (args.type === "pulumi:pulumi:StackReference") {
-                    const outputs = options.stackOutputs?.[args.inputs.name];
-                    if (!outputs) throw new Error(`unknown stack ${args.inputs.name}`);
+                    const name = inputs.name as string;
+                    const outputs = options.stackOutputs?.[name];
+                    if (!outputs) throw new Error(`unknown stack ${name}`);
                     state.outputs = outputs;
                 }
                 return { id: `${args.name}-id`, state };
             },
             call: (args) => {
-                engine.calls.push({ token: args.token, inputs: args.inputs });
+                const inputs = args.inputs as Record<string, unknown>;
+                engine.calls.push({ token: args.token, inputs });
                 if (args.token === "command:local:run") {
+                    const environment = inputs.environment as Record<string, string> | undefined;
                     const image = Object.keys(options.imageEnv ?? {}).find(
-                        (img) => args.inputs.environment?.COVERAGE_SPY_IMAGE === img,
+                        (img) => environment?.COVERAGE_SPY_IMAGE === img,
                     );
                     return { stdout: image ? options.imageEnv![image] : '["PATH=/usr/bin"]', stderr: "" };
                 }

@@ -64,7 +64,8 @@ function expectedDefaultCell(spec: OptionSpec<unknown>): string | RegExp {
     if (Array.isArray(value)) return value.length === 0 ? "" : `\`${value.join(", ")}\``;
     if (typeof value === "object" && value !== null)
         return Object.keys(value).length === 0 ? "" : JSON.stringify(value);
-    return `\`${String(value)}\``;
+    // A string as it is; a number, boolean or null as JSON writes it (the same text).
+    return `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
 }
 
 describe("the README's configuration reference", () => {
@@ -77,7 +78,11 @@ describe("the README's configuration reference", () => {
             const expected = expectedDefaultCell(spec);
             if (typeof expected === "string")
                 expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expected });
-            else expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expect.stringMatching(expected) });
+            else
+                expect({ option, cell: rows.get(option) }).toEqual({
+                    option,
+                    cell: expect.stringMatching(expected) as unknown,
+                });
         }
     });
 });
@@ -114,7 +119,7 @@ describe("args.ts documentation", () => {
             if (isEmpty) continue;
             expect({ option, doc: documented.get(option) }).toEqual({
                 option,
-                doc: expect.stringContaining(JSON.stringify(value).replace(/,/g, ", ")),
+                doc: expect.stringContaining(JSON.stringify(value).replace(/,/g, ", ")) as unknown,
             });
         }
     });

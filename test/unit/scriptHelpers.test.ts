@@ -3,24 +3,17 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+// Plain JavaScript, typed by the .d.ts beside each.
+import * as jsonQuery from "../../scripts/helpers/json-query";
+import * as packageJson from "../../scripts/helpers/package-json";
 import { tempDir } from "./fixtures";
 
-interface PackageJsonHelper {
-    pinnedVersion(pkg: object, name: string): string;
-    configValue(pkg: object, key: string): string;
-    upstreamArchives(pkg: object): [string, string][];
-    run(argv: string[]): string[];
-}
-interface JsonQueryHelper {
-    field(text: string, name: string): string;
-    hasPlugin(text: string, kind: string, name: string, version: string): boolean;
-    run(argv: string[], readInput: (file?: string) => string): [string[], number];
-}
-const packageJson: PackageJsonHelper = require("../../scripts/helpers/package-json.js");
-const jsonQuery: JsonQueryHelper = require("../../scripts/helpers/json-query.js");
-
 const HELPERS = path.join(__dirname, "..", "..", "scripts", "helpers");
-const REPO_PACKAGE = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"));
+/** What the tests read of the repo's package.json. */
+const REPO_PACKAGE = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    config: { coveragePyLegacy: string };
+};
 
 function helper(script: string, args: string[], input = ""): { status: number | null; stdout: string; stderr: string } {
     const done = spawnSync(process.execPath, [path.join(HELPERS, script), ...args], { input, encoding: "utf8" });

@@ -13,6 +13,16 @@ import { tempDir } from "./fixtures";
 import { installMockEngine, valueOf } from "./mockEngine";
 
 const ASSETS_DIR = path.join(__dirname, "..", "..", "coverage-spy");
+
+/** What the script writes to tests.json (and prints), as far as these tests read it. */
+interface TestsJson {
+    exitCode: number;
+    stopMs: Record<string, number>;
+}
+
+function readTestsJson(runDir: string): TestsJson {
+    return JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8")) as TestsJson;
+}
 const SCRIPT = testRunScriptPath(ASSETS_DIR);
 const COMMAND = "command:local:Command";
 
@@ -214,7 +224,7 @@ describe("the test-run script", () => {
         );
         expect(result.status).toBe(0);
         expect(fs.readFileSync(path.join(runDir, "tests.log"), "utf8")).toContain(`url=http://127.0.0.1:${port}`);
-        const tests = JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8"));
+        const tests = readTestsJson(runDir);
         expect(tests.exitCode).toBe(0);
         expect(Object.keys(tests.stopMs).sort()).toEqual(["api", "jobs"]);
         expect(tests.stopMs.api).toBeGreaterThanOrEqual(100);
@@ -239,7 +249,7 @@ describe("the test-run script", () => {
     it("records a failing suite without failing, so coverage is still harvested", () => {
         const { result, runDir, dockerCalls } = run("echo boom; exit 3");
         expect(result.status).toBe(0);
-        expect(JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8")).exitCode).toBe(3);
+        expect(readTestsJson(runDir).exitCode).toBe(3);
         expect(dockerCalls.filter((c) => c.startsWith("stop"))).toHaveLength(2);
     });
 
@@ -337,9 +347,8 @@ describe("the test-run script", () => {
         });
 
         it("is what the Command runs, by path, with no value in its shell text", async () => {
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const { createTestRun } =
-                require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+            // Loaded here, after the mocks are in place (a static import would load it before installMockEngine ran).
+            const { createTestRun } = await import("../../components/testRun/testRun");
             const input = {
                 runDir: "/reports/runs/r1",
                 testWorkingDir: "/work/tests",
@@ -366,7 +375,7 @@ describe("the test-run script", () => {
             await valueOf(command.stdout);
             const registered = engine.one(COMMAND, "unit-test-run");
             expect(registered.inputs.create).toBe(path.resolve(ASSETS_DIR, "test-run.sh"));
-            expect(path.isAbsolute(registered.inputs.create)).toBe(true);
+            expect(path.isAbsolute(registered.inputs.create as string)).toBe(true);
             expect(registered.inputs.interpreter).toEqual(["/bin/bash"]);
             expect(registered.inputs.environment).toEqual({
                 ...testRunEnvironment(input),
@@ -376,10 +385,8 @@ describe("the test-run script", () => {
             });
         });
 
-        it("is looked for at preview, so a custom assetsDir without it fails early", () => {
-            // eslint-disable-next-line @typescript-eslint/no-var-requires
-            const { createTestRun } =
-                require("../../components/testRun/testRun") as typeof import("../../components/testRun/testRun");
+        it("is looked for at preview, so a custom assetsDir without it fails early", async () => {
+            const { createTestRun } = await import("../../components/testRun/testRun");
             expect(() =>
                 createTestRun(
                     "unit-missing",
@@ -477,7 +484,7 @@ describe("the test-run script", () => {
             expect(fs.readFileSync(requestLog, "latin1")).toContain(`GET ${readinessPath} HTTP/1.0\r\n`);
             expect(fs.readFileSync(path.join(input.runDir, "tests.log"), "utf8")).toContain(`cwd=${wd}\n`);
             expect(fs.existsSync(path.join(input.runDir, "sources", name, "app.py"))).toBe(true);
-            const tests = JSON.parse(fs.readFileSync(path.join(input.runDir, "tests.json"), "utf8"));
+            const tests = readTestsJson(input.runDir);
             expect(Object.keys(tests.stopMs)).toEqual([name]);
             expect(result.stdout.trim()).toBe(JSON.stringify(tests));
         });
