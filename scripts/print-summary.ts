@@ -1,4 +1,5 @@
-// Prints the coverage summary stack output (JSON on stdin) for a person: `pulumi stack output coverage --json | node bin/scripts/print-summary.js`.
+// Prints the coverage summary stack output (JSON on stdin) for a person: `pulumi stack output coverage --json | node
+// bin/scripts/print-summary.js`.
 import * as fs from "fs";
 import { CoverageSummary } from "../components/summary/coverageSummary";
 import { formatSummary } from "../components/summary/formatSummary";

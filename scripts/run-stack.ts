@@ -1,10 +1,12 @@
 // Runs the coverage stack program with the real Pulumi engine through the Automation API, as an inline program:
 // the same program index.ts runs, without needing the pulumi-language-nodejs plugin.
 //
-//   node bin/scripts/run-stack.js preview|up|destroy [--stack NAME] [--outputs-file FILE] [--timings-file FILE] [--print-summary]
+//   node bin/scripts/run-stack.js preview|up|destroy [--stack NAME] [--outputs-file FILE] [--timings-file FILE]
+// [--print-summary]
 //
 // --outputs-file: the stack outputs after an up (also a failed one: a failed gate keeps them), as JSON.
-// --print-summary: after an up, the coverage summary for a person; a failure's causes come after it, last. --timings-file: how long each resource step took
+// --print-summary: after an up, the coverage summary for a person; a failure's causes come after it, last.
+// --timings-file: how long each resource step took
 // (milliseconds from the engine's step start to its outputs) and when the first step started, as JSON.
 //
 // The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch (components/stacks/stackName.ts).

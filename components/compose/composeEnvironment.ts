@@ -3,7 +3,9 @@ import { ComposeServiceContext, Raw, flag, isMap, problem, scalarText, warning }
 import { EnvFileError, parseEnvFile } from "./envFile";
 import { hostPath } from "./hostPath";
 
-/** `environment` as compose reads it: a map or KEY=VALUE list; null = a bare KEY (taken from the project environment). */
+/**
+ * `environment` as compose reads it: a map or KEY=VALUE list; null = a bare KEY (taken from the project environment).
+ */
 function declared(value: unknown, ctx: ComposeServiceContext): Record<string, string | null> {
     const env: Record<string, string | null> = {};
     if (value === undefined || value === null) return env;

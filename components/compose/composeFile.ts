@@ -31,7 +31,9 @@ export function normalizeProjectName(name: string): string {
         .replace(/^[_-]+/, "");
 }
 
-/** Substitutes variables in every string value (not in keys), as compose does; each failure is named by its key path. */
+/**
+ * Substitutes variables in every string value (not in keys), as compose does; each failure is named by its key path.
+ */
 export function substituteAll(
     value: unknown,
     where: string,

@@ -1,7 +1,10 @@
 import { ServicePortArgs } from "../options/args";
 import { ComposeServiceContext, isMap, problem, scalarText } from "./context";
 
-/** Target, published port and protocol of one `ports` entry; the host IP is read past (coverage-spy publishes on 127.0.0.1 only). */
+/**
+ * Target, published port and protocol of one `ports` entry; the host IP is read past (coverage-spy publishes on
+ * 127.0.0.1 only).
+ */
 function parts(item: unknown): { target?: string; published?: string; protocol: string } | null {
     if (typeof item === "number") return { target: String(item), protocol: "tcp" };
     if (typeof item === "string") {

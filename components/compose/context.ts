@@ -6,7 +6,9 @@ export interface ComposeServiceContext {
     baseDir: string;
     /** Compose's project environment (the given env over the .env file): for bare `KEY` entries and env files. */
     variables: (name: string) => string | undefined;
-    /** The Docker name of a named volume (project prefix, `name:`, `external`); null when the file does not declare it. */
+    /**
+     * The Docker name of a named volume (project prefix, `name:`, `external`); null when the file does not declare it.
+     */
     volumeName: (key: string) => string | null;
     problems: string[];
     warnings: string[];

@@ -106,7 +106,10 @@ export function parseEnvFile(
     return env;
 }
 
-/** A quoted value starting at `open`: its text (an escaped closing quote unescaped, other escapes kept) and where it closes. */
+/**
+ * A quoted value starting at `open`: its text (an escaped closing quote unescaped, other escapes kept) and where it
+ * closes.
+ */
 function quoted(text: string, open: number, where: string): { inner: string; end: number } {
     const quote = text[open];
     let inner = "";

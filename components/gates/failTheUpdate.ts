@@ -4,7 +4,8 @@ import { CoverageSummary } from "../summary/coverageSummary";
 /**
  * Fails the update when the run must (a failed gate; a red suite with failOnTestFailure) through an error
  * diagnostic rather than a throw: a throw would reject the summary itself, so no output would be written,
- * while an error diagnostic fails the update and keeps the outputs it registered (test/integration/stackOutputs.test.ts).
+ * while an error diagnostic fails the update and keeps the outputs it registered
+ * (test/integration/stackOutputs.test.ts).
  */
 export function failTheUpdateIfNeeded(
     summary: pulumi.Output<CoverageSummary>,

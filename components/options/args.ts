@@ -67,7 +67,10 @@ export interface ServiceArgs {
     readinessPath?: string;
     /** Seconds to wait for readiness. Default: 60. */
     readinessTimeoutSeconds?: number;
-    /** Seconds a graceful stop may take before Docker kills the service (coverage data is saved on SIGTERM). Default: 30. */
+    /**
+     * Seconds a graceful stop may take before Docker kills the service (coverage data is saved on SIGTERM). Default:
+     * 30.
+     */
     stopGraceSeconds?: number;
     /** Signal for a graceful stop. Default: "SIGTERM". */
     stopSignal?: string;
@@ -77,7 +80,9 @@ export interface ServiceArgs {
 
 /** Typed options written into the generated `.coveragerc`. */
 export interface CoverageOptions {
-    /** `[run] source`: extra packages or container paths to measure. Every service's `sourcePath` is always included. */
+    /**
+     * `[run] source`: extra packages or container paths to measure. Every service's `sourcePath` is always included.
+     */
     source?: string[];
     /** `[run] omit` / `[report] omit` file patterns. */
     omit?: string[];
@@ -100,11 +105,19 @@ export interface CoverageOptions {
      * killer loses at most this last slice. 0 turns them off (a killed process then loses everything). Default: 5.
      */
     saveIntervalSeconds?: number;
-    /** Signal that makes every measured process save now and run on (snapshots). "off" disables. Default: "SIGRTMIN+4". */
+    /**
+     * Signal that makes every measured process save now and run on (snapshots). "off" disables. Default: "SIGRTMIN+4".
+     */
     snapshotSignal?: string;
-    /** Signal that makes every measured process discard what it collected and run on (reset). "off" disables. Default: "SIGRTMIN+5". */
+    /**
+     * Signal that makes every measured process discard what it collected and run on (reset). "off" disables. Default:
+     * "SIGRTMIN+5".
+     */
     resetSignal?: string;
-    /** `[run] patch`. Default: ["_exit", "execv", "subprocess"] ("fork" loses the forking frame's remaining lines in the child). */
+    /**
+     * `[run] patch`. Default: ["_exit", "execv", "subprocess"] ("fork" loses the forking frame's remaining lines in the
+     * child).
+     */
     patch?: Patch[];
 }
 
@@ -112,7 +125,10 @@ export interface CoverageOptions {
 export interface CoverageSpyStackArgs {
     /** The services to measure (at least one). */
     services: ServiceArgs[];
-    /** Shell command that runs the test suite on the host. Gets `COVERAGE_SPY_<SERVICE>_URL` for every service with a port. */
+    /**
+     * Shell command that runs the test suite on the host. Gets `COVERAGE_SPY_<SERVICE>_URL` for every service with a
+     * port.
+     */
     testCommand: string;
     /** Working directory of the test command. Default: the Pulumi project folder (the one holding Pulumi.yaml). */
     testWorkingDir?: string;
@@ -135,9 +151,15 @@ export interface CoverageSpyStackArgs {
     baseStack?: string;
     /** coverage.py options for the generated `.coveragerc`. */
     coverage?: CoverageOptions;
-    /** Absolute host folder for reports. Default: `<project folder>/reports/<stack>`, whichever folder the program runs from. */
+    /**
+     * Absolute host folder for reports. Default: `<project folder>/reports/<stack>`, whichever folder the program runs
+     * from.
+     */
     reportDir?: string;
-    /** Absolute host folder holding coverage.py to mount into services (see scripts/spy-lib.sh). Default: $COVERAGE_SPY_LIB. */
+    /**
+     * Absolute host folder holding coverage.py to mount into services (see scripts/spy-lib.sh). Default:
+     * $COVERAGE_SPY_LIB.
+     */
     coverageLibDir?: string;
     /** Absolute host folder of the spy's assets (`coverage-spy/`). Default: the one shipped with this library. */
     assetsDir?: string;
@@ -145,7 +167,10 @@ export interface CoverageSpyStackArgs {
     harvesterImage?: string;
     /** Identifies this run; a new value re-runs tests and harvest. Default: a fresh id per program run. */
     runId?: string;
-    /** A process that started measuring but saved no data: "warn" (listed in the summary's lostProcesses) or "fail" the harvest. Default: "warn". */
+    /**
+     * A process that started measuring but saved no data: "warn" (listed in the summary's lostProcesses) or "fail" the
+     * harvest. Default: "warn".
+     */
     lostProcesses?: LostProcessPolicy;
     /** Runs kept in the data volume and report folder. Default: 5. */
     keepRuns?: number;

@@ -22,7 +22,10 @@ const EXIT_NO_ANSWER = 4;
 export interface SnapshotOptions {
     /** The stack whose running services to snapshot. */
     stack: string;
-    /** "snapshot" (default): every process saves now, then a report of the run so far. "reset": discard what was collected. */
+    /**
+     * "snapshot" (default): every process saves now, then a report of the run so far. "reset": discard what was
+     * collected.
+     */
     action?: "snapshot" | "reset";
     /** Seconds to wait for every process to answer. Default: 10. */
     timeoutSeconds?: number;

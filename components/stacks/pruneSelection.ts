@@ -11,7 +11,9 @@ export function staleStacks(stacks: string[], branches: string[], keep: string[]
     return stacks.filter((s) => !live.has(s)).sort();
 }
 
-/** Branch names from `git for-each-ref --format=%(refname)` output: local and remote-tracking, remote prefix dropped. */
+/**
+ * Branch names from `git for-each-ref --format=%(refname)` output: local and remote-tracking, remote prefix dropped.
+ */
 export function branchesFromRefs(refs: string, remotes: string[]): string[] {
     const names = new Set<string>();
     for (const ref of refs

@@ -22,7 +22,10 @@ function docker(args: string[]): { ok: boolean; out: string } {
     return { ok: result.status === 0, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
 }
 
-/** A Docker object: its kind, name, id (the id the docker provider keeps in the state; a volume's is its name) and stack. */
+/**
+ * A Docker object: its kind, name, id (the id the docker provider keeps in the state; a volume's is its name) and
+ * stack.
+ */
 export interface DockerObject {
     kind: Kind;
     name: string;

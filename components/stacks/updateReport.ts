@@ -79,7 +79,10 @@ const HINTS: Array<{ match: RegExp; hint: string }> = [
     },
 ];
 
-/** The diagnostics as the last lines a user reads: each message once, indented under its resource, with a hint where one helps. */
+/**
+ * The diagnostics as the last lines a user reads: each message once, indented under its resource, with a hint where one
+ * helps.
+ */
 export function formatDiagnostics(diagnostics: Diagnostic[]): string {
     return diagnostics
         .map((d) => {

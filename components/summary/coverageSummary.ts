@@ -67,7 +67,9 @@ export interface ProcessCounts {
 export interface TestResult {
     exitCode: number;
     succeeded: boolean;
-    /** Counts read from the runner's closing lines (pytest, unittest, jest and "N passed, N failed"); null if none seen. */
+    /**
+     * Counts read from the runner's closing lines (pytest, unittest, jest and "N passed, N failed"); null if none seen.
+     */
     passed: number | null;
     failed: number | null;
     durationMs: number;

@@ -108,7 +108,10 @@ describe.each([
     });
 });
 
-/** The test command SIGKILLs the worker that serves one /whoami, `pause` seconds after it served it, after the suite passed. */
+/**
+ * The test command SIGKILLs the worker that serves one /whoami, `pause` seconds after it served it, after the suite
+ * passed.
+ */
 function killOneWorker(stack: string, pause: number): string {
     return [
         DEMO_TEST_COMMAND,

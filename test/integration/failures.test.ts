@@ -128,7 +128,8 @@ describe("a killed run leaves nothing that stops the next one", () => {
     });
 
     it("clears the engine's pending operations of an interrupted update, saying what they were", () => {
-        // What the engine writes when it is killed between starting a create and recording it (an import would drop them).
+        // What the engine writes when it is killed between starting a create and recording it (an import would drop
+        // them).
         const file = path.join(
             process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""),
             ".pulumi",

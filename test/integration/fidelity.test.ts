@@ -6,7 +6,8 @@ jest.setTimeout(5 * 60 * 1000);
 
 /**
  * The fidelity oracle: the same demo code and test suite, once on the host under plain `coverage run`
- * (in-process, coverage.py installed by pip: the reference) and once in a container through coverage-spy. The executed lines of every
+ * (in-process, coverage.py installed by pip: the reference) and once in a container through coverage-spy. The executed
+ * lines of every
  * source file must be identical: any difference is a coverage-spy bug, not a tolerance.
  * The host's Python is 3.11, so the container side uses the bookworm image (Python 3.11) too.
  */

@@ -25,7 +25,8 @@ describe("stack outputs: a failed gate keeps them, and another stack reads them 
     let featureError = "";
 
     beforeAll(() => {
-        // The main branch runs the whole suite; the feature branch only part of it, with a gate against main: its coverage drops.
+        // The main branch runs the whole suite; the feature branch only part of it, with a gate against main: its
+        // coverage drops.
         mainRun = measureService({ stack: MAIN, service: demoService(IMAGE), testCommand: DEMO_TEST_COMMAND });
         main = mainRun.summary;
         const featureInput: StackInput = {

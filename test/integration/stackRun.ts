@@ -114,7 +114,10 @@ function collect(status: number | null, output: string, work: string): UpResult 
     return result;
 }
 
-/** Runs scripts/run-stack.ts (compiled) in its own process, as `npm run coverage` does. Needs scripts/pulumi-env.sh's environment. */
+/**
+ * Runs scripts/run-stack.ts (compiled) in its own process, as `npm run coverage` does. Needs scripts/pulumi-env.sh's
+ * environment.
+ */
 export function runStack(
     action: "preview" | "up" | "destroy",
     stack: string,

@@ -62,7 +62,10 @@ while True:
     conn.close()
 `;
 
-/** Values that run a command if a shell parses them as code (each escapes one kind of quoting); each would create $MARKER. */
+/**
+ * Values that run a command if a shell parses them as code (each escapes one kind of quoting); each would create
+ * $MARKER.
+ */
 const HOSTILE: Record<string, string> = {
     "single quotes": `it's; touch "$MARKER"; echo '`,
     "double quotes": `"hi" x"; touch "$MARKER"; echo "y`,
