@@ -58,6 +58,9 @@ class Problems {
             this.add(`${where} does not exist: ${value}`);
         }
     }
+    boolean(where: string, value: unknown): void {
+        if (value !== undefined && typeof value !== "boolean") this.add(`${where} must be true or false`);
+    }
     /** A value from a closed set (choices.ts): "a" or "b" for two, "one of a, b, c" for more. */
     oneOf(where: string, value: unknown, allowed: ReadonlyArray<string>): void {
         if (value === undefined || allowed.includes(value as string)) return;
@@ -213,18 +216,10 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
     problems.stringList("coverage.excludeLines", options.excludeLines);
     problems.stringList("coverage.concurrency", options.concurrency, CONCURRENCY_MODES);
     problems.stringList("coverage.patch", options.patch, PATCHES);
-    if (options.branch !== undefined && typeof options.branch !== "boolean")
-        problems.add("coverage.branch must be true or false");
+    problems.boolean("coverage.branch", options.branch);
     problems.oneOf("coverage.core", options.core, CORES);
-    if (
-        options.saveIntervalSeconds !== undefined &&
-        !(
-            typeof options.saveIntervalSeconds === "number" &&
-            Number.isFinite(options.saveIntervalSeconds) &&
-            options.saveIntervalSeconds >= 0 &&
-            options.saveIntervalSeconds <= 3600
-        )
-    ) {
+    const interval = options.saveIntervalSeconds;
+    if (interval !== undefined && !(typeof interval === "number" && interval >= 0 && interval <= 3600)) {
         problems.add("coverage.saveIntervalSeconds must be a number of seconds from 0 (off) to 3600");
     }
     for (const key of ["snapshotSignal", "resetSignal"] as const) {
@@ -303,8 +298,7 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
             `baseStack ${JSON.stringify(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`,
         );
     }
-    if (args.failOnTestFailure !== undefined && typeof args.failOnTestFailure !== "boolean")
-        problems.add("failOnTestFailure must be true or false");
+    problems.boolean("failOnTestFailure", args.failOnTestFailure);
     problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);

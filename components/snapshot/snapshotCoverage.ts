@@ -9,10 +9,10 @@ import {
     LABEL_RUN_ID,
     LABEL_SERVICE,
     LABEL_SOURCE_PATH,
-    LABEL_STACK,
     newRunId,
 } from "../naming";
 import { runReportDir } from "../harvester/harvester";
+import { runningServiceContainers } from "../service/runningServices";
 import { HarvestedCoverage, readHarvestedCoverage } from "../summary/readRunSummary";
 
 /** The spy's signal helper, next to harvest.py in the assets folder. */
@@ -72,21 +72,12 @@ function docker(args: string[], what: string): { stdout: string; status: number 
 
 /** The stack's running service containers, read from the labels the component puts on them. */
 export function findLiveServices(stack: string): LiveService[] {
-    const names = docker(
-        [
-            "ps",
-            "--filter",
-            `label=${LABEL_STACK}=${stack}`,
-            "--filter",
-            `label=${LABEL_ROLE}=service`,
-            "--format",
-            "{{.Names}}",
-        ],
-        "listing the stack's services",
-    )
-        .stdout.split("\n")
-        .filter((n) => n !== "")
-        .sort();
+    let names: string[];
+    try {
+        names = runningServiceContainers(stack);
+    } catch (err) {
+        throw new Error(`coverage-spy: listing the stack's services: ${(err as Error).message}`);
+    }
     if (names.length === 0) {
         throw new Error(
             `coverage-spy: stack ${stack} has no running service: a snapshot is taken while its services run ` +

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { LABEL_ROLE, LABEL_STACK } from "../naming";
+import { runningServiceContainers } from "../service/runningServices";
 
 /** What an interrupt stopped. */
 export interface Interrupted {
@@ -47,21 +47,12 @@ export function interruptTestRun(stack: string, proc = "/proc"): Interrupted {
             return false;
         }
     });
-    const running =
-        spawnSync(
-            "docker",
-            [
-                "ps",
-                "--filter",
-                `label=${LABEL_STACK}=${stack}`,
-                "--filter",
-                `label=${LABEL_ROLE}=service`,
-                "--format",
-                "{{.Names}}",
-            ],
-            { encoding: "utf8" },
-        ).stdout?.trim() ?? "";
-    const services = running === "" ? [] : running.split("\n");
+    let services: string[];
+    try {
+        services = runningServiceContainers(stack);
+    } catch {
+        services = []; // no engine to ask: nothing of ours is running there
+    }
     // One docker stop for all: the engine stops them side by side, each with the stop timeout the component gave it.
     if (services.length > 0) spawnSync("docker", ["stop", ...services], { encoding: "utf8" });
     return { processes, services };

@@ -110,7 +110,8 @@ class HarvestTest(unittest.TestCase):
         # The test run copies the source out of the stopped container; here it is a plain copy.
         shutil.copytree(self.container_root, os.path.join(self.out, "sources", "shop"))
 
-    def run_harvest(self):
+    def run_harvest(self, lost="warn", source=None):
+        """harvest.py harvest of this test's run, with the component's values."""
         return harvest(
             "harvest",
             "--data-dir",
@@ -124,9 +125,9 @@ class HarvestTest(unittest.TestCase):
             "--keep",
             "5",
             "--lost",
-            "warn",
+            lost,
             "--service",
-            f"shop={self.container_root}",
+            f"shop={source or self.container_root}",
             lib=self.lib,
         )
 
@@ -214,48 +215,14 @@ class HarvestTest(unittest.TestCase):
             lost = json.load(f)["lostProcesses"]
         self.assertEqual([(r["service"], r["command"][-1]) for r in lost], [("shop", "shop.crash")])
 
-        strict = harvest(
-            "harvest",
-            "--data-dir",
-            self.data,
-            "--run-id",
-            RUN,
-            "--rcfile",
-            self.rc,
-            "--out",
-            self.out,
-            "--keep",
-            "5",
-            "--service",
-            f"shop={self.container_root}",
-            "--lost",
-            "fail",
-            lib=self.lib,
-        )
+        strict = self.run_harvest(lost="fail")
         self.assertEqual(strict.returncode, 3)
         self.assertIn("1 process(es) saved no coverage data", strict.stderr)
 
     def test_data_that_measured_nothing_under_the_source_fails(self):
         self.measure("book")
         self.stage_sources()
-        result = harvest(
-            "harvest",
-            "--data-dir",
-            self.data,
-            "--run-id",
-            RUN,
-            "--rcfile",
-            self.rc,
-            "--out",
-            self.out,
-            "--keep",
-            "5",
-            "--lost",
-            "warn",
-            "--service",
-            "shop=/somewhere/else",
-            lib=self.lib,
-        )
+        result = self.run_harvest(source="/somewhere/else")
         self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn("is under /somewhere/else", result.stderr)
 

@@ -14,6 +14,12 @@ export function docker(...args: string[]): string {
     return result.stdout.trim();
 }
 
+/** Whether the image can import coverage (a production image must not: coverage-spy mounts its own). */
+export function imageHasCoverage(image: string): boolean {
+    const probe = "import importlib.util; print(importlib.util.find_spec('coverage') is not None)";
+    return docker("run", "--rm", "--entrypoint", "python3", image, "-c", probe) === "True";
+}
+
 /** Names of Docker objects of one kind carrying the stack's labels. */
 export function labelledObjects(kind: "container" | "volume" | "network", stack: string): string[] {
     return objectsOfStack(kind, "coverage-spy", stack).map((o) => o.name);

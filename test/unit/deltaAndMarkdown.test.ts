@@ -4,16 +4,13 @@ import { coverageDelta, parseSummaryOutput } from "../../components/summary/cove
 import { markdownSummary } from "../../components/summary/markdownSummary";
 import { evaluateGates, validateGates } from "../../components/gates/evaluateGates";
 import { readRunSummary } from "../../components/summary/readRunSummary";
-import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, reportDirWithFixtureRun, FIXTURE_SERVICES } from "./fixtures";
 
 function fixtureSummary(): CoverageSummary {
     return readRunSummary({
         runDir: path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID),
         runId: FIXTURE_RUN_ID,
-        services: [
-            { name: "shop", sourcePath: "/app" },
-            { name: "worker", sourcePath: "/srv/worker" },
-        ],
+        services: FIXTURE_SERVICES,
     });
 }
 

@@ -4,12 +4,9 @@ import * as path from "path";
 import { checkOneShotExit, demuxDockerLog } from "../../components/harvester/oneShotExit";
 import { runFailure } from "../../components/gates/failTheUpdate";
 import { summarizeRun } from "../../components/gates/gatedSummary";
-import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, reportDirWithFixtureRun, FIXTURE_SERVICES } from "./fixtures";
 
-const services = [
-    { name: "shop", sourcePath: "/app" },
-    { name: "worker", sourcePath: "/srv/worker" },
-];
+const services = FIXTURE_SERVICES;
 
 function runDir(): string {
     return path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);

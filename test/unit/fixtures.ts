@@ -6,6 +6,12 @@ export const FIXTURES = path.join(__dirname, "..", "fixtures");
 /** The run id under which test/fixtures/run was harvested (see make_fixtures.py). */
 export const FIXTURE_RUN_ID = "20261124T120000Z-f1x7ur";
 
+/** The services of the fixture run, as the component passes them to the summary. */
+export const FIXTURE_SERVICES = [
+    { name: "shop", sourcePath: "/app" },
+    { name: "worker", sourcePath: "/srv/worker" },
+];
+
 const created: string[] = [];
 
 export function tempDir(): string {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { summarizeRun } from "../../components/gates/gatedSummary";
-import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, reportDirWithFixtureRun, FIXTURE_SERVICES } from "./fixtures";
 
 describe("formatSummary", () => {
     it("shows the total, tests, each service and each file's missing lines as ranges", () => {
@@ -14,10 +14,7 @@ describe("formatSummary", () => {
                 {
                     runDir,
                     runId: FIXTURE_RUN_ID,
-                    services: [
-                        { name: "shop", sourcePath: "/app" },
-                        { name: "worker", sourcePath: "/srv/worker" },
-                    ],
+                    services: FIXTURE_SERVICES,
                 },
                 { gates: { failUnder: 90 } },
             ),
@@ -55,10 +52,7 @@ describe("formatSummary", () => {
         const summary = readRunSummary({
             runDir,
             runId: FIXTURE_RUN_ID,
-            services: [
-                { name: "shop", sourcePath: "/app" },
-                { name: "worker", sourcePath: "/srv/worker" },
-            ],
+            services: FIXTURE_SERVICES,
         });
         // The record's Unix time becomes ISO 8601 UTC, the summary's one time format.
         expect(summary.lostProcesses).toEqual([{ ...harvest.lostProcesses[0], started: "1970-01-01T00:00:01.000Z" }]);
@@ -78,10 +72,7 @@ describe("formatSummary", () => {
         const summary = readRunSummary({
             runDir,
             runId: FIXTURE_RUN_ID,
-            services: [
-                { name: "shop", sourcePath: "/app" },
-                { name: "worker", sourcePath: "/srv/worker" },
-            ],
+            services: FIXTURE_SERVICES,
         });
         expect(summary.services.worker.exitedEarly).toEqual({ exitCode: 137, oomKilled: true });
         expect(summary.services.shop.exitedEarly).toBeUndefined();

@@ -237,35 +237,22 @@ describe("resolveArgs", () => {
     });
 
     it("keeps every value given, and looks nothing up for it", () => {
-        const given: CoverageSpyStackArgs = {
-            ...minimal(),
+        const given = {
             testWorkingDir: "/t",
             reportDir: "/r",
             coverageLibDir: "/l",
             assetsDir: "/a",
             runId: "mine",
             keepRuns: 2,
-            coverage: { branch: true, patch: [] },
         };
-        const resolved = resolveArgs(given, {
-            ...context(),
-            defaultAssetsDir: () => {
-                throw new Error("looked up");
-            },
-            newRunId: () => {
-                throw new Error("made");
-            },
-        });
-        expect(resolved).toEqual(
-            expect.objectContaining({
-                testWorkingDir: "/t",
-                reportDir: "/r",
-                coverageLibDir: "/l",
-                assetsDir: "/a",
-                runId: "mine",
-                keepRuns: 2,
-            }),
+        const fail = (what: string) => () => {
+            throw new Error(what);
+        };
+        const resolved = resolveArgs(
+            { ...minimal(), ...given, coverage: { branch: true, patch: [] } },
+            { ...context(), defaultAssetsDir: fail("looked up"), newRunId: fail("made") },
         );
+        expect(resolved).toEqual(expect.objectContaining(given));
         expect(resolved.coverage).toEqual(expect.objectContaining({ branch: true, patch: [] }));
     });
 
