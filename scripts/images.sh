@@ -5,10 +5,14 @@
 #   3. the spy lib mounted into app containers (scripts/spy-lib.sh)
 #   4. coverage-spy/harvester:<coverage version> and :latest (images/harvester/Dockerfile)
 #   5. with --demo: coverage-spy/demo-app:latest (FROM the trixie base), :bookworm and :bullseye, if examples/demo/Dockerfile exists
+#   6. with --examples: coverage-spy/python-frameworks:trixie (images/python-frameworks, FROM the trixie base),
+#      coverage-spy/postgres:latest and coverage-spy/redis:latest (images/postgres, images/redis, FROM the trixie base),
+#      and coverage-spy/example-fastapi, -django, -flask-gevent, -celery:latest (examples/<name>, FROM python-frameworks)
 #
-# Usage: scripts/images.sh [--demo] [--rebuild]
-#   --demo     also build the demo app images
-#   --rebuild  rebuild the harvester and demo images even when their content hash matches
+# Usage: scripts/images.sh [--demo] [--examples] [--rebuild]
+#   --demo      also build the demo app images
+#   --examples  also build the framework examples' images and the services they use (postgres, redis)
+#   --rebuild   rebuild the harvester, demo and example images even when their content hash matches
 #   COVERAGE_SPY_BASE_IMAGE=python:3.13-slim  build the harvester FROM another image (default coverage-spy/base:trixie)
 # Images built here carry a coverage-spy.content-hash label (Dockerfile, inputs, version, base image ID): a change
 # to any of them rebuilds, an unchanged one is skipped. Logs and timings go to stderr.
@@ -19,10 +23,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HASH_LABEL=coverage-spy.content-hash
 HARVESTER_DIR="$REPO_ROOT/images/harvester"
 DEMO_DIR="${COVERAGE_SPY_DEMO_DIR:-$REPO_ROOT/examples/demo}"
+FRAMEWORKS_IMAGE=coverage-spy/python-frameworks:trixie
+EXAMPLES=(fastapi django flask-gevent celery)
 HARVESTER_BASE="${COVERAGE_SPY_BASE_IMAGE:-coverage-spy/base:trixie}"
 
 REBUILD=0
 DEMO=0
+EXAMPLES_TOO=0
 TIMINGS=()
 
 timed() {
@@ -125,6 +132,43 @@ build_demo() {
   done
 }
 
+# build_image NAME DIR BASE KIND: builds DIR's Dockerfile FROM BASE as NAME, as build_demo does (content hash of DIR
+# and BASE's image ID in a label, skipped when unchanged, timed, log in the cache folder, labelled coverage-spy.image=KIND).
+# Sets BUILT to 1 when it built, 0 when it skipped; fails (set -e) when the build fails.
+BUILT=0
+build_image() {
+  local name="$1" dir="$2" base="$3" kind="$4" hash
+  BUILT=0
+  hash=$(content_hash "$dir" "base=$base@$(image_ref_id "$base")")
+  if [[ $REBUILD == 0 && $(image_hash "$name") == "$hash" ]]; then
+    log "$name is up to date (content hash $hash): skipped"
+    return 0
+  fi
+  timed "$kind build" docker_build "$COVERAGE_SPY_CACHE/$kind-build.log" \
+    --build-arg BASE_IMAGE="$base" --label "$HASH_LABEL=$hash" --label coverage-spy.image="$kind" \
+    -t "$name" "$dir"
+  prune_dangling "$kind"
+  BUILT=1
+}
+
+# The framework examples (examples/<name>) FROM the shared framework layer, and the services they talk to.
+build_examples() {
+  build_image "$FRAMEWORKS_IMAGE" "$REPO_ROOT/images/python-frameworks" coverage-spy/base:trixie python-frameworks
+  build_image coverage-spy/postgres:latest "$REPO_ROOT/images/postgres" coverage-spy/base:trixie postgres
+  build_image coverage-spy/redis:latest "$REPO_ROOT/images/redis" coverage-spy/base:trixie redis
+  local example name
+  for example in "${EXAMPLES[@]}"; do
+    name="coverage-spy/example-$example:latest"
+    build_image "$name" "$REPO_ROOT/examples/$example" "$FRAMEWORKS_IMAGE" "example-$example"
+    [[ $BUILT == 1 ]] || continue
+    # A production image: coverage-spy brings coverage.py at run time, so the image must not have its own.
+    if docker run --rm --network none "$name" python3 -c 'import coverage' >/dev/null 2>&1; then
+      die "$name imports coverage: a production image must not contain coverage.py"
+    fi
+    log "$name: no coverage.py inside (as it should be)"
+  done
+}
+
 summary() {
   local line
   log "timings:"
@@ -139,9 +183,10 @@ main() {
   for arg in "$@"; do
     case $arg in
       --demo) DEMO=1 ;;
+      --examples) EXAMPLES_TOO=1 ;;
       --rebuild) REBUILD=1 ;;
-      -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
-      *) die "unknown argument '$arg' (usage: scripts/images.sh [--demo] [--rebuild])" ;;
+      -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+      *) die "unknown argument '$arg' (usage: scripts/images.sh [--demo] [--examples] [--rebuild])" ;;
     esac
   done
   local started=$SECONDS
@@ -156,6 +201,7 @@ main() {
   log "harvester FROM $HARVESTER_BASE"
   build_harvester
   [[ $DEMO == 1 ]] && build_demo
+  [[ $EXAMPLES_TOO == 1 ]] && build_examples
   TIMINGS+=("$(printf '%-44s %4d s' "images.sh in all" $((SECONDS - started)))")
   summary
 }

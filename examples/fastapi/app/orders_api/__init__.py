@@ -1,0 +1,1 @@
+"""A small orders API: FastAPI served by uvicorn with several worker processes."""

@@ -1,0 +1,1 @@
+"""A small aggregation service: Flask under gunicorn's gevent worker, fanning requests out to greenlets."""
