@@ -9,6 +9,8 @@ default here.
 
 The harvest writes every report format for the total and for each service under O, and O/harvest.json, which
 names them (paths relative to O): "reports" for the total's, services.<name>.report for each service's JSON.
+harvest.json's "warnings" lists what the measurement may have got wrong, with the option that fixes it (see
+concurrency_warnings); each is also said on stderr.
 Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is missing) and
 never reports an empty result as a success.
 """
@@ -27,7 +29,7 @@ from typing import Any
 
 # The spy's record format, from the spy's own folder: mounted with this script (coverage-spy/site).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
-from _coverage_spy import records  # noqa: E402
+from _coverage_spy import greenlets, records  # noqa: E402
 from _coverage_spy.records import RUNS  # noqa: E402
 
 EXIT_NO_DATA = 3
@@ -241,6 +243,45 @@ def report_outcomes(name: str, outcomes: Outcomes, summary: dict[str, Any]) -> N
         )
 
 
+def concurrency_warnings(name: str, folder: str, configured: list[str]) -> list[dict[str, Any]]:
+    """One warning per concurrency library that processes of a service ran but their core did not follow.
+
+    The processes' saves and end records say so (the spy's greenlets.py): a tracer measured greenlets without
+    [run] concurrency naming the library, so lines run in them may be missing or counted in the wrong file.
+    `configured` is the rcfile's [run] concurrency; the warning's `value` is the list to set instead: that one with
+    the library (in place of another greenlet library: coverage.py takes one).
+    """
+    ends, saves = records.read_all(folder, records.END), records.read_all(folder, records.SAVES)
+    by_library: dict[str, list[records.Record]] = {}
+    for key, start in sorted(records.read_all(folder, records.START).items()):
+        for library in records.unfollowed_concurrency(saves.get(key), ends.get(key)):
+            process = {k: start.get(k) for k in ("pid", "command", "core", "python")}
+            by_library.setdefault(library, []).append(dict(process, host=key[0]))
+    warnings = []
+    for library, processes in by_library.items():
+        value = greenlets.fixed_concurrency(configured, [library])
+        cores = " or ".join(sorted({str(p["core"] or "its default tracer") for p in processes}))
+        example = processes[0]
+        message = (
+            f"service {name}: {len(processes)} process(es) ran {library} greenlets, which coverage.py's {cores}"
+            f" follows only with [run] concurrency = {library}, so lines run in greenlets may be missing or counted"
+            f" in the wrong file (e.g. process {example['pid']}: {' '.join(example['command'] or [])}); set"
+            f" coverage: {{ concurrency: {json.dumps(value)} }} in the stack's options"
+        )
+        warnings.append(
+            {
+                "service": name,
+                "kind": "concurrency",
+                "library": library,
+                "option": "coverage.concurrency",
+                "value": value,
+                "processes": processes,
+                "message": message,
+            }
+        )
+    return warnings
+
+
 def harvest(args: argparse.Namespace) -> int:
     """Combines the run's data per service and in total, writes every report and harvest.json; prunes old runs."""
     import coverage  # here: `prepare` runs where coverage.py may not be installed
@@ -264,12 +305,18 @@ def harvest(args: argparse.Namespace) -> int:
         "services": {},
         "lostProcesses": [],
         "interruptedProcesses": [],
+        "warnings": [],
         "live": args.live,
         "reports": report_paths(TOTAL),
     }
     outcomes = {}
+    configured = list(coverage.Coverage(config_file=args.rcfile).get_option("run:concurrency") or [])
     for name, _ in args.service:
-        outcomes[name] = process_outcomes(records.service_folder(data_dir, args.run_id, name))
+        folder = records.service_folder(data_dir, args.run_id, name)
+        outcomes[name] = process_outcomes(folder)
+        for warning in concurrency_warnings(name, folder, configured):
+            summary["warnings"].append(warning)
+            sys.stderr.write(f"coverage-spy: {warning['message']}\n")
         # A snapshot of running services: not having ended yet is their normal state.
         if not args.live:
             report_outcomes(name, outcomes[name], summary)

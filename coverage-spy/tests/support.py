@@ -73,7 +73,7 @@ def write_app(root):
 SPY_SECTION = {"core": "auto", "save_interval": "5", "snapshot_signal": "SIGRTMIN+4", "reset_signal": "SIGRTMIN+5"}
 
 
-def write_rc(path, source, spy=None, patch=("subprocess",)):
+def write_rc(path, source, spy=None, patch=("subprocess",), concurrency=()):
     """A .coveragerc like the generated one; `spy` overrides options of its [coverage_spy] section."""
     with open(path, "w") as f:
         f.write(
@@ -81,6 +81,8 @@ def write_rc(path, source, spy=None, patch=("subprocess",)):
                 source, "".join(f"    {p}\n" for p in patch)
             )
         )
+        if concurrency:
+            f.write("concurrency =\n" + "".join(f"    {c}\n" for c in concurrency))
         f.write(
             "[coverage_spy]\n"
             + "".join("{} = {}\n".format(*kv) for kv in sorted({**SPY_SECTION, **(spy or {})}.items()))
@@ -90,7 +92,8 @@ def write_rc(path, source, spy=None, patch=("subprocess",)):
 def measured_env(app_root, rcfile, data_file, lib=None, extra_env=None):
     """The environment a service gets: spy first on PYTHONPATH, coverage.py after it, the app last."""
     env = dict(os.environ)
-    env.pop("COVERAGE_SPY_WARNED", None)
+    for name in [name for name in env if name.startswith("COVERAGE_SPY_WARNED")]:
+        env.pop(name)
     parts = [SITE] + ([lib] if lib else []) + [app_root]
     env.update({"PYTHONPATH": os.pathsep.join(parts), "COVERAGE_PROCESS_START": rcfile, "COVERAGE_FILE": data_file})
     env.update(extra_env or {})

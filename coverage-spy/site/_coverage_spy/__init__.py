@@ -13,6 +13,8 @@ It starts coverage.py and keeps what it measures when the process leaves in any 
 - saves once and writes the end record when the process leaves through exit, os._exit, exec or SIGTERM
   (exits.py, in front of coverage.py's own [run] patch wrappers and SIGTERM handler);
 - stops the saver thread around fork(), so forks never see it and never warn about it (forks.py);
+- notices greenlets its core does not follow (gevent under a tracer without [run] concurrency = gevent) and says
+  so in its records and on stderr, naming the option (greenlets.py);
 - startup.py starts it all, spy.py ties it together in one process; problems.py reports a problem once.
 
 Standard library plus the mounted coverage.py, imported only once the build is chosen. Nothing here may break

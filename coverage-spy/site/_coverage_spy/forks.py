@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 from _coverage_spy.problems import warn_once
 
 if TYPE_CHECKING:
-    from _coverage_spy.saver import Saver
+    from _coverage_spy.saver import Saver, SaverThread
 
 T = TypeVar("T")
 # The functions that fork and return in the parent and in the child.
 FORKS = ("fork", "forkpty")
 # How long before_fork waits for the kernel to forget the stopped saver thread.
 GONE_TIMEOUT = 0.5
+# time.sleep as it was when the spy started: gevent's monkey-patching makes time.sleep switch greenlets, which
+# must not happen inside a fork hook.
+_sleep = time.sleep
 
 
 class ForkGuard:
@@ -141,7 +144,7 @@ class ForkWrapper(functools.partial):
         return repr(self.__wrapped__)
 
 
-def wait_until_gone(thread: threading.Thread, timeout: float = GONE_TIMEOUT) -> None:
+def wait_until_gone(thread: SaverThread, timeout: float = GONE_TIMEOUT) -> None:
     """Waits until the kernel no longer counts a joined thread (at most `timeout` seconds).
 
     join() returns before the OS thread has exited (3.12 and older wait for the thread state only, 3.13's
@@ -154,4 +157,4 @@ def wait_until_gone(thread: threading.Thread, timeout: float = GONE_TIMEOUT) -> 
     path = f"/proc/self/task/{native_id}"
     deadline = time.monotonic() + timeout
     while os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.0001)
+        _sleep(0.0001)

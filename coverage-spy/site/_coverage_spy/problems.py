@@ -11,11 +11,16 @@ import sys
 WARNED_ENV = "COVERAGE_SPY_WARNED"
 
 
-def warn_once(message: str) -> None:
-    """Writes "coverage-spy: <message>" on stderr, unless this process or an ancestor already reported one."""
-    if os.environ.get(WARNED_ENV):
+def warn_once(message: str, topic: str = "") -> None:
+    """Writes "coverage-spy: <message>" on stderr, unless this process or an ancestor already reported one.
+
+    A `topic` has its own "once" (COVERAGE_SPY_WARNED_<TOPIC>): a warning about how the app is measured, which a
+    healthy process may give, must not silence a later report that the spy failed.
+    """
+    key = f"{WARNED_ENV}_{topic.upper()}" if topic else WARNED_ENV
+    if os.environ.get(key):
         return
-    os.environ[WARNED_ENV] = "1"
+    os.environ[key] = "1"
     # No stderr (None), a closed one or a broken pipe: there is nowhere to report to, and a report must never
     # raise into the app (it is called from fork hooks and exit paths).
     with contextlib.suppress(AttributeError, OSError, ValueError):

@@ -7,9 +7,12 @@ The spy writes them in every measured process (spy.py, saver.py); the harvester 
                                   pid, host, command, executable, python, started, core, coverage, saveInterval,
                                   signals {snapshot, reset} (the numbers this process's libc gives them)
     .saves.<host>.pid<pid>.json   after every save while running: pid, saves, snapshot, reset (answered counts),
-                                  lastSave
+                                  lastSave, unfollowedConcurrency
     .end.<host>.pid<pid>.json     when the process left through exit, os._exit, SIGTERM or exec, data saved:
-                                  pid, how, ended
+                                  pid, how, ended, unfollowedConcurrency
+
+unfollowedConcurrency lists the concurrency libraries the process ran that its core measured wrongly, because
+[run] concurrency does not name them (greenlets.py): [] or ["gevent"]. Records of older spies lack it.
 
 Times are Unix times. <host> is the host name with its dots replaced by "_", as coverage.py 7.11+ writes it in
 its data file names (.coverage.<host>.pid<pid>.X<random>x), so a record pairs with its process's data files.
@@ -135,14 +138,33 @@ def start_record(core: str | None, save_interval: float, signals: dict[str, int 
     }
 
 
-def saves_record(counts: dict[str, int]) -> Record:
-    """The saves record of the calling process: how many saves, and how many snapshot and reset requests it did."""
-    return dict(counts, pid=os.getpid(), lastSave=time.time())
+def saves_record(counts: dict[str, int], unfollowed: list[str] | None = None) -> Record:
+    """The saves record of the calling process: how many saves, and how many snapshot and reset requests it did.
+
+    `unfollowed`: the concurrency libraries it ran that its core did not follow, so far.
+    """
+    return dict(counts, pid=os.getpid(), lastSave=time.time(), unfollowedConcurrency=list(unfollowed or []))
 
 
-def end_record(how: str) -> Record:
-    """The end record of the calling process, which leaves through `how` ("exit", "os._exit", "sigterm", ...)."""
-    return {"pid": os.getpid(), "how": how, "ended": time.time()}
+def end_record(how: str, unfollowed: list[str] | None = None) -> Record:
+    """The end record of the calling process, which leaves through `how` ("exit", "os._exit", "sigterm", ...).
+
+    `unfollowed`: the concurrency libraries it ran that its core did not follow.
+    """
+    return {"pid": os.getpid(), "how": how, "ended": time.time(), "unfollowedConcurrency": list(unfollowed or [])}
+
+
+def unfollowed_concurrency(*found: Record | None) -> list[str]:
+    """The concurrency libraries one process's core did not follow, as its records say, in the order first named.
+
+    `found`: its saves and end records, None for one it has not written.
+    """
+    libraries: list[str] = []
+    for record in found:
+        for name in (record or {}).get("unfollowedConcurrency") or []:
+            if name not in libraries:
+                libraries.append(name)
+    return libraries
 
 
 def command_line() -> list[str]:

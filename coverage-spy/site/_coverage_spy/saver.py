@@ -4,13 +4,21 @@ It saves every `save_interval` seconds (0: never on its own), so a SIGKILL or th
 slice, and at once when the snapshot or reset signal asks: snapshot saves, reset saves and then discards what
 was collected. After each save it writes the process's saves record, which is how the signal helper learns that
 its request was done. The thread is a daemon: it never keeps the process alive. forks.py stops it around fork().
+
+The thread and its locks are made from the _thread functions as they were when the spy started, so gevent's
+monkey-patching (gunicorn's gevent worker, an app's patch_all()) cannot change them. A threading.Thread saver
+went wrong in a patched process: one started after the patching (after a fork) became a greenlet, so each fork
+waited 0.5 s for its "thread" to leave the kernel; one started before it printed a KeyError when it ended (the
+patched threading.get_ident no longer finds it); one restarted in a forked child broke gevent's own fork hook (an
+AssertionError printed per fork). The app's threading module never sees this thread.
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import sys
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from _coverage_spy import records
 from _coverage_spy.problems import warn_once
@@ -24,22 +32,34 @@ RESET = "reset"
 # How long stop() waits for a save in progress: a stuck save must not hang the app.
 STOP_TIMEOUT = 5.0
 
+# The real thread functions, taken before the app can monkey-patch them.
+_start_new_thread = _thread.start_new_thread
+_allocate_lock = _thread.allocate_lock
+_get_native_id = getattr(_thread, "get_native_id", None)  # Python 3.8+, not on every platform
+
 
 class Saver:
     """The saving of one process's data: the background thread, the signal requests and the last save."""
 
-    def __init__(self, cov: Any, settings: Settings, folder: str) -> None:
-        """Saves `cov` (a started coverage.Coverage) into `folder`, which also holds the records."""
+    def __init__(
+        self, cov: Any, settings: Settings, folder: str, unfollowed: Callable[[], list[str]] = lambda: []
+    ) -> None:
+        """Saves `cov` (a started coverage.Coverage) into `folder`, which also holds the records.
+
+        `unfollowed` says which concurrency libraries the process ran that its core does not follow (for the saves
+        record); it must not raise.
+        """
         self.cov = cov
         self.settings = settings
         self.folder = folder
+        self.unfollowed = unfollowed
         self.new_process()
 
     def new_process(self) -> None:
         """Starts this process's state afresh: at start, and in a forked child (whose copied lock may be held)."""
-        self.lock = threading.Lock()
-        self.wake = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.lock = _allocate_lock()
+        self.wake = Wake()
+        self.thread: SaverThread | None = None
         self.stopping = False
         # Set by close(): the process leaves, nothing saves any more.
         self.finished = False
@@ -99,7 +119,7 @@ class Saver:
             if snapshot:
                 self.counts[SNAPSHOT] = self.requests[SNAPSHOT]
             try:
-                records.write(self.folder, records.SAVES, records.saves_record(self.counts))
+                records.write(self.folder, records.SAVES, records.saves_record(self.counts, self.unfollowed()))
             except OSError as exc:
                 # The data is saved; without the record a killed process shows no last save time, and the signal
                 # helper names this process as silent.
@@ -110,10 +130,10 @@ class Saver:
         if self.thread is not None or self.finished:
             return
         self.stopping = False
-        self.thread = threading.Thread(target=self._loop, name="coverage-spy-saver", daemon=True)
+        self.thread = SaverThread(self._loop)
         self.thread.start()
 
-    def stop(self) -> threading.Thread | None:
+    def stop(self) -> SaverThread | None:
         """Stops the thread (a save in progress finishes first, within STOP_TIMEOUT); returns it, or None."""
         thread, self.thread = self.thread, None
         if thread is not None:
@@ -139,3 +159,71 @@ class Saver:
         """Measures on after close(), when the process did not leave after all (its exec failed)."""
         self.finished = False
         self.start()
+
+
+class Wake:
+    """threading.Event's set, clear and wait(timeout), on one real lock: held while there is nothing to wake for.
+
+    set() may be called by a signal handler, from any thread: it never blocks.
+    """
+
+    def __init__(self) -> None:
+        """Not set."""
+        self._lock = _allocate_lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        """Wakes the waiter, or the next wait() returns at once."""
+        # RuntimeError: set already, and one wake-up is all a waiter needs.
+        with contextlib.suppress(RuntimeError):
+            self._lock.release()
+
+    def clear(self) -> None:
+        """Undoes a set() no wait() has taken."""
+        self._lock.acquire(False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Waits until set (then clears it) or `timeout` seconds pass (None: no limit). Returns whether it was set."""
+        return self._lock.acquire(True, -1 if timeout is None else timeout)
+
+
+class SaverThread:
+    """A daemon thread started with _thread, as the app's threading module cannot see or patch it."""
+
+    def __init__(self, target: Callable[[], None]) -> None:
+        """A thread that will run `target`."""
+        self.target = target
+        # The kernel's id of the thread once it runs (forks.py waits for the kernel to forget it).
+        self.native_id: int | None = None
+        # Held while the thread runs.
+        self._running = _allocate_lock()
+
+    def start(self) -> None:
+        """Starts the thread."""
+        self._running.acquire()
+        try:
+            _start_new_thread(self._run, ())
+        except BaseException:
+            self._running.release()
+            raise
+
+    def _run(self) -> None:
+        """The thread's body: `target`, then say it ended."""
+        try:
+            if _get_native_id is not None:
+                self.native_id = _get_native_id()
+            self.target()
+        finally:
+            self._running.release()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Waits until the thread's body returned, at most `timeout` seconds (None: no limit)."""
+        if self._running.acquire(True, -1 if timeout is None else timeout):
+            self._running.release()
+
+    def is_alive(self) -> bool:
+        """Whether the thread's body still runs."""
+        if self._running.acquire(False):
+            self._running.release()
+            return False
+        return True

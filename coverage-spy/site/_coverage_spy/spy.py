@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from _coverage_spy import exits, records, signals
+from _coverage_spy import exits, greenlets, records, signals
 from _coverage_spy.forks import ForkGuard
 from _coverage_spy.problems import warn_once
 from _coverage_spy.saver import Saver
@@ -22,7 +23,7 @@ class Spy:
         self.settings = settings
         self.folder = folder
         self.core = core
-        self.saver = Saver(cov, settings, folder)
+        self.saver = Saver(cov, settings, folder, unfollowed=self.unfollowed_concurrency)
         self.forks = ForkGuard(self.saver, in_child=self.write_start_record)
 
     def install(self) -> None:
@@ -57,11 +58,18 @@ class Spy:
             return
         if self.saver.close():
             exits.skip_later_saves(self.cov)
+        unfollowed = self.unfollowed_concurrency()
+        if unfollowed:
+            warn_once(unfollowed_message(unfollowed, self.core, self.settings.concurrency), topic="concurrency")
         try:
-            records.write(self.folder, records.END, records.end_record(how))
+            records.write(self.folder, records.END, records.end_record(how, unfollowed))
         except OSError as exc:
             # The harvester will count this process as killed (interrupted or lost) though it saved.
             warn_once(f"could not write an end record ({exc!r})")
+
+    def unfollowed_concurrency(self) -> list[str]:
+        """The concurrency libraries this process ran that its core does not follow (greenlets.py). Never raises."""
+        return greenlets.unfollowed(self.settings, self.core)
 
     def resume(self) -> None:
         """The process did not leave after all (its exec failed): measure on as before finish(). Never raises."""
@@ -71,3 +79,14 @@ class Spy:
             self.saver.reopen()
         except Exception as exc:  # noqa: BLE001 - the app must see its exec's error, not one of ours
             warn_once(f"measuring did not resume after a failed exec ({exc!r})")
+
+
+def unfollowed_message(libraries: list[str], core: str | None, configured: set[str]) -> str:
+    """What a process that ran greenlets its core did not follow says on stderr when it leaves."""
+    names = ", ".join(libraries)
+    fix = greenlets.fixed_concurrency(sorted(configured), libraries)
+    return (
+        f"this process ran {names} greenlets, which coverage.py's {core or 'tracer'} follows only with [run]"
+        f" concurrency = {names}: lines run in greenlets may be missing or counted in the wrong file; set"
+        f" coverage: {{ concurrency: {json.dumps(fix)} }} in the stack's options"
+    )
