@@ -1,3 +1,4 @@
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
@@ -14,7 +15,9 @@ import {
     newRunId,
     serviceUrlEnvName,
 } from "./naming";
-import { createInstrumentedService } from "./service/instrumentedService";
+import { createServiceContainer } from "./service/serviceContainer";
+import { dependedOn, startOrder } from "./service/dependencyOrder";
+import { createReadinessWait } from "./service/readinessWait";
 import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
 import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
@@ -24,7 +27,7 @@ import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
 import { CoverageSpyInputError, validateStackArgs } from "./options/validation";
-import { ResolvedStackArgs, resolveArgs } from "./options/resolveArgs";
+import { ResolvedService, ResolvedStackArgs, measuredServices, resolveArgs } from "./options/resolveArgs";
 import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./infra/stackNetwork";
 import { createCoverageVolume } from "./infra/coverageVolume";
@@ -73,6 +76,14 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
     readonly volumeName: pulumi.Output<string>;
     readonly networkName: pulumi.Output<string>;
 
+    /** The image's own PYTHONPATH: given, read from the local image at preview, or once an Output image is built. */
+    private imagePythonPath(service: ResolvedService, localImages: Map<string, LocalImage>): pulumi.Output<string> {
+        if (service.imagePythonPath !== undefined) return pulumi.output(service.imagePythonPath);
+        if (typeof service.image === "string")
+            return pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!));
+        return readImagePythonPath(service.name, service.image, { parent: this });
+    }
+
     constructor(name: string, args: CoverageSpyStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super(COVERAGE_SPY_STACK_TYPE, name, {}, opts);
         const stack = pulumi.getStack();
@@ -106,7 +117,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns } = resolved;
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
-        const harvestServices = resolved.services.map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
+        const measured = measuredServices(resolved.services);
+        const harvestServices = measured.map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
 
         const volume = createCoverageVolume(name, stack, labels, child);
         const network = createStackNetwork(name, stack, labels, child);
@@ -135,14 +147,14 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const prepare = createRunPreparation(name, oneShot, child);
         const prepared = requireSuccess(prepare, "preparing the run's data folders");
 
-        const containers = resolved.services.map((service) => {
-            const imagePythonPath =
-                service.imagePythonPath !== undefined
-                    ? pulumi.output(service.imagePythonPath)
-                    : typeof service.image === "string"
-                      ? pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!))
-                      : readImagePythonPath(service.name, service.image, { parent: this });
-            return createInstrumentedService(
+        const serviceUrls: Record<string, pulumi.Output<string>> = {};
+        const scripted = new Map(scriptServices(resolved.services, stack).map((s) => [s.name, s]));
+        const needed = dependedOn(resolved.services);
+        const containers = new Map<string, docker.Container>();
+        const readiness = new Map<string, command.local.Command>();
+        // Each service starts once those it depends on are ready; the others in the order given.
+        for (const service of startOrder(resolved.services)) {
+            const container = createServiceContainer(
                 name,
                 {
                     service,
@@ -150,26 +162,43 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                     runId,
                     // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
                     labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
-                    volumeName: volume.name,
                     networkName: network.name,
-                    spyMounts: { assetsDir, coverageLibDir, configDir },
-                    // Waiting on `prepared` keeps services from starting when the run folder could not be made.
-                    imagePythonPath: pulumi.all([imagePythonPath, prepared]).apply(([p]) => p),
+                    instrumentation: service.instrument
+                        ? {
+                              runId,
+                              spyMounts: { assetsDir, coverageLibDir, configDir },
+                              volumeName: volume.name,
+                              // Waiting on `prepared` keeps services from starting when the run folder was not made.
+                              imagePythonPath: pulumi
+                                  .all([this.imagePythonPath(service, localImages), prepared])
+                                  .apply(([p]) => p),
+                          }
+                        : undefined,
                 },
-                { parent: this, dependsOn: [rc.resource, prepare] },
+                { parent: this, dependsOn: [rc.resource, prepare, ...service.dependsOn.map((d) => readiness.get(d)!)] },
             );
-        });
-
-        const serviceUrls: Record<string, pulumi.Output<string>> = {};
-        resolved.services.forEach((service, i) => {
-            if (service.ports.length === 0) return;
-            serviceUrls[service.name] = containers[i].ports.apply((ports) => {
-                const published = (ports ?? []).find((p) => p.internal === service.ports[0].internal);
-                if (!published?.external)
-                    throw new pulumi.RunError(`coverage-spy: service ${service.name}: Docker published no host port`);
-                return `http://127.0.0.1:${published.external}`;
-            });
-        });
+            containers.set(service.name, container);
+            if (service.ports.length > 0) {
+                serviceUrls[service.name] = container.ports.apply((ports) => {
+                    const published = (ports ?? []).find((p) => p.internal === service.ports[0].internal);
+                    if (!published?.external)
+                        throw new pulumi.RunError(
+                            `coverage-spy: service ${service.name}: Docker published no host port`,
+                        );
+                    return `http://127.0.0.1:${published.external}`;
+                });
+            }
+            if (needed.has(service.name)) {
+                readiness.set(
+                    service.name,
+                    createReadinessWait(
+                        name,
+                        { service: scripted.get(service.name)!, runId, assetsDir, url: serviceUrls[service.name] },
+                        { parent: this, dependsOn: [container] },
+                    ),
+                );
+            }
+        }
         const urlEnv: Record<string, pulumi.Output<string>> = {};
         for (const [service, url] of Object.entries(serviceUrls)) urlEnv[serviceUrlEnvName(service)] = url;
 
@@ -185,9 +214,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
                 environment: { ...resolved.testEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
-                services: scriptServices(resolved.services, stack, (name) => serviceUrls[name] !== undefined),
+                services: resolved.services.map((s) => scripted.get(s.name)!),
             },
-            { parent: this, dependsOn: containers },
+            { parent: this, dependsOn: [...containers.values(), ...readiness.values()] },
         );
 
         const harvester = createHarvester(
@@ -225,10 +254,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
             try {
                 if (failure !== undefined) throw new Error(failure);
-                return summarizeRun(
-                    { runDir, runId, services: resolved.services },
-                    { gates, baseStack, baseOutput: base },
-                );
+                return summarizeRun({ runDir, runId, services: measured }, { gates, baseStack, baseOutput: base });
             } catch (err) {
                 // Said once, on this component, failing the update; a rejected output would be said again by the
                 // stack, wrapped in "error serializing property ...".

@@ -11,6 +11,8 @@ export const LABEL_ROLE = "coverage-spy.role";
 /** On service containers: what a snapshot needs to find the service's data and write a report. */
 export const LABEL_SERVICE = "coverage-spy.service";
 export const LABEL_SOURCE_PATH = "coverage-spy.source-path";
+/** "true" on measured services, "false" on those they need (instrument: false). */
+export const LABEL_MEASURED = "coverage-spy.measured";
 export const LABEL_REPORT_DIR = "coverage-spy.report-dir";
 export const LABEL_HARVESTER_IMAGE = "coverage-spy.harvester-image";
 

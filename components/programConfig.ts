@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageSpyStackArgs, ServiceArgs } from "./options/args";
@@ -8,6 +9,13 @@ import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromC
 
 /** Program-only config: services read from a compose file, `{ file, services: { name: { sourcePath } } }`. */
 export const COMPOSE_KEY = "compose";
+
+/**
+ * Program-only config: secret environment per service, `{ SERVICE: { VAR: value } }`, set with
+ * `pulumi config set --secret --path 'secretEnv.SERVICE.VAR' VALUE`. Each value reaches the service's env as a
+ * Pulumi secret.
+ */
+export const SECRET_ENV_KEY = "secretEnv";
 
 /** How a stack config value is read (pulumi.Config's typed getters). */
 type ConfigKind = "object" | "string" | "number" | "boolean";
@@ -19,12 +27,15 @@ function configKind(kind: OptionKind): ConfigKind {
 }
 
 /** Every stack config key the program understands, with its YAML type: the component's options, and compose. */
-export const CONFIG_KEYS: Readonly<Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY, ConfigKind>> = {
+export const CONFIG_KEYS: Readonly<
+    Record<keyof CoverageSpyStackArgs | typeof COMPOSE_KEY | typeof SECRET_ENV_KEY, ConfigKind>
+> = {
     ...(Object.fromEntries(Object.entries(STACK_OPTIONS).map(([key, spec]) => [key, configKind(spec.kind)])) as Record<
         keyof CoverageSpyStackArgs,
         ConfigKind
     >),
     [COMPOSE_KEY]: "object",
+    [SECRET_ENV_KEY]: "object",
 };
 
 /** Host-path keys that may be written relative to the project folder. */
@@ -55,7 +66,7 @@ function servicePathsFromProject(service: ServiceArgs, baseDir: string): Service
  * which keeps stack files portable between checkouts. Everything else is passed on for validation.
  */
 export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
-    const { [COMPOSE_KEY]: compose, ...resolved } = values;
+    const { [COMPOSE_KEY]: compose, [SECRET_ENV_KEY]: secretEnv, ...resolved } = values;
     if (Array.isArray(values.services))
         resolved.services = (values.services as ServiceArgs[]).map((s) => servicePathsFromProject(s, baseDir));
     if (compose !== undefined)
@@ -66,7 +77,37 @@ export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: st
     for (const key of PATH_KEYS) {
         if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);
     }
+    if (secretEnv !== undefined) resolved.services = withSecretEnv(resolved.services, secretEnv);
     return resolved as unknown as CoverageSpyStackArgs;
+}
+
+/** The services with `secretEnv`'s values added to their env, each value a Pulumi secret. */
+function withSecretEnv(services: unknown, secretEnv: unknown): unknown {
+    const byService = secretEnv as Record<string, Record<string, unknown>>;
+    const list = Array.isArray(services) ? (services as ServiceArgs[]) : [];
+    const problems: string[] = [];
+    if (typeof byService !== "object" || byService === null || Array.isArray(byService)) {
+        problems.push('config: secretEnv must be { SERVICE: { VARIABLE: "value" } }');
+    } else {
+        for (const [name, env] of Object.entries(byService)) {
+            if (!list.some((s) => s?.name === name)) problems.push(`config: secretEnv names no service "${name}"`);
+            if (typeof env !== "object" || env === null || Array.isArray(env)) {
+                problems.push(`config: secretEnv.${name} must map variable names to values`);
+            } else {
+                for (const [variable, value] of Object.entries(env)) {
+                    if (typeof value !== "string")
+                        problems.push(`config: secretEnv.${name}.${variable} must be a string`);
+                }
+            }
+        }
+    }
+    if (problems.length > 0) throw new CoverageSpyInputError(problems);
+    return list.map((service) => {
+        const secrets = byService[service?.name];
+        if (secrets === undefined) return service;
+        const wrapped = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, pulumi.secret(v as string)]));
+        return { ...service, env: { ...(service.env ?? {}), ...wrapped } };
+    });
 }
 
 /** The services a `compose` config entry names, read from its compose file (relative to the project folder). */
@@ -108,6 +149,11 @@ function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
     }
 }
 
+/** Whether the engine passed a config key as a secret: the SDK exports this, but keeps it out of its typings. */
+function isConfigSecret(key: string): boolean {
+    return (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
+}
+
 /** Reads the stack's config with each key's own type; unknown keys (typos) are an error at preview. */
 export function readStackConfig(namespace: string): Record<string, unknown> {
     const config = new pulumi.Config(namespace);
@@ -124,7 +170,20 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
         throw new pulumi.RunError(error.message);
     }
     const values: Record<string, unknown> = {};
+    const secretKey = `${namespace}:${SECRET_ENV_KEY}`;
+    const secretText = pulumi.runtime.allConfig()[secretKey];
+    if (secretText !== undefined) {
+        // Read as plain values here, so their names are known at preview; each is made a secret again at once.
+        if (!isConfigSecret(secretKey)) {
+            throw new pulumi.RunError(
+                `coverage-spy: config: ${secretKey} is stored in plain text in the stack file: set each value with ` +
+                    `pulumi config set --secret --path '${SECRET_ENV_KEY}.SERVICE.VARIABLE' VALUE`,
+            );
+        }
+        values[SECRET_ENV_KEY] = JSON.parse(secretText) as unknown;
+    }
     for (const [key, kind] of Object.entries(CONFIG_KEYS)) {
+        if (key === SECRET_ENV_KEY) continue;
         const value =
             kind === "object"
                 ? config.getObject<unknown>(key)

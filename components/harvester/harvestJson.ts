@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ProcessCounts } from "../summary/coverageSummary";
+import { MeasurementWarning, ProcessCounts } from "../summary/coverageSummary";
 
 /** A process record as the harvester writes it: Unix times (the spy's records carry more, e.g. signals). */
 export interface HarvestedProcess {
@@ -39,6 +39,8 @@ export interface HarvestJson {
     services: Record<string, HarvestedService>;
     lostProcesses: HarvestedProcess[];
     interruptedProcesses?: HarvestedProcess[];
+    /** Doubts about the measurement (the harvester also names the processes each concerns). */
+    warnings: MeasurementWarning[];
 }
 
 /**
@@ -59,5 +61,11 @@ export function readHarvestJson(dir: string): HarvestJson {
     const services = Object.fromEntries(
         Object.entries(harvest.services ?? {}).map(([name, s]) => [name, { ...s, report: inDir(s.report) }]),
     );
-    return { ...harvest, reports, services, lostProcesses: harvest.lostProcesses ?? [] };
+    return {
+        ...harvest,
+        reports,
+        services,
+        lostProcesses: harvest.lostProcesses ?? [],
+        warnings: harvest.warnings ?? [],
+    };
 }

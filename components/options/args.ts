@@ -37,7 +37,11 @@ export interface ServiceHealthcheckArgs {
     startPeriod?: string;
 }
 
-/** One Python service to measure. Its image is used as it is: nothing is installed in it. */
+/**
+ * One service of the stack: a Python service to measure, or one it needs (a database, a cache, a broker) with
+ * `instrument: false`. Its image is used as it is: nothing is installed in it. Services reach each other on the
+ * stack's network by their names.
+ */
 export interface ServiceArgs {
     /** Service name: letters, digits, `_`, `.`, `-`; starts with a letter or digit. Names the container. */
     name: string;
@@ -47,12 +51,27 @@ export interface ServiceArgs {
     command?: string[];
     /** Overrides the image's ENTRYPOINT. */
     entrypoint?: string[];
-    /** Extra environment. A PYTHONPATH here replaces the image's own before the spy prepends its folders. */
-    env?: Record<string, string>;
+    /**
+     * Extra environment. A PYTHONPATH here replaces the image's own before the spy prepends its folders. A value may
+     * be a Pulumi secret (`pulumi.secret(...)`, or stack config `secretEnv`): it reaches the container and stays a
+     * secret in the state, and coverage-spy writes it nowhere else.
+     */
+    env?: Record<string, pulumi.Input<string>>;
     /** Ports to publish on 127.0.0.1. The first one is the service's URL given to the tests. */
     ports?: ServicePortArgs[];
-    /** Absolute path of the service's Python source inside the container: what is measured. */
-    sourcePath: string;
+    /** Absolute path of the service's Python source inside the container: what is measured. Required when measured. */
+    sourcePath?: string;
+    /**
+     * Whether the service is measured. false: a service the measured ones need (a database, a cache, a broker):
+     * same network, names, readiness and graceful stop, but no spy environment or mounts, nothing harvested, not
+     * in the coverage totals. Default: true.
+     */
+    instrument?: boolean;
+    /**
+     * Services that must be ready before this one starts (their healthcheck healthy, HTTP probe answered or TCP
+     * port open), by name. At the end of the run this one stops before them.
+     */
+    dependsOn?: string[];
     /** The same source in the host checkout: reports name files there too. Absolute, must exist. */
     hostSourcePath?: string;
     /** Extra mounts. */
@@ -63,8 +82,13 @@ export interface ServiceArgs {
     workingDir?: string;
     /** Docker healthcheck; readiness waits for "healthy". */
     healthcheck?: ServiceHealthcheckArgs;
-    /** HTTP path probed on the first port when no healthcheck is given. Default: "/". */
+    /** HTTP path probed on the first published port when no healthcheck or TCP port is given. Default: "/". */
     readinessPath?: string;
+    /**
+     * A port inside the container that accepts TCP connections once the service is ready, probed on the stack's
+     * network (for services without a published port or an HTTP endpoint, e.g. a database without a healthcheck).
+     */
+    readinessTcpPort?: number;
     /** Seconds to wait for readiness. Default: 60. */
     readinessTimeoutSeconds?: number;
     /**

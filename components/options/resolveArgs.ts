@@ -20,6 +20,14 @@ export type ResolvedService = Omit<Resolved<ServiceArgs, typeof SERVICE_OPTIONS>
     healthcheck?: ResolvedHealthcheck;
 };
 
+/** A measured service (instrument: true): validation made sure its sourcePath is set. */
+export type MeasuredService = ResolvedService & { sourcePath: string };
+
+/** The services that are measured, in their order. */
+export function measuredServices(services: ResolvedService[]): MeasuredService[] {
+    return services.filter((s): s is MeasuredService => s.instrument);
+}
+
 /** The component's arguments with every default applied: what its parts are built from. */
 export type ResolvedStackArgs = Omit<Resolved<CoverageSpyStackArgs, typeof STACK_OPTIONS>, "services" | "coverage"> & {
     services: ResolvedService[];

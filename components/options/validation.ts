@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
@@ -81,7 +82,8 @@ class Problems {
             if (allowed && !allowed.includes(v)) this.add(`${where}: "${v}" is not one of ${allowed.join(", ")}`);
         }
     }
-    stringMap(where: string, value: unknown): void {
+    /** Environment variables; `secretsAllowed`: a value may also be a Pulumi Output or a Promise (a secret). */
+    stringMap(where: string, value: unknown, secretsAllowed = false): void {
         if (value === undefined) return;
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
             this.add(`${where} must be a map of names to strings`);
@@ -90,7 +92,10 @@ class Problems {
         for (const [k, v] of Object.entries(value)) {
             if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
                 this.add(`${where}: "${k}" is not a valid environment variable name`);
-            if (typeof v !== "string") this.add(`${where}.${k} must be a string`);
+            const deferred = pulumi.Output.isInstance(v) || v instanceof Promise;
+            if (typeof v !== "string" && !(secretsAllowed && deferred)) {
+                this.add(`${where}.${k} must be a string${secretsAllowed ? " or a Pulumi secret" : ""}`);
+            }
         }
     }
 }
@@ -124,17 +129,30 @@ function validateService(
     }
     problems.stringList(`${where}.command`, service.command);
     problems.stringList(`${where}.entrypoint`, service.entrypoint);
-    problems.stringMap(`${where}.env`, service.env);
+    problems.stringMap(`${where}.env`, service.env, true);
     for (const key of Object.keys(service.env ?? {})) {
         if (RESERVED_ENV.includes(key))
             problems.add(`${where}.env.${key} is set by coverage-spy and must not be given`);
     }
-    if (typeof service.sourcePath !== "string" || !path.posix.isAbsolute(service.sourcePath)) {
-        problems.add(
-            `${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`,
-        );
+    problems.boolean(`${where}.instrument`, service.instrument);
+    if (service.instrument === false) {
+        for (const key of ["sourcePath", "hostSourcePath"] as const) {
+            if (service[key] !== undefined) {
+                problems.add(
+                    `${where}.${key}: the service is not measured (instrument: false); remove it or measure it`,
+                );
+            }
+        }
+    } else {
+        if (typeof service.sourcePath !== "string" || !path.posix.isAbsolute(service.sourcePath)) {
+            problems.add(
+                `${where}.sourcePath must be an absolute path inside the container, got ${JSON.stringify(service.sourcePath)}`,
+            );
+        }
+        problems.absolutePath(`${where}.hostSourcePath`, service.hostSourcePath, true);
     }
-    problems.absolutePath(`${where}.hostSourcePath`, service.hostSourcePath, true);
+    problems.integer(`${where}.readinessTcpPort`, service.readinessTcpPort, 1, 65535);
+    problems.stringList(`${where}.dependsOn`, service.dependsOn);
     if (
         service.workingDir !== undefined &&
         (typeof service.workingDir !== "string" || !path.posix.isAbsolute(service.workingDir))
@@ -252,6 +270,54 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
 }
 
 /**
+ * Problems with the services' dependsOn: names no other service, or a cycle (nothing could start first).
+ */
+function dependencyProblems(services: ServiceArgs[]): string[] {
+    const problems: string[] = [];
+    const names = new Set(services.map((s) => s.name));
+    const edges = new Map<string, string[]>();
+    services.forEach((service, i) => {
+        if (!Array.isArray(service.dependsOn)) return;
+        for (const dependency of service.dependsOn) {
+            if (dependency === service.name)
+                problems.push(`services[${i}].dependsOn: "${dependency}" is the service itself`);
+            else if (!names.has(dependency)) {
+                problems.push(
+                    `services[${i}].dependsOn: no service "${dependency}" (services: ${[...names].join(", ")})`,
+                );
+            }
+        }
+        edges.set(
+            service.name,
+            service.dependsOn.filter((d) => names.has(d) && d !== service.name),
+        );
+    });
+    // Depth-first search for a cycle; reported once, as the path around it.
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (name: string, path: string[]): string[] | null => {
+        if (state.get(name) === "done") return null;
+        if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+        state.set(name, "visiting");
+        for (const next of edges.get(name) ?? []) {
+            const cycle = visit(next, [...path, name]);
+            if (cycle) return cycle;
+        }
+        state.set(name, "done");
+        return null;
+    };
+    for (const name of edges.keys()) {
+        const cycle = visit(name, []);
+        if (cycle) {
+            problems.push(
+                `services: dependsOn goes round in a circle (${cycle.join(" → ")}): nothing could start first`,
+            );
+            break;
+        }
+    }
+    return problems;
+}
+
+/**
  * Checks every plain input (given or defaulted: call it on resolveArgs' result); throws a CoverageSpyInputError
  * listing all problems. It only checks: defaults are applied by resolveArgs.
  */
@@ -287,10 +353,16 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     problems.stringMap("testEnv", args.testEnv);
     problems.integer("testTimeoutSeconds", args.testTimeoutSeconds, 1, 86400);
     problems.integer("keepRuns", args.keepRuns, 1, 1000);
-    const serviceNames = Array.isArray(args.services)
-        ? args.services.map((s) => s?.name).filter((n): n is string => typeof n === "string")
-        : [];
-    for (const problem of validateGates(args, serviceNames)) problems.add(problem);
+    const services = Array.isArray(args.services) ? args.services.filter(isPlainObject) : [];
+    if (services.length > 0 && services.every((s) => s.instrument === false)) {
+        problems.add("services: none is measured (every one has instrument: false)");
+    }
+    for (const problem of dependencyProblems(services)) problems.add(problem);
+    const measuredNames = services
+        .filter((s) => s.instrument !== false)
+        .map((s) => s.name)
+        .filter((n): n is string => typeof n === "string");
+    for (const problem of validateGates(args, measuredNames)) problems.add(problem);
     if (args.maxDrop !== undefined && args.baseStack === undefined)
         problems.add("maxDrop needs baseStack: the stack whose coverage it compares with");
     if (args.baseStack !== undefined && (typeof args.baseStack !== "string" || !STACK_REF.test(args.baseStack))) {

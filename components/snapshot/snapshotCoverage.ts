@@ -4,6 +4,7 @@ import * as path from "path";
 import { ASSETS_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
 import {
     LABEL_HARVESTER_IMAGE,
+    LABEL_MEASURED,
     LABEL_REPORT_DIR,
     LABEL_ROLE,
     LABEL_RUN_ID,
@@ -88,7 +89,9 @@ export function findLiveServices(stack: string): LiveService[] {
         Name: string;
         Config: { Labels: Record<string, string> };
     }>;
-    const services = inspected.map((c) => {
+    // Services the stack does not measure (a database, a broker) have nothing to save.
+    const measured = inspected.filter((c) => c.Config.Labels[LABEL_MEASURED] !== "false");
+    const services = measured.map((c) => {
         const labels = c.Config.Labels;
         const missing = [
             LABEL_SERVICE,

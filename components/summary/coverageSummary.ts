@@ -88,6 +88,18 @@ export interface ReportPaths {
     summary: string;
 }
 
+/** A doubt about the measurement the harvester found, and how to remove it. */
+export interface MeasurementWarning {
+    service: string;
+    /** What kind of doubt: "concurrency" (greenlets the core does not follow). */
+    kind: string;
+    /** The option that fixes it, e.g. "coverage.concurrency", and the value to give it. */
+    option: string;
+    value: unknown;
+    /** One line that says it all. */
+    message: string;
+}
+
 /** The gates this run was held to, and how it did. */
 export interface GateVerdict {
     failUnder?: number;
@@ -134,6 +146,11 @@ export interface CoverageSummary {
     lostProcesses: LostProcess[];
     /** Processes killed after a periodic save: their data up to that save is included. */
     interruptedProcesses: InterruptedProcess[];
+    /**
+     * What the measurement may have got wrong, each with the option that fixes it (e.g. gevent greenlets under a
+     * tracer that needs `coverage.concurrency`). Absent in summaries of older runs.
+     */
+    warnings?: MeasurementWarning[];
     reports: ReportPaths;
     gate?: GateVerdict;
 }

@@ -130,6 +130,18 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
         services: perService,
         files,
         lostProcesses: harvest.lostProcesses.map(processEntry),
+        // The summary keeps what a reader needs: the harvester's process details stay in harvest.json.
+        ...(harvest.warnings.length > 0
+            ? {
+                  warnings: harvest.warnings.map(({ service, kind, option, value, message }) => ({
+                      service,
+                      kind,
+                      option,
+                      value,
+                      message,
+                  })),
+              }
+            : {}),
         interruptedProcesses: (harvest.interruptedProcesses ?? []).map(
             (p): InterruptedProcess => ({
                 ...processEntry(p),

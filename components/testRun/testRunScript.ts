@@ -4,14 +4,18 @@ import * as path from "path";
 export interface ScriptService {
     name: string;
     containerName: string;
-    /** Container path of the source, copied out after the stop so reports use exactly what ran. */
-    sourcePath: string;
+    /** Container path of the source, copied out after the stop so reports use exactly what ran; none if unmeasured. */
+    sourcePath?: string;
     /** Env var holding the service URL (only for services with a port). */
     urlEnvName?: string;
     readinessPath: string;
     readinessTimeoutSeconds: number;
+    /** A port inside the container probed with a TCP connection on the stack's network. */
+    readinessTcpPort?: number;
     hasHealthcheck: boolean;
     stopGraceSeconds: number;
+    /** Services stop wave by wave (0 first): one stops before the services it depends on. */
+    stopWave: number;
 }
 
 export interface TestRunScriptInput {
@@ -33,6 +37,26 @@ export function testRunScriptPath(assetsDir: string): string {
     return path.resolve(assetsDir, TEST_RUN_SCRIPT);
 }
 
+/** One service's parameters (COVERAGE_SPY_SERVICE_<i>_*), as test-run.sh and wait-ready.sh read them. */
+export function serviceParameters(s: ScriptService, i: number): Record<string, string> {
+    const p = `COVERAGE_SPY_SERVICE_${i}_`;
+    return {
+        [`${p}NAME`]: s.name,
+        [`${p}CONTAINER`]: s.containerName,
+        [`${p}SOURCE_PATH`]: s.sourcePath ?? "",
+        [`${p}URL_ENV`]: s.urlEnvName ?? "",
+        [`${p}READINESS_PATH`]: s.readinessPath,
+        [`${p}READINESS_TIMEOUT`]: String(s.readinessTimeoutSeconds),
+        [`${p}READINESS_TCP_PORT`]: s.readinessTcpPort === undefined ? "" : String(s.readinessTcpPort),
+        [`${p}HEALTHCHECK`]: s.hasHealthcheck ? "1" : "0",
+        [`${p}STOP_GRACE`]: String(s.stopGraceSeconds),
+        [`${p}STOP_WAVE`]: String(s.stopWave),
+    };
+}
+
+/** The readiness wait's file name in the assets folder: waits until one service is ready. */
+export const WAIT_READY_SCRIPT = "wait-ready.sh";
+
 /**
  * The parameters of coverage-spy/test-run.sh, as environment variables (its header documents them).
  * Values travel only through the environment, never through shell text, so none needs quoting and no
@@ -45,16 +69,6 @@ export function testRunEnvironment(input: TestRunScriptInput): Record<string, st
         COVERAGE_SPY_TEST_TIMEOUT: String(input.testTimeoutSeconds),
         COVERAGE_SPY_SERVICE_COUNT: String(input.services.length),
     };
-    input.services.forEach((s, i) => {
-        const p = `COVERAGE_SPY_SERVICE_${i}_`;
-        env[`${p}NAME`] = s.name;
-        env[`${p}CONTAINER`] = s.containerName;
-        env[`${p}SOURCE_PATH`] = s.sourcePath;
-        env[`${p}URL_ENV`] = s.urlEnvName ?? "";
-        env[`${p}READINESS_PATH`] = s.readinessPath;
-        env[`${p}READINESS_TIMEOUT`] = String(s.readinessTimeoutSeconds);
-        env[`${p}HEALTHCHECK`] = s.hasHealthcheck ? "1" : "0";
-        env[`${p}STOP_GRACE`] = String(s.stopGraceSeconds);
-    });
+    input.services.forEach((s, i) => Object.assign(env, serviceParameters(s, i)));
     return env;
 }

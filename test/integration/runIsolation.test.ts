@@ -47,7 +47,11 @@ function onlySnapshot(run: StackRun): HarvestedCoverage {
     const dir = path.join(run.runDir, "snapshots");
     const ids = fs.readdirSync(dir);
     expect(ids).toHaveLength(1);
-    return readHarvestedCoverage({ runDir: path.join(dir, ids[0]), runId: run.runId, services: [run.service] });
+    return readHarvestedCoverage({
+        runDir: path.join(dir, ids[0]),
+        runId: run.runId,
+        services: [{ name: run.service.name, sourcePath: run.service.sourcePath! }],
+    });
 }
 
 describe("runs of one stack, snapshots and resets, against the reference", () => {

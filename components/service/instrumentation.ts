@@ -1,0 +1,47 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
+
+/** Host folders the spy mounts read-only into every measured service. */
+export interface SpyMounts {
+    assetsDir: string;
+    coverageLibDir: string;
+    configDir: string;
+}
+
+/** What measuring a service adds to its container: nothing else of coverage-spy reaches it. */
+export interface Instrumentation {
+    runId: string;
+    spyMounts: SpyMounts;
+    /** The coverage-data volume. */
+    volumeName: pulumi.Input<string>;
+    /** The image's own PYTHONPATH ("" when it has none). */
+    imagePythonPath: pulumi.Input<string>;
+}
+
+/**
+ * The whole of coverage-spy's footprint in a service's environment: three variables. PYTHONPATH puts
+ * sitecustomize.py and coverage.py first and keeps the app's own entries (the user's PYTHONPATH, else the
+ * image's) after them.
+ */
+export function spyEnvironment(serviceName: string, runId: string, appPythonPath: string): Record<string, string> {
+    return {
+        PYTHONPATH: [SITE_DIR, LIB_DIR, appPythonPath].filter((p) => p !== "").join(":"),
+        COVERAGE_PROCESS_START: RCFILE,
+        COVERAGE_FILE: serviceDataFile(runId, serviceName),
+    };
+}
+
+/** The spy's read-only mounts: its assets, coverage.py and the generated config. */
+export function spyMountList(mounts: SpyMounts): docker.types.input.ContainerMount[] {
+    return [
+        { type: "bind", source: mounts.assetsDir, target: ASSETS_DIR, readOnly: true },
+        { type: "bind", source: mounts.coverageLibDir, target: LIB_DIR, readOnly: true },
+        { type: "bind", source: mounts.configDir, target: CONFIG_DIR, readOnly: true },
+    ];
+}
+
+/** The coverage-data volume, where every measured process writes its data files. */
+export function dataVolume(volumeName: pulumi.Input<string>): docker.types.input.ContainerVolume {
+    return { volumeName, containerPath: DATA_DIR };
+}

@@ -1,0 +1,41 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { ScriptService, WAIT_READY_SCRIPT, serviceParameters } from "../testRun/testRunScript";
+
+export interface ReadinessWaitInput {
+    /** The service, as the test-run script sees it (the same readiness parameters). */
+    service: ScriptService;
+    runId: string;
+    /** The spy's assets folder, which holds wait-ready.sh. */
+    assetsDir: string;
+    /** The service's URL on 127.0.0.1, for its HTTP probe; none without a published port. */
+    url?: pulumi.Input<string>;
+}
+
+/**
+ * Waits until a service others depend on is ready (coverage-spy/wait-ready.sh: the test run's own probes),
+ * so that they start only then. Replaced on every run id, like the service itself.
+ */
+export function createReadinessWait(
+    name: string,
+    input: ReadinessWaitInput,
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command {
+    const { service } = input;
+    return new command.local.Command(
+        `${name}-${service.name}-ready`,
+        {
+            create: path.resolve(input.assetsDir, WAIT_READY_SCRIPT),
+            interpreter: ["/bin/bash"],
+            environment: pulumi.output(input.url).apply((url) => ({
+                COVERAGE_SPY_SERVICE_COUNT: "1",
+                ...serviceParameters(service, 0),
+                ...(service.urlEnvName && url ? { [service.urlEnvName]: url } : {}),
+            })),
+            triggers: [input.runId],
+            addPreviousOutputInEnv: false,
+        },
+        opts,
+    );
+}

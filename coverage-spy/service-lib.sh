@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# Shared by coverage-spy/test-run.sh and coverage-spy/wait-ready.sh (sourced, never run): logging, the service
+# parameters from the environment, and the readiness probes. Needs bash, docker and coreutils.
+#
+# Per service i (COVERAGE_SPY_SERVICE_COUNT of them), from components/testRun/testRunScript.ts:
+#   COVERAGE_SPY_SERVICE_<i>_NAME               service name, also its folder under sources/
+#   COVERAGE_SPY_SERVICE_<i>_CONTAINER          container name
+#   COVERAGE_SPY_SERVICE_<i>_SOURCE_PATH        absolute path of the source inside the container; empty when the
+#                                               service is not measured
+#   COVERAGE_SPY_SERVICE_<i>_URL_ENV            name of the variable holding the service's URL
+#                                               (e.g. COVERAGE_SPY_API_URL); empty when it has no port
+#   COVERAGE_SPY_SERVICE_<i>_READINESS_PATH     path the HTTP readiness probe GETs
+#   COVERAGE_SPY_SERVICE_<i>_READINESS_TIMEOUT  seconds to wait until the service is ready
+#   COVERAGE_SPY_SERVICE_<i>_READINESS_TCP_PORT container port probed with a TCP connection on the service's
+#                                               network; empty for none
+#   COVERAGE_SPY_SERVICE_<i>_HEALTHCHECK        1: wait for the Docker healthcheck; 0: the TCP port, else GET the
+#                                               URL, if any, else the container running
+#   COVERAGE_SPY_SERVICE_<i>_STOP_GRACE         seconds `docker stop` waits before it kills the service
+#   COVERAGE_SPY_SERVICE_<i>_STOP_WAVE          services stop wave by wave, 0 first (one before those it needs)
+# and the variable each _URL_ENV names.
+
+# The arrays read_services fills and NOT_READY are for the scripts that source this file:
+# shellcheck disable=SC2034
+
+log() { printf '[coverage-spy] %s\n' "$*" >&2; }
+# The cause on one line, so it stands out in Pulumi's error.
+fail() {
+  local message="$1"
+  log "error: ${message//$'\n'/ }"
+  exit "${2:-1}"
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+container_running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = "true" ]; }
+show_logs() { log "last lines of $1:"; docker logs --tail 40 "$1" >&2 2>&1 || true; }
+
+# param NAME: sets REPLY to the value of the variable NAME; fails when it is unset.
+param() {
+  [ -n "${!1+set}" ] || fail "$1 is not set"
+  REPLY=${!1}
+}
+# uint_param NAME: as param, for a whole number; checked because bash arithmetic would evaluate anything else.
+uint_param() {
+  param "$1"
+  [[ "$REPLY" =~ ^(0|[1-9][0-9]*)$ ]] || fail "$1 must be a whole number, got '$REPLY'"
+}
+
+# In a subshell that ignores SIGPIPE: Docker's port proxy accepts and then drops connections until the
+# app listens, and a write to a dropped socket must fail the probe, not kill the script.
+http_ok() (
+  trap '' PIPE
+  port="$1" path="$2" status=""
+  exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3 2>/dev/null || exit 1
+  IFS=' ' read -r -t 5 _ status _ <&3
+  [[ "$status" =~ ^[23] ]]
+)
+
+# tcp_ok CONTAINER PORT: the container accepts a TCP connection on PORT at its address on its network.
+tcp_ok() (
+  address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null) || exit 1
+  address=${address%% *}
+  [ -n "$address" ] || exit 1
+  exec 3<>"/dev/tcp/$address/$2" 2>/dev/null
+)
+
+# read_services: the parameters of every service, into the arrays names, containers, sources, urls,
+# readiness_paths, readiness_timeouts, tcp_ports, healthchecks, graces and waves.
+read_services() {
+  local i p url_env count
+  uint_param COVERAGE_SPY_SERVICE_COUNT; count=$REPLY
+  names=() containers=() sources=() urls=() readiness_paths=() readiness_timeouts=() tcp_ports=() healthchecks=()
+  graces=() waves=()
+  for (( i = 0; i < count; i++ )); do
+    p="COVERAGE_SPY_SERVICE_${i}_"
+    param "${p}NAME"; names[i]=$REPLY
+    # The name is a folder under sources/ that is removed before the copy: it must stay inside it.
+    case "$REPLY" in ""|.|..|*/*) fail "${p}NAME '$REPLY' cannot name a folder" ;; esac
+    param "${p}CONTAINER"; containers[i]=$REPLY
+    param "${p}SOURCE_PATH"; sources[i]=$REPLY
+    param "${p}URL_ENV"; url_env=$REPLY urls[i]=""
+    if [ -n "$url_env" ]; then
+      # Checked before the indirect expansion below, which would evaluate an array subscript.
+      [[ "$url_env" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || fail "${p}URL_ENV '$url_env' is not a variable name"
+      param "$url_env"; urls[i]=$REPLY
+    fi
+    param "${p}READINESS_PATH"; readiness_paths[i]=$REPLY
+    uint_param "${p}READINESS_TIMEOUT"; readiness_timeouts[i]=$REPLY
+    param "${p}READINESS_TCP_PORT"; tcp_ports[i]=$REPLY
+    [[ "$REPLY" =~ ^([1-9][0-9]*)?$ ]] || fail "${p}READINESS_TCP_PORT must be a port number or empty, got '$REPLY'"
+    param "${p}HEALTHCHECK"; healthchecks[i]=$REPLY
+    [[ "$REPLY" =~ ^[01]$ ]] || fail "${p}HEALTHCHECK must be 0 or 1, got '$REPLY'"
+    uint_param "${p}STOP_GRACE"; graces[i]=$REPLY
+    uint_param "${p}STOP_WAVE"; waves[i]=$REPLY
+  done
+}
+
+# wait_ready I: waits until service I is ready (its healthcheck healthy, else its TCP port open, else its URL
+# answering, else its container running). Returns 1 with NOT_READY set to the cause when it stops first or
+# the time runs out; its last log lines are shown then.
+wait_ready() {
+  local i="$1" start port probe url="${urls[$1]}"
+  port=${url##*:}
+  port=${port%%/*}
+  start=$(now_ms)
+  while :; do
+    if ! container_running "${containers[i]}"; then
+      show_logs "${containers[i]}"
+      NOT_READY="service ${names[i]} stopped before it was ready"
+      return 1
+    fi
+    if [ "${healthchecks[i]}" = 1 ]; then
+      [ "$(docker inspect -f '{{.State.Health.Status}}' "${containers[i]}" 2>/dev/null)" = "healthy" ] && break
+    elif [ -n "${tcp_ports[i]}" ]; then
+      tcp_ok "${containers[i]}" "${tcp_ports[i]}" && break
+    elif [ -n "$url" ]; then
+      http_ok "$port" "${readiness_paths[i]}" && break
+    else
+      break
+    fi
+    if [ $(( $(now_ms) - start )) -ge $(( readiness_timeouts[i] * 1000 )) ]; then
+      show_logs "${containers[i]}"
+      probe="container running"
+      [ -n "$url" ] && probe="GET $url${readiness_paths[i]}"
+      [ -n "${tcp_ports[i]}" ] && probe="TCP port ${tcp_ports[i]}"
+      [ "${healthchecks[i]}" = 1 ] && probe="healthcheck"
+      NOT_READY="service ${names[i]} was not ready within ${readiness_timeouts[i]} s (probe: $probe)"
+      return 1
+    fi
+    sleep 0.2
+  done
+  log "service ${names[i]} ready in $(( $(now_ms) - start )) ms"
+}
