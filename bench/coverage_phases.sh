@@ -6,6 +6,8 @@
 # resource step) and the test run's own figures (suite, graceful stop). Prints one line per round and the medians.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 rounds="${1:-5}"
 stack="${2:-bench-phases}"
 work="$(mktemp -d)"
@@ -14,9 +16,9 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 bash scripts/setup.sh >/dev/null 2>&1
 for (( round = 1; round <= rounds; round++ )); do
-  # As scripts/coverage.sh: the build beside the setup checks; "setup" is until both are done.
+  # As scripts/coverage.sh: the build (when a source changed) beside the setup checks; "setup" is until both are done.
   t0=$(now_ms)
-  node node_modules/typescript/bin/tsc -p tsconfig.json &
+  if build_is_current; then true & else node node_modules/typescript/bin/tsc -p tsconfig.json & fi
   build=$!
   bash scripts/setup.sh >/dev/null 2>&1
   # shellcheck source=scripts/pulumi-env.sh

@@ -76,3 +76,11 @@ spy_lib_dir() {
 # prepare_spy_lib: runs scripts/spy-lib.sh (builds the folder when missing, checks it in the base images) and
 # prints the folder, the last line it prints.
 prepare_spy_lib() { bash "$REPO_ROOT/scripts/spy-lib.sh" | tail -n 1; }
+
+# build_is_current: bin/ was compiled after every TypeScript source, tsconfig.json and package.json changed, so
+# `tsc` (incremental, still a second or two) has nothing to do. Run from the repo root.
+build_is_current() {
+  [ -f bin/.tsbuildinfo ] && [ ! tsconfig.json -nt bin/.tsbuildinfo ] && [ ! package.json -nt bin/.tsbuildinfo ] \
+    && [ -z "$(find index.ts components scripts bench test examples stacks -type f -name '*.ts' \
+      -newer bin/.tsbuildinfo -print -quit 2>/dev/null)" ]
+}

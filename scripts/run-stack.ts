@@ -13,7 +13,7 @@
 // Its config is stacks/Pulumi.<stack>.yaml; a stack without one starts from stacks/Pulumi.dev.yaml's.
 // `destroy` removes the stack from the backend too (`pulumi destroy --remove`).
 // The backend and secrets come from scripts/pulumi-env.sh.
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoverageSummary } from "../components/summary/coverageSummary";
 import { formatSummary } from "../components/summary/formatSummary";
 import { UpdateReport, formatDiagnostics } from "../components/stacks/updateReport";
@@ -115,9 +115,12 @@ function explainLock(message: string, stack: string): string | null {
     ].join("\n");
 }
 
-/** Writes the stack's outputs to --outputs-file and, with --print-summary, prints the coverage summary. */
-async function reportOutputs(stack: Stack, args: Options): Promise<void> {
-    const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+/**
+ * Writes the stack's outputs to --outputs-file and, with --print-summary, prints the coverage summary. `known`:
+ * the outputs the update returned; after a failed update they are read back from the stack.
+ */
+async function reportOutputs(stack: Stack, args: Options, known?: OutputMap): Promise<void> {
+    const outputs = Object.fromEntries(Object.entries(known ?? (await stack.outputs())).map(([k, v]) => [k, v.value]));
     if (args.outputsFile) fs.writeFileSync(path.resolve(args.outputsFile), JSON.stringify(outputs, null, 2));
     if (args.printSummary && outputs.coverage !== undefined)
         process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
@@ -159,12 +162,16 @@ async function main(): Promise<void> {
             await stack.preview({ onOutput, onEvent });
         } else if (args.action === "up") {
             // The raw outputs stay in the stack; a person reads them formatted, below.
+            let result: UpResult;
             try {
-                await stack.up({ onOutput, onEvent, suppressOutputs: true });
-            } finally {
+                result = await stack.up({ onOutput, onEvent, suppressOutputs: true });
+            } catch (err) {
                 // A failed gate fails the update after the outputs were written: they are kept, and shown.
                 await reportOutputs(stack, args);
+                throw err;
             }
+            // The update read its outputs already: reading them again would start the CLI twice more.
+            await reportOutputs(stack, args, result.outputs);
         } else {
             const owned = await ownsDockerObjects(stack);
             await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
