@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# `npm run bench`: the ritual benchmark (bench/ritual.ts) on the real Docker engine, and what periodic saves
-# cost a busy process (bench/save_cost.py). Results: bench/RESULTS.md.
+# `npm run bench [rounds]`: every benchmark of bench/, each side by side and interleaved where it compares, on the
+# real Docker engine; the Markdown sections they print go in bench/RESULTS.md with the date and machine.
+#   1. serving overhead: the same images measured and unmeasured under wrk (bench/serving)
+#   2. the warm coverage cycle against the docker-compose overlay ritual (bench/compose-overlay), and our own
+#      cycle by phase (bench/coverage_phases.sh)
+#   3. scale: harvest against data files, 16 workers, 8 services in a stack (bench/scale)
+#   4. the ritual per demo image (bench/ritual.ts) and what periodic saves cost a busy process (bench/save_cost.py)
+# Each load is bounded (rounds, seconds per pass). Cold start is measured with a fresh COVERAGE_SPY_CACHE and
+# engine (see bench/RESULTS.md, "Cold start").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
+rounds="${1:-3}"
 bash scripts/setup.sh
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
-npx tsc -p tsconfig.json
-node bin/bench/ritual.js "${1:-3}"
-python3 bench/save_cost.py "${1:-3}"
+node node_modules/typescript/bin/tsc -p tsconfig.json
+step "serving overhead" node bin/bench/serving/serving.js "$rounds" 5
+step "coverage cycle against the compose overlay" bash bench/compose-overlay/cycle.sh "$rounds"
+step "our cycle by phase" bash bench/coverage_phases.sh "$rounds"
+step "scale" node bin/bench/scale/scale.js "$rounds"
+step "ritual per demo image" node bin/bench/ritual.js "$rounds"
+step "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
