@@ -59,16 +59,18 @@ def live_processes(folder: str) -> tuple[Live, Live]:
     return live, dead
 
 
-def done_count(folder: str, key: records.ProcessKey, kind: str) -> int:
-    """How many requests of one kind the process has done, by its saves record (0 without one)."""
-    return records.read_all(folder, records.SAVES).get(key, {}).get(kind, 0)
+def done_counts(folder: str, kind: str) -> dict[records.ProcessKey, int]:
+    """How many requests of one kind each process has done, by its saves record (a process without one: 0).
+
+    One read of the saves records for all processes, not one per process: that grew with their square.
+    """
+    return {key: saves.get(kind, 0) for key, saves in records.read_all(folder, records.SAVES).items()}
 
 
 def forget_dead(folder: str, dead: Live) -> None:
     """After a reset, a process that has ended cannot erase its own data: delete it with its records."""
-    for key, _ in dead:
-        for path in records.process_files(folder, key):
-            os.remove(path)
+    for path in records.process_files(folder, (key for key, _ in dead)):
+        os.remove(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"coverage-spy: the {args.action} signal is off in {args.rcfile}\n")
         return EXIT_BAD_INPUT
     live, dead = live_processes(folder)
-    before = {key: done_count(folder, key, args.action) for key, _ in live}
+    counts = done_counts(folder, args.action)
+    before = {key: counts.get(key, 0) for key, _ in live}
     waiting = {}
     for key, record in live:
         try:
@@ -102,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             dead.append((key, record))
     deadline = time.monotonic() + args.timeout
     while waiting and time.monotonic() < deadline:
-        for key in [k for k in waiting if done_count(folder, k, args.action) > before[k]]:
+        counts = done_counts(folder, args.action)
+        for key in [k for k in waiting if counts.get(k, 0) > before[k]]:
             del waiting[key]
         time.sleep(0.05)
     if args.action == "reset":

@@ -52,7 +52,6 @@ slim_rootfs() {
   find "$root"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
   find "$root"/usr/share/doc -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
   find "$root"/usr/share/doc -mindepth 1 -type d -empty -delete 2>/dev/null || true
-  find "$root"/usr -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
   : >"$root"/etc/resolv.conf
   # The image carries no apt lists; keep apt from trying to fetch translations or recommends if someone adds lists.
   mkdir -p "$root"/etc/apt/apt.conf.d

@@ -41,7 +41,8 @@ MAIN_VERSION=$(pinned_coverage_version)
 LEGACY_VERSION=$(pinned_legacy_coverage_version)
 LIB_DIR=$(spy_lib_dir "$MAIN_VERSION" "$LEGACY_VERSION")
 STAMP="$LIB_DIR.complete"
-VERIFIED_DIR="$LIB_DIR.verified"
+# One stamp per base image: checked there, and the bytecode of its Python written.
+VERIFIED_DIR="$LIB_DIR.verified-compiled"
 # The build being made: set by use_build VERSION "PLATFORM..." PYTHON...
 VERSION="" WHEELS_DIR="" PY_VERSIONS=() PLATFORM_ORDER=()
 use_build() {
@@ -202,10 +203,13 @@ verify() {
     id=${id#sha256:}
     [[ $force == 1 || ! -e $VERIFIED_DIR/${id:0:12} ]] || continue
     local out
-    # Through the spy's own build selection, as an app process does it.
-    out=$(docker run --rm --network none -v "$LIB_DIR:$MOUNT:ro" -v "$REPO_ROOT/coverage-spy/site:/opt/coverage-spy/site:ro" \
+    # Through the spy's own build selection, as an app process does it; the lib writable this once, so the selected
+    # build's bytecode for this image's Python is written (as this user): services mount it read-only.
+    out=$(docker run --rm --network none --user "$(id -u):$(id -g)" -v "$LIB_DIR:$MOUNT" \
+      -v "$REPO_ROOT/coverage-spy/site:/opt/coverage-spy/site:ro" \
       -v "$COVERAGE_SPY_HELPERS/verify_spy_lib.py:/opt/coverage-spy/verify_spy_lib.py:ro" \
-      -e PYTHONPATH="$MOUNT" "$image" python3 /opt/coverage-spy/verify_spy_lib.py 2>&1) \
+      -e PYTHONPATH="$MOUNT" -e PYTHONDONTWRITEBYTECODE=1 "$image" \
+      python3 /opt/coverage-spy/verify_spy_lib.py /opt/coverage-spy/site --compile 2>&1) \
       || die "the spy lib $LIB_DIR does not import coverage with its C tracer in $image: $out"
     [[ $out == "$MAIN_VERSION "* || $out == "$LEGACY_VERSION "* ]] || die "unexpected answer from $image: $out"
     log "verified in $image: $out"

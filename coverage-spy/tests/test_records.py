@@ -108,7 +108,7 @@ class RecordsTest(unittest.TestCase):
         for name in names:
             open(os.path.join(self.folder, name), "w").close()
         self.assertEqual(
-            [os.path.basename(p) for p in records.process_files(self.folder, ("web_1", 12))], sorted(names[:4])
+            [os.path.basename(p) for p in records.process_files(self.folder, [("web_1", 12)])], sorted(names[:4])
         )
 
     def test_the_data_volume_layout(self):

@@ -26,7 +26,7 @@ class VerifySpyLibTest(unittest.TestCase):
         write(os.path.join(self.lib, "coverage", "__init__.py"), '__version__ = "7.17.4"\n')
         write(os.path.join(self.lib, "coverage", "tracer.py"), "")
 
-    def run_check(self, problem):
+    def run_check(self, problem, *extra):
         write(
             os.path.join(self.site, "_coverage_spy.py"),
             f"""\
@@ -35,13 +35,23 @@ class VerifySpyLibTest(unittest.TestCase):
             """,
         )
         env = dict(os.environ, PYTHONPATH=self.lib)
-        return subprocess.run([sys.executable, SCRIPT, self.site], capture_output=True, text=True, env=env)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # only --compile may write bytecode
+        return subprocess.run([sys.executable, SCRIPT, self.site, *extra], capture_output=True, text=True, env=env)
 
     def test_prints_version_python_and_tracer_file(self):
         done = self.run_check(None)
         python = f"{sys.version_info[0]}.{sys.version_info[1]}"
         self.assertEqual((done.returncode, done.stderr), (0, ""))
         self.assertEqual(done.stdout, f"7.17.4 {python} tracer.py\n")
+
+    def test_compile_writes_the_selected_builds_bytecode_for_this_python(self):
+        cache = os.path.join(self.lib, "coverage", "__pycache__")
+        self.assertEqual(self.run_check(None).returncode, 0)
+        self.assertFalse(os.path.exists(cache))
+        done = self.run_check(None, "--compile")
+        self.assertEqual((done.returncode, done.stderr), (0, ""))
+        tag = sys.implementation.cache_tag
+        self.assertEqual(sorted(os.listdir(cache)), [f"__init__.{tag}.pyc", f"tracer.{tag}.pyc"])
 
     def test_fails_with_the_spys_problem(self):
         done = self.run_check("no coverage.py build for Python 3.8")
