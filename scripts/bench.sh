@@ -17,7 +17,11 @@ bash scripts/setup.sh
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
 node node_modules/typescript/bin/tsc -p tsconfig.json
-step "serving overhead" node bin/bench/serving/serving.js "$rounds" 5
+# At thousands of requests per second the load generator's closed connections fill the host's local ports (TIME_WAIT)
+# unless they may be reused, and the rate then falls tenfold on either side (bench/RESULTS.md, "Serving overhead").
+[ "$(sysctl -n net.ipv4.tcp_tw_reuse 2>/dev/null)" = 1 ] \
+  || log "warning: net.ipv4.tcp_tw_reuse is not 1: serving figures may be bimodal (sudo sysctl -w net.ipv4.tcp_tw_reuse=1)"
+SERVING_CONNECTION=keep-alive step "serving overhead" node bin/bench/serving/serving.js "$rounds" 5
 step "coverage cycle against the compose overlay" bash bench/compose-overlay/cycle.sh "$rounds"
 step "our cycle by phase" bash bench/coverage_phases.sh "$rounds"
 step "scale" node bin/bench/scale/scale.js "$rounds"
