@@ -5,11 +5,7 @@
 // (results go in bench/RESULTS.md by hand, with the date and machine)
 import { DEMO_TEST_COMMAND } from "../test/integration/demoExpectations";
 import { measureDemo } from "../test/integration/stackRun";
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-}
+import { median } from "./median";
 
 const rounds = Number(process.argv[2] ?? "3");
 if (!process.env.PULUMI_BACKEND_URL) throw new Error("source scripts/pulumi-env.sh first");

@@ -24,6 +24,7 @@ import { ServiceArgs } from "../../components/options/args";
 import { ServiceCoverage } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, docker, imageHasCoverage } from "../../test/integration/engine";
+import { median } from "../median";
 import {
     StackInput,
     StackRun,
@@ -271,12 +272,6 @@ function servicesCase(count: number, suites: "parallel" | "serial"): Case {
 }
 
 // --- statistics and output ---
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** "median (min–max)", or the one value. */
 function spread(values: number[]): string {

@@ -14,7 +14,7 @@ import { parse } from "yaml";
 import { stackObjectName } from "../../components/naming";
 import { CoverageOptions, ServiceArgs } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { REPO_ROOT } from "../../test/integration/engine";
+import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
 import {
     LoadResult,
@@ -151,10 +151,6 @@ function run(command: string, args: string[], options: { inherit?: boolean } = {
         throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}): ${result.stderr ?? ""}`.trim());
     }
     return (result.stdout ?? "").trim();
-}
-
-function docker(...args: string[]): string {
-    return run("docker", args);
 }
 
 function sleep(ms: number): void {

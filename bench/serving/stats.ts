@@ -1,5 +1,6 @@
 // Pure helpers of the serving benchmark (bench/serving/serving.ts): the load script's result, the order of the
 // sides in a round, medians and spreads, the Markdown table. Unit-tested in test/unit/benchServing.test.ts.
+import { median } from "../median";
 
 /** One wrk pass, as bench/serving/report.lua prints it (latencies in microseconds). */
 export interface PassResult {
@@ -62,13 +63,6 @@ export function errorCount(pass: PassResult): number {
  */
 export function sideOrder<T>(sides: readonly T[], round: number): T[] {
     return round % 2 === 0 ? [...sides] : [...sides].reverse();
-}
-
-export function median(values: number[]): number {
-    if (values.length === 0) return NaN;
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 export interface Spread {

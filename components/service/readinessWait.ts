@@ -1,7 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "path";
-import { ScriptService, WAIT_READY_SCRIPT, serviceParameters } from "../testRun/testRunScript";
+import { ScriptService, WAIT_READY_SCRIPT, assetScriptPath, serviceParameters } from "../testRun/testRunScript";
 
 export interface ReadinessWaitInput {
     /** The service, as the test-run script sees it (the same readiness parameters). */
@@ -26,7 +25,7 @@ export function createReadinessWait(
     return new command.local.Command(
         `${name}-${service.name}-ready`,
         {
-            create: path.resolve(input.assetsDir, WAIT_READY_SCRIPT),
+            create: assetScriptPath(input.assetsDir, WAIT_READY_SCRIPT),
             interpreter: ["/bin/bash"],
             environment: pulumi.output(input.url).apply((url) => ({
                 COVERAGE_SPY_SERVICE_COUNT: "1",

@@ -1,7 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import { TEST_COMMAND_ENV, TestRunScriptInput, testRunEnvironment, testRunScriptPath } from "./testRunScript";
+import {
+    TEST_COMMAND_ENV,
+    TEST_RUN_SCRIPT,
+    TestRunScriptInput,
+    assetScriptPath,
+    testRunEnvironment,
+} from "./testRunScript";
 
 export interface TestRunInput extends TestRunScriptInput {
     runId: string;
@@ -21,12 +26,7 @@ export function createTestRun(
     input: TestRunInput,
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-    const script = testRunScriptPath(input.assetsDir);
-    // Fail at preview, not after the services started, when a custom assetsDir lacks the script.
-    if (!fs.existsSync(script))
-        throw new Error(
-            `coverage-spy: the test-run script ${script} does not exist (is assetsDir a copy of coverage-spy/?)`,
-        );
+    const script = assetScriptPath(input.assetsDir, TEST_RUN_SCRIPT);
     return new command.local.Command(
         `${name}-test-run`,
         {

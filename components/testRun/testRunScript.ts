@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import * as path from "path";
 
 /** What the test-run script needs to know about one instrumented service. */
@@ -32,9 +33,19 @@ export const TEST_COMMAND_ENV = "COVERAGE_SPY_TEST_COMMAND";
 /** The test-run script's file name in the assets folder (coverage-spy/). */
 export const TEST_RUN_SCRIPT = "test-run.sh";
 
-/** Absolute path of the test-run script shipped in an assets folder. */
-export function testRunScriptPath(assetsDir: string): string {
-    return path.resolve(assetsDir, TEST_RUN_SCRIPT);
+/**
+ * Absolute path of a script shipped in an assets folder (TEST_RUN_SCRIPT, WAIT_READY_SCRIPT). Throws when it is
+ * not there, so a custom assetsDir without it fails at preview, not after the services started.
+ */
+export function assetScriptPath(assetsDir: string, script: string): string {
+    const file = path.resolve(assetsDir, script);
+    if (!fs.existsSync(file)) {
+        const what = script.replace(/\.sh$/, "");
+        throw new Error(
+            `coverage-spy: the ${what} script ${file} does not exist (is assetsDir a copy of coverage-spy/?)`,
+        );
+    }
+    return file;
 }
 
 /** One service's parameters (COVERAGE_SPY_SERVICE_<i>_*), as test-run.sh and wait-ready.sh read them. */

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ServiceArgs } from "../../components/options/args";
+import { serviceUrlEnvName } from "../../components/naming";
 import { REPO_ROOT, docker } from "./engine";
 import { ExecutedLines } from "./oracle";
 
@@ -94,8 +95,8 @@ export function referenceRun(input: ReferenceInput): Record<string, ExecutedLine
             waitReady(container, service);
             if (service.ports?.length) {
                 const published = docker("port", container, String(service.ports[0].internal)).split("\n")[0];
-                urls[`COVERAGE_SPY_${service.name.toUpperCase()}_URL`] = `http://${published}`;
-                waitHttp(urls[`COVERAGE_SPY_${service.name.toUpperCase()}_URL`] + (service.readinessPath ?? "/"));
+                urls[serviceUrlEnvName(service.name)] = `http://${published}`;
+                waitHttp(`http://${published}${service.readinessPath ?? "/"}`);
             }
         }
         const tests = spawnSync("bash", ["-c", input.testCommand], {

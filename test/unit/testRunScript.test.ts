@@ -5,11 +5,12 @@ import * as path from "path";
 import {
     ScriptService,
     TEST_COMMAND_ENV,
+    TEST_RUN_SCRIPT,
+    assetScriptPath,
     TestRunScriptInput,
     WAIT_READY_SCRIPT,
     serviceParameters,
     testRunEnvironment,
-    testRunScriptPath,
 } from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
 import { installMockEngine, valueOf } from "./mockEngine";
@@ -25,7 +26,7 @@ interface TestsJson {
 function readTestsJson(runDir: string): TestsJson {
     return JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8")) as TestsJson;
 }
-const SCRIPT = testRunScriptPath(ASSETS_DIR);
+const SCRIPT = assetScriptPath(ASSETS_DIR, TEST_RUN_SCRIPT);
 const COMMAND = "command:local:Command";
 
 /**
