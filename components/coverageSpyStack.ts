@@ -8,6 +8,7 @@ import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
 import { createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
 import {
+    CONTEXT_RELAY_CONTAINER,
     LABEL_HARVESTER_IMAGE,
     LABEL_PROJECT,
     LABEL_REPORT_DIR,
@@ -31,6 +32,8 @@ import { ResolvedService, ResolvedStackArgs, measuredServices, resolveArgs } fro
 import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./infra/stackNetwork";
 import { createCoverageVolume } from "./infra/coverageVolume";
+import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "./contexts/contextRelay";
+import { runnerEnvironment } from "./contexts/runnerEnvironment";
 
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
 
@@ -130,6 +133,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             generateCoveragerc({
                 options: resolved.coverage,
                 sourcePaths: harvestServices.map((s) => s.sourcePath),
+                perTestContexts: resolved.perTestContexts,
             }),
             child,
         );
@@ -201,6 +205,21 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         }
         const urlEnv: Record<string, pulumi.Output<string>> = {};
         for (const [service, url] of Object.entries(serviceUrls)) urlEnv[serviceUrlEnvName(service)] = url;
+        const testRunServices = resolved.services.map((s) => scripted.get(s.name)!);
+        const testRunNeeds: pulumi.Resource[] = [...containers.values(), ...readiness.values()];
+        let runnerEnv: Record<string, string> = {};
+        if (resolved.perTestContexts) {
+            const relay = createContextRelay(
+                name,
+                { stack, runId, image: harvesterImage, labels, volumeName: volume.name, assetsDir },
+                { parent: this, dependsOn: [prepare] },
+            );
+            const relayUrlEnv = serviceUrlEnvName(CONTEXT_RELAY_CONTAINER);
+            urlEnv[relayUrlEnv] = contextRelayUrl(relay);
+            testRunServices.push(contextRelayScriptService(stack, relayUrlEnv));
+            testRunNeeds.push(relay);
+            runnerEnv = runnerEnvironment(assetsDir, resolved.testEnv.PYTHONPATH ?? process.env.PYTHONPATH);
+        }
 
         const runDir = runReportDir(reportDir, runId);
         const testRun = createTestRun(
@@ -213,10 +232,10 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 testWorkingDir: resolved.testWorkingDir,
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-                environment: { ...resolved.testEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
-                services: resolved.services.map((s) => scripted.get(s.name)!),
+                environment: { ...resolved.testEnv, ...runnerEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
+                services: testRunServices,
             },
-            { parent: this, dependsOn: [...containers.values(), ...readiness.values()] },
+            { parent: this, dependsOn: testRunNeeds },
         );
 
         const harvester = createHarvester(

@@ -18,6 +18,11 @@ export const DATA_DIR = `${SPY_ROOT}/data`;
 export const REPORTS_DIR = `${SPY_ROOT}/reports`;
 /** The harvester's entry script. */
 export const HARVEST_SCRIPT = `${ASSETS_DIR}/harvest.py`;
+/** The per-test contexts relay's script, and the port it listens on inside its container. */
+export const CONTEXT_RELAY_SCRIPT = `${ASSETS_DIR}/contexts_relay.py`;
+export const CONTEXT_RELAY_PORT = 7611;
+/** The runner side of per-test contexts (pytest plugin, unittest entry, command), in the host's assets folder. */
+export const RUNNER_FOLDER = "runner";
 
 /** Data files of one run: one folder per run, one sub-folder per service. */
 export function runDataDir(runId: string): string {

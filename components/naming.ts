@@ -16,10 +16,12 @@ export const LABEL_MEASURED = "coverage-spy.measured";
 export const LABEL_REPORT_DIR = "coverage-spy.report-dir";
 export const LABEL_HARVESTER_IMAGE = "coverage-spy.harvester-image";
 
-/** coverage-spy's own one-shot containers, named like services (stackObjectName): no service may take these names. */
+/** coverage-spy's own containers, named like services (stackObjectName): no service may take these names. */
 export const PREPARE_CONTAINER = "prepare";
 export const HARVESTER_CONTAINER = "harvester";
-export const ONE_SHOT_CONTAINERS = [PREPARE_CONTAINER, HARVESTER_CONTAINER] as const;
+/** The per-test contexts relay; also a service of the test run, so its URL is COVERAGE_SPY_CONTEXTS_URL. */
+export const CONTEXT_RELAY_CONTAINER = "contexts";
+export const OWN_CONTAINERS = [PREPARE_CONTAINER, HARVESTER_CONTAINER, CONTEXT_RELAY_CONTAINER] as const;
 
 /** Environment variable that carries a service's URL to the test command, e.g. COVERAGE_SPY_API_URL. */
 export function serviceUrlEnvName(serviceName: string): string {

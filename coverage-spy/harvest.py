@@ -10,7 +10,8 @@ default here.
 The harvest writes every report format for the total and for each service under O, and O/harvest.json, which
 names them (paths relative to O): "reports" for the total's, services.<name>.report for each service's JSON.
 harvest.json's "warnings" lists what the measurement may have got wrong, with the option that fixes it (see
-concurrency_warnings); each is also said on stderr.
+concurrency_warnings); each is also said on stderr. With per-test contexts ([coverage_spy] contexts in the rcfile),
+harvest.json's "perTest" and O/total/contexts.json say which test ran which line (contexts_index.py).
 Standard library plus coverage.py only. It fails loudly (non-zero exit, a message naming what is missing) and
 never reports an empty result as a success.
 """
@@ -29,8 +30,10 @@ from typing import Any
 
 # The spy's record format, from the spy's own folder: mounted with this script (coverage-spy/site).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
+import contexts_index  # noqa: E402 - next to this script, which Python puts first on sys.path
 from _coverage_spy import greenlets, records  # noqa: E402
 from _coverage_spy.records import RUNS  # noqa: E402
+from _coverage_spy.settings import Settings  # noqa: E402
 
 EXIT_NO_DATA = 3
 # The reports write_reports writes into a folder, by format: file names relative to it.
@@ -361,6 +364,14 @@ def harvest(args: argparse.Namespace) -> int:
     total.combine(combined, keep=True)
     total.save()
     summary["percent"] = write_reports(total, os.path.join(args.out, TOTAL))
+    if Settings(args.rcfile).contexts:
+        index = contexts_index.line_contexts(total.get_data(), sources_dir)
+        contexts_index.write_index(index, args.out)
+        events = contexts_index.read_events(os.path.join(data_dir, RUNS, args.run_id))
+        summary["perTest"] = contexts_index.per_test(index, events)
+        for warning in contexts_index.warnings(summary["perTest"]):
+            summary["warnings"].append(warning)
+            sys.stderr.write(f"coverage-spy: {warning['message']}\n")
     with open(os.path.join(args.out, "harvest.json"), "w") as out:
         json.dump(summary, out, indent=2, sort_keys=True)
     with open(os.path.join(args.out, TOTAL, REPORT_FILES["text"])) as text:

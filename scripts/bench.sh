@@ -6,6 +6,7 @@
 #      cycle by phase (bench/coverage_phases.sh)
 #   3. scale: harvest against data files, 16 workers, 8 services in a stack (bench/scale)
 #   4. the ritual per demo image (bench/ritual.ts) and what periodic saves cost a busy process (bench/save_cost.py)
+#   5. per-test contexts: a 200-test suite with the option off and on, and the boundaries (bench/contexts)
 # Each load is bounded (rounds, seconds per pass). Cold start is measured with a fresh COVERAGE_SPY_CACHE and
 # engine (see bench/RESULTS.md, "Cold start").
 set -euo pipefail
@@ -27,3 +28,4 @@ step "our cycle by phase" bash bench/coverage_phases.sh "$rounds"
 step "scale" node bin/bench/scale/scale.js "$rounds"
 step "ritual per demo image" node bin/bench/ritual.js "$rounds"
 step "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
+step "per-test contexts" node bin/bench/contexts/contexts.js "$rounds" 200

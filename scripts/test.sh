@@ -25,6 +25,9 @@ esac
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
 COVERAGE_SPY_LIB="$(prepare_spy_lib)"
 export COVERAGE_SPY_LIB
+# pytest for the tests of the runner side's pytest plugin (coverage-spy/runner), and for the per-test suites.
+COVERAGE_SPY_PYTEST_PYTHON="$(bash scripts/runner-venv.sh | tail -1)"
+export COVERAGE_SPY_PYTEST_PYTHON
 
 if [ "$mode" != integration ]; then
   step "type check" npx tsc -p tsconfig.json --noEmit

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { MeasurementWarning, ProcessCounts } from "../summary/coverageSummary";
+import { MeasurementWarning, PerTestCoverage, ProcessCounts } from "../summary/coverageSummary";
 
 /** A process record as the harvester writes it: Unix times (the spy's records carry more, e.g. signals). */
 export interface HarvestedProcess {
@@ -41,6 +41,8 @@ export interface HarvestJson {
     interruptedProcesses?: HarvestedProcess[];
     /** Doubts about the measurement (the harvester also names the processes each concerns). */
     warnings: MeasurementWarning[];
+    /** Which test ran which line (perTestContexts); `index` made absolute by readHarvestJson. */
+    perTest?: PerTestCoverage;
 }
 
 /**
@@ -67,5 +69,6 @@ export function readHarvestJson(dir: string): HarvestJson {
         services,
         lostProcesses: harvest.lostProcesses ?? [],
         warnings: harvest.warnings ?? [],
+        ...(harvest.perTest ? { perTest: { ...harvest.perTest, index: inDir(harvest.perTest.index) } } : {}),
     };
 }

@@ -198,4 +198,11 @@ export interface CoverageSpyStackArgs {
     lostProcesses?: LostProcessPolicy;
     /** Runs kept in the data volume and report folder. Default: 5. */
     keepRuns?: number;
+    /**
+     * Record which test ran each line: every measured process switches coverage.py's dynamic context when the test
+     * runner says a test starts or ends (coverage-spy/runner: a pytest plugin, a unittest entry, a command, or two
+     * HTTP calls). Reports show the contexts per line; the summary's `perTest` says what each test reached. Default:
+     * false.
+     */
+    perTestContexts?: boolean;
 }

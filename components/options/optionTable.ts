@@ -129,6 +129,7 @@ export const STACK_OPTIONS = {
     runId: { kind: "string", computedDefault: "a fresh id per program run" },
     lostProcesses: { kind: "string", default: "warn" },
     keepRuns: { kind: "number", default: 5 },
+    perTestContexts: { kind: "boolean", default: false },
 } satisfies OptionTable<CoverageSpyStackArgs>;
 
 /** The names of a table's options, for unknown-key checks and messages. */

@@ -12,7 +12,7 @@ import {
     optionNames,
 } from "./optionTable";
 import { validateGates } from "../gates/evaluateGates";
-import { ONE_SHOT_CONTAINERS, serviceUrlEnvName } from "../naming";
+import { OWN_CONTAINERS, serviceUrlEnvName } from "../naming";
 
 /** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
 export class CoverageSpyInputError extends Error {
@@ -119,9 +119,9 @@ function validateService(
         problems.add(
             `${where}.name ${JSON.stringify(service.name)} is not a valid Docker name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63 characters)`,
         );
-    } else if ((ONE_SHOT_CONTAINERS as readonly string[]).includes(service.name)) {
+    } else if ((OWN_CONTAINERS as readonly string[]).includes(service.name)) {
         problems.add(
-            `${where}.name "${service.name}" is taken by coverage-spy's own ${service.name} container; name the service differently (${ONE_SHOT_CONTAINERS.join(", ")} are reserved)`,
+            `${where}.name "${service.name}" is taken by coverage-spy's own ${service.name} container; name the service differently (${OWN_CONTAINERS.join(", ")} are reserved)`,
         );
     }
     if (service.image === undefined || service.image === null || service.image === "") {
@@ -371,6 +371,7 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         );
     }
     problems.boolean("failOnTestFailure", args.failOnTestFailure);
+    problems.boolean("perTestContexts", args.perTestContexts);
     problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);

@@ -133,6 +133,44 @@ export interface InterruptedProcess extends LostProcess {
     lastSave: string | null;
 }
 
+/** What one test reached, over every measured service. */
+export interface TestReach {
+    /** Executed lines (a line run by several processes counts once). */
+    lines: number;
+    files: number;
+}
+
+/** The test boundaries the relay passed on to the measured processes. */
+export interface ContextBoundaries {
+    /** Test starts and ends. */
+    count: number;
+    /** Milliseconds from the runner's call until every process switched; null without boundaries. */
+    medianMs: number | null;
+    maxMs: number | null;
+    /** The most processes one boundary switched. */
+    maxProcesses: number;
+    /** Times a process did not answer a boundary. */
+    failed: number;
+}
+
+/** Which test ran which line (the perTestContexts option). */
+export interface PerTestCoverage {
+    /** The context of lines run at start-up, between tests or without a runner: "(no test)". */
+    outside: string;
+    /** Per test (its runner's name for it, e.g. a pytest node id), what it reached. */
+    tests: Record<string, TestReach>;
+    /** Per file ("<service>/<path>", as in the total report), the tests that ran any of its lines. */
+    files: Record<string, string[]>;
+    /** Lines run outside every test (also run by a test or not). */
+    outsideLines: number;
+    boundaries: ContextBoundaries;
+    /** Several runners' tests overlapped: the lines they ran meanwhile are not told apart (a warning says so). */
+    parallel: boolean;
+    runners: string[];
+    /** Host path of the line index `npm run coverage:who -- FILE:LINE` reads. */
+    index: string;
+}
+
 export interface CoverageSummary {
     schemaVersion: number;
     runId: string;
@@ -151,6 +189,8 @@ export interface CoverageSummary {
      * tracer that needs `coverage.concurrency`). Absent in summaries of older runs.
      */
     warnings?: MeasurementWarning[];
+    /** Which test ran which line; only with perTestContexts. */
+    perTest?: PerTestCoverage;
     reports: ReportPaths;
     gate?: GateVerdict;
 }

@@ -1,6 +1,6 @@
 import { CoverageDelta } from "./coverageDelta";
 import { CoverageSummary } from "./coverageSummary";
-import { describeEarlyExit } from "./formatSummary";
+import { describeEarlyExit, describePerTest } from "./formatSummary";
 
 export interface MarkdownOptions {
     /** The change against a base stack's run. */
@@ -68,6 +68,7 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
                 "",
             );
     }
+    if (summary.perTest) out.push(describePerTest(summary.perTest).replace(/^per test {2}/, "Per test: "), "");
     for (const w of summary.warnings ?? []) out.push(`> [!WARNING]`, `> ${cell(w.message)}`, "");
     if (lost.length > 0) {
         out.push(`> [!WARNING]`, `> ${lost.length} process(es) did not end cleanly, so lines may be missing:`);

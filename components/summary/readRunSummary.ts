@@ -142,6 +142,7 @@ export function readHarvestedCoverage(input: RunSummaryInput): HarvestedCoverage
                   })),
               }
             : {}),
+        ...(harvest.perTest ? { perTest: harvest.perTest } : {}),
         interruptedProcesses: (harvest.interruptedProcesses ?? []).map(
             (p): InterruptedProcess => ({
                 ...processEntry(p),

@@ -371,6 +371,60 @@ describe("CoverageSpyStack with a service it does not measure, and start order",
     });
 });
 
+describe("CoverageSpyStack with per-test contexts", () => {
+    beforeAll(async () => {
+        await valueOf(
+            new CoverageSpyStack("ctx", { ...baseArgs(reportDirWithFixtureRun()), perTestContexts: true }).summary,
+        );
+    });
+
+    it("runs the relay from the harvester image on the data volume, after the run folder exists", () => {
+        const relay = engine.one(CONTAINER, "ctx-contexts");
+        expect(relay.inputs.image).toBe("coverage-spy/harvester:latest");
+        expect(relay.inputs.name).toBe("coverage-spy-unit-contexts");
+        expect(relay.inputs.command).toEqual(
+            expect.arrayContaining(["/opt/coverage-spy/assets/contexts_relay.py", "--run-id", FIXTURE_RUN_ID]),
+        );
+        expect(relay.inputs.volumes).toEqual([
+            expect.objectContaining({ containerPath: "/opt/coverage-spy/data", volumeName: "coverage-spy-unit-data" }),
+        ]);
+        expect(relay.inputs.ports).toEqual([{ internal: 7611, ip: "127.0.0.1" }]);
+        expect(relay.registeredAt).toBeGreaterThan(engine.one(CONTAINER, "ctx-prepare").createdAt!);
+    });
+
+    it("hands the suite the relay's URL and the runner folder, and waits for and stops the relay with the services", () => {
+        const testRun = engine.one(COMMAND, "ctx-test-run");
+        const env = testRun.inputs.environment as Record<string, string>;
+        expect(env.COVERAGE_SPY_CONTEXTS_URL).toBe("http://127.0.0.1:49000");
+        expect(env.COVERAGE_SPY_RUNNER_DIR).toMatch(/\/coverage-spy\/runner$/);
+        expect(env.PYTHONPATH.split(":").pop()).toBe(env.COVERAGE_SPY_RUNNER_DIR);
+        expect(env).toEqual(
+            expect.objectContaining({
+                COVERAGE_SPY_SERVICE_COUNT: "3",
+                COVERAGE_SPY_SERVICE_2_NAME: "contexts",
+                COVERAGE_SPY_SERVICE_2_URL_ENV: "COVERAGE_SPY_CONTEXTS_URL",
+                COVERAGE_SPY_SERVICE_2_READINESS_PATH: "/healthz",
+                COVERAGE_SPY_SERVICE_2_SOURCE_PATH: "",
+            }),
+        );
+        expect(testRun.registeredAt).toBeGreaterThan(engine.one(CONTAINER, "ctx-contexts").createdAt!);
+    });
+
+    it("has every process switch contexts and the reports show them", () => {
+        const rc = engine.one(COMMAND, "ctx-coveragerc").inputs.stdin as string;
+        expect(rc).toContain("contexts = true");
+        expect(rc).toContain("[html]\nshow_contexts = true");
+    });
+
+    it("declares no relay and gives the suite nothing more when the option is off", () => {
+        expect(engine.ofType(CONTAINER).filter((c) => c.name === "graph-contexts")).toEqual([]);
+        const env = engine.one(COMMAND, "graph-test-run").inputs.environment as Record<string, string>;
+        expect(env.COVERAGE_SPY_CONTEXTS_URL).toBeUndefined();
+        expect(env.COVERAGE_SPY_RUNNER_DIR).toBeUndefined();
+        expect(engine.one(COMMAND, "graph-coveragerc").inputs.stdin).toContain("contexts = false");
+    });
+});
+
 describe("CoverageSpyStack input errors", () => {
     it("rejects bad input with a ResourceError before declaring any child", () => {
         const before = engine.resources.length;

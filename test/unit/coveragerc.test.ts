@@ -14,11 +14,11 @@ function readWithCoverage(rc: string): Record<string, unknown> {
     const script = [
         "import coverage, json, sys",
         "c = coverage.Coverage(config_file=sys.argv[1])",
-        "keys = ['run:parallel','run:sigterm','run:branch','run:source','run:patch','run:omit','run:concurrency','run:core','report:exclude_also','paths']",
+        "keys = ['run:parallel','run:sigterm','run:branch','run:source','run:patch','run:omit','run:concurrency','run:core','report:exclude_also','paths','run:disable_warnings','html:show_contexts','json:show_contexts']",
         "out = {k: c.get_option(k) for k in keys}",
         "import _coverage_spy",
         "spy = _coverage_spy.Settings(sys.argv[1])",
-        "out['spy'] = {'core': spy.core, 'save_interval': spy.save_interval, 'snapshot': spy.snapshot_signal, 'reset': spy.reset_signal}",
+        "out['spy'] = {'core': spy.core, 'save_interval': spy.save_interval, 'snapshot': spy.snapshot_signal, 'reset': spy.reset_signal, 'contexts': spy.contexts}",
         "print(json.dumps(out))",
     ].join("\n");
     const site = path.join(__dirname, "..", "..", "coverage-spy", "site");
@@ -40,7 +40,11 @@ function rtmin(): number {
 describe("generateCoveragerc", () => {
     it("defaults: parallel, save on SIGTERM, exit paths patched (not fork), every service's source", () => {
         const options = readWithCoverage(
-            generateCoveragerc({ options: resolveCoverageOptions({}), sourcePaths: ["/app", "/srv/worker"] }),
+            generateCoveragerc({
+                options: resolveCoverageOptions({}),
+                sourcePaths: ["/app", "/srv/worker"],
+                perTestContexts: false,
+            }),
         );
         expect(options).toEqual(
             expect.objectContaining({
@@ -51,7 +55,9 @@ describe("generateCoveragerc", () => {
                 "run:patch": ["_exit", "execv", "subprocess"],
                 "run:core": null,
                 // The spy's own section: sysmon where it fits, saves every 5 s, SIGRTMIN+4 / +5 (this host's numbers).
-                spy: { core: "auto", save_interval: 5, snapshot: rtmin() + 4, reset: rtmin() + 5 },
+                spy: { core: "auto", save_interval: 5, snapshot: rtmin() + 4, reset: rtmin() + 5, contexts: false },
+                "run:disable_warnings": [],
+                "html:show_contexts": false,
             }),
         );
     });
@@ -72,6 +78,7 @@ describe("generateCoveragerc", () => {
                 paths: { source: ["/home/me/src", "/app"] },
             }),
             sourcePaths: ["/app"],
+            perTestContexts: false,
         });
         expect(rc).not.toMatch(/= .*#/); // no inline comments after values
         expect(readWithCoverage(rc)).toEqual(
@@ -79,13 +86,29 @@ describe("generateCoveragerc", () => {
                 "run:branch": true,
                 // The core is the spy's to choose per process, never coverage.py's [run] core.
                 "run:core": null,
-                spy: { core: "sysmon", save_interval: 0.5, snapshot: 12, reset: null },
+                spy: { core: "sysmon", save_interval: 0.5, snapshot: 12, reset: null, contexts: false },
                 "run:source": ["/app", "mypkg"],
                 "run:omit": ["*/tests/*"],
                 "run:concurrency": ["thread", "multiprocessing"],
                 "run:patch": ["subprocess"],
                 "report:exclude_also": ["[#] pragma: no cover", "if TYPE_CHECKING:", "[;]weird"],
                 paths: { source: ["/home/me/src", "/app"] },
+            }),
+        );
+    });
+
+    it("per-test contexts: the spy switches, the reports show them, sysmon's warning is off", () => {
+        const rc = generateCoveragerc({
+            options: resolveCoverageOptions({}),
+            sourcePaths: ["/app"],
+            perTestContexts: true,
+        });
+        expect(readWithCoverage(rc)).toEqual(
+            expect.objectContaining({
+                spy: expect.objectContaining({ contexts: true }) as unknown,
+                "run:disable_warnings": ["no-sysmon-context"],
+                "html:show_contexts": true,
+                "json:show_contexts": true,
             }),
         );
     });

@@ -68,7 +68,7 @@ describe("validateStackArgs", () => {
         [
             "the harvester's name",
             args({ services: [{ ...service, name: "harvester" }] }),
-            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester are reserved)',
+            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester, contexts are reserved)',
         ],
         [
             "the prepare container's name",

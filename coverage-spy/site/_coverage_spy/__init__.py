@@ -12,7 +12,10 @@ It starts coverage.py and keeps what it measures when the process leaves in any 
   the process runs on (signals.py);
 - saves once and writes the end record when the process leaves through exit, os._exit, exec or SIGTERM
   (exits.py, in front of coverage.py's own [run] patch wrappers and SIGTERM handler);
-- stops the saver thread around fork(), so forks never see it and never warn about it (forks.py);
+- with per-test contexts (`contexts = true`), switches coverage.py's dynamic context at each test boundary the
+  relay tells it through its own unix socket, so every line is recorded under the test that ran it (contexts.py);
+- stops its threads (the saver's, the context listener's) around fork(), so forks never see them and never warn
+  about them (forks.py);
 - notices greenlets its core does not follow (gevent under a tracer without [run] concurrency = gevent) and says
   so in its records and on stderr, naming the option (greenlets.py);
 - startup.py starts it all, spy.py ties it together in one process; problems.py reports a problem once.

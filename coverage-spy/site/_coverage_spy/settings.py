@@ -13,9 +13,15 @@ import sys
 SECTION = "coverage_spy"
 # The generated rcfile sets every option (their defaults live in components/options/optionTable.ts, once). An
 # rcfile without them, one written by hand, turns the spy's own features off instead: coverage.py picks the core,
-# no periodic saves, no snapshot or reset signal.
-WHEN_MISSING = {"core": "", "save_interval": "0", "snapshot_signal": "off", "reset_signal": "off"}
-# What configparser's getboolean accepts as true, as coverage.py reads [run] branch.
+# no periodic saves, no snapshot or reset signal, no per-test contexts.
+WHEN_MISSING = {
+    "core": "",
+    "save_interval": "0",
+    "snapshot_signal": "off",
+    "reset_signal": "off",
+    "contexts": "false",
+}
+# What configparser's getboolean accepts as true, as coverage.py reads [run] branch (and the spy its contexts).
 TRUE_WORDS = ("1", "true", "yes", "on")
 # The concurrency libraries sys.monitoring cannot follow.
 NOT_FOR_SYSMON = {"greenlet", "eventlet", "gevent"}
@@ -37,6 +43,8 @@ class Settings:
         self.save_interval: float = float(spy("save_interval"))
         self.snapshot_signal: int | None = parse_signal(spy("snapshot_signal"))
         self.reset_signal: int | None = parse_signal(spy("reset_signal"))
+        # Per-test contexts (contexts.py): the process listens for the relay's test boundaries.
+        self.contexts: bool = spy("contexts").lower() in TRUE_WORDS
         self.branch: bool = parser.get("run", "branch", fallback="false").strip().lower() in TRUE_WORDS
         self.concurrency: set[str] = set(parser.get("run", "concurrency", fallback="").replace(",", " ").split())
         self.dynamic_context: bool = bool(parser.get("run", "dynamic_context", fallback="").strip())

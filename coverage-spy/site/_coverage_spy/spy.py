@@ -1,4 +1,4 @@
-"""The spy in one measured process: ties the saver, the records, the exit paths, the signals and fork together."""
+"""The spy in one measured process: ties the saver, the records, the exit paths, the signals, fork and contexts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from _coverage_spy import exits, greenlets, records, signals
+from _coverage_spy.contexts import ContextListener
 from _coverage_spy.forks import ForkGuard
 from _coverage_spy.problems import warn_once
 from _coverage_spy.saver import Saver
@@ -24,10 +25,13 @@ class Spy:
         self.folder = folder
         self.core = core
         self.saver = Saver(cov, settings, folder, unfollowed=self.unfollowed_concurrency)
-        self.forks = ForkGuard(self.saver, in_child=self.write_start_record)
+        # With per-test contexts: the listener the relay tells each test boundary (contexts.py).
+        self.contexts = ContextListener(cov, self.saver, folder, core) if settings.contexts else None
+        guarded = (self.saver,) if self.contexts is None else (self.saver, self.contexts)
+        self.forks = ForkGuard(*guarded, in_child=self.write_start_record)
 
     def install(self) -> None:
-        """Writes the start record, wraps the exit paths, installs the fork hooks and signals, starts the saver."""
+        """Writes the start record, wraps the exit paths, installs the fork hooks and signals, starts the threads."""
         self.write_start_record()
         exits.patch__exit(self.finish)
         exits.patch_execv(self.finish, self.resume)
@@ -35,6 +39,8 @@ class Spy:
         exits.register_atexit(self.finish)
         self.forks.install()
         signals.install(self.saver, self.settings)
+        if self.contexts is not None:
+            self.contexts.install()
         self.saver.start()
 
     def write_start_record(self) -> None:
@@ -56,6 +62,9 @@ class Spy:
         """
         if self.saver.finished:
             return
+        if self.contexts is not None:
+            # First: no switch after the last save, and the relay no longer finds the socket.
+            self.contexts.close()
         if self.saver.close():
             exits.skip_later_saves(self.cov)
         unfollowed = self.unfollowed_concurrency()
@@ -77,6 +86,8 @@ class Spy:
             exits.allow_saves(self.cov)
             records.remove(self.folder, records.END)
             self.saver.reopen()
+            if self.contexts is not None:
+                self.contexts.reopen()
         except Exception as exc:  # noqa: BLE001 - the app must see its exec's error, not one of ours
             warn_once(f"measuring did not resume after a failed exec ({exc!r})")
 

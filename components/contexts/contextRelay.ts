@@ -1,0 +1,88 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ASSETS_DIR, CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
+import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
+import { ScriptService } from "../testRun/testRunScript";
+
+export interface ContextRelayInput {
+    stack: string;
+    runId: string;
+    /** The harvester image: it has python3, all the relay needs. */
+    image: string;
+    labels: Record<string, string>;
+    volumeName: pulumi.Input<string>;
+    assetsDir: string;
+}
+
+/**
+ * The relay between the test runner on the host and the measured processes: the runner POSTs each test's start
+ * and end to its published port; it tells every process through the unix socket each one listens on in its data
+ * folder (coverage-spy/contexts_relay.py). Only the data volume joins it to the services, so it needs no network
+ * of theirs and reaches every process of every service, whatever networks they are on.
+ */
+export function contextRelayContainerArgs(input: ContextRelayInput): docker.ContainerArgs {
+    return {
+        name: stackObjectName(input.stack, CONTEXT_RELAY_CONTAINER),
+        image: input.image,
+        command: [
+            "python3",
+            CONTEXT_RELAY_SCRIPT,
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            input.runId,
+            "--port",
+            String(CONTEXT_RELAY_PORT),
+        ],
+        // Root: it writes the run's .context and event log, and removes the sockets of processes that died.
+        user: "0:0",
+        init: true,
+        ports: [{ internal: CONTEXT_RELAY_PORT, ip: "127.0.0.1" }],
+        mounts: [{ type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true }],
+        volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
+        labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: "contexts" }),
+        // The test run stops it with the services, once the suite is over.
+        restart: "no",
+        mustRun: true,
+    };
+}
+
+/** Creates the relay's container. Deleted before replacement because its name is fixed. */
+export function createContextRelay(
+    name: string,
+    input: ContextRelayInput,
+    opts: pulumi.CustomResourceOptions,
+): docker.Container {
+    return new docker.Container(
+        `${name}-${CONTEXT_RELAY_CONTAINER}`,
+        contextRelayContainerArgs(input),
+        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
+    );
+}
+
+/**
+ * The relay as one more service of the test run: it waits for its /healthz, hands its URL to the suite as
+ * COVERAGE_SPY_CONTEXTS_URL (serviceUrlEnvName of its name), and stops it with the services once the suite is
+ * over, so its event log is complete before the harvest reads it.
+ */
+export function contextRelayScriptService(stack: string, urlEnvName: string): ScriptService {
+    return {
+        name: CONTEXT_RELAY_CONTAINER,
+        containerName: stackObjectName(stack, CONTEXT_RELAY_CONTAINER),
+        urlEnvName,
+        readinessPath: "/healthz",
+        readinessTimeoutSeconds: 30,
+        hasHealthcheck: false,
+        stopGraceSeconds: 5,
+        stopWave: 0,
+    };
+}
+
+/** The relay's URL on the host, from the port Docker published. */
+export function contextRelayUrl(container: docker.Container): pulumi.Output<string> {
+    return container.ports.apply((ports) => {
+        const published = (ports ?? []).find((p) => p.internal === CONTEXT_RELAY_PORT);
+        if (!published?.external) throw new pulumi.RunError("coverage-spy: the contexts relay got no host port");
+        return `http://127.0.0.1:${published.external}`;
+    });
+}

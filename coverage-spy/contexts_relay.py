@@ -1,0 +1,462 @@
+r"""coverage-spy's per-test contexts relay: tells every measured process of a run which test is running now.
+
+    contexts_relay.py --data-dir D --run-id R --port P
+
+The test runner on the host says when each test starts and ends (coverage-spy/runner/coverage_spy_runner.py, or
+any HTTP client); the relay passes it on to every measured process of every service of run R, through the unix
+socket each one listens on in its data folder, and answers once every live process has switched its dynamic
+context (coverage.py's switch_context), so the runner's call returns only when the lines of the next test will be
+recorded under its name. HTTP on 0.0.0.0:P (P = 0: any free port, said in the start-up line), one request at a time:
+
+    GET  /healthz      -> 200 {"ok": true}
+    POST /tests/start  {"test": NAME, "runner": ID (optional, default "default")}
+    POST /tests/end    {"test": NAME, "runner": ID (optional)}
+      -> 200 {"context", "seq", "processes" (switched), "failed" (socket names), "ms", "parallel"}
+    A malformed body -> 400 {"error"}.
+
+start switches to the test's name; end to OUTSIDE, "(no test)", unless another runner still has a test open (then
+to the newest of those). "parallel" is true when another runner has a test open at the event: tests that overlap in
+time cannot be told apart by time, and that is said in the answer, in the event log and once on stderr.
+
+It writes, in the run folder D/runs/R:
+- .context: {"context": NAME, "seq": N}, replaced atomically before each broadcast; a process that starts later
+  reads it (absent: OUTSIDE, seq 0). seq goes on from it when the relay restarts.
+- contexts.jsonl: one line per event, {"event", "test", "runner", "time", "seq", "context", "processes", "failed"
+  (a count), "ms", "parallel"}.
+For each event it connects to every <service>/.ctx.<host>.pid<pid>.sock, sends "<seq> <context>\n" and waits at most
+2 s for "ok <seq>\n", to all processes at once; sockets nobody listens on any more (the process died without
+removing its socket) are removed and skipped; a process that does not answer in time is named in "failed", and
+is given 0.1 s only at the next event, until it answers in time again (a hung process costs 2 s once, not per test).
+
+The names, files and wire it shares with the measured processes come from their side,
+site/_coverage_spy/contexts.py (mounted next to this script). Standard library only, Python 3.11+ (the harvester
+image). Quiet: one start-up line on stderr, then a line only when something is wrong (a process that did not
+switch, an end without its start, parallel runners). SIGTERM exits 0 at once: every event is complete on disk as
+soon as it is answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, cast
+
+# The measured processes' side of the protocol (names, files, wire) and the record format, from the spy's own
+# folder: mounted with this script (coverage-spy/site).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
+from _coverage_spy.contexts import (  # noqa: E402
+    ANSWER_TIMEOUT,
+    EVENT_LOG,
+    OUTSIDE,
+    SOCKET_PREFIX,
+    SOCKET_SUFFIX,
+    answer_line,
+    connect_unix,
+    read_context,
+    request_line,
+    write_context,
+)
+from _coverage_spy.records import RUNS  # noqa: E402
+
+DEFAULT_RUNNER = "default"
+LAGGING_TIMEOUT = 0.1  # ANSWER_TIMEOUT, for a process that did not answer the previous switch in time
+MAX_BODY = 1 << 20
+START, END = "start", "end"
+
+
+def log(message: str) -> None:
+    """One line on stderr, where the container's log keeps it."""
+    print(f"coverage-spy contexts relay: {message}", file=sys.stderr, flush=True)
+
+
+def append_event(run_folder: str, event: dict[str, Any]) -> None:
+    """Appends one event as a line of the run's contexts.jsonl."""
+    with open(os.path.join(run_folder, EVENT_LOG), "a", encoding="utf-8") as f:
+        f.write(json.dumps(event) + "\n")
+
+
+def process_sockets(run_folder: str) -> list[tuple[str, str]]:
+    """(service folder, socket file name) of every process listening in the run: <run>/<service>/.ctx.*.sock."""
+    found = []
+    try:
+        services = [entry.path for entry in os.scandir(run_folder) if entry.is_dir()]
+    except FileNotFoundError:
+        return []  # no run folder yet: no process either
+    for folder in services:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue  # removed meanwhile, or not ours to read: no process of ours can listen there
+        found.extend((folder, n) for n in names if n.startswith(SOCKET_PREFIX) and n.endswith(SOCKET_SUFFIX))
+    return sorted(found)
+
+
+def connect(path: str) -> socket.socket:
+    """A blocking socket connected to the unix socket `path` (however long), with ANSWER_TIMEOUT."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(ANSWER_TIMEOUT)
+        connect_unix(sock, path)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+class _Pending:
+    """A process told, whose answer is awaited."""
+
+    def __init__(self, path: str, label: str, started: float, timeout: float) -> None:
+        """The process at socket `path` (named `label`) has `timeout` s from `started` (time.monotonic()) to answer."""
+        self.path = path
+        self.label = label
+        self.timeout = timeout
+        self.deadline = started + timeout
+        self.got = b""
+
+
+class Broadcast:
+    """One context switch told to every process of the run at once: connect and send to each, then wait for all."""
+
+    def __init__(self, run_folder: str, seq: int, context: str) -> None:
+        r"""Prepares the line "<seq> <context>\n" for the processes of `run_folder`."""
+        self.run_folder = run_folder
+        self.line = request_line(seq, context)
+        self.expected = answer_line(seq)
+        self.switched = 0
+        self.failed: dict[str, str] = {}  # socket name (service/file) -> why
+        self.timed_out: set[str] = set()  # socket paths of the processes that did not answer in time
+        self.unremovable: list[tuple[str, str]] = []  # dead sockets this user may not delete: (path, why)
+
+    def run(self, skip: dict[str, int], lagging: set[str]) -> None:
+        """Tells every process and waits for their answers.
+
+        skip: dead sockets this user cannot remove (path -> inode), not asked again while the file is the same.
+        lagging: sockets whose process did not answer the previous switch in time: told, but given LAGGING_TIMEOUT
+        only, so one hung process costs ANSWER_TIMEOUT once, not at every test.
+        """
+        waiting: dict[socket.socket, _Pending] = {}
+        started = time.monotonic()
+        for folder, name in process_sockets(self.run_folder):
+            path = os.path.join(folder, name)
+            if path in skip and skip[path] == _inode(path):
+                continue
+            timeout = LAGGING_TIMEOUT if path in lagging else ANSWER_TIMEOUT
+            self._send(_Pending(path, f"{os.path.basename(folder)}/{name}", started, timeout), waiting)
+        self._collect(waiting)
+
+    def _send(self, pending: _Pending, waiting: dict[socket.socket, _Pending]) -> None:
+        """Connects to one process and sends the line; then its answer is awaited, unless it is gone or failed."""
+        try:
+            sock = connect(pending.path)
+        except FileNotFoundError:
+            return  # removed by its process since the listing: it has exited
+        except ConnectionRefusedError:
+            # Nobody listens: the process died without removing its socket (a live one listens before its socket
+            # file has its name, see contexts.py).
+            self._remove_dead(pending)
+            return
+        except OSError as e:  # a full backlog that stays full (TimeoutError), a file that is no socket, ...
+            self.failed[pending.label] = f"cannot connect: {e.strerror or e}"
+            return
+        try:
+            sock.sendall(self.line)
+            sock.setblocking(False)
+        except OSError as e:
+            sock.close()
+            self.failed[pending.label] = f"cannot send: {e.strerror or e}"
+            return
+        waiting[sock] = pending
+
+    def _remove_dead(self, pending: _Pending) -> None:
+        """Removes the socket of a process that is gone, so no later event asks it again."""
+        try:
+            os.unlink(pending.path)
+        except FileNotFoundError:
+            pass  # its process removed it meanwhile: gone all the same
+        except OSError as e:
+            self.unremovable.append((pending.path, e.strerror or str(e)))
+
+    def _collect(self, waiting: dict[socket.socket, _Pending]) -> None:
+        """Reads every answer until each process said "ok <seq>", closed, or its time was up."""
+        with selectors.DefaultSelector() as selector:
+            for sock in waiting:
+                selector.register(sock, selectors.EVENT_READ)
+            while waiting:
+                now = time.monotonic()
+                for sock, pending in list(waiting.items()):
+                    if pending.deadline <= now:
+                        self._done(selector, waiting, sock, f"no answer in {pending.timeout:g} s", timed_out=True)
+                if not waiting:
+                    break
+                for key, _ in selector.select(min(p.deadline for p in waiting.values()) - now):
+                    self._read(selector, waiting, cast(socket.socket, key.fileobj))
+
+    def _read(
+        self, selector: selectors.BaseSelector, waiting: dict[socket.socket, _Pending], sock: socket.socket
+    ) -> None:
+        """Reads what one process sent; once its line is complete (or it closed), it is done."""
+        pending = waiting[sock]
+        try:
+            chunk = sock.recv(256)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._done(selector, waiting, sock, f"connection lost: {e.strerror or e}")
+            return
+        if not chunk:
+            self._done(selector, waiting, sock, f"closed after {pending.got!r}" if pending.got else "closed, no answer")
+            return
+        pending.got += chunk
+        if b"\n" in pending.got or len(pending.got) >= 256:
+            answer = pending.got.partition(b"\n")[0] + b"\n"
+            why = None if answer == self.expected else f"answered {pending.got!r}, not {self.expected!r}"
+            self._done(selector, waiting, sock, why)
+
+    def _done(
+        self,
+        selector: selectors.BaseSelector,
+        waiting: dict[socket.socket, _Pending],
+        sock: socket.socket,
+        why: str | None,
+        timed_out: bool = False,
+    ) -> None:
+        """One process is done: switched (why None) or failed, for `why` (`timed_out`: it did not answer in time)."""
+        pending = waiting.pop(sock)
+        selector.unregister(sock)
+        sock.close()
+        if why is None:
+            self.switched += 1
+        else:
+            self.failed[pending.label] = why
+        if timed_out:
+            self.timed_out.add(pending.path)
+
+
+def _inode(path: str) -> int | None:
+    """The file's inode, or None when it is gone."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+class Relay:
+    """The state of one run's relay: the open test of each runner, the sequence number, what was said already."""
+
+    def __init__(self, run_folder: str) -> None:
+        """A relay for the run folder `run_folder`; seq goes on from its .context, if any."""
+        self.run_folder = run_folder
+        self.seq = read_context(run_folder)[1]
+        self.open_tests: dict[str, str] = {}  # runner -> its open test, oldest start first
+        self.said_parallel = False
+        self.unremovable: dict[str, int] = {}  # dead sockets this user may not delete: path -> inode
+        self.lagging: set[str] = set()  # sockets whose process did not answer the last switch in time
+
+    def start(self, test: str, runner: str) -> dict[str, Any]:
+        """A runner's test starts: every process switches to its name."""
+        problems = []
+        if runner in self.open_tests:
+            problems.append(f"runner {runner!r} had not ended {self.open_tests[runner]!r}")
+            del self.open_tests[runner]
+        others = sorted(self.open_tests)
+        self.open_tests[runner] = test
+        if others and not self.said_parallel:
+            self.said_parallel = True
+            log(
+                f"runner {runner!r} started a test while {', '.join(map(repr, others))} had one open: tests that run "
+                "at the same time cannot be told apart by time; their events are marked parallel (contexts.jsonl, "
+                "the answers)"
+            )
+        return self._switch(START, test, runner, test, bool(others), problems)
+
+    def end(self, test: str, runner: str) -> dict[str, Any]:
+        """A runner's test ends: back to OUTSIDE, or to the newest test another runner still has open."""
+        problems = []
+        current = self.open_tests.get(runner)
+        if current == test:
+            del self.open_tests[runner]
+        elif current is None:
+            # Started under another runner id (two separate `coverage_spy_runner start/end` commands, say): the
+            # test is closed all the same, the newest of that name.
+            owner = next((r for r, t in reversed(self.open_tests.items()) if t == test), None)
+            if owner is None:
+                problems.append(f"no test of runner {runner!r} was open")
+            else:
+                del self.open_tests[owner]
+        else:
+            problems.append(f"runner {runner!r} has {current!r} open, not this one: it stays open")
+        context = next(reversed(self.open_tests.values()), OUTSIDE)
+        parallel = any(other != runner for other in self.open_tests)
+        return self._switch(END, test, runner, context, parallel, problems)
+
+    def _switch(
+        self, event: str, test: str, runner: str, context: str, parallel: bool, problems: list[str]
+    ) -> dict[str, Any]:
+        """Writes .context, tells every process, logs the event; the answer to the runner."""
+        when = time.time()
+        self.seq += 1
+        os.makedirs(self.run_folder, exist_ok=True)  # before the harvester prepared the run: no process yet
+        write_context(self.run_folder, context, self.seq)
+        started = time.perf_counter()
+        broadcast = Broadcast(self.run_folder, self.seq, context)
+        broadcast.run(self.unremovable, self.lagging)
+        self.lagging = broadcast.timed_out
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        append_event(
+            self.run_folder,
+            {
+                "event": event,
+                "test": test,
+                "runner": runner,
+                "time": when,
+                "seq": self.seq,
+                "context": context,
+                "processes": broadcast.switched,
+                "failed": len(broadcast.failed),
+                "ms": ms,
+                "parallel": parallel,
+            },
+        )
+        if broadcast.failed:
+            total = broadcast.switched + len(broadcast.failed)
+            why = "; ".join(f"{label}: {reason}" for label, reason in sorted(broadcast.failed.items()))
+            problems.append(f"{len(broadcast.failed)} of {total} processes did not switch ({why})")
+        for path, why in broadcast.unremovable:
+            inode = _inode(path)
+            if inode is not None and path not in self.unremovable:
+                self.unremovable[path] = inode
+                problems.append(f"cannot remove the dead socket {path} ({why}): no longer asked")
+        if problems:
+            log(f"{event} {test!r} (runner {runner!r}, seq {self.seq}): {'; '.join(problems)}")
+        return {
+            "context": context,
+            "seq": self.seq,
+            "processes": broadcast.switched,
+            "failed": sorted(broadcast.failed),
+            "ms": ms,
+            "parallel": parallel,
+        }
+
+
+class BadRequest(Exception):
+    """A request the relay refuses with 400; the message says why."""
+
+
+def parse_body(raw: bytes) -> tuple[str, str]:
+    """(test, runner) from a POST body {"test": str, "runner": str (optional)}; BadRequest when malformed."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRequest(f"the body is not JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object: {"test": NAME, "runner": ID}')
+    test = body.get("test")
+    runner = body.get("runner", DEFAULT_RUNNER)
+    for key, value in (("test", test), ("runner", runner)):
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f'"{key}" must be a non-empty string, got {value!r}')
+        if "\n" in value:
+            raise BadRequest(f'"{key}" must not hold a newline, got {value!r}')
+    return test, runner  # type: ignore[return-value]  # both checked to be str above
+
+
+class Handler(BaseHTTPRequestHandler):
+    """The relay's HTTP side: one connection per request (HTTP/1.0), so no client can hold the relay idle."""
+
+    server: RelayServer
+    server_version = "coverage-spy-contexts-relay"
+    disable_nagle_algorithm = True  # headers and body leave at once: no delayed-ACK stall per test
+    timeout = 5  # a client that stops mid-request does not hold the relay (and every other runner) for long
+
+    def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+        """GET /healthz: the relay is up."""
+        if self.path.split("?")[0] == "/healthz":
+            self.answer(200, {"ok": True})
+        else:
+            self.answer(404, {"error": f"no such path {self.path!r}: GET /healthz, POST /tests/start|end"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        """POST /tests/start or /tests/end."""
+        path = self.path.split("?")[0]
+        events = {"/tests/start": self.server.relay.start, "/tests/end": self.server.relay.end}
+        if path not in events:
+            self.answer(404, {"error": f"no such path {self.path!r}: POST /tests/start or /tests/end"})
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+            if not 0 <= length <= MAX_BODY:
+                raise BadRequest(f"Content-Length must be 0..{MAX_BODY}, got {length}")
+        except ValueError:
+            self.answer(400, {"error": "a Content-Length header is required"})
+            return
+        except BadRequest as e:
+            self.answer(400, {"error": str(e)})
+            return
+        try:
+            test, runner = parse_body(self.rfile.read(length))
+        except BadRequest as e:
+            self.answer(400, {"error": str(e)})
+            return
+        try:
+            self.answer(200, events[path](test, runner))
+        except OSError as e:  # the data volume: .context or the event log could not be written
+            log(f"{path} {test!r}: {e}")
+            self.answer(500, {"error": f"the relay could not write the run's files: {e}"})
+
+    def answer(self, status: int, body: dict[str, Any]) -> None:
+        """Sends a JSON answer."""
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (http.server's signature)
+        """Quiet: the relay logs only what is wrong (see Relay)."""
+
+
+class RelayServer(HTTPServer):
+    """http.server's one-request-at-a-time server, holding the relay."""
+
+    def __init__(self, port: int, relay: Relay) -> None:
+        """Listens on 0.0.0.0:port."""
+        self.relay = relay
+        super().__init__(("0.0.0.0", port), Handler)  # noqa: S104  (published on the host's loopback only)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed outside the relay's own handling (a runner that hung up, say): one line."""
+        log(f"a request from {client_address[0]} failed: {sys.exc_info()[1]!r}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: --data-dir D --run-id R --port P, all required."""
+    parser = argparse.ArgumentParser(description="coverage-spy's per-test contexts relay")
+    parser.add_argument("--data-dir", required=True, help="the coverage-data volume")
+    parser.add_argument("--run-id", required=True, help="the run whose processes it tells")
+    parser.add_argument("--port", required=True, type=int, help="the HTTP port (0: any free one)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serves until SIGTERM (or SIGINT), which exit 0 at once."""
+    args = parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: os._exit(0))
+    run_folder = os.path.join(args.data_dir, RUNS, args.run_id)
+    server = RelayServer(args.port, Relay(run_folder))
+    log(f"run {args.run_id}: listening on 0.0.0.0:{server.server_address[1]}, telling the processes in {run_folder}")
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
