@@ -309,7 +309,7 @@ class ContextsTest(unittest.TestCase):
         self.assert_no_sockets_left()
         return self.lines_by_context(), ran
 
-    def test_lines_are_recorded_in_the_context_they_ran_in_with_ctrace_and_sysmon(self):
+    def test_lines_are_recorded_in_the_context_they_ran_in_with_every_core(self):
         found = core_python()
         if found is None:
             self.skipTest("no Python >= 3.12 on this host (PATH, pyenv): sys.monitoring needs one")
@@ -322,7 +322,7 @@ class ContextsTest(unittest.TestCase):
             "A": {A_LINE, SHARED_LINE},
             "B": {B_LINE, SHARED_LINE},
         }
-        for core, name in (("ctrace", "CTracer"), ("sysmon", "SysMonitor")):
+        for core, name in (("ctrace", "CTracer"), ("pytrace", "PyTracer"), ("sysmon", "SysMonitor")):
             with self.subTest(core=core):
                 found, ran = self.run_boundaries(python, core)
                 self.assertEqual(ran, name)
