@@ -209,11 +209,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const testRunNeeds: pulumi.Resource[] = [...containers.values(), ...readiness.values()];
         let runnerEnv: Record<string, string> = {};
         if (resolved.perTestContexts) {
-            const relay = createContextRelay(
-                name,
-                { stack, runId, image: harvesterImage, labels, volumeName: volume.name, assetsDir },
-                { parent: this, dependsOn: [prepare] },
-            );
+            const relay = createContextRelay(name, oneShot, { parent: this, dependsOn: [prepare] });
             const relayUrlEnv = serviceUrlEnvName(CONTEXT_RELAY_CONTAINER);
             urlEnv[relayUrlEnv] = contextRelayUrl(relay);
             testRunServices.push(contextRelayScriptService(stack, relayUrlEnv));

@@ -3,16 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ASSETS_DIR, CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
 import { ScriptService } from "../testRun/testRunScript";
+import { OneShotInput } from "../harvester/harvester";
 
-export interface ContextRelayInput {
-    stack: string;
-    runId: string;
-    /** The harvester image: it has python3, all the relay needs. */
-    image: string;
-    labels: Record<string, string>;
-    volumeName: pulumi.Input<string>;
-    assetsDir: string;
-}
+/** What the relay shares with the one-shot containers: the stack, the run, the harvester image, volume and assets. */
+export type ContextRelayInput = Pick<OneShotInput, "stack" | "runId" | "image" | "labels" | "volumeName" | "assetsDir">;
 
 /**
  * The relay between the test runner on the host and the measured processes: the runner POSTs each test's start
