@@ -7,8 +7,8 @@
 #   3. scale: harvest against data files, 16 workers, 8 services in a stack (bench/scale)
 #   4. the ritual per demo image (bench/ritual.ts) and what periodic saves cost a busy process (bench/save_cost.py)
 #   5. per-test contexts: a 200-test suite with the option off and on, and the boundaries (bench/contexts)
-# Each load is bounded (rounds, seconds per pass). Cold start is measured with a fresh COVERAGE_SPY_CACHE and
-# engine (see bench/RESULTS.md, "Cold start").
+# Each load is bounded (rounds, seconds per pass). Cold start: bench/cold_start.sh (not run here: it empties the
+# engine and caches the other benchmarks use; bench/RESULTS.md, "Cold start").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
