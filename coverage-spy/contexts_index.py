@@ -38,8 +38,7 @@ def line_contexts(data: Any, root: str) -> dict[str, dict[int, list[str]]]:
     """{file relative to `root`: {line: sorted contexts}} of a combined CoverageData, executed lines only."""
     index: dict[str, dict[int, list[str]]] = {}
     for measured in sorted(data.measured_files()):
-        by_line = {line: sorted(c for c in contexts) for line, contexts in data.contexts_by_lineno(measured).items()}
-        by_line = {line: contexts for line, contexts in by_line.items() if contexts}
+        by_line = {line: sorted(contexts) for line, contexts in data.contexts_by_lineno(measured).items() if contexts}
         if by_line:
             index[os.path.relpath(measured, root)] = dict(sorted(by_line.items()))
     return index

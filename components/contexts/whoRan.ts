@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { readHarvestJson } from "../harvester/harvestJson";
 
 /** The line index a harvest with per-test contexts writes (coverage-spy/contexts_index.py): total/contexts.json. */
 export interface ContextIndex {
@@ -8,9 +9,6 @@ export interface ContextIndex {
     /** "<service>/<path>" → line → the contexts that ran it. */
     files: Record<string, Record<string, string[]>>;
 }
-
-/** Where a run's index is, relative to its report folder. */
-export const INDEX_FILE = path.join("total", "contexts.json");
 
 /** A question for the index: a file, and one line of it or (undefined) the whole file. */
 export interface WhoQuery {
@@ -33,9 +31,7 @@ export function matchIndexFile(index: ContextIndex, file: string): string {
     const names = Object.keys(index.files);
     if (names.includes(file)) return file;
     const withinService = (name: string) => name.split("/").slice(1).join("/");
-    const found = names.filter(
-        (name) => name === file || name.endsWith(`/${file}`) || file.endsWith(`/${withinService(name)}`),
-    );
+    const found = names.filter((name) => name.endsWith(`/${file}`) || file.endsWith(`/${withinService(name)}`));
     if (found.length === 1) return found[0];
     if (found.length > 1)
         throw new Error(`coverage-spy: ${file} matches several measured files: ${found.join(", ")}; name one of them`);
@@ -71,13 +67,18 @@ export function formatWhoRan(index: ContextIndex, query: WhoQuery, runId: string
     return out.join("\n");
 }
 
-/** The newest run under a report folder whose harvest wrote an index: [run id, index path]. */
+/**
+ * The newest run under a report folder whose harvest wrote an index: [run id, index path]. The path is the one its
+ * harvest.json names (perTest.index), as every reader of a harvest takes its files from there.
+ */
 export function latestIndex(reportDir: string): [string, string] {
     const runs = path.join(reportDir, "runs");
     const ids = fs.existsSync(runs) ? fs.readdirSync(runs).sort().reverse() : [];
     for (const id of ids) {
-        const file = path.join(runs, id, INDEX_FILE);
-        if (fs.existsSync(file)) return [id, file];
+        // A run whose harvest failed wrote no harvest.json.
+        if (!fs.existsSync(path.join(runs, id, "harvest.json"))) continue;
+        const index = readHarvestJson(path.join(runs, id)).perTest?.index;
+        if (index !== undefined) return [id, index];
     }
     throw new Error(
         `coverage-spy: no run under ${runs} recorded per-test contexts: set perTestContexts: true in the stack's` +

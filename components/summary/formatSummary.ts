@@ -21,13 +21,13 @@ export function describeEarlyExit(exit: ExitedEarly): string {
     return `exited during the test suite (exit code ${exit.exitCode}${exit.oomKilled ? ", killed for lack of memory" : ""})`;
 }
 
-/** "per test  12 tests, 40 lines outside tests; 24 boundaries, median 1.9 ms (max 4.2) over up to 6 processes". */
+/** "12 tests, 40 lines outside tests; 24 boundaries, median 1.9 ms (max 4.2) over up to 6 processes; ...". */
 export function describePerTest(p: PerTestCoverage): string {
     const b = p.boundaries;
     const timing =
         b.medianMs === null ? "" : `, median ${b.medianMs} ms (max ${b.maxMs}) over up to ${b.maxProcesses} processes`;
     return (
-        `per test  ${Object.keys(p.tests).length} tests, ${p.outsideLines} lines outside tests; ${b.count} boundaries` +
+        `${Object.keys(p.tests).length} tests, ${p.outsideLines} lines outside tests; ${b.count} boundaries` +
         `${timing}; npm run coverage:who -- FILE:LINE`
     );
 }
@@ -45,7 +45,7 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
             `tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`,
         );
     }
-    if ("perTest" in s && s.perTest) out.push(describePerTest(s.perTest));
+    if ("perTest" in s && s.perTest) out.push(`per test  ${describePerTest(s.perTest)}`);
     for (const svc of Object.values(s.services)) {
         if (svc.exitedEarly)
             out.push(

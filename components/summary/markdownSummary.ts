@@ -68,7 +68,7 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
                 "",
             );
     }
-    if (summary.perTest) out.push(describePerTest(summary.perTest).replace(/^per test {2}/, "Per test: "), "");
+    if (summary.perTest) out.push(`Per test: ${describePerTest(summary.perTest)}`, "");
     for (const w of summary.warnings ?? []) out.push(`> [!WARNING]`, `> ${cell(w.message)}`, "");
     if (lost.length > 0) {
         out.push(`> [!WARNING]`, `> ${lost.length} process(es) did not end cleanly, so lines may be missing:`);

@@ -1,6 +1,8 @@
 """Helpers for the asset tests: a fake service tree measured through the real sitecustomize."""
 
+import glob
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +21,16 @@ def wait_for(test, condition, what, timeout=10):
             return
         time.sleep(0.05)
     test.fail(f"timed out waiting for {what}")
+
+
+def end_processes(processes):
+    """Kills the console processes a test left running, reaps them and closes their pipes."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
 
 
 def coverage_lib():
@@ -106,3 +118,49 @@ def run_measured(app_root, rcfile, data_file, args, lib=None, extra_env=None, mo
     return subprocess.run(
         [sys.executable, "-m", module] + list(args), cwd=app_root, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+# The first Python with sys.monitoring (the sysmon core), which also warns about fork() with threads.
+MIN_SYSMON = (3, 12)
+
+
+def _version_of(executable):
+    """(major, minor) of a Python executable, or None when it does not run."""
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None  # e.g. a pyenv shim for a version that is not selected
+    try:
+        return tuple(int(x) for x in out.stdout.split())
+    except ValueError:
+        return None
+
+
+def newer_pythons():
+    """One interpreter per Python >= 3.12 on this host: {(3, 13): path}. This one first, then PATH, then pyenv."""
+    found = {}
+    candidates = [sys.executable]
+    for minor in range(20, MIN_SYSMON[1] - 1, -1):
+        candidates.append(shutil.which(f"python3.{minor}"))
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), reverse=True)
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        version = tuple(sys.version_info[:2]) if candidate == sys.executable else _version_of(candidate)
+        if version and version >= MIN_SYSMON and version not in found:
+            found[version] = candidate
+    return found
+
+
+def sysmon_python():
+    """((major, minor), path) of the first Python >= 3.12 newer_pythons() finds (this one first), or None."""
+    found = newer_pythons()
+    return next(iter(found.items()), None)

@@ -24,7 +24,6 @@ import time
 import unittest
 
 from tests import support
-from tests.test_fork_warning import newer_pythons
 from tests.test_gevent import gevent_python
 
 sys.path.insert(0, support.SITE)
@@ -156,14 +155,6 @@ class FakeRelay:
         return answers
 
 
-def core_python():
-    """((major, minor), path) of a Python >= 3.12 (sys.monitoring): this one, else the newest found; or None."""
-    if sys.version_info >= (3, 12):
-        return tuple(sys.version_info[:2]), sys.executable
-    found = newer_pythons()
-    return (max(found), found[max(found)]) if found else None
-
-
 class ContextsTest(unittest.TestCase):
     def setUp(self):
         self.lib = support.coverage_lib()
@@ -178,12 +169,7 @@ class ContextsTest(unittest.TestCase):
         self.processes = []
 
     def tearDown(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            for stream in (process.stdin, process.stdout, process.stderr):
-                stream.close()
+        support.end_processes(self.processes)
         self.tmp.cleanup()
 
     def use_data(self, volume):
@@ -310,7 +296,7 @@ class ContextsTest(unittest.TestCase):
         return self.lines_by_context(), ran
 
     def test_lines_are_recorded_in_the_context_they_ran_in_with_every_core(self):
-        found = core_python()
+        found = support.sysmon_python()
         if found is None:
             self.skipTest("no Python >= 3.12 on this host (PATH, pyenv): sys.monitoring needs one")
         python = found[1]
@@ -387,7 +373,7 @@ class ContextsTest(unittest.TestCase):
         self.assert_no_sockets_left()
 
     def test_forks_with_the_listener_do_not_warn_about_threads(self):
-        found = core_python()
+        found = support.sysmon_python()
         if found is None:
             self.skipTest("no Python >= 3.12 on this host: only those warn about fork() with threads")
         process = self.start(python=found[1], warnings="always")
@@ -404,7 +390,7 @@ class ContextsTest(unittest.TestCase):
 
     def test_a_gevent_patched_process_follows_the_tests_and_forks_quickly(self):
         # sysmon, which follows greenlets with no setting (a tracer would warn that it does not).
-        found = core_python()
+        found = support.sysmon_python()
         if found is None:
             self.skipTest("no Python >= 3.12 on this host (PATH, pyenv): sys.monitoring needs one")
         version, python = found
@@ -447,7 +433,7 @@ class ContextsTest(unittest.TestCase):
     def test_the_cost_of_a_boundary(self):
         # Printed, not asserted: the time from the relay's connect to the process's answer, for one process. With
         # lines run since the last switch, the switch writes them into the data file (coverage.py's flush).
-        found = core_python()
+        found = support.sysmon_python()
         cores = [("ctrace", sys.executable)] + ([("sysmon", found[1])] if found else [])
         figures = []
         for core, executable in cores:

@@ -11,7 +11,6 @@ import glob
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,42 +101,6 @@ MANY_FORKS = textwrap.dedent(
         os.waitpid(pid, 0)
     """
 )
-MIN_VERSION = (3, 12)
-
-
-def _version_of(executable):
-    try:
-        out = subprocess.run(
-            [executable, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None  # e.g. a pyenv shim for a version that is not selected
-    try:
-        return tuple(int(x) for x in out.stdout.split())
-    except ValueError:
-        return None
-
-
-def newer_pythons():
-    """One interpreter per Python >= 3.12 on this host: {(3, 13): path}. This one first, then PATH, then pyenv."""
-    found = {}
-    candidates = [sys.executable]
-    for minor in range(20, MIN_VERSION[1] - 1, -1):
-        candidates.append(shutil.which(f"python3.{minor}"))
-    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), reverse=True)
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        version = tuple(sys.version_info[:2]) if candidate == sys.executable else _version_of(candidate)
-        if version and version >= MIN_VERSION and version not in found:
-            found[version] = candidate
-    return found
 
 
 def _normalized_lines(text):
@@ -147,7 +110,7 @@ def _normalized_lines(text):
 class ForkWarningTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.pythons = newer_pythons()
+        cls.pythons = support.newer_pythons()
 
     def setUp(self):
         if not self.pythons:

@@ -10,7 +10,6 @@ $COVERAGE_SPY_CACHE/gevent-venv/ and reused. If pip cannot install them, the tes
 """
 
 import concurrent.futures
-import glob
 import json
 import os
 import re
@@ -36,7 +35,6 @@ from _coverage_spy.settings import Settings  # noqa: E402
 REQUIREMENTS = ("gevent==24.11.1", "greenlet==3.1.1", "gunicorn==23.0.0", "flask==3.1.1")
 RUN = "20261125T000000Z-gevent"
 SERVICE = "web"
-MIN_SYSMON = (3, 12)
 
 # A canary: a function that never runs, whose statements sit on the lines the other module runs. A tracer that
 # records a line under the wrong file marks canary lines as run.
@@ -210,29 +208,6 @@ def gevent_python(test, python, version):
     return venv_python
 
 
-def newer_python():
-    """((major, minor), path) of a Python >= 3.12 on this host (PATH, then pyenv), or None."""
-    candidates = [sys.executable] + [shutil.which(f"python3.{minor}") for minor in range(20, MIN_SYSMON[1] - 1, -1)]
-    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidates += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")), reverse=True)
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        out = subprocess.run(
-            [candidate, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        try:
-            version = tuple(int(x) for x in out.stdout.split())
-        except ValueError:
-            continue  # e.g. a pyenv shim for a version that is not selected
-        if out.returncode == 0 and len(version) == 2 and version >= MIN_SYSMON:
-            return version, candidate
-    return None
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -335,7 +310,7 @@ class GunicornGeventTest(unittest.TestCase):
             self.assertEqual(wrong, [], f"{path}: lines marked run that never ran")
 
     def test_sysmon_measures_the_gevent_workers_exactly_and_the_spy_says_nothing(self):
-        found = newer_python()
+        found = support.sysmon_python()
         if found is None:
             self.skipTest("no Python >= 3.12 on this host (PATH, pyenv): sys.monitoring needs one")
         version, python = found
@@ -356,7 +331,7 @@ class GunicornGeventTest(unittest.TestCase):
     def test_a_tracer_without_concurrency_gevent_is_reported_naming_the_option(self):
         # The host's Python 3.11 (as CI's asset tests run): core "auto" is coverage.py's C tracer there, as it is on
         # 3.12 and 3.13 with branch = true. [run] concurrency left empty.
-        auto_is_ctrace = sys.version_info < MIN_SYSMON
+        auto_is_ctrace = sys.version_info < support.MIN_SYSMON
         python = gevent_python(self, sys.executable, sys.version_info[:2])
         arbiter, stderr = self.serve(python, spy=None if auto_is_ctrace else {"core": "ctrace"})
         workers = []

@@ -101,13 +101,7 @@ class RuntimeTest(unittest.TestCase):
         self.processes = []
 
     def tearDown(self):
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            process.stdin.close()
-            process.stdout.close()
-            process.stderr.close()
+        support.end_processes(self.processes)
         self.tmp.cleanup()
 
     def start(self, spy, patch=("subprocess", "_exit", "execv")):

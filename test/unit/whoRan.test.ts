@@ -2,7 +2,6 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     ContextIndex,
-    INDEX_FILE,
     formatWhoRan,
     latestIndex,
     matchIndexFile,
@@ -66,16 +65,30 @@ describe("coverage:who", () => {
         );
     });
 
-    it("reads the newest run that wrote an index, and says how to get one when none did", () => {
+    it("reads the newest run that wrote an index, where its harvest.json says, and says how to get one when none did", () => {
         const dir = tempDir();
         expect(() => latestIndex(dir)).toThrow(/set perTestContexts: true/);
-        for (const run of ["20261101T000000Z-aaaaaa", "20261102T000000Z-bbbbbb"]) {
+        const harvest = (perTest: boolean) => ({
+            reports: { html: "total/html/index.html", json: "total/coverage.json" },
+            services: {},
+            lostProcesses: [],
+            warnings: [],
+            ...(perTest ? { perTest: { index: "total/contexts.json" } } : {}),
+        });
+        // Newest first: one whose harvest failed (no harvest.json), one without per-test contexts, one with them.
+        const runs = {
+            "20261103T000000Z-cccccc": undefined,
+            "20261102T000000Z-bbbbbb": false,
+            "20261101T000000Z-aaaaaa": true,
+        };
+        for (const [run, perTest] of Object.entries(runs)) {
             fs.mkdirSync(path.join(dir, "runs", run, "total"), { recursive: true });
+            if (perTest !== undefined)
+                fs.writeFileSync(path.join(dir, "runs", run, "harvest.json"), JSON.stringify(harvest(perTest)));
         }
-        fs.writeFileSync(path.join(dir, "runs", "20261101T000000Z-aaaaaa", INDEX_FILE), "{}");
         expect(latestIndex(dir)).toEqual([
             "20261101T000000Z-aaaaaa",
-            path.join(dir, "runs", "20261101T000000Z-aaaaaa", INDEX_FILE),
+            path.join(dir, "runs", "20261101T000000Z-aaaaaa", "total", "contexts.json"),
         ]);
     });
 });
