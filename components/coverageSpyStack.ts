@@ -6,7 +6,7 @@ import * as path from "path";
 import { CoverageSpyStackArgs } from "./options/args";
 import { generateCoveragerc } from "./config/coveragerc";
 import { createCoveragercFile } from "./config/coveragercFile";
-import { createHarvester, createRunPreparation, runReportDir } from "./harvester/harvester";
+import { createHarvester, createRunPreparation, harvesterReportDir, runReportDir } from "./harvester/harvester";
 import {
     CONTEXT_RELAY_CONTAINER,
     LABEL_HARVESTER_IMAGE,
@@ -33,6 +33,18 @@ import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./infra/stackNetwork";
 import { createCoverageVolume } from "./infra/coverageVolume";
 import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "./contexts/contextRelay";
+import {
+    defaultEngineSettings,
+    dockerCliEnvironment,
+    dockerProviderOf,
+    EngineSettings,
+    providerEngineSettings,
+} from "./engine/dockerEngine";
+import { publishAddress } from "./engine/engineAddress";
+import { SpySource } from "./engine/spyFiles";
+import { createSpyVolume } from "./engine/spyVolume";
+import { createReportCopy } from "./engine/reportCopy";
+import { publishedUrl } from "./service/publishedUrl";
 import { runnerEnvironment } from "./contexts/runnerEnvironment";
 
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
@@ -79,12 +91,22 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
     readonly volumeName: pulumi.Output<string>;
     readonly networkName: pulumi.Output<string>;
 
-    /** The image's own PYTHONPATH: given, read from the local image at preview, or once an Output image is built. */
-    private imagePythonPath(service: ResolvedService, localImages: Map<string, LocalImage>): pulumi.Output<string> {
+    /** The image's own PYTHONPATH: given, read from the engine's image at preview, or once an Output image is built. */
+    private imagePythonPath(
+        service: ResolvedService,
+        engineImages: pulumi.Output<Record<string, LocalImage>>,
+        cliEnv: pulumi.Output<Record<string, string>>,
+    ): pulumi.Output<string> {
         if (service.imagePythonPath !== undefined) return pulumi.output(service.imagePythonPath);
-        if (typeof service.image === "string")
-            return pulumi.output(pythonPathFromImageEnv(localImages.get(service.image)!.envJson!));
-        return readImagePythonPath(service.name, service.image, { parent: this });
+        const image = service.image;
+        if (typeof image === "string")
+            return engineImages.apply((found) => pythonPathFromImageEnv(found[image].envJson!));
+        return readImagePythonPath(service.name, image, cliEnv, { parent: this });
+    }
+
+    /** An input error found once the engine's settings are known: said on this component, without a stack. */
+    private inputError(message: string): pulumi.ResourceError {
+        return new pulumi.ResourceError(message, this, /* hideStack: the user's input, not our code */ true);
     }
 
     constructor(name: string, args: CoverageSpyStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -92,32 +114,61 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const stack = pulumi.getStack();
         const projectDir = pulumiProjectDir();
         let resolved: ResolvedStackArgs;
-        let localImages: Map<string, LocalImage>;
+        let needs: Array<{ owner: string; image: string }>;
         try {
             resolved = resolveArgs(args, {
                 stack,
                 projectDir,
                 coverageLibEnv: process.env.COVERAGE_SPY_LIB,
+                defaultDockerHost: defaultEngineSettings().host ?? process.env.DOCKER_HOST,
                 defaultAssetsDir,
                 newRunId,
             });
             validateStackArgs(resolved);
             // Images named by plain strings are looked up now; one that is an Output (built in this program) later.
-            const needs = [
+            needs = [
                 ...resolved.services.flatMap((s) =>
                     typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [],
                 ),
                 { owner: "harvesterImage", image: resolved.harvesterImage },
             ];
-            localImages = inspectLocalImages(needs.map((n) => n.image));
-            const missing = missingImageProblems(needs, localImages);
-            if (missing.length > 0) throw new CoverageSpyInputError(missing);
         } catch (err) {
-            if (err instanceof CoverageSpyInputError)
-                throw new pulumi.ResourceError(err.message, this, /* hideStack: the user's input, not our code */ true);
+            if (err instanceof CoverageSpyInputError) throw this.inputError(err.message);
             throw err;
         }
-        const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns } = resolved;
+        // The engine the Docker resources use: the docker CLI of every command must reach the same one. The default
+        // provider's is known now, so a missing image stops the program before any resource is declared; a given
+        // provider's once its outputs are (at preview too, still before any container is created).
+        const cliEnvironment = (settings: EngineSettings): Record<string, string> => {
+            try {
+                return dockerCliEnvironment(settings, resolved.remoteEngine);
+            } catch (err) {
+                throw this.inputError((err as Error).message);
+            }
+        };
+        const lookUpImages = (env: Record<string, string>): Record<string, LocalImage> => {
+            const found = inspectLocalImages(
+                needs.map((n) => n.image),
+                env,
+            );
+            const missing = missingImageProblems(needs, found);
+            if (missing.length > 0) throw this.inputError(new CoverageSpyInputError(missing).message);
+            return Object.fromEntries(found);
+        };
+        const provider = dockerProviderOf(this);
+        let cliEnv: pulumi.Output<Record<string, string>>;
+        let engineImages: pulumi.Output<Record<string, LocalImage>>;
+        if (provider === undefined) {
+            const env = cliEnvironment(defaultEngineSettings());
+            cliEnv = pulumi.output(env);
+            engineImages = pulumi.output(lookUpImages(env));
+        } else {
+            cliEnv = providerEngineSettings(provider).apply(cliEnvironment);
+            engineImages = cliEnv.apply(lookUpImages);
+        }
+        const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns, remoteEngine, serviceHost } =
+            resolved;
+        const publishIp = publishAddress(serviceHost);
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
         const measured = measuredServices(resolved.services);
@@ -127,16 +178,28 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const network = createStackNetwork(name, stack, labels, child);
 
         const configDir = path.join(reportDir, "config");
-        const rc = createCoveragercFile(
-            name,
-            configDir,
-            generateCoveragerc({
-                options: resolved.coverage,
-                sourcePaths: harvestServices.map((s) => s.sourcePath),
-                perTestContexts: resolved.perTestContexts,
-            }),
-            child,
-        );
+        const coveragerc = generateCoveragerc({
+            options: resolved.coverage,
+            sourcePaths: harvestServices.map((s) => s.sourcePath),
+            perTestContexts: resolved.perTestContexts,
+        });
+        const rc = createCoveragercFile(name, configDir, coveragerc, child);
+        const host = { assetsDir, coverageLibDir, configDir };
+        // A remote engine cannot see `host`: it gets the same files in a volume of its own.
+        let spyFiles: SpySource = { host };
+        const spyReady: pulumi.Resource[] = [rc.resource];
+        let spyInstalled: pulumi.Output<unknown> = pulumi.output(0);
+        if (remoteEngine) {
+            const spy = createSpyVolume(
+                name,
+                { stack, labels, image: harvesterImage, host, coveragerc, workDir: reportDir },
+                [rc.resource],
+                child,
+            );
+            spyFiles = { volumeName: spy.volume.name };
+            spyReady.push(spy.installed);
+            spyInstalled = requireSuccess(spy.installed, "filling the remote engine's spy volume");
+        }
 
         const oneShot = {
             stack,
@@ -144,12 +207,14 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             image: harvesterImage,
             labels,
             volumeName: volume.name,
-            assetsDir,
+            spyFiles,
             keepRuns,
             services: harvestServices,
         };
-        const prepare = createRunPreparation(name, oneShot, child);
-        const prepared = requireSuccess(prepare, "preparing the run's data folders");
+        const prepare = createRunPreparation(name, oneShot, { parent: this, dependsOn: spyReady });
+        const prepared = pulumi
+            .all([spyInstalled, requireSuccess(prepare, "preparing the run's data folders")])
+            .apply(([, code]) => code);
 
         const serviceUrls: Record<string, pulumi.Output<string>> = {};
         const scripted = new Map(scriptServices(resolved.services, stack).map((s) => [s.name, s]));
@@ -167,37 +232,41 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                     // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
                     labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
                     networkName: network.name,
+                    publishIp,
                     instrumentation: service.instrument
                         ? {
                               runId,
-                              spyMounts: { assetsDir, coverageLibDir, configDir },
+                              spyFiles,
                               volumeName: volume.name,
                               // Waiting on `prepared` keeps services from starting when the run folder was not made.
                               imagePythonPath: pulumi
-                                  .all([this.imagePythonPath(service, localImages), prepared])
+                                  .all([this.imagePythonPath(service, engineImages, cliEnv), prepared])
                                   .apply(([p]) => p),
                           }
                         : undefined,
                 },
-                { parent: this, dependsOn: [rc.resource, prepare, ...service.dependsOn.map((d) => readiness.get(d)!)] },
+                { parent: this, dependsOn: [...spyReady, prepare, ...service.dependsOn.map((d) => readiness.get(d)!)] },
             );
             containers.set(service.name, container);
-            if (service.ports.length > 0) {
-                serviceUrls[service.name] = container.ports.apply((ports) => {
-                    const published = (ports ?? []).find((p) => p.internal === service.ports[0].internal);
-                    if (!published?.external)
-                        throw new pulumi.RunError(
-                            `coverage-spy: service ${service.name}: Docker published no host port`,
-                        );
-                    return `http://127.0.0.1:${published.external}`;
-                });
-            }
+            if (service.ports.length > 0)
+                serviceUrls[service.name] = publishedUrl(
+                    container,
+                    service.ports[0].internal,
+                    serviceHost,
+                    `service ${service.name}`,
+                );
             if (needed.has(service.name)) {
                 readiness.set(
                     service.name,
                     createReadinessWait(
                         name,
-                        { service: scripted.get(service.name)!, runId, assetsDir, url: serviceUrls[service.name] },
+                        {
+                            service: scripted.get(service.name)!,
+                            runId,
+                            assetsDir,
+                            url: serviceUrls[service.name],
+                            cliEnv,
+                        },
                         { parent: this, dependsOn: [container] },
                     ),
                 );
@@ -209,15 +278,17 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const testRunNeeds: pulumi.Resource[] = [...containers.values(), ...readiness.values()];
         let runnerEnv: Record<string, string> = {};
         if (resolved.perTestContexts) {
-            const relay = createContextRelay(name, oneShot, { parent: this, dependsOn: [prepare] });
+            const relay = createContextRelay(name, { ...oneShot, publishIp }, { parent: this, dependsOn: [prepare] });
             const relayUrlEnv = serviceUrlEnvName(CONTEXT_RELAY_CONTAINER);
-            urlEnv[relayUrlEnv] = contextRelayUrl(relay);
+            urlEnv[relayUrlEnv] = contextRelayUrl(relay, serviceHost);
             testRunServices.push(contextRelayScriptService(stack, relayUrlEnv));
             testRunNeeds.push(relay);
             runnerEnv = runnerEnvironment(assetsDir, resolved.testEnv.PYTHONPATH ?? process.env.PYTHONPATH);
         }
 
         const runDir = runReportDir(reportDir, runId);
+        // A remote engine's harvester gets the test run's results as a tar, uploaded with its create.
+        const runInputsTar = path.join(reportDir, "engine", "run-inputs.tar");
         const testRun = createTestRun(
             name,
             {
@@ -228,24 +299,46 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 testWorkingDir: resolved.testWorkingDir,
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-                environment: { ...resolved.testEnv, ...runnerEnv, ...urlEnv, COVERAGE_SPY_STACK: stack },
+                environment: cliEnv.apply((engineEnv) => ({
+                    ...resolved.testEnv,
+                    ...runnerEnv,
+                    ...urlEnv,
+                    ...engineEnv,
+                    COVERAGE_SPY_STACK: stack,
+                    ...(remoteEngine ? { COVERAGE_SPY_RUN_TAR: runInputsTar } : {}),
+                })),
                 services: testRunServices,
             },
             { parent: this, dependsOn: testRunNeeds },
         );
 
-        const harvester = createHarvester(
-            name,
-            {
-                ...oneShot,
-                configDir,
-                reportDir,
-                lostProcesses: resolved.lostProcesses,
-                reportOwner:
-                    typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
-            },
-            { parent: this, dependsOn: [testRun, rc.resource] },
-        );
+        const harvesterInput = {
+            ...oneShot,
+            lostProcesses: resolved.lostProcesses,
+            reports: remoteEngine
+                ? { inputsTar: runInputsTar }
+                : {
+                      reportDir,
+                      owner:
+                          typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
+                  },
+        };
+        const harvester = createHarvester(name, harvesterInput, { parent: this, dependsOn: [testRun, ...spyReady] });
+        // Where the summary reads the reports: the host's folder, which a remote engine's are copied into first.
+        const reportsHere: pulumi.Output<unknown> = remoteEngine
+            ? createReportCopy(
+                  name,
+                  {
+                      runId,
+                      assetsDir,
+                      harvester,
+                      from: harvesterReportDir(harvesterInput),
+                      to: runDir,
+                      cliEnv,
+                  },
+                  child,
+              ).stdout
+            : pulumi.output(0);
 
         const gates = {
             ...(resolved.failUnder !== undefined ? { failUnder: resolved.failUnder } : {}),
@@ -264,7 +357,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                       { parent: this },
                   ).getOutput("coverage");
         const harvestFailure = pulumi
-            .all([harvester.exitCode, harvester.containerLogs])
+            .all([harvester.exitCode, harvester.containerLogs, reportsHere])
             .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
         this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
             try {

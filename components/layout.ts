@@ -16,6 +16,8 @@ export const RCFILE = `${CONFIG_DIR}/coveragerc`;
 export const DATA_DIR = `${SPY_ROOT}/data`;
 /** The host report folder, in the harvester only. */
 export const REPORTS_DIR = `${SPY_ROOT}/reports`;
+/** A remote engine's harvester writes the reports here, in its own filesystem, to be copied out. */
+export const ENGINE_REPORTS_DIR = "/tmp/coverage-spy-reports";
 /** The harvester's entry script. */
 export const HARVEST_SCRIPT = `${ASSETS_DIR}/harvest.py`;
 /** The per-test contexts relay's script, and the port it listens on inside its container. */

@@ -191,6 +191,22 @@ def combine_service(
     return cov, len(measured) - len(outside)
 
 
+def unpack_inputs(tar_path: str, out_dir: str) -> None:
+    """Puts the test run's results (tests.json, sources/) into ``out_dir``, from the tar test-run.sh packed.
+
+    A remote engine's harvester cannot see the host's run folder, so they come uploaded into its container.
+    """
+    import tarfile
+
+    os.makedirs(out_dir, exist_ok=True)
+    try:
+        with tarfile.open(tar_path) as tar:
+            # "data": no member may land outside out_dir, or be a device or an absolute link.
+            tar.extractall(out_dir, filter="data")
+    except (OSError, tarfile.TarError) as exc:
+        raise HarvestError(f"cannot unpack the test run's results {tar_path}: {exc}") from exc
+
+
 def exited_early(out_dir: str) -> dict[str, dict[str, Any]]:
     """{service: {"exitCode", "oomKilled"}} of the services the test run found dead before their stop (tests.json)."""
     try:
@@ -294,6 +310,8 @@ def harvest(args: argparse.Namespace) -> int:
     args.out = os.path.abspath(args.out)
     args.rcfile = os.path.abspath(args.rcfile)
     sources_dir = os.path.join(args.out, "sources")
+    if args.inputs is not None:
+        unpack_inputs(args.inputs, args.out)
     died = exited_early(args.out)
     missing = [name for name, _ in args.service if not data_files(records.service_folder(data_dir, args.run_id, name))]
     unexplained = [name for name in missing if name not in died]
@@ -399,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
                 choices=("warn", "fail"),
                 required=True,
                 help="what a process that started measuring but saved no data does to the harvest",
+            )
+            p.add_argument(
+                "--inputs",
+                help="a tar of the test run's tests.json and sources/, unpacked into --out first (a remote engine)",
             )
             p.add_argument(
                 "--live",

@@ -48,9 +48,9 @@ uint_param() {
 # app listens, and a write to a dropped socket must fail the probe, not kill the script.
 http_ok() (
   trap '' PIPE
-  port="$1" path="$2" status=""
-  exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || exit 1
-  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3 2>/dev/null || exit 1
+  host="$1" port="$2" path="$3" status=""
+  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$host" >&3 2>/dev/null || exit 1
   IFS=' ' read -r -t 5 _ status _ <&3
   [[ "$status" =~ ^[23] ]]
 )
@@ -98,7 +98,10 @@ read_services() {
 # answering, else its container running). Returns 1 with NOT_READY set to the cause when it stops first or
 # the time runs out; its last log lines are shown then.
 wait_ready() {
-  local i="$1" start port probe url="${urls[$1]}"
+  local i="$1" start host port probe url="${urls[$1]}"
+  # http://HOST:PORT: 127.0.0.1 on a local engine, the remote engine's address otherwise (serviceHost).
+  host=${url#*://}
+  host=${host%%:*}
   port=${url##*:}
   port=${port%%/*}
   start=$(now_ms)
@@ -113,7 +116,7 @@ wait_ready() {
     elif [ -n "${tcp_ports[i]}" ]; then
       tcp_ok "${containers[i]}" "${tcp_ports[i]}" && break
     elif [ -n "$url" ]; then
-      http_ok "$port" "${readiness_paths[i]}" && break
+      http_ok "$host" "$port" "${readiness_paths[i]}" && break
     else
       break
     fi

@@ -11,6 +11,8 @@
 #   COVERAGE_SPY_TEST_WORKING_DIR  folder the test command runs in
 #   COVERAGE_SPY_TEST_TIMEOUT      seconds after which the test command is killed (exit code 124)
 #   COVERAGE_SPY_TEST_COMMAND      the test command, run with `bash -c`
+#   COVERAGE_SPY_RUN_TAR           optional: also pack tests.json and sources/ into this tar (a remote engine's
+#                                  harvester cannot see the run folder: components/engine/ uploads it there)
 #   COVERAGE_SPY_SERVICE_COUNT     number of services; each one's parameters are documented in
 #                                  coverage-spy/service-lib.sh (COVERAGE_SPY_SERVICE_<i>_*)
 # Needs bash, docker, timeout (coreutils) and python3.
@@ -130,4 +132,7 @@ done
 # -I: the test environment's PYTHON* variables must not change the writer.
 python3 -I "$(dirname "${BASH_SOURCE[0]}")/tests_json.py" "$tests_rc" "$tests_ms" "$(( ${#exited_args[@]} / 3 ))" \
   "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
+if [ -n "${COVERAGE_SPY_RUN_TAR:-}" ]; then
+  tar -C "$run_dir" -cf "$COVERAGE_SPY_RUN_TAR" tests.json sources || fail "could not pack the run's results into $COVERAGE_SPY_RUN_TAR"
+fi
 cat "$run_dir/tests.json"

@@ -24,7 +24,7 @@ import { coverageStackProgram } from "../components/stackProgram";
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
 import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
-import { copyBaseStackConfig } from "../components/stacks/stackConfigFile";
+import { copyBaseStackConfig, stackEngineEnvironment } from "../components/stacks/stackConfigFile";
 import { allLabelledObjects, ownsDockerObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
 import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
@@ -144,6 +144,8 @@ async function main(): Promise<void> {
                 `stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`,
             );
     }
+    // The driver's own docker calls go to the engine the stack's resources are on.
+    Object.assign(process.env, stackEngineEnvironment(root, stackName));
     const stack = await openCoverageStack(root, stackName, () => Promise.resolve(coverageStackProgram(root)));
     if (args.action === "up" || args.action === "destroy") {
         // A killed run leaves a lock, pending operations and objects the state does not know: clear them first.

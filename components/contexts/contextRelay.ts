@@ -1,12 +1,20 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ASSETS_DIR, CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
+import { CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
+import { spyFileMounts } from "../engine/spyFiles";
+import { publishedUrl } from "../service/publishedUrl";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
 import { ScriptService } from "../testRun/testRunScript";
 import { OneShotInput } from "../harvester/harvester";
 
 /** What the relay shares with the one-shot containers: the stack, the run, the harvester image, volume and assets. */
-export type ContextRelayInput = Pick<OneShotInput, "stack" | "runId" | "image" | "labels" | "volumeName" | "assetsDir">;
+export type ContextRelayInput = Pick<
+    OneShotInput,
+    "stack" | "runId" | "image" | "labels" | "volumeName" | "spyFiles"
+> & {
+    /** The address on the engine's machine its port is published on. */
+    publishIp: string;
+};
 
 /**
  * The relay between the test runner on the host and the measured processes: the runner POSTs each test's start
@@ -15,6 +23,7 @@ export type ContextRelayInput = Pick<OneShotInput, "stack" | "runId" | "image" |
  * of theirs and reaches every process of every service, whatever networks they are on.
  */
 export function contextRelayContainerArgs(input: ContextRelayInput): docker.ContainerArgs {
+    const assets = spyFileMounts(input.spyFiles, ["assets"]);
     return {
         name: stackObjectName(input.stack, CONTEXT_RELAY_CONTAINER),
         image: input.image,
@@ -31,9 +40,9 @@ export function contextRelayContainerArgs(input: ContextRelayInput): docker.Cont
         // Root: it writes the run's .context and event log, and removes the sockets of processes that died.
         user: "0:0",
         init: true,
-        ports: [{ internal: CONTEXT_RELAY_PORT, ip: "127.0.0.1" }],
-        mounts: [{ type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true }],
-        volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
+        ports: [{ internal: CONTEXT_RELAY_PORT, ip: input.publishIp }],
+        mounts: assets.mounts,
+        volumes: [...assets.volumes, { volumeName: input.volumeName, containerPath: DATA_DIR }],
         labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: "contexts" }),
         // The test run stops it with the services, once the suite is over.
         restart: "no",
@@ -72,11 +81,7 @@ export function contextRelayScriptService(stack: string, urlEnvName: string): Sc
     };
 }
 
-/** The relay's URL on the host, from the port Docker published. */
-export function contextRelayUrl(container: docker.Container): pulumi.Output<string> {
-    return container.ports.apply((ports) => {
-        const published = (ports ?? []).find((p) => p.internal === CONTEXT_RELAY_PORT);
-        if (!published?.external) throw new pulumi.RunError("coverage-spy: the contexts relay got no host port");
-        return `http://127.0.0.1:${published.external}`;
-    });
+/** The relay's URL for the test runner, from the port Docker published. */
+export function contextRelayUrl(container: docker.Container, serviceHost: string): pulumi.Output<string> {
+    return publishedUrl(container, CONTEXT_RELAY_PORT, serviceHost, "the contexts relay");
 }

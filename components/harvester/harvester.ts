@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LostProcessPolicy } from "../options/choices";
-import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
+import { DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
+import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 import {
     HARVESTER_CONTAINER,
     LABEL_ROLE,
@@ -24,19 +25,28 @@ export interface OneShotInput {
     image: string;
     labels: Record<string, string>;
     volumeName: pulumi.Input<string>;
-    assetsDir: string;
+    /** Where the spy's files come from: host folders (a local engine) or the spy volume (a remote one). */
+    spyFiles: SpySource;
     keepRuns: number;
     services: HarvestService[];
 }
 
+/**
+ * Where the harvester writes a run's reports: into the host's report folder, mounted (a local engine), or into its
+ * own filesystem, copied out afterwards (a remote engine: the test run's results are uploaded to it as a tar).
+ */
+export type HarvestReports =
+    | { reportDir: string; /** "uid:gid" owning the reports on the host. */ owner?: string }
+    | { inputsTar: string };
+
 export interface HarvesterInput extends OneShotInput {
-    configDir: string;
-    reportDir: string;
-    /** "uid:gid" owning the reports on the host. */
-    reportOwner?: string;
+    reports: HarvestReports;
     /** What a process that saved no data does to the harvest. */
     lostProcesses: LostProcessPolicy;
 }
+
+/** Where the test run's results are uploaded in a remote engine's harvester. */
+const INPUTS_IN_CONTAINER = "/tmp/coverage-spy-run.tar";
 
 /** Host path of a run's reports, and the same folder as the harvester sees it. */
 export function runReportDir(reportDir: string, runId: string): string {
@@ -90,13 +100,28 @@ export function prepareContainerSpec(input: OneShotInput): Partial<docker.Contai
             String(input.keepRuns),
             ...serviceFlags(input.services),
         ],
-        mounts: [{ type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true }],
-        volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR }],
+        ...withDataVolume(spyFileMounts(input.spyFiles, ["assets"]), input.volumeName, false),
     };
 }
 
-/** The harvester's command and mounts: the data volume read-only, reports into the host report folder. */
+/** The spy's files plus the data volume, mounted where the spy's scripts expect it. */
+function withDataVolume(
+    files: SpyFileMounts,
+    volumeName: pulumi.Input<string>,
+    readOnly: boolean,
+): Pick<docker.ContainerArgs, "mounts" | "volumes"> {
+    return { mounts: files.mounts, volumes: [...files.volumes, { volumeName, containerPath: DATA_DIR, readOnly }] };
+}
+
+/** The run's report folder as the harvester sees it. */
+export function harvesterReportDir(input: HarvesterInput): string {
+    return `${"reportDir" in input.reports ? REPORTS_DIR : ENGINE_REPORTS_DIR}/runs/${input.runId}`;
+}
+
+/** The harvester's command and mounts: the data volume read-only, reports into the host report folder or its own. */
 export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.ContainerArgs> {
+    const { reports } = input;
+    const files = spyFileMounts(input.spyFiles, ["assets", "config"]);
     return {
         command: [
             "python3",
@@ -109,20 +134,24 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
             "--rcfile",
             RCFILE,
             "--out",
-            `${REPORTS_DIR}/runs/${input.runId}`,
+            harvesterReportDir(input),
             "--keep",
             String(input.keepRuns),
             "--lost",
             input.lostProcesses,
             ...serviceFlags(input.services),
+            ...("inputsTar" in reports ? ["--inputs", INPUTS_IN_CONTAINER] : []),
         ],
-        user: input.reportOwner,
-        mounts: [
-            { type: "bind", source: input.assetsDir, target: ASSETS_DIR, readOnly: true },
-            { type: "bind", source: input.configDir, target: CONFIG_DIR, readOnly: true },
-            { type: "bind", source: input.reportDir, target: REPORTS_DIR, readOnly: false },
-        ],
-        volumes: [{ volumeName: input.volumeName, containerPath: DATA_DIR, readOnly: true }],
+        ...withDataVolume(files, input.volumeName, true),
+        ...("reportDir" in reports
+            ? {
+                  user: reports.owner,
+                  mounts: [
+                      ...files.mounts,
+                      { type: "bind", source: reports.reportDir, target: REPORTS_DIR, readOnly: false },
+                  ],
+              }
+            : { uploads: [{ file: INPUTS_IN_CONTAINER, source: reports.inputsTar }] }),
     };
 }
 

@@ -205,4 +205,17 @@ export interface CoverageSpyStackArgs {
      * false.
      */
     perTestContexts?: boolean;
+    /**
+     * The Docker engine cannot see this machine's folders (`DOCKER_HOST=tcp://…` or `ssh://…`, or a `docker.Provider`
+     * with such a `host` in the component's `providers`): the spy's files reach services through a volume filled by a
+     * one-shot container, the test run's results are uploaded to the harvester and the reports copied back. Default:
+     * true when the default docker provider's engine (stack config `docker:host`, else DOCKER_HOST) is a tcp://,
+     * ssh:// or http(s):// one.
+     */
+    remoteEngine?: boolean;
+    /**
+     * The address (host name or IPv4) at which the test run reaches the services' published ports. Any other value
+     * than 127.0.0.1 or localhost publishes them on every interface of the engine's machine. Default: "127.0.0.1".
+     */
+    serviceHost?: string;
 }

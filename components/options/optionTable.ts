@@ -6,6 +6,7 @@ import {
     ServiceMountArgs,
     ServicePortArgs,
 } from "./args";
+import { LOCAL_SERVICE_HOST } from "../engine/engineAddress";
 
 /**
  * The shape of an option's value, as stack config (YAML) holds it. "path" is a host path: absolute, or in
@@ -130,6 +131,11 @@ export const STACK_OPTIONS = {
     lostProcesses: { kind: "string", default: "warn" },
     keepRuns: { kind: "number", default: 5 },
     perTestContexts: { kind: "boolean", default: false },
+    remoteEngine: {
+        kind: "boolean",
+        computedDefault: "true when docker:host or DOCKER_HOST names a tcp://, ssh:// or http(s):// engine",
+    },
+    serviceHost: { kind: "string", default: LOCAL_SERVICE_HOST },
 } satisfies OptionTable<CoverageSpyStackArgs>;
 
 /** The names of a table's options, for unknown-key checks and messages. */

@@ -9,6 +9,7 @@ import {
     SERVICE_OPTIONS,
     STACK_OPTIONS,
 } from "./optionTable";
+import { isRemoteDockerHost } from "../engine/engineAddress";
 
 export type ResolvedMount = Resolved<ServiceMountArgs, typeof MOUNT_OPTIONS>;
 export type ResolvedHealthcheck = Resolved<ServiceHealthcheckArgs, typeof HEALTHCHECK_OPTIONS>;
@@ -43,6 +44,8 @@ export interface ResolveContext {
     coverageLibEnv: string | undefined;
     /** This library's coverage-spy/ folder; looked up only when assetsDir is not given. */
     defaultAssetsDir: () => string;
+    /** The default docker provider's host (its `docker:host` config, else $DOCKER_HOST): the remoteEngine default. */
+    defaultDockerHost: string | undefined;
     /** A fresh run id; made only when runId is not given. */
     newRunId: () => string;
 }
@@ -102,5 +105,6 @@ export function resolveArgs(args: CoverageSpyStackArgs, context: ResolveContext)
         resolved.coverageLibDir = context.coverageLibEnv;
     resolved.assetsDir ??= context.defaultAssetsDir();
     resolved.runId ??= context.newRunId();
+    resolved.remoteEngine ??= isRemoteDockerHost(context.defaultDockerHost);
     return resolved;
 }

@@ -30,6 +30,8 @@ const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE"
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 /** A stack name, optionally qualified with organization and project. */
+/** A host name or IPv4 address: what a URL's host part takes without brackets. */
+const SERVICE_HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const STACK_REF = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]{1,100}$/;
 
 /** Collects every problem at once, so one preview shows them all. */
@@ -372,6 +374,14 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     }
     problems.boolean("failOnTestFailure", args.failOnTestFailure);
     problems.boolean("perTestContexts", args.perTestContexts);
+    problems.boolean("remoteEngine", args.remoteEngine);
+    if (
+        args.serviceHost !== undefined &&
+        (typeof args.serviceHost !== "string" || !SERVICE_HOST.test(args.serviceHost))
+    )
+        problems.add(
+            `serviceHost ${JSON.stringify(args.serviceHost)} must be a host name or an IPv4 address (no scheme, port or path)`,
+        );
     problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);

@@ -8,14 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 export function readImagePythonPath(
     serviceName: string,
     image: pulumi.Input<string>,
+    cliEnv: pulumi.Input<Record<string, string>>,
     opts: pulumi.InvokeOutputOptions,
 ): pulumi.Output<string> {
     // The names travel in the environment, so no image or service name is ever parsed as shell code.
-    const result = pulumi.output(image).apply((img) =>
+    const result = pulumi.all([image, cliEnv]).apply(([img, engineEnv]) =>
         command.local.runOutput(
             {
                 command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
-                environment: { COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
+                environment: { ...engineEnv, COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
                 addPreviousOutputInEnv: false,
                 logging: "none",
             },

@@ -1,18 +1,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ASSETS_DIR, CONFIG_DIR, DATA_DIR, LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
-
-/** Host folders the spy mounts read-only into every measured service. */
-export interface SpyMounts {
-    assetsDir: string;
-    coverageLibDir: string;
-    configDir: string;
-}
+import { DATA_DIR, LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
+import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 
 /** What measuring a service adds to its container: nothing else of coverage-spy reaches it. */
 export interface Instrumentation {
     runId: string;
-    spyMounts: SpyMounts;
+    /** The spy's files, mounted read-only: host folders or the spy volume. */
+    spyFiles: SpySource;
     /** The coverage-data volume. */
     volumeName: pulumi.Input<string>;
     /** The image's own PYTHONPATH ("" when it has none). */
@@ -32,13 +27,9 @@ export function spyEnvironment(serviceName: string, runId: string, appPythonPath
     };
 }
 
-/** The spy's read-only mounts: its assets, coverage.py and the generated config. */
-export function spyMountList(mounts: SpyMounts): docker.types.input.ContainerMount[] {
-    return [
-        { type: "bind", source: mounts.assetsDir, target: ASSETS_DIR, readOnly: true },
-        { type: "bind", source: mounts.coverageLibDir, target: LIB_DIR, readOnly: true },
-        { type: "bind", source: mounts.configDir, target: CONFIG_DIR, readOnly: true },
-    ];
+/** The spy's read-only files in a service: its assets, coverage.py and the generated config. */
+export function serviceSpyFiles(source: SpySource): SpyFileMounts {
+    return spyFileMounts(source, ["assets", "lib", "config"]);
 }
 
 /** The coverage-data volume, where every measured process writes its data files. */

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 
-/** What the local Docker engine says of one image. */
+/** What the Docker engine (the local one, or the provider's) says of one image. */
 export interface LocalImage {
     /** `docker image inspect`'s JSON list of "K=V" strings (or "null"), when the image is there. */
     envJson?: string;
@@ -13,13 +13,14 @@ export interface LocalImage {
  * image is an input error before any resource is declared: coverage-spy pulls no image, and a container create
  * would fail only after the volume, network and prepare container were made. Runs docker without a shell.
  */
-export function inspectLocalImages(images: string[]): Map<string, LocalImage> {
+export function inspectLocalImages(images: string[], engineEnv: Record<string, string> = {}): Map<string, LocalImage> {
     const found = new Map<string, LocalImage>();
     for (const image of new Set(images)) {
         const result = spawnSync("docker", ["image", "inspect", "--format", "{{json .Config.Env}}", image], {
             encoding: "utf8",
             timeout: 60_000,
-            env: process.env,
+            // DOCKER_HOST and friends of the engine the Docker resources use, when a provider names one.
+            env: { ...process.env, ...engineEnv },
         });
         if (result.error)
             throw new Error(`coverage-spy: cannot run docker to look up image ${image}: ${result.error.message}`);

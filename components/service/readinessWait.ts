@@ -8,8 +8,10 @@ export interface ReadinessWaitInput {
     runId: string;
     /** The spy's assets folder, which holds wait-ready.sh. */
     assetsDir: string;
-    /** The service's URL on 127.0.0.1, for its HTTP probe; none without a published port. */
+    /** The service's URL (on serviceHost), for its HTTP probe; none without a published port. */
     url?: pulumi.Input<string>;
+    /** The docker CLI's environment for the engine (DOCKER_HOST...). */
+    cliEnv: pulumi.Input<Record<string, string>>;
 }
 
 /**
@@ -27,7 +29,8 @@ export function createReadinessWait(
         {
             create: assetScriptPath(input.assetsDir, WAIT_READY_SCRIPT),
             interpreter: ["/bin/bash"],
-            environment: pulumi.output(input.url).apply((url) => ({
+            environment: pulumi.all([input.url, input.cliEnv]).apply(([url, engineEnv]) => ({
+                ...engineEnv,
                 COVERAGE_SPY_SERVICE_COUNT: "1",
                 ...serviceParameters(service, 0),
                 ...(service.urlEnvName && url ? { [service.urlEnvName]: url } : {}),

@@ -10,7 +10,7 @@ import {
     stackObjectName,
     toLabelList,
 } from "../naming";
-import { Instrumentation, dataVolume, spyEnvironment, spyMountList } from "./instrumentation";
+import { Instrumentation, dataVolume, serviceSpyFiles, spyEnvironment } from "./instrumentation";
 
 export interface ServiceContainerInput {
     service: ResolvedService;
@@ -18,6 +18,8 @@ export interface ServiceContainerInput {
     runId: string;
     labels: Record<string, string>;
     networkName: pulumi.Input<string>;
+    /** The address on the engine's machine its ports are published on (components/engine/dockerEngine.ts). */
+    publishIp: string;
     /** How the service is measured; none for a service that is not (instrument: false). */
     instrumentation?: Instrumentation;
 }
@@ -44,6 +46,7 @@ export function serviceEnvList(input: ServiceContainerInput): pulumi.Output<stri
 export function serviceContainerArgs(input: ServiceContainerInput): docker.ContainerArgs {
     const { service, stack, runId, instrumentation } = input;
     const grace = service.stopGraceSeconds;
+    const spy = instrumentation && serviceSpyFiles(instrumentation.spyFiles);
     const userMounts = service.mounts.map((m) => ({
         type: m.type,
         source: m.source,
@@ -64,9 +67,9 @@ export function serviceContainerArgs(input: ServiceContainerInput): docker.Conta
         stopSignal: service.stopSignal,
         stopTimeout: grace,
         destroyGraceSeconds: grace,
-        ports: service.ports.map((p) => ({ internal: p.internal, external: p.external, ip: "127.0.0.1" })),
-        mounts: instrumentation ? [...spyMountList(instrumentation.spyMounts), ...userMounts] : userMounts,
-        volumes: instrumentation ? [dataVolume(instrumentation.volumeName)] : [],
+        ports: service.ports.map((p) => ({ internal: p.internal, external: p.external, ip: input.publishIp })),
+        mounts: spy ? [...spy.mounts, ...userMounts] : userMounts,
+        volumes: spy && instrumentation ? [...spy.volumes, dataVolume(instrumentation.volumeName)] : [],
         networksAdvanced: [{ name: input.networkName, aliases: [service.name] }],
         healthcheck: service.healthcheck && {
             tests: service.healthcheck.test,

@@ -119,7 +119,8 @@ export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
  * - locks whose process is gone from this host;
  * - the engine's pending operations (creates it started and never recorded);
  * - Docker objects with the stack's labels that the state does not know (a create the kill interrupted), which
- *   would otherwise clash by name with the next create, or keep serving on their port.
+ *   would otherwise clash by name with the next create, or keep serving on their port;
+ * - objects the state knows that the engine lost, which the provider could not delete: the state is refreshed.
  * Returns one line per thing cleared, for the user.
  */
 export async function recoverStack(stack: Stack, project: string, backendUrl: string): Promise<string[]> {
@@ -161,8 +162,17 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     // Only a stack that has made Docker objects owns the ones with its labels: the same stack name in another
     // backend (a fresh one, say) must not take a deployed stack's objects for its orphans.
     if (known.size === 0 && pending.length === 0) return cleared;
-    const orphans = allLabelledObjects(project, stack.name).filter((o) => !known.has(`${o.kind} ${o.id}`));
+    const existing = allLabelledObjects(project, stack.name);
+    const orphans = existing.filter((o) => !known.has(`${o.kind} ${o.id}`));
     for (const removed of removeObjects(orphans))
         cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
+    // Objects the state records but the engine lost (an engine reset, a hand-made `docker rm`): the provider would
+    // fail to delete them ("No such container"), so the state learns first what is really there.
+    const present = new Set(existing.map((o) => `${o.kind} ${o.id}`));
+    const lost = [...known].filter((object) => !present.has(object));
+    if (lost.length > 0) {
+        await stack.refresh({ suppressOutputs: true });
+        cleared.push(`${lost.length} object(s) in the state that the engine no longer has: the state was refreshed`);
+    }
     return cleared;
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parse } from "yaml";
 
 /** The first line of a stack config that coverage-spy copied for a new branch stack: only such a file may go. */
 const COPY_MARKER = "# Copied from stacks/Pulumi.dev.yaml by coverage-spy";
@@ -42,4 +43,29 @@ export function removeCopiedStackConfig(projectDir: string, stack: string): stri
     if (!fs.readFileSync(file, "utf8").startsWith(COPY_MARKER)) return undefined;
     fs.rmSync(file);
     return file;
+}
+
+/**
+ * The docker CLI's environment for the engine a stack's config names (`docker:host`, `docker:certPath`), so the
+ * driver's own docker calls (recovery, the cleanup after destroy) look where the stack's resources are. Empty when
+ * the config names none, or cannot be read (the program then says why).
+ */
+export function stackEngineEnvironment(projectDir: string, stack: string): Record<string, string> {
+    let config: Record<string, unknown> | undefined;
+    try {
+        config = (
+            parse(fs.readFileSync(stackConfigPath(projectDir, stack), "utf8")) as { config?: Record<string, unknown> }
+        )?.config;
+    } catch {
+        return {};
+    }
+    const host = config?.["docker:host"];
+    const certPath = config?.["docker:certPath"];
+    if (typeof host !== "string" || host === "") return {};
+    return {
+        DOCKER_HOST: host,
+        ...(typeof certPath === "string" && certPath !== ""
+            ? { DOCKER_CERT_PATH: certPath, DOCKER_TLS_VERIFY: "1" }
+            : {}),
+    };
 }

@@ -110,10 +110,11 @@ class HarvestTest(unittest.TestCase):
         # The test run copies the source out of the stopped container; here it is a plain copy.
         shutil.copytree(self.container_root, os.path.join(self.out, "sources", "shop"))
 
-    def run_harvest(self, lost="warn", source=None):
+    def run_harvest(self, lost="warn", source=None, extra=()):
         """harvest.py harvest of this test's run, with the component's values."""
         return harvest(
             "harvest",
+            *extra,
             "--data-dir",
             self.data,
             "--run-id",
@@ -130,6 +131,30 @@ class HarvestTest(unittest.TestCase):
             f"shop={source or self.container_root}",
             lib=self.lib,
         )
+
+    def test_a_remote_engines_harvest_takes_the_run_results_from_their_tar(self):
+        # A remote engine's harvester cannot see the run folder: tests.json and sources/ arrive as a tar.
+        self.measure("book")
+        staged = os.path.join(self.tmp.name, "staged")
+        shutil.copytree(self.container_root, os.path.join(staged, "sources", "shop"))
+        with open(os.path.join(staged, "tests.json"), "w") as f:
+            json.dump({"exitCode": 0, "durationMs": 1, "stopMs": {"shop": 5}, "exitedEarly": {}}, f)
+        inputs = os.path.join(self.tmp.name, "run.tar")
+        subprocess.run(["tar", "-C", staged, "-cf", inputs, "tests.json", "sources"], check=True)
+        self.assertFalse(os.path.exists(self.out))
+        result = self.run_harvest(extra=("--inputs", inputs))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(os.path.isfile(os.path.join(self.out, "tests.json")))
+        with open(os.path.join(self.out, "total", "coverage.json")) as f:
+            self.assertIn("shop/shop/prices.py", json.load(f)["files"])
+
+    def test_a_results_tar_that_cannot_be_read_fails_naming_it(self):
+        broken = os.path.join(self.tmp.name, "broken.tar")
+        with open(broken, "w") as f:
+            f.write("not a tar")
+        result = self.run_harvest(extra=("--inputs", broken))
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(f"cannot unpack the test run's results {broken}", result.stderr)
 
     def test_no_data_fails_loudly_naming_the_service(self):
         self.stage_sources()

@@ -19,6 +19,8 @@ export interface StackInput {
     coverage?: CoverageOptions;
     /** More stack config (without the `coverage-spy:` prefix), e.g. gates. */
     config?: Record<string, unknown>;
+    /** Stack config of other packages, keys as written (e.g. `docker:host`). */
+    otherConfig?: Record<string, unknown>;
 }
 
 /** What a real `pulumi up` of a coverage stack printed and exported. */
@@ -84,7 +86,10 @@ export function configure(input: StackInput): void {
         ...(input.config ?? {}),
     };
     liveStacks.add(input.stack);
-    writeStackConfig(input.stack, Object.fromEntries(Object.entries(values).map(([k, v]) => [`coverage-spy:${k}`, v])));
+    writeStackConfig(input.stack, {
+        ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`coverage-spy:${k}`, v])),
+        ...(input.otherConfig ?? {}),
+    });
 }
 
 function runStackArgs(action: string, stack: string, work: string): string[] {

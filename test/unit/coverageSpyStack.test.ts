@@ -457,3 +457,83 @@ describe("CoverageSpyStack images", () => {
         );
     });
 });
+
+describe("CoverageSpyStack on a remote engine", () => {
+    const remoteArgs = () => ({ ...baseArgs(reportDirWithFixtureRun()), remoteEngine: true, serviceHost: "10.9.8.7" });
+    const containers = () => engine.resources.filter((r) => r.type === CONTAINER && r.name.startsWith("far-"));
+
+    beforeAll(async () => {
+        await valueOf(new CoverageSpyStack("far", remoteArgs()).summary);
+    });
+
+    it("binds no host folder into any container: the spy's files come from the spy volume, read-only", () => {
+        expect(containers().map((c) => c.name)).toEqual(
+            expect.arrayContaining(["far-spy-install", "far-prepare", "far-shop", "far-worker", "far-harvester"]),
+        );
+        for (const container of containers()) {
+            const mounts = (container.inputs.mounts ?? []) as Array<{ type: string }>;
+            expect(mounts.filter((m) => m.type === "bind")).toEqual([]);
+        }
+        for (const name of ["far-prepare", "far-shop", "far-harvester"])
+            expect(engine.one(CONTAINER, name).inputs.volumes).toEqual(
+                expect.arrayContaining([
+                    { volumeName: "coverage-spy-unit-spy", containerPath: "/opt/coverage-spy", readOnly: true },
+                ]),
+            );
+        expect(engine.one(VOLUME, "far-spy").inputs.name).toBe("coverage-spy-unit-spy");
+    });
+
+    it("fills the spy volume from a bundle uploaded through the engine, before the run's first container", () => {
+        const install = engine.one(CONTAINER, "far-spy-install");
+        const uploads = install.inputs.uploads as Array<{ file: string; source: string }>;
+        expect(uploads.map((u) => u.file)).toEqual(["/tmp/coverage-spy-bundle.tar"]);
+        expect(uploads[0].source).toMatch(/\/engine\/spy-bundle\.tar$/);
+        const digest = (install.inputs.labels as Array<{ label: string; value: string }>).find(
+            (l) => l.label === "coverage-spy.spy-digest",
+        );
+        expect(digest?.value).toMatch(/^[0-9a-f]{64}$/);
+        // The label must not carry the run id: a warm run keeps the install and the volume as they are.
+        expect(JSON.stringify(install.inputs.labels)).not.toContain(FIXTURE_RUN_ID);
+        expect(engine.one(CONTAINER, "far-prepare").createdAt!).toBeGreaterThan(install.createdAt!);
+    });
+
+    it("publishes ports on every interface and hands the suite URLs on serviceHost", () => {
+        expect(engine.one(CONTAINER, "far-shop").inputs.ports).toEqual([{ internal: 8000, ip: "0.0.0.0" }]);
+        const env = engine.one(COMMAND, "far-test-run").inputs.environment as Record<string, string>;
+        expect(env.COVERAGE_SPY_SHOP_URL).toBe("http://10.9.8.7:49000");
+        expect(env.COVERAGE_SPY_RUN_TAR).toMatch(/\/engine\/run-inputs\.tar$/);
+    });
+
+    it("uploads the run's results to the harvester and copies its reports back into the run folder", () => {
+        const harvester = engine.one(CONTAINER, "far-harvester");
+        expect(harvester.inputs.command).toEqual(
+            expect.arrayContaining(["--out", `/tmp/coverage-spy-reports/runs/${FIXTURE_RUN_ID}`, "--inputs"]),
+        );
+        expect(harvester.inputs.user).toBeUndefined();
+        const copy = engine.one(COMMAND, "far-reports-copy");
+        const env = copy.inputs.environment as Record<string, string>;
+        expect(env.COVERAGE_SPY_FROM).toBe(`/tmp/coverage-spy-reports/runs/${FIXTURE_RUN_ID}`);
+        expect(env.COVERAGE_SPY_TO).toMatch(new RegExp(`/runs/${FIXTURE_RUN_ID}$`));
+        expect(copy.createdAt!).toBeGreaterThan(harvester.createdAt!);
+    });
+});
+
+describe("CoverageSpyStack with a docker provider", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the mocks, like the component
+    const dockerSdk = require("@pulumi/docker") as typeof import("@pulumi/docker");
+
+    it("hands the provider's engine to every docker command it runs", async () => {
+        const provider = new dockerSdk.Provider("tls-engine", { host: "tcp://engine.test:2376", certPath: "/certs" });
+        const spy = new CoverageSpyStack(
+            "prov",
+            { ...baseArgs(reportDirWithFixtureRun()), remoteEngine: true, serviceHost: "engine.test" },
+            { providers: [provider] },
+        );
+        await valueOf(spy.summary);
+        const engineEnv = { DOCKER_HOST: "tcp://engine.test:2376", DOCKER_CERT_PATH: "/certs", DOCKER_TLS_VERIFY: "1" };
+        for (const name of ["prov-test-run", "prov-reports-copy"])
+            expect(engine.one(COMMAND, name).inputs.environment).toEqual(expect.objectContaining(engineEnv));
+        // The image check asked the provider's engine.
+        expect(docker.hosts()).toContain("tcp://engine.test:2376");
+    });
+});

@@ -44,9 +44,10 @@ export function reportDirWithFixtureRun(): string {
  * A stand-in `docker` first on PATH that answers `docker image inspect` from a table (image → its env as JSON)
  * and says "No such image" for any other; it logs every call. The real engine is the integration tests' part.
  */
-export function fakeDockerOnPath(images: Record<string, string>): { calls(): string[] } {
+export function fakeDockerOnPath(images: Record<string, string>): { calls(): string[]; hosts(): string[] } {
     const dir = tempDir();
     const log = path.join(dir, "calls.log");
+    const hostLog = path.join(dir, "hosts.log");
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
     const cases = Object.entries(images)
         .map(([image, env]) => `  ${quote(image)}) printf '%s\\n' ${quote(env)} ;;`)
@@ -56,6 +57,7 @@ export function fakeDockerOnPath(images: Record<string, string>): { calls(): str
         [
             "#!/bin/bash",
             `printf '%s\\n' "$*" >> ${quote(log)}`,
+            `printf '%s\\n' "\${DOCKER_HOST:-}" >> ${quote(hostLog)}`,
             '[ "$1 $2" = "image inspect" ] || { echo "fake docker: unexpected call: $*" >&2; exit 2; }',
             'case "${@: -1}" in',
             cases,
@@ -66,5 +68,7 @@ export function fakeDockerOnPath(images: Record<string, string>): { calls(): str
         { mode: 0o755 },
     );
     process.env.PATH = `${dir}:${process.env.PATH}`;
-    return { calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []) };
+    const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
+    // hosts(): the DOCKER_HOST each call saw, in the same order.
+    return { calls: () => lines(log), hosts: () => lines(hostLog) };
 }

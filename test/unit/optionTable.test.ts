@@ -156,6 +156,7 @@ describe("resolveArgs", () => {
         stack: "dev",
         projectDir: "/work/project",
         coverageLibEnv: "/cache/spy-lib",
+        defaultDockerHost: undefined,
         defaultAssetsDir: () => "/lib/coverage-spy",
         newRunId: () => "run-fresh",
     });

@@ -12,6 +12,7 @@ function input(env: Record<string, pulumi.Input<string>>, instrument: boolean): 
             stack: "unit",
             projectDir: "/p",
             coverageLibEnv: "/lib",
+            defaultDockerHost: undefined,
             defaultAssetsDir: () => "/assets",
             newRunId: () => "r1",
         },
@@ -22,10 +23,11 @@ function input(env: Record<string, pulumi.Input<string>>, instrument: boolean): 
         runId: "r1",
         labels: {},
         networkName: "net",
+        publishIp: "127.0.0.1",
         instrumentation: instrument
             ? {
                   runId: "r1",
-                  spyMounts: { assetsDir: "/assets", coverageLibDir: "/lib", configDir: "/config" },
+                  spyFiles: { host: { assetsDir: "/assets", coverageLibDir: "/lib", configDir: "/config" } },
                   volumeName: "data",
                   imagePythonPath: "/app",
               }

@@ -1,0 +1,123 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { FileCoverage } from "../../components/summary/coverageSummary";
+import { DEMO_IMAGE, DEMO_TEST_COMMAND, expectLines } from "./demoExpectations";
+import { REPO_ROOT } from "./engine";
+import { StackInput, StackRun, demoService, destroyStack, measureService, runStack } from "./stackRun";
+
+jest.setTimeout(20 * 60 * 1000);
+
+const SECOND_ENGINE = path.join(REPO_ROOT, "scripts", "second-engine.sh");
+const HARVESTER_IMAGE = "coverage-spy/harvester:latest";
+
+/** Runs scripts/second-engine.sh; its stdout. */
+function secondEngine(...args: string[]): string {
+    const result = spawnSync("bash", [SECOND_ENGINE, ...args], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+    if (result.status !== 0)
+        throw new Error(`scripts/second-engine.sh ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
+    return result.stdout;
+}
+
+/** docker against the second engine. */
+function onSecond(host: string, ...args: string[]): string {
+    const result = spawnSync("docker", args, { encoding: "utf8", env: { ...process.env, DOCKER_HOST: host } });
+    if (result.status !== 0) throw new Error(`docker ${args.join(" ")} on ${host} failed: ${result.stderr}`);
+    return result.stdout.trim();
+}
+
+function objectsOf(host: string | undefined, stack: string): string[] {
+    const filter = ["--filter", `label=coverage-spy.stack=${stack}`];
+    const list = (args: string[]) =>
+        host === undefined ? spawnSync("docker", args, { encoding: "utf8" }).stdout.trim() : onSecond(host, ...args);
+    return [
+        list(["ps", "-a", "-q", ...filter]),
+        list(["volume", "ls", "-q", ...filter]),
+        list(["network", "ls", "-q", ...filter]),
+    ]
+        .join("\n")
+        .split("\n")
+        .filter((line) => line !== "");
+}
+
+const lineSets = (files: FileCoverage[]) =>
+    Object.fromEntries(files.map((f) => [f.path, { executed: f.executedLines, missing: f.missingLines }]));
+
+describe("the demo on a second Docker engine, which cannot see this machine's folders", () => {
+    const local: StackInput = {
+        stack: `itest-local-${process.pid}`,
+        service: demoService(DEMO_IMAGE),
+        testCommand: DEMO_TEST_COMMAND,
+    };
+    let remote: StackInput;
+    let host: string;
+    let localRun: StackRun;
+    let remoteRun: StackRun;
+
+    beforeAll(() => {
+        secondEngine("start");
+        secondEngine("load", DEMO_IMAGE, HARVESTER_IMAGE);
+        const env = Object.fromEntries(
+            secondEngine("env")
+                .trim()
+                .split("\n")
+                .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+        );
+        host = env.DOCKER_HOST;
+        remote = {
+            stack: `itest-remote-${process.pid}`,
+            service: demoService(DEMO_IMAGE),
+            testCommand: DEMO_TEST_COMMAND,
+            config: { serviceHost: env.COVERAGE_SPY_SECOND_ENGINE_ADDRESS },
+            otherConfig: { "docker:host": host },
+        };
+        // The folder bind mounts would name must not exist on the second engine: nothing may rely on them.
+        expect(onSecond(host, "run", "--rm", "-v", `${REPO_ROOT}:/probe:ro`, HARVESTER_IMAGE, "ls", "/probe")).toBe("");
+    });
+
+    afterAll(() => {
+        for (const input of [local, remote]) if (input) destroyStack(input.stack);
+    });
+
+    it("measures exactly the lines the local engine measures, with the reports on this machine", () => {
+        localRun = measureService(local);
+        remoteRun = measureService(remote);
+        expect(remoteRun.summary.tests).toEqual(expect.objectContaining({ succeeded: true, passed: 10, failed: 0 }));
+        expect(remoteRun.summary.services.demo.processes).toEqual(localRun.summary.services.demo.processes);
+        expect(lineSets(remoteRun.summary.files)).toEqual(lineSets(localRun.summary.files));
+        for (const file of remoteRun.summary.files) expectLines(file);
+        for (const report of Object.values(remoteRun.summary.reports).filter((r) => typeof r === "string"))
+            expect(fs.existsSync(report)).toBe(true);
+        expect(fs.existsSync(path.join(remoteRun.runDir, "total", "html", "index.html"))).toBe(true);
+        // The services ran on the second engine, none on this one.
+        expect(
+            onSecond(
+                host,
+                "ps",
+                "-a",
+                "--format",
+                "{{.Names}}",
+                "--filter",
+                `label=coverage-spy.stack=${remote.stack}`,
+            ),
+        ).toContain(`coverage-spy-${remote.stack}-demo`);
+        expect(objectsOf(undefined, remote.stack)).toEqual([]);
+    });
+
+    it("fills the spy volume once: a second run keeps it, and measures the same lines", () => {
+        const installId = () =>
+            onSecond(host, "inspect", "--format", "{{.Id}}", `coverage-spy-${remote.stack}-spy-install`);
+        const before = installId();
+        const second = measureService(remote);
+        expect(second.runId).not.toBe(remoteRun.runId);
+        expect(installId()).toBe(before);
+        expect(lineSets(second.summary.files)).toEqual(lineSets(remoteRun.summary.files));
+    });
+
+    it("leaves nothing on either engine after destroy", () => {
+        const result = runStack("destroy", remote.stack);
+        expect(result.status).toBe(0);
+        expect(objectsOf(host, remote.stack)).toEqual([]);
+        expect(objectsOf(undefined, remote.stack)).toEqual([]);
+    });
+});
