@@ -11,6 +11,7 @@ import {
     CONTEXT_RELAY_CONTAINER,
     LABEL_HARVESTER_IMAGE,
     LABEL_PROJECT,
+    LABEL_REMOTE_ENGINE,
     LABEL_REPORT_DIR,
     LABEL_STACK,
     newRunId,
@@ -185,6 +186,10 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         });
         const rc = createCoveragercFile(name, configDir, coveragerc, child);
         const host = { assetsDir, coverageLibDir, configDir };
+        // The scripts' probes reach a remote engine's services only through their published ports on serviceHost.
+        const scriptEnv = cliEnv.apply((env) =>
+            remoteEngine ? { ...env, COVERAGE_SPY_REMOTE_HOST: serviceHost } : env,
+        );
         // A remote engine cannot see `host`: it gets the same files in a volume of its own.
         let spyFiles: SpySource = { host };
         const spyReady: pulumi.Resource[] = [rc.resource];
@@ -213,7 +218,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         };
         const prepare = createRunPreparation(name, oneShot, { parent: this, dependsOn: spyReady });
         const prepared = pulumi
-            .all([spyInstalled, requireSuccess(prepare, "preparing the run's data folders")])
+            .all([spyInstalled, requireSuccess(prepare, "preparing the data volume")])
             .apply(([, code]) => code);
 
         const serviceUrls: Record<string, pulumi.Output<string>> = {};
@@ -230,7 +235,12 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                     stack,
                     runId,
                     // A snapshot (npm run coverage:snapshot) finds its report folder and harvester here.
-                    labels: { ...labels, [LABEL_REPORT_DIR]: reportDir, [LABEL_HARVESTER_IMAGE]: harvesterImage },
+                    labels: {
+                        ...labels,
+                        [LABEL_REPORT_DIR]: reportDir,
+                        [LABEL_HARVESTER_IMAGE]: harvesterImage,
+                        [LABEL_REMOTE_ENGINE]: String(remoteEngine),
+                    },
                     networkName: network.name,
                     publishIp,
                     instrumentation: service.instrument
@@ -238,7 +248,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                               runId,
                               spyFiles,
                               volumeName: volume.name,
-                              // Waiting on `prepared` keeps services from starting when the run folder was not made.
+                              // Waiting on `prepared` keeps services from starting when the volume was not made ready.
                               imagePythonPath: pulumi
                                   .all([this.imagePythonPath(service, engineImages, cliEnv), prepared])
                                   .apply(([p]) => p),
@@ -265,7 +275,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                             runId,
                             assetsDir,
                             url: serviceUrls[service.name],
-                            cliEnv,
+                            cliEnv: scriptEnv,
                         },
                         { parent: this, dependsOn: [container] },
                     ),
@@ -299,7 +309,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 testWorkingDir: resolved.testWorkingDir,
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-                environment: cliEnv.apply((engineEnv) => ({
+                environment: scriptEnv.apply((engineEnv) => ({
                     ...resolved.testEnv,
                     ...runnerEnv,
                     ...urlEnv,

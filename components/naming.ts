@@ -15,6 +15,8 @@ export const LABEL_SOURCE_PATH = "coverage-spy.source-path";
 export const LABEL_MEASURED = "coverage-spy.measured";
 export const LABEL_REPORT_DIR = "coverage-spy.report-dir";
 export const LABEL_HARVESTER_IMAGE = "coverage-spy.harvester-image";
+/** "true" on the services of a stack whose engine cannot see this machine's folders (remoteEngine). */
+export const LABEL_REMOTE_ENGINE = "coverage-spy.remote-engine";
 
 /** coverage-spy's own containers, named like services (stackObjectName): no service may take these names. */
 export const PREPARE_CONTAINER = "prepare";

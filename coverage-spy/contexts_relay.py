@@ -303,7 +303,6 @@ class Relay:
         """Writes .context, tells every process, logs the event; the answer to the runner."""
         when = time.time()
         self.seq += 1
-        os.makedirs(self.run_folder, exist_ok=True)  # before the harvester prepared the run: no process yet
         write_context(self.run_folder, context, self.seq)
         started = time.perf_counter()
         broadcast = Broadcast(self.run_folder, self.seq, context)

@@ -1,8 +1,12 @@
-"""coverage-spy's harvester: prepares run folders, then combines a run's data and writes its reports.
+"""coverage-spy's harvester: sets up the data volume, then combines a run's data and writes its reports.
 
-    harvest.py prepare --data-dir D --run-id R --keep K --service NAME=SOURCE_PATH ...
+    harvest.py init --data-dir D
     harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --lost warn|fail --service NAME=PATH ...
+                       [--owner UID:GID] [--inputs TAR]
     harvest.py harvest --live --data-dir D --run-id R --rcfile F --out O --lost warn|fail --service NAME=PATH ...
+
+`init` makes the volume's runs/ folder once; each run's first measured process makes the run's folders in it
+(_coverage_spy.records.ensure_folder). A harvest prunes the runs beyond K, in the volume and beside O.
 
 Every value comes from the component (components/options/optionTable.ts holds the defaults): none has a
 default here.
@@ -75,17 +79,31 @@ def prune_runs(runs_dir: str, keep: int, current: str) -> list[str]:
     return doomed
 
 
-def prepare(args: argparse.Namespace) -> int:
-    """Creates the run's data folders, one per service, writable by any app user; prunes old runs."""
-    for name, _ in args.service:
-        folder = records.service_folder(args.data_dir, args.run_id, name)
-        os.makedirs(folder, exist_ok=True)
-        # Any app user may write here; sticky, so no process deletes another's files.
-        os.chmod(folder, 0o1777)
-    pruned = prune_runs(os.path.join(args.data_dir, RUNS), args.keep, args.run_id)
-    print(
-        f"coverage-spy: run {args.run_id} prepared for {len(args.service)} service(s); pruned {len(pruned)} old run(s)"
-    )
+def parse_owner(value: str) -> tuple[int, int]:
+    """The owner given as UID:GID, as (uid, gid)."""
+    uid, sep, gid = value.partition(":")
+    if not sep or not uid.isdigit() or not gid.isdigit():
+        raise argparse.ArgumentTypeError(f"expected UID:GID, got {value!r}")
+    return int(uid), int(gid)
+
+
+def give_to(folder: str, owner: tuple[int, int]) -> None:
+    """Hands everything under `folder` (and the folder) to `owner`; nothing there is not ours to give."""
+    if not os.path.isdir(folder):
+        return
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), *owner)
+    os.lchown(folder, *owner)
+
+
+def init(args: argparse.Namespace) -> int:
+    """Makes the data volume's runs/ folder, once per volume: each run's first process makes its folders there."""
+    runs = os.path.join(args.data_dir, RUNS)
+    os.makedirs(runs, exist_ok=True)
+    # Any app user may make a run's folder here; sticky, so no process deletes another's.
+    os.chmod(runs, records.SHARED_FOLDER_MODE)
+    print(f"coverage-spy: data volume ready ({runs})")
     return 0
 
 
@@ -396,6 +414,7 @@ def harvest(args: argparse.Namespace) -> int:
         sys.stdout.write(text.read())
     if not args.live:
         prune_runs(os.path.dirname(os.path.abspath(args.out)), args.keep, args.run_id)
+        prune_runs(os.path.join(data_dir, RUNS), args.keep, args.run_id)
     return 0
 
 
@@ -403,40 +422,46 @@ def main(argv: list[str] | None = None) -> int:
     """The command line (see the module's doc); returns the exit status."""
     parser = argparse.ArgumentParser(prog="harvest.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="action", required=True)
-    for action in ("prepare", "harvest"):
-        p = sub.add_parser(action)
-        p.add_argument("--data-dir", required=True)
-        p.add_argument("--run-id", required=True)
-        p.add_argument("--keep", type=int, help="runs kept (this one included); required but for --live")
-        p.add_argument("--service", type=parse_service, action="append", required=True)
-        if action == "harvest":
-            p.add_argument("--rcfile", required=True)
-            p.add_argument("--out", required=True)
-            p.add_argument(
-                "--lost",
-                choices=("warn", "fail"),
-                required=True,
-                help="what a process that started measuring but saved no data does to the harvest",
-            )
-            p.add_argument(
-                "--inputs",
-                help="a tar of the test run's tests.json and sources/, unpacked into --out first (a remote engine)",
-            )
-            p.add_argument(
-                "--live",
-                action="store_true",
-                help="a snapshot of running services: no process is expected to have ended, no old runs are pruned",
-            )
+    sub.add_parser("init").add_argument("--data-dir", required=True)
+    p = sub.add_parser("harvest")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--run-id", required=True)
+    p.add_argument("--keep", type=int, help="runs kept (this one included); required but for --live")
+    p.add_argument("--service", type=parse_service, action="append", required=True)
+    p.add_argument("--owner", type=parse_owner, help="UID:GID to own the reports written (the host's user)")
+    p.add_argument("--rcfile", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument(
+        "--lost",
+        choices=("warn", "fail"),
+        required=True,
+        help="what a process that started measuring but saved no data does to the harvest",
+    )
+    p.add_argument(
+        "--inputs",
+        help="a tar of the test run's tests.json and sources/, unpacked into --out first (a remote engine)",
+    )
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="a snapshot of running services: no process is expected to have ended, no old runs are pruned",
+    )
     args = parser.parse_args(argv)
+    if args.action == "init":
+        return init(args)
     if args.keep is None and not getattr(args, "live", False):
         parser.error("--keep is required (--live alone prunes nothing)")
     if args.keep is not None and args.keep < 1:
         parser.error("--keep must be at least 1")
     try:
-        return prepare(args) if args.action == "prepare" else harvest(args)
+        return harvest(args)
     except HarvestError as exc:
         sys.stderr.write(f"coverage-spy harvest failed: {exc}\n")
         return EXIT_NO_DATA
+    finally:
+        # Root in the harvester (it prunes the data of old runs, whoever wrote it); the reports are the host user's.
+        if args.owner is not None:
+            give_to(args.out, args.owner)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
 #   COVERAGE_SPY_SERVICE_<i>_READINESS_PATH     path the HTTP readiness probe GETs
 #   COVERAGE_SPY_SERVICE_<i>_READINESS_TIMEOUT  seconds to wait until the service is ready
 #   COVERAGE_SPY_SERVICE_<i>_READINESS_TCP_PORT container port probed with a TCP connection on the service's
-#                                               network; empty for none
+#                                               network (on a remote engine: its published port on
+#                                               COVERAGE_SPY_REMOTE_HOST); empty for none
 #   COVERAGE_SPY_SERVICE_<i>_HEALTHCHECK        1: wait for the Docker healthcheck; 0: the TCP port, else GET the
 #                                               URL, if any, else the container running
 #   COVERAGE_SPY_SERVICE_<i>_STOP_GRACE         seconds `docker stop` waits before it kills the service
@@ -55,12 +56,21 @@ http_ok() (
   [[ "$status" =~ ^[23] ]]
 )
 
-# tcp_ok CONTAINER PORT: the container accepts a TCP connection on PORT at its address on its network.
+# tcp_ok CONTAINER PORT: the container accepts a TCP connection on PORT at its address on its network; on a
+# remote engine (COVERAGE_SPY_REMOTE_HOST set), whose networks this machine cannot reach, on the host port Docker
+# published for PORT at that address.
 tcp_ok() (
-  address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null) || exit 1
-  address=${address%% *}
-  [ -n "$address" ] || exit 1
-  exec 3<>"/dev/tcp/$address/$2" 2>/dev/null
+  if [ -n "${COVERAGE_SPY_REMOTE_HOST:-}" ]; then
+    address=$COVERAGE_SPY_REMOTE_HOST
+    port=$(docker port "$1" "$2/tcp" 2>/dev/null | head -n 1) || exit 1
+    port=${port##*:}
+  else
+    address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null) || exit 1
+    address=${address%% *}
+    port=$2
+  fi
+  [ -n "$address" ] && [ -n "$port" ] || exit 1
+  exec 3<>"/dev/tcp/$address/$port" 2>/dev/null
 )
 
 # read_services: the parameters of every service, into the arrays names, containers, sources, urls,

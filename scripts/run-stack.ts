@@ -26,6 +26,7 @@ import { chooseStack } from "../components/stacks/stackName";
 import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
 import { copyBaseStackConfig, stackEngineEnvironment } from "../components/stacks/stackConfigFile";
 import { allLabelledObjects, ownsDockerObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
+import { OutputsFromEvents, answerReadBackFromEvents } from "../components/stacks/outputsFromEvents";
 import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
 
 const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
@@ -155,9 +156,11 @@ async function main(): Promise<void> {
     const report = new UpdateReport((text) => process.stdout.write(text));
     const onOutput = report.onOutput;
     const timings = new StepTimings();
+    const outputsFromEvents = new OutputsFromEvents();
     const onEvent = (event: EngineEvent) => {
         timings.onEvent(event);
         report.onEvent(event);
+        outputsFromEvents.onEvent(event);
     };
     try {
         if (args.action === "preview") {
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
         } else if (args.action === "up") {
             // The raw outputs stay in the stack; a person reads them formatted, below.
             let result: UpResult;
+            answerReadBackFromEvents(stack, outputsFromEvents);
             try {
                 result = await stack.up({ onOutput, onEvent, suppressOutputs: true });
             } catch (err) {

@@ -59,7 +59,8 @@ function serviceFlags(services: HarvestService[]): string[] {
 
 /**
  * A container that runs once and exits. `attach` makes the create wait for its exit; its exit code
- * must still be checked by the caller, because a non-zero exit does not fail the create.
+ * must still be checked by the caller, because a non-zero exit does not fail the create. One labelled with the run
+ * is replaced (run again) by every run; one that is not, only when its arguments change.
  */
 function oneShot(
     resourceName: string,
@@ -68,6 +69,7 @@ function oneShot(
     input: OneShotInput,
     args: Partial<docker.ContainerArgs>,
     opts: pulumi.CustomResourceOptions,
+    perRun = true,
 ): docker.Container {
     return new docker.Container(
         resourceName,
@@ -78,28 +80,24 @@ function oneShot(
             logs: true,
             mustRun: false,
             restart: "no",
-            labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: role }),
+            labels: toLabelList({
+                ...input.labels,
+                ...(perRun ? { [LABEL_RUN_ID]: input.runId } : {}),
+                [LABEL_ROLE]: role,
+            }),
             ...args,
         },
         pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
     );
 }
 
-/** The prepare container's command and mounts: creates this run's data folders and prunes old runs. */
+/**
+ * The prepare container's command and mounts: makes the data volume's runs/ folder, where each run's first measured
+ * process makes the run's folders (the harvest prunes old runs). Once per volume, not per run.
+ */
 export function prepareContainerSpec(input: OneShotInput): Partial<docker.ContainerArgs> {
     return {
-        command: [
-            "python3",
-            HARVEST_SCRIPT,
-            "prepare",
-            "--data-dir",
-            DATA_DIR,
-            "--run-id",
-            input.runId,
-            "--keep",
-            String(input.keepRuns),
-            ...serviceFlags(input.services),
-        ],
+        command: ["python3", HARVEST_SCRIPT, "init", "--data-dir", DATA_DIR],
         ...withDataVolume(spyFileMounts(input.spyFiles, ["assets"]), input.volumeName, false),
     };
 }
@@ -118,7 +116,7 @@ export function harvesterReportDir(input: HarvesterInput): string {
     return `${"reportDir" in input.reports ? REPORTS_DIR : ENGINE_REPORTS_DIR}/runs/${input.runId}`;
 }
 
-/** The harvester's command and mounts: the data volume read-only, reports into the host report folder or its own. */
+/** The harvester's command and mounts: the data volume (it prunes old runs); reports to the host folder or its own. */
 export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.ContainerArgs> {
     const { reports } = input;
     const files = spyFileMounts(input.spyFiles, ["assets", "config"]);
@@ -141,11 +139,13 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
             input.lostProcesses,
             ...serviceFlags(input.services),
             ...("inputsTar" in reports ? ["--inputs", INPUTS_IN_CONTAINER] : []),
+            ...("reportDir" in reports && reports.owner !== undefined ? ["--owner", reports.owner] : []),
         ],
-        ...withDataVolume(files, input.volumeName, true),
+        // Root, and the data volume writable: it prunes old runs, whichever user's processes wrote them.
+        user: "0:0",
+        ...withDataVolume(files, input.volumeName, false),
         ...("reportDir" in reports
             ? {
-                  user: reports.owner,
                   mounts: [
                       ...files.mounts,
                       { type: "bind", source: reports.reportDir, target: REPORTS_DIR, readOnly: false },
@@ -155,7 +155,7 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
     };
 }
 
-/** Creates this run's data folders (writable by any app user) and prunes old runs, before services start. */
+/** Makes the data volume ready for runs, once (not replaced by a new run), before any service starts. */
 export function createRunPreparation(
     name: string,
     input: OneShotInput,
@@ -168,6 +168,7 @@ export function createRunPreparation(
         input,
         prepareContainerSpec(input),
         opts,
+        /* perRun */ false,
     );
 }
 

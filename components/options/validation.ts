@@ -375,6 +375,15 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     problems.boolean("failOnTestFailure", args.failOnTestFailure);
     problems.boolean("perTestContexts", args.perTestContexts);
     problems.boolean("remoteEngine", args.remoteEngine);
+    if (args.remoteEngine === true)
+        services.forEach((service, i) => {
+            const port = service.readinessTcpPort;
+            const ports = Array.isArray(service.ports) ? (service.ports as Array<{ internal?: unknown }>) : [];
+            if (port !== undefined && !ports.some((p) => p.internal === port))
+                problems.add(
+                    `services[${i}].readinessTcpPort ${String(port)}: on a remote engine the port is probed where it is published; add it to ports`,
+                );
+        });
     if (
         args.serviceHost !== undefined &&
         (typeof args.serviceHost !== "string" || !SERVICE_HOST.test(args.serviceHost))

@@ -1,11 +1,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ASSETS_DIR, DATA_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
+import { ASSETS_DIR, DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
 import {
     LABEL_HARVESTER_IMAGE,
     LABEL_MEASURED,
     LABEL_REPORT_DIR,
+    LABEL_REMOTE_ENGINE,
     LABEL_ROLE,
     LABEL_RUN_ID,
     LABEL_SERVICE,
@@ -60,6 +61,8 @@ interface LiveService {
     runId: string;
     reportDir: string;
     harvesterImage: string;
+    /** The engine cannot see this machine's folders: the harvest goes through it (copies in and out). */
+    remoteEngine: boolean;
 }
 
 function docker(args: string[], what: string): { stdout: string; status: number } {
@@ -112,6 +115,7 @@ export function findLiveServices(stack: string): LiveService[] {
             runId: labels[LABEL_RUN_ID],
             reportDir: labels[LABEL_REPORT_DIR],
             harvesterImage: labels[LABEL_HARVESTER_IMAGE],
+            remoteEngine: labels[LABEL_REMOTE_ENGINE] === "true",
         };
     });
     const runs = [...new Set(services.map((s) => s.runId))];
@@ -164,6 +168,54 @@ function signalService(service: LiveService, action: "snapshot" | "reset", timeo
     };
 }
 
+/** Where the snapshot's sources are uploaded in a remote engine's harvester (harvest.py --inputs). */
+const SNAPSHOT_INPUTS = "/tmp/coverage-spy-run.tar";
+
+/**
+ * The snapshot's harvest on an engine that cannot see the report folder: a harvester container is created, the
+ * copied sources go in as a tar, it runs, and its reports come out into `hostOut`; it is removed whatever happened.
+ */
+function harvestThroughEngine(
+    serviceContainer: string,
+    snapshotId: string,
+    hostOut: string,
+    harvestArgs: string[],
+): { stdout: string; status: number } {
+    const name = `coverage-spy-snapshot-${snapshotId}`;
+    const inputs = path.join(hostOut, "inputs.tar");
+    const packed = spawnSync("tar", ["-C", hostOut, "-cf", inputs, "sources"], { encoding: "utf8" });
+    if (packed.status !== 0) throw new Error(`coverage-spy: packing the snapshot's sources failed: ${packed.stderr}`);
+    const [image, ...command] = harvestArgs;
+    docker(
+        [
+            "create",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--volumes-from",
+            `${serviceContainer}:ro`,
+            "--label",
+            `${LABEL_ROLE}=snapshot-harvester`,
+            image,
+            ...command,
+            "--inputs",
+            SNAPSHOT_INPUTS,
+        ],
+        "creating the snapshot's harvester",
+    );
+    try {
+        docker(["cp", inputs, `${name}:${SNAPSHOT_INPUTS}`], "uploading the snapshot's sources");
+        const run = docker(["start", "--attach", name], "harvesting the snapshot");
+        const out = command[command.indexOf("--out") + 1];
+        docker(["cp", `${name}:${out}/.`, hostOut], "copying the snapshot's reports back");
+        return run;
+    } finally {
+        spawnSync("docker", ["rm", "--force", name], { stdio: "ignore" });
+        fs.rmSync(inputs, { force: true });
+    }
+}
+
 /**
  * Like the JaCoCo agent's dump and reset, for running Python services: "snapshot" makes every measured process
  * save its data now and keep running, then harvests a report of the run so far into
@@ -196,40 +248,46 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
             `copying the source of service ${s.name}`,
         );
     }
-    const owner = typeof process.getuid === "function" ? ["--user", `${process.getuid()}:${process.getgid!()}`] : [];
-    const harvest = docker(
-        [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--volumes-from",
-            `${services[0].container}:ro`,
-            "-v",
-            `${services[0].reportDir}:${REPORTS_DIR}`,
-            ...owner,
-            "--label",
-            `${LABEL_ROLE}=snapshot-harvester`,
-            services[0].harvesterImage,
-            "python3",
-            HARVEST_SCRIPT,
-            "harvest",
-            "--live",
-            "--data-dir",
-            DATA_DIR,
-            "--run-id",
-            runId,
-            "--rcfile",
-            RCFILE,
-            "--out",
-            `${REPORTS_DIR}/runs/${runId}/snapshots/${snapshotId}`,
-            // A report of the run so far: a process that ended without saving is listed, never fatal here.
-            "--lost",
-            "warn",
-            ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
-        ],
-        "harvesting the snapshot",
-    );
+    const harvestArgs = (out: string) => [
+        services[0].harvesterImage,
+        "python3",
+        HARVEST_SCRIPT,
+        "harvest",
+        "--live",
+        "--data-dir",
+        DATA_DIR,
+        "--run-id",
+        runId,
+        "--rcfile",
+        RCFILE,
+        "--out",
+        `${out}/runs/${runId}/snapshots/${snapshotId}`,
+        // A report of the run so far: a process that ended without saving is listed, never fatal here.
+        "--lost",
+        "warn",
+        ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
+    ];
+    const harvest = services[0].remoteEngine
+        ? harvestThroughEngine(services[0].container, snapshotId, hostOut, harvestArgs(ENGINE_REPORTS_DIR))
+        : docker(
+              [
+                  "run",
+                  "--rm",
+                  "--network",
+                  "none",
+                  "--volumes-from",
+                  `${services[0].container}:ro`,
+                  "-v",
+                  `${services[0].reportDir}:${REPORTS_DIR}`,
+                  ...(typeof process.getuid === "function"
+                      ? ["--user", `${process.getuid()}:${process.getgid!()}`]
+                      : []),
+                  "--label",
+                  `${LABEL_ROLE}=snapshot-harvester`,
+                  ...harvestArgs(REPORTS_DIR),
+              ],
+              "harvesting the snapshot",
+          );
     if (harvest.status !== 0) throw new Error(`coverage-spy: harvesting the snapshot failed (exit ${harvest.status})`);
     const coverage = readHarvestedCoverage({
         runDir: hostOut,

@@ -21,33 +21,32 @@ def harvest(*args, lib=None):
     )
 
 
-class PrepareTest(unittest.TestCase):
-    def test_makes_world_writable_service_folders_and_prunes_old_runs(self):
+class InitTest(unittest.TestCase):
+    def test_makes_the_runs_folder_writable_by_any_user_and_sticky(self):
         with tempfile.TemporaryDirectory() as data:
-            for old in ("20200101T000000Z-000001", "20200101T000000Z-000002", "20200101T000000Z-000003"):
-                os.makedirs(os.path.join(data, "runs", old, "api"))
-            result = harvest(
-                "prepare",
-                "--data-dir",
-                data,
-                "--run-id",
-                RUN,
-                "--keep",
-                "2",
-                "--service",
-                "api=/app",
-                "--service",
-                "web=/srv",
-            )
+            result = harvest("init", "--data-dir", data)
             self.assertEqual(result.returncode, 0, result.stderr)
-            for service in ("api", "web"):
-                mode = stat.S_IMODE(os.stat(os.path.join(data, "runs", RUN, service)).st_mode)
-                self.assertEqual(mode, 0o1777)
-            self.assertEqual(sorted(os.listdir(os.path.join(data, "runs"))), ["20200101T000000Z-000003", RUN])
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(data, "runs")).st_mode), 0o1777)
+            # Again on a ready volume: nothing changes, nothing fails.
+            self.assertEqual(harvest("init", "--data-dir", data).returncode, 0)
 
     def test_every_value_comes_from_the_component(self):
         # No second copy of the option defaults here: a call without them is refused, naming the option.
-        no_keep = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--service", "api=/app")
+        no_keep = harvest(
+            "harvest",
+            "--data-dir",
+            "/tmp",
+            "--run-id",
+            RUN,
+            "--rcfile",
+            "/x",
+            "--out",
+            "/y",
+            "--lost",
+            "warn",
+            "--service",
+            "api=/app",
+        )
         self.assertEqual(no_keep.returncode, 2)
         self.assertIn("--keep is required", no_keep.stderr)
         no_lost = harvest(
@@ -69,7 +68,23 @@ class PrepareTest(unittest.TestCase):
         self.assertIn("--lost", no_lost.stderr)
 
     def test_rejects_a_service_without_an_absolute_source_path(self):
-        result = harvest("prepare", "--data-dir", "/tmp", "--run-id", RUN, "--keep", "5", "--service", "api=app")
+        result = harvest(
+            "harvest",
+            "--data-dir",
+            "/tmp",
+            "--run-id",
+            RUN,
+            "--rcfile",
+            "/x",
+            "--out",
+            "/y",
+            "--keep",
+            "5",
+            "--lost",
+            "warn",
+            "--service",
+            "api=app",
+        )
         self.assertEqual(result.returncode, 2)
         self.assertIn("NAME=/absolute/source/path", result.stderr)
 
@@ -85,17 +100,7 @@ class HarvestTest(unittest.TestCase):
         self.data = os.path.join(base, "data")
         self.out = os.path.join(base, "reports", "runs", RUN)
         self.lib = support.coverage_lib()
-        result = harvest(
-            "prepare",
-            "--data-dir",
-            self.data,
-            "--run-id",
-            RUN,
-            "--keep",
-            "5",
-            "--service",
-            f"shop={self.container_root}",
-        )
+        result = harvest("init", "--data-dir", self.data)
         self.assertEqual(result.returncode, 0, result.stderr)
 
     def tearDown(self):
@@ -155,6 +160,23 @@ class HarvestTest(unittest.TestCase):
         result = self.run_harvest(extra=("--inputs", broken))
         self.assertNotEqual(result.returncode, 0)
         self.assertIn(f"cannot unpack the test run's results {broken}", result.stderr)
+
+    def test_prunes_old_runs_in_the_volume_and_hands_the_reports_to_their_owner(self):
+        for old in ("20200101T000000Z-000001", "20200101T000000Z-000002"):
+            os.makedirs(os.path.join(self.data, "runs", old, "shop"))
+        self.measure("book")
+        self.stage_sources()
+        owner = f"{os.getuid()}:{os.getgid()}"
+        result = harvest(
+            "harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
+            "--keep", "2", "--lost", "warn", "--service", f"shop={self.container_root}", "--owner", owner,
+            lib=self.lib,
+        )  # fmt: skip
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.data, "runs"))), ["20200101T000000Z-000002", RUN])
+        for root, dirs, files in os.walk(self.out):
+            for name in dirs + files:
+                self.assertEqual(os.lstat(os.path.join(root, name)).st_uid, os.getuid())
 
     def test_no_data_fails_loudly_naming_the_service(self):
         self.stage_sources()

@@ -2,6 +2,7 @@ import glob
 import json
 import os
 import socket
+import stat
 import tempfile
 import unittest
 
@@ -41,6 +42,36 @@ class SitecustomizeTest(unittest.TestCase):
             self.assertEqual(record["host"], socket.gethostname())
             self.assertIn("shop.main", record["command"])
             self.assertTrue(any(f".pid{record['pid']}." in f for f in files), f"record {record} pairs with a data file")
+
+    def test_the_first_process_of_a_run_makes_its_folders_for_every_user(self):
+        # The data volume's one-time set-up makes runs/; a run's first process makes runs/<run>/<service>/.
+        runs = os.path.join(self.data, "runs")
+        os.mkdir(runs, 0o1777)
+        service = os.path.join(runs, "run-1", "shop")
+        result = support.run_measured(
+            self.root, self.rc, os.path.join(service, ".coverage"), ["book", "pen"], lib=support.coverage_lib()
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("coverage-spy:", result.stderr)
+        for folder in (os.path.dirname(service), service):
+            self.assertEqual(stat.S_IMODE(os.stat(folder).st_mode), 0o1777, folder)
+        self.assertEqual(len(glob.glob(os.path.join(service, ".coverage.*"))), 2)
+
+    def test_a_data_folder_that_cannot_be_made_leaves_the_app_running_unmeasured(self):
+        blocked = os.path.join(self.data, "runs")
+        with open(blocked, "w") as f:
+            f.write("a file where the runs folder should be")
+        result = support.run_measured(
+            self.root,
+            self.rc,
+            os.path.join(blocked, "run-1", "shop", ".coverage"),
+            ["book", "pen"],
+            lib=support.coverage_lib(),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.split(), ["10", "2"])
+        self.assertEqual(result.stderr.count("coverage-spy:"), 1, result.stderr)
+        self.assertIn("cannot create the data folder", result.stderr)
 
     def test_forked_children_leave_a_start_record(self):
         code = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"

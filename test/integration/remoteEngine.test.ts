@@ -67,7 +67,8 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
         remote = {
             stack: `itest-remote-${process.pid}`,
             service: demoService(DEMO_IMAGE),
-            testCommand: DEMO_TEST_COMMAND,
+            // A live snapshot after the suite: its harvest too must go through the engine.
+            testCommand: `${DEMO_TEST_COMMAND} && node bin/scripts/snapshot.js`,
             config: { serviceHost: env.COVERAGE_SPY_SECOND_ENGINE_ADDRESS },
             otherConfig: { "docker:host": host },
         };
@@ -89,6 +90,19 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
         for (const report of Object.values(remoteRun.summary.reports).filter((r) => typeof r === "string"))
             expect(fs.existsSync(report)).toBe(true);
         expect(fs.existsSync(path.join(remoteRun.runDir, "total", "html", "index.html"))).toBe(true);
+        // The snapshot's report came back too: what ran before it, nothing the final report lacks.
+        const snapshots = fs.readdirSync(path.join(remoteRun.runDir, "snapshots"));
+        expect(snapshots).toHaveLength(1);
+        const snapshot = JSON.parse(
+            fs.readFileSync(path.join(remoteRun.runDir, "snapshots", snapshots[0], "total", "coverage.json"), "utf8"),
+        ) as { files: Record<string, { executed_lines: number[] }> };
+        const final = lineSets(remoteRun.summary.files);
+        expect(Object.keys(snapshot.files).length).toBeGreaterThan(0);
+        for (const [file, report] of Object.entries(snapshot.files)) {
+            const name = file.replace(/^demo\//, "");
+            expect(final[name]).toBeDefined();
+            for (const line of report.executed_lines) expect(final[name].executed).toContain(line);
+        }
         // The services ran on the second engine, none on this one.
         expect(
             onSecond(

@@ -175,9 +175,26 @@ describe("CoverageSpyStack resource graph", () => {
                 "worker=/srv/worker",
             ]),
         );
+        // Root with the volume writable: it prunes old runs, whoever wrote them; the reports go to the host's user.
         expect(harvester.inputs.volumes).toEqual([
-            expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: true }),
+            expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: false }),
         ]);
+        expect(harvester.inputs.user).toBe("0:0");
+        expect(harvester.inputs.command).toEqual(
+            expect.arrayContaining(["--owner", `${process.getuid!()}:${process.getgid!()}`]),
+        );
+    });
+
+    it("sets the data volume up once, not per run: the prepare container carries no run id", () => {
+        const prepare = engine.one(CONTAINER, "graph-prepare");
+        expect(prepare.inputs.command).toEqual([
+            "python3",
+            "/opt/coverage-spy/assets/harvest.py",
+            "init",
+            "--data-dir",
+            "/opt/coverage-spy/data",
+        ]);
+        expect(JSON.stringify(prepare.inputs.labels)).not.toContain(FIXTURE_RUN_ID);
     });
 
     it("starts services only after the run folder was prepared and the config written", () => {
@@ -509,7 +526,7 @@ describe("CoverageSpyStack on a remote engine", () => {
         expect(harvester.inputs.command).toEqual(
             expect.arrayContaining(["--out", `/tmp/coverage-spy-reports/runs/${FIXTURE_RUN_ID}`, "--inputs"]),
         );
-        expect(harvester.inputs.user).toBeUndefined();
+        expect(harvester.inputs.command).not.toContain("--owner");
         const copy = engine.one(COMMAND, "far-reports-copy");
         const env = copy.inputs.environment as Record<string, string>;
         expect(env.COVERAGE_SPY_FROM).toBe(`/tmp/coverage-spy-reports/runs/${FIXTURE_RUN_ID}`);

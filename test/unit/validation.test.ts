@@ -51,6 +51,21 @@ describe("validateStackArgs", () => {
     const cases: Array<[string, unknown, string]> = [
         ["no services", args({ services: [] }), "services: at least one service is required"],
         [
+            "a remote engine's TCP probe of a port it does not publish",
+            args({ remoteEngine: true, services: [{ ...service, readinessTcpPort: 5432 }] }),
+            "services[0].readinessTcpPort 5432: on a remote engine the port is probed where it is published; add it to ports",
+        ],
+        [
+            "a service host with a scheme",
+            args({ serviceHost: "http://10.0.0.5" }),
+            'serviceHost "http://10.0.0.5" must be a host name or an IPv4 address (no scheme, port or path)',
+        ],
+        [
+            "remoteEngine not a boolean",
+            args({ remoteEngine: "yes" as unknown as boolean }),
+            "remoteEngine must be true or false",
+        ],
+        [
             "duplicate names",
             args({ services: [service, { ...service, ports: [] }] }),
             'services[1].name "api" is already used by services[0]',

@@ -127,7 +127,8 @@ def read_context(run_folder: str) -> tuple[str, int]:
 
 def write_context(run_folder: str, context: str, seq: int) -> None:
     """Replaces the run's .context atomically (temp file + rename), readable by every app user."""
-    os.makedirs(run_folder, exist_ok=True)
+    # Before the run's first process: made as that process would make it, so the services can still make theirs.
+    records.ensure_folder(run_folder)
     path = os.path.join(run_folder, CONTEXT_FILE)
     temp = f"{path}.tmp{os.getpid()}"
     with open(temp, "w", encoding="utf-8") as f:

@@ -66,6 +66,28 @@ def service_folder(data_dir: str, run_id: str, service: str) -> str:
     return os.path.join(data_dir, RUNS, run_id, service)
 
 
+#: A run's and a service's data folders: any app user may write there (services run as any user); sticky, so no
+#: process deletes another's files.
+SHARED_FOLDER_MODE = 0o1777
+
+
+def ensure_folder(folder: str) -> None:
+    """Creates a service's data folder, and its run's, if no process made them yet (the first process of a run does).
+
+    Each level is made whole with its mode (the umask cleared while it is made), so a process of another user that
+    finds it never finds it unwritable. `runs/` itself must exist: the data volume's one-time set-up makes it.
+    """
+    if os.path.isdir(folder):
+        return
+    mask = os.umask(0)
+    try:
+        for level in (os.path.dirname(folder), folder):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(level, SHARED_FOLDER_MODE)
+    finally:
+        os.umask(mask)
+
+
 def record_name(kind: str, key: ProcessKey) -> str:
     """The file name of one process's record of one kind."""
     host, pid = key

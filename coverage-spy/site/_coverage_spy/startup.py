@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from _coverage_spy import records
 from _coverage_spy.problems import warn_once
 from _coverage_spy.settings import Settings, choose_core
 from _coverage_spy.spy import Spy
@@ -35,6 +36,13 @@ def start() -> Spy | None:
     except Exception as exc:  # noqa: BLE001 - a broken or missing coverage.py: the app runs without coverage
         warn_once(f"coverage.py cannot be imported ({exc!r}); the app runs without coverage")
         return None
+    data_file = os.environ.get("COVERAGE_FILE")
+    if data_file:
+        try:
+            records.ensure_folder(os.path.dirname(os.path.abspath(data_file)))
+        except OSError as exc:
+            warn_once(f"cannot create the data folder of {data_file} ({exc!r}); the app runs without coverage")
+            return None
     core = os.environ.get("COVERAGE_CORE") or choose_core(settings)
     try:
         cov = _process_startup(coverage, core)
