@@ -9,7 +9,7 @@ const PHASES = {
     compile: "rest of the compile",
     driver: "driver start (node, modules, workspace)",
     engineStart: "engine start to the first resource step",
-    otherSteps: "volume, network, config, prepare, service start",
+    otherSteps: "volume, network, config, service start (prepare: once per volume)",
     readinessAndCopy: "readiness wait and source copy",
     suite: "the test suite",
     stop: "graceful stop",

@@ -20,7 +20,7 @@ const PHASES_A = {
     compile: "rest of the compile (tsc)",
     driver: "driver start (node, SDK, workspace, recovery checks)",
     engineStart: "engine start to the first resource step",
-    up: "up: prepare, service start, engine bookkeeping",
+    up: "up: service start, engine bookkeeping (the prepare container runs once per volume)",
     readinessAndCopy: "readiness wait and source copy",
     suite: "the test suite",
     stop: "graceful stop",

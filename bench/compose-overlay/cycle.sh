@@ -104,7 +104,7 @@ docker-compose $(docker-compose version --short); load average $load_before befo
 rounds: $rounds, interleaved (A then B), after one unmeasured warm-up of each; $(((SECONDS - started) / 60)) min \
 $(((SECONDS - started) % 60)) s in all.
 - A, coverage-spy: \`bash scripts/coverage.sh up --stack bench-cycle\` (a warm stack: every run replaces the
-  prepare, service, test-run and harvester resources)
+  service, test-run and harvester resources; the prepare container runs once per volume)
 - B, the overlay pattern: \`bash bench/compose-overlay/ritual.sh\` (docker-compose down, up -d with
   docker-compose.coverage.yml, /healthz polled every 0.2 s, the suite, stop (10 s grace), \`run --rm harvester\`,
   the text report printed)

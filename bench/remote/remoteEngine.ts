@@ -60,14 +60,19 @@ function otherCheckout(label: string, checkout: string, stack: string): Side {
         const timings = fs.existsSync(path.join(work, "timings.json"))
             ? (JSON.parse(fs.readFileSync(path.join(work, "timings.json"), "utf8")) as {
                   steps: Array<{ name: string; ms: number }>;
+                  engineStartMs?: number;
               })
-            : { steps: [] };
+            : { steps: [], engineStartMs: undefined };
         fs.rmSync(work, { recursive: true, force: true });
         if (result.status !== 0) throw new Error(`${label}: ${action} failed:\n${result.stderr.slice(-3000)}`);
         return {
             status: result.status,
             output: "",
-            phasesMs: Object.fromEntries(timings.steps.map((s) => [s.name, s.ms])),
+            // As stackRun's: a replaced resource's longest step.
+            phasesMs: timings.steps.reduce<Record<string, number>>(
+                (phases, s) => ({ ...phases, [s.name]: Math.max(phases[s.name] ?? 0, s.ms) }),
+                {},
+            ),
         };
     };
     return {

@@ -115,7 +115,8 @@ function collect(status: number | null, output: string, work: string): UpResult 
     const phasesMs: Record<string, number> = {};
     if (timings) {
         phasesMs.engineStart = timings.engineStartMs;
-        for (const step of timings.steps) phasesMs[step.name] = step.ms;
+        // A replaced resource has several steps (create-replacement, then a short delete-replaced): its longest.
+        for (const step of timings.steps) phasesMs[step.name] = Math.max(phasesMs[step.name] ?? 0, step.ms);
         phasesMs.total = timings.totalMs;
     }
     const result: UpResult = {

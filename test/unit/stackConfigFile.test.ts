@@ -1,7 +1,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { copyBaseStackConfig, removeCopiedStackConfig, stackConfigPath } from "../../components/stacks/stackConfigFile";
+import {
+    copyBaseStackConfig,
+    removeCopiedStackConfig,
+    stackConfigPath,
+    stackEngineEnvironment,
+} from "../../components/stacks/stackConfigFile";
 import { tempDir } from "./fixtures";
 
 const BASE = "config:\n  coverage-spy:testCommand: pytest\n";
@@ -55,5 +60,26 @@ describe("stack config files", () => {
         git(dir, "commit", "-q", "-m", "release stack config");
         expect(removeCopiedStackConfig(dir, "release")).toBeUndefined();
         expect(fs.existsSync(copy)).toBe(true);
+    });
+});
+
+describe("the engine a stack's config names", () => {
+    it("gives the docker CLI the stack's docker:host, with TLS from docker:certPath", () => {
+        const dir = project();
+        fs.writeFileSync(
+            stackConfigPath(dir, "far"),
+            "config:\n  docker:host: tcp://engine.test:2376\n  docker:certPath: /certs\n  coverage-spy:testCommand: x\n",
+        );
+        expect(stackEngineEnvironment(dir, "far")).toEqual({
+            DOCKER_HOST: "tcp://engine.test:2376",
+            DOCKER_CERT_PATH: "/certs",
+            DOCKER_TLS_VERIFY: "1",
+        });
+    });
+
+    it("gives nothing for a stack on the default engine, or without a config file", () => {
+        const dir = project();
+        expect(stackEngineEnvironment(dir, "dev")).toEqual({});
+        expect(stackEngineEnvironment(dir, "none")).toEqual({});
     });
 });
