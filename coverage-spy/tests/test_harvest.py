@@ -30,61 +30,32 @@ class InitTest(unittest.TestCase):
             # Again on a ready volume: nothing changes, nothing fails.
             self.assertEqual(harvest("init", "--data-dir", data).returncode, 0)
 
+    # Every option a harvest needs, as the component passes them; each test below leaves one out or breaks one.
+    ARGS = {
+        "--data-dir": "/tmp",
+        "--run-id": RUN,
+        "--rcfile": "/x",
+        "--out": "/y",
+        "--keep": "5",
+        "--lost": "warn",
+        "--service": "api=/app",
+    }
+
+    def harvest_with(self, **changes):
+        options = {**self.ARGS, **{f"--{k.replace('_', '-')}": v for k, v in changes.items()}}
+        return harvest("harvest", *[x for k, v in options.items() if v is not None for x in (k, v)])
+
     def test_every_value_comes_from_the_component(self):
         # No second copy of the option defaults here: a call without them is refused, naming the option.
-        no_keep = harvest(
-            "harvest",
-            "--data-dir",
-            "/tmp",
-            "--run-id",
-            RUN,
-            "--rcfile",
-            "/x",
-            "--out",
-            "/y",
-            "--lost",
-            "warn",
-            "--service",
-            "api=/app",
-        )
+        no_keep = self.harvest_with(keep=None)
         self.assertEqual(no_keep.returncode, 2)
         self.assertIn("--keep is required", no_keep.stderr)
-        no_lost = harvest(
-            "harvest",
-            "--data-dir",
-            "/tmp",
-            "--run-id",
-            RUN,
-            "--rcfile",
-            "/x",
-            "--out",
-            "/y",
-            "--keep",
-            "5",
-            "--service",
-            "api=/app",
-        )
+        no_lost = self.harvest_with(lost=None)
         self.assertEqual(no_lost.returncode, 2)
         self.assertIn("--lost", no_lost.stderr)
 
     def test_rejects_a_service_without_an_absolute_source_path(self):
-        result = harvest(
-            "harvest",
-            "--data-dir",
-            "/tmp",
-            "--run-id",
-            RUN,
-            "--rcfile",
-            "/x",
-            "--out",
-            "/y",
-            "--keep",
-            "5",
-            "--lost",
-            "warn",
-            "--service",
-            "api=app",
-        )
+        result = self.harvest_with(service="api=app")
         self.assertEqual(result.returncode, 2)
         self.assertIn("NAME=/absolute/source/path", result.stderr)
 
