@@ -128,6 +128,26 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
         expect(lineSets(second.summary.files)).toEqual(lineSets(remoteRun.summary.files));
     });
 
+    it("records which test ran each line on the second engine as on the local one (per-test contexts)", () => {
+        const contexts = (input: StackInput): StackInput => ({
+            ...input,
+            stack: `${input.stack}-ctx`,
+            testCommand: `python3 -m coverage_spy_runner unittest discover -s examples/demo/tests -v`,
+            config: { ...input.config, perTestContexts: true },
+        });
+        const index = (run: StackRun) => fs.readFileSync(path.join(run.runDir, "total", "contexts.json"), "utf8");
+        const here = measureService(contexts(local));
+        const there = measureService(contexts(remote));
+        try {
+            expect(Object.keys(there.summary.perTest!.tests)).toHaveLength(10);
+            expect(there.summary.perTest!.boundaries.failed).toBe(0);
+            expect(JSON.parse(index(there))).toEqual(JSON.parse(index(here)));
+        } finally {
+            here.cleanup();
+            there.cleanup();
+        }
+    });
+
     it("leaves nothing on either engine after destroy", () => {
         const result = runStack("destroy", remote.stack);
         expect(result.status).toBe(0);
