@@ -41,7 +41,11 @@ def start() -> Spy | None:
         try:
             records.ensure_folder(os.path.dirname(os.path.abspath(data_file)))
         except OSError as exc:
-            warn_once(f"cannot create the data folder of {data_file} ({exc!r}); the app runs without coverage")
+            warn_once(
+                f"cannot create the data folder of {data_file} ({exc!r}): the data volume's runs/ folder must exist"
+                " and be writable by any user (the stack's prepare container makes it so); the app runs without"
+                " coverage"
+            )
             return None
     core = os.environ.get("COVERAGE_CORE") or choose_core(settings)
     try:
