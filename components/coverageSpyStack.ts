@@ -21,7 +21,7 @@ import { createServiceContainer } from "./service/serviceContainer";
 import { dependedOn, startOrder } from "./service/dependencyOrder";
 import { createReadinessWait } from "./service/readinessWait";
 import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
-import { LocalImage, inspectLocalImages, missingImageProblems } from "./service/localImages";
+import { LocalImage } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./gates/gatedSummary";
 import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
@@ -34,13 +34,8 @@ import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./infra/stackNetwork";
 import { createCoverageVolume } from "./infra/coverageVolume";
 import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "./contexts/contextRelay";
-import {
-    defaultEngineSettings,
-    dockerCliEnvironment,
-    dockerProviderOf,
-    EngineSettings,
-    providerEngineSettings,
-} from "./engine/dockerEngine";
+import { defaultEngineSettings } from "./engine/dockerEngine";
+import { engineAccess } from "./engine/engineAccess";
 import { publishAddress } from "./engine/engineAddress";
 import { SpySource } from "./engine/spyFiles";
 import { createSpyVolume } from "./engine/spyVolume";
@@ -137,36 +132,10 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             if (err instanceof CoverageSpyInputError) throw this.inputError(err.message);
             throw err;
         }
-        // The engine the Docker resources use: the docker CLI of every command must reach the same one. The default
-        // provider's is known now, so a missing image stops the program before any resource is declared; a given
-        // provider's once its outputs are (at preview too, still before any container is created).
-        const cliEnvironment = (settings: EngineSettings): Record<string, string> => {
-            try {
-                return dockerCliEnvironment(settings, resolved.remoteEngine);
-            } catch (err) {
-                throw this.inputError((err as Error).message);
-            }
-        };
-        const lookUpImages = (env: Record<string, string>): Record<string, LocalImage> => {
-            const found = inspectLocalImages(
-                needs.map((n) => n.image),
-                env,
-            );
-            const missing = missingImageProblems(needs, found);
-            if (missing.length > 0) throw this.inputError(new CoverageSpyInputError(missing).message);
-            return Object.fromEntries(found);
-        };
-        const provider = dockerProviderOf(this);
-        let cliEnv: pulumi.Output<Record<string, string>>;
-        let engineImages: pulumi.Output<Record<string, LocalImage>>;
-        if (provider === undefined) {
-            const env = cliEnvironment(defaultEngineSettings());
-            cliEnv = pulumi.output(env);
-            engineImages = pulumi.output(lookUpImages(env));
-        } else {
-            cliEnv = providerEngineSettings(provider).apply(cliEnvironment);
-            engineImages = cliEnv.apply(lookUpImages);
-        }
+        // The docker CLI of every command must reach the engine the Docker resources use.
+        const { cliEnv, images: engineImages } = engineAccess(this, needs, resolved.remoteEngine, (message) =>
+            this.inputError(message),
+        );
         const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns, remoteEngine, serviceHost } =
             resolved;
         const publishIp = publishAddress(serviceHost);

@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LocalImage, inspectLocalImages, missingImageProblems } from "../service/localImages";
+import { CoverageSpyInputError } from "../options/validation";
+import {
+    EngineSettings,
+    defaultEngineSettings,
+    dockerCliEnvironment,
+    dockerProviderOf,
+    providerEngineSettings,
+} from "./dockerEngine";
+
+/** How the component's commands reach the engine its Docker resources use, and what that engine holds. */
+export interface EngineAccess {
+    /** DOCKER_HOST and friends for every docker command the component runs. */
+    cliEnv: pulumi.Output<Record<string, string>>;
+    /** Each image the stack needs, as the engine describes it. */
+    images: pulumi.Output<Record<string, LocalImage>>;
+}
+
+/**
+ * The engine of `component`'s Docker resources, and the images it needs looked up there. The default provider's
+ * engine is known now, so a missing image stops the program before any resource is declared; a given provider's
+ * once its outputs are (at preview too, still before any container is created). Input errors are thrown as
+ * `inputError` makes them.
+ */
+export function engineAccess(
+    component: pulumi.Resource,
+    needs: Array<{ owner: string; image: string }>,
+    remoteEngine: boolean,
+    inputError: (message: string) => Error,
+): EngineAccess {
+    const cliEnvironment = (settings: EngineSettings): Record<string, string> => {
+        try {
+            return dockerCliEnvironment(settings, remoteEngine);
+        } catch (err) {
+            throw inputError((err as Error).message);
+        }
+    };
+    const lookUpImages = (env: Record<string, string>): Record<string, LocalImage> => {
+        const found = inspectLocalImages(
+            needs.map((n) => n.image),
+            env,
+        );
+        const missing = missingImageProblems(needs, found);
+        if (missing.length > 0) throw inputError(new CoverageSpyInputError(missing).message);
+        return Object.fromEntries(found);
+    };
+    const provider = dockerProviderOf(component);
+    if (provider === undefined) {
+        const env = cliEnvironment(defaultEngineSettings());
+        return { cliEnv: pulumi.output(env), images: pulumi.output(lookUpImages(env)) };
+    }
+    const cliEnv = providerEngineSettings(provider).apply(cliEnvironment);
+    return { cliEnv, images: cliEnv.apply(lookUpImages) };
+}
