@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.action == "init":
         return init(args)
-    if args.keep is None and not getattr(args, "live", False):
+    if args.keep is None and not args.live:
         parser.error("--keep is required (--live alone prunes nothing)")
     if args.keep is not None and args.keep < 1:
         parser.error("--keep must be at least 1")

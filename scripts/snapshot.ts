@@ -28,9 +28,8 @@ function parseArgs(argv: string[]): { stack: string; reset: boolean; timeout: nu
 
 try {
     const { stack, reset, timeout } = parseArgs(process.argv.slice(2));
-    // The stack's engine, as its config names it (a test run hands its own DOCKER_HOST already).
-    if (process.env.DOCKER_HOST === undefined)
-        Object.assign(process.env, stackEngineEnvironment(projectRoot(__dirname), stack));
+    // The engine the stack's config names, as run-stack uses it (none named: the environment's, a test run's included).
+    Object.assign(process.env, stackEngineEnvironment(projectRoot(__dirname), stack));
     const result = snapshotCoverage({ stack, action: reset ? "reset" : "snapshot", timeoutSeconds: timeout });
     if (result.coverage) process.stdout.write(`${formatSummary(result.coverage)}\n`);
     const silent = result.answers.reduce((n, a) => n + a.silent.length, 0);

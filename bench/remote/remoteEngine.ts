@@ -13,19 +13,11 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../../test/integration/demoExpectations";
-import { REPO_ROOT, devStackConfig } from "../../test/integration/engine";
+import { devStackConfig, startSecondEngine } from "../../test/integration/engine";
 import { StackInput, UpResult, demoService, destroyStack, upStack } from "../../test/integration/stackRun";
 import { median } from "../median";
 
 const log = (line: string) => process.stderr.write(`[bench-remote] ${line}\n`);
-const SECOND_ENGINE = path.join(REPO_ROOT, "scripts", "second-engine.sh");
-
-function secondEngine(...args: string[]): string {
-    const result = spawnSync("bash", [SECOND_ENGINE, ...args], { encoding: "utf8", timeout: 15 * 60 * 1000 });
-    if (result.status !== 0) throw new Error(`scripts/second-engine.sh ${args.join(" ")} failed:\n${result.stderr}`);
-    return result.stdout;
-}
-
 interface Side {
     label: string;
     up(): UpResult;
@@ -97,22 +89,15 @@ const cell = (values: number[]) =>
 function main(): void {
     const rounds = Number(process.argv[2] ?? 5);
     const baseline = process.argv[3] ? path.resolve(process.argv[3]) : undefined;
-    secondEngine("start");
-    secondEngine("load", DEMO_IMAGE, "coverage-spy/harvester:latest");
-    const env = Object.fromEntries(
-        secondEngine("env")
-            .trim()
-            .split("\n")
-            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    );
+    const second = startSecondEngine([DEMO_IMAGE, "coverage-spy/harvester:latest"]);
     const demo = { service: demoService(DEMO_IMAGE), testCommand: DEMO_TEST_COMMAND };
     const sides: Side[] = [
         thisCheckout("local engine", { stack: `bench-local-${process.pid}`, ...demo }),
         thisCheckout("second engine (remoteEngine)", {
             stack: `bench-remote-${process.pid}`,
             ...demo,
-            config: { serviceHost: env.COVERAGE_SPY_SECOND_ENGINE_ADDRESS },
-            otherConfig: { "docker:host": env.DOCKER_HOST },
+            config: { serviceHost: second.address },
+            otherConfig: { "docker:host": second.host },
         }),
         ...(baseline
             ? [otherCheckout(`local engine, ${path.basename(baseline)}`, baseline, `bench-base-${process.pid}`)]

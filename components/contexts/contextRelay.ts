@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
 import { spyFileMounts } from "../engine/spyFiles";
+import { dataVolumeMount } from "../infra/coverageVolume";
 import { publishedUrl } from "../service/publishedUrl";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
 import { ScriptService } from "../testRun/testRunScript";
@@ -42,7 +43,7 @@ export function contextRelayContainerArgs(input: ContextRelayInput): docker.Cont
         init: true,
         ports: [{ internal: CONTEXT_RELAY_PORT, ip: input.publishIp }],
         mounts: assets.mounts,
-        volumes: [...assets.volumes, { volumeName: input.volumeName, containerPath: DATA_DIR }],
+        volumes: [...assets.volumes, dataVolumeMount(input.volumeName)],
         labels: toLabelList({ ...input.labels, [LABEL_RUN_ID]: input.runId, [LABEL_ROLE]: "contexts" }),
         // The test run stops it with the services, once the suite is over.
         restart: "no",

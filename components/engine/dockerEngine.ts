@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { isRemoteDockerHost } from "./engineAddress";
+import { EngineSettings, dockerEnvironmentFor, engineSettingsFromConfig, isRemoteDockerHost } from "./engineAddress";
 
 /** A Docker resource of the package, to ask a component which docker provider its children get. */
 const DOCKER_MODULE_MEMBER = "docker:index/container:Container";
@@ -9,14 +9,6 @@ const DOCKER_MODULE_MEMBER = "docker:index/container:Container";
 export function dockerProviderOf(component: pulumi.Resource): docker.Provider | undefined {
     const provider = component.getProvider(DOCKER_MODULE_MEMBER);
     return provider !== undefined && docker.Provider.isInstance(provider) ? provider : undefined;
-}
-
-/** What the engine's settings are, as the docker CLI of the test run and the copies must be told them. */
-export interface EngineSettings {
-    host?: string;
-    certPath?: string;
-    /** The provider carries TLS material as text, which the docker CLI cannot take. */
-    hasTlsMaterial: boolean;
 }
 
 /**
@@ -36,11 +28,7 @@ export function dockerCliEnvironment(settings: EngineSettings, remoteEngine: boo
             `coverage-spy: the docker provider's host ${settings.host} is a remote engine, which cannot see this ` +
                 "machine's folders: set remoteEngine: true (files then go through the engine)",
         );
-    if (settings.host === undefined) return {};
-    return {
-        DOCKER_HOST: settings.host,
-        ...(settings.certPath !== undefined ? { DOCKER_CERT_PATH: settings.certPath, DOCKER_TLS_VERIFY: "1" } : {}),
-    };
+    return dockerEnvironmentFor(settings);
 }
 
 /**
@@ -48,14 +36,7 @@ export function dockerCliEnvironment(settings: EngineSettings, remoteEngine: boo
  * fallback, DOCKER_HOST and friends in the environment, reaches the docker CLI as it is.
  */
 export function defaultEngineSettings(): EngineSettings {
-    const setting = (key: string): string | undefined => pulumi.runtime.getConfig(`docker:${key}`) || undefined;
-    const host = setting("host");
-    const certPath = setting("certPath");
-    return {
-        ...(host !== undefined ? { host } : {}),
-        ...(certPath !== undefined ? { certPath } : {}),
-        hasTlsMaterial: ["caMaterial", "certMaterial", "keyMaterial"].some((key) => setting(key) !== undefined),
-    };
+    return engineSettingsFromConfig((key) => pulumi.runtime.getConfig(`docker:${key}`));
 }
 
 /** The settings of a provider given to the component, once its outputs are known. */

@@ -1,13 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalImage, inspectLocalImages, missingImageProblems } from "../service/localImages";
 import { CoverageSpyInputError } from "../options/validation";
-import {
-    EngineSettings,
-    defaultEngineSettings,
-    dockerCliEnvironment,
-    dockerProviderOf,
-    providerEngineSettings,
-} from "./dockerEngine";
+import { EngineSettings } from "./engineAddress";
+import { defaultEngineSettings, dockerCliEnvironment, dockerProviderOf, providerEngineSettings } from "./dockerEngine";
 
 /** How the component's commands reach the engine its Docker resources use, and what that engine holds. */
 export interface EngineAccess {

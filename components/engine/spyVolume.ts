@@ -5,7 +5,8 @@ import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import { SPY_ROOT } from "../layout";
-import { LABEL_ROLE, stackObjectName, toLabelList } from "../naming";
+import { stackObjectName, toLabelList } from "../naming";
+import { createOneShot } from "../harvester/harvester";
 import { shellQuote } from "../shell";
 import { SpyHostFolders } from "./spyFiles";
 
@@ -90,11 +91,13 @@ export function createSpyVolume(
         { name: stackObjectName(input.stack, SPY_VOLUME), labels: toLabelList(input.labels) },
         opts,
     );
-    const installed = new docker.Container(
+    // No run id, the digest instead: replaced (the volume filled again) only when a packed file changed.
+    const installed = createOneShot(
         `${name}-${SPY_INSTALL_CONTAINER}`,
+        SPY_INSTALL_CONTAINER,
+        SPY_INSTALL_CONTAINER,
+        { stack: input.stack, image: input.image, labels: { ...input.labels, [LABEL_SPY_DIGEST]: digest } },
         {
-            name: stackObjectName(input.stack, SPY_INSTALL_CONTAINER),
-            image: input.image,
             // Empties the volume first: a file the new bundle no longer has must not stay behind.
             command: [
                 "sh",
@@ -107,13 +110,8 @@ export function createSpyVolume(
             uploads: [{ file: BUNDLE_IN_CONTAINER, source: bundle }],
             volumes: [{ volumeName: volume.name, containerPath: SPY_ROOT }],
             user: "0:0",
-            attach: true,
-            logs: true,
-            mustRun: false,
-            restart: "no",
-            labels: toLabelList({ ...input.labels, [LABEL_ROLE]: SPY_INSTALL_CONTAINER, [LABEL_SPY_DIGEST]: digest }),
         },
-        pulumi.mergeOptions(opts, { dependsOn: [pack], deleteBeforeReplace: true }),
+        pulumi.mergeOptions(opts, { dependsOn: [pack] }),
     );
     return { volume, installed };
 }

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LostProcessPolicy } from "../options/choices";
 import { DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
+import { dataVolumeMount } from "../infra/coverageVolume";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 import {
     HARVESTER_CONTAINER,
@@ -57,32 +58,39 @@ function serviceFlags(services: HarvestService[]): string[] {
     return services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]);
 }
 
+/** Whose one-shot container it is: the stack (its name), the image, its labels, and the run it belongs to, if any. */
+export interface OneShotOwner {
+    stack: string;
+    image: string;
+    labels: Record<string, string>;
+    /** Labelled on the container, so every run replaces (runs) it; without one, it runs when its arguments change. */
+    runId?: string;
+}
+
 /**
  * A container that runs once and exits. `attach` makes the create wait for its exit; its exit code
- * must still be checked by the caller, because a non-zero exit does not fail the create. One labelled with the run
- * is replaced (run again) by every run; one that is not, only when its arguments change.
+ * must still be checked by the caller, because a non-zero exit does not fail the create.
  */
-function oneShot(
+export function createOneShot(
     resourceName: string,
     containerSuffix: string,
     role: string,
-    input: OneShotInput,
+    owner: OneShotOwner,
     args: Partial<docker.ContainerArgs>,
     opts: pulumi.CustomResourceOptions,
-    perRun = true,
 ): docker.Container {
     return new docker.Container(
         resourceName,
         {
-            name: stackObjectName(input.stack, containerSuffix),
-            image: input.image,
+            name: stackObjectName(owner.stack, containerSuffix),
+            image: owner.image,
             attach: true,
             logs: true,
             mustRun: false,
             restart: "no",
             labels: toLabelList({
-                ...input.labels,
-                ...(perRun ? { [LABEL_RUN_ID]: input.runId } : {}),
+                ...owner.labels,
+                ...(owner.runId !== undefined ? { [LABEL_RUN_ID]: owner.runId } : {}),
                 [LABEL_ROLE]: role,
             }),
             ...args,
@@ -98,17 +106,16 @@ function oneShot(
 export function prepareContainerSpec(input: OneShotInput): Partial<docker.ContainerArgs> {
     return {
         command: ["python3", HARVEST_SCRIPT, "init", "--data-dir", DATA_DIR],
-        ...withDataVolume(spyFileMounts(input.spyFiles, ["assets"]), input.volumeName, false),
+        ...withDataVolume(spyFileMounts(input.spyFiles, ["assets"]), input.volumeName),
     };
 }
 
-/** The spy's files plus the data volume, mounted where the spy's scripts expect it. */
+/** The spy's files plus the data volume. */
 function withDataVolume(
     files: SpyFileMounts,
     volumeName: pulumi.Input<string>,
-    readOnly: boolean,
 ): Pick<docker.ContainerArgs, "mounts" | "volumes"> {
-    return { mounts: files.mounts, volumes: [...files.volumes, { volumeName, containerPath: DATA_DIR, readOnly }] };
+    return { mounts: files.mounts, volumes: [...files.volumes, dataVolumeMount(volumeName)] };
 }
 
 /** The run's report folder as the harvester sees it. */
@@ -143,7 +150,7 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
         ],
         // Root, and the data volume writable: it prunes old runs, whichever user's processes wrote them.
         user: "0:0",
-        ...withDataVolume(files, input.volumeName, false),
+        ...withDataVolume(files, input.volumeName),
         ...("reportDir" in reports
             ? {
                   mounts: [
@@ -161,14 +168,15 @@ export function createRunPreparation(
     input: OneShotInput,
     opts: pulumi.CustomResourceOptions,
 ): docker.Container {
-    return oneShot(
+    // No run id: the volume is made ready once, not by every run.
+    const { stack, image, labels } = input;
+    return createOneShot(
         `${name}-${PREPARE_CONTAINER}`,
         PREPARE_CONTAINER,
         "prepare",
-        input,
+        { stack, image, labels },
         prepareContainerSpec(input),
         opts,
-        /* perRun */ false,
     );
 }
 
@@ -178,7 +186,7 @@ export function createHarvester(
     input: HarvesterInput,
     opts: pulumi.CustomResourceOptions,
 ): docker.Container {
-    return oneShot(
+    return createOneShot(
         `${name}-${HARVESTER_CONTAINER}`,
         HARVESTER_CONTAINER,
         "harvester",

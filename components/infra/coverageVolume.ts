@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { DATA_DIR } from "../layout";
 import { stackObjectName, toLabelList } from "../naming";
 
 /**
@@ -21,4 +22,12 @@ export function createCoverageVolume(
         },
         opts,
     );
+}
+
+/**
+ * The data volume as every container that uses it mounts it, writable: measured services (their data files), the
+ * prepare container (runs/), the relay (.context, the event log) and the harvester (it prunes old runs).
+ */
+export function dataVolumeMount(volumeName: pulumi.Input<string>): docker.types.input.ContainerVolume {
+    return { volumeName, containerPath: DATA_DIR, readOnly: false };
 }

@@ -1,6 +1,5 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_DIR, LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
+import { LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 
 /** What measuring a service adds to its container: nothing else of coverage-spy reaches it. */
@@ -30,9 +29,4 @@ export function spyEnvironment(serviceName: string, runId: string, appPythonPath
 /** The spy's read-only files in a service: its assets, coverage.py and the generated config. */
 export function serviceSpyFiles(source: SpySource): SpyFileMounts {
     return spyFileMounts(source, ["assets", "lib", "config"]);
-}
-
-/** The coverage-data volume, where every measured process writes its data files. */
-export function dataVolume(volumeName: pulumi.Input<string>): docker.types.input.ContainerVolume {
-    return { volumeName, containerPath: DATA_DIR };
 }

@@ -10,7 +10,8 @@ import {
     stackObjectName,
     toLabelList,
 } from "../naming";
-import { Instrumentation, dataVolume, serviceSpyFiles, spyEnvironment } from "./instrumentation";
+import { Instrumentation, serviceSpyFiles, spyEnvironment } from "./instrumentation";
+import { dataVolumeMount } from "../infra/coverageVolume";
 
 export interface ServiceContainerInput {
     service: ResolvedService;
@@ -69,7 +70,7 @@ export function serviceContainerArgs(input: ServiceContainerInput): docker.Conta
         destroyGraceSeconds: grace,
         ports: service.ports.map((p) => ({ internal: p.internal, external: p.external, ip: input.publishIp })),
         mounts: spy ? [...spy.mounts, ...userMounts] : userMounts,
-        volumes: spy && instrumentation ? [...spy.volumes, dataVolume(instrumentation.volumeName)] : [],
+        volumes: spy && instrumentation ? [...spy.volumes, dataVolumeMount(instrumentation.volumeName)] : [],
         networksAdvanced: [{ name: input.networkName, aliases: [service.name] }],
         healthcheck: service.healthcheck && {
             tests: service.healthcheck.test,

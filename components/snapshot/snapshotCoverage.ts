@@ -176,39 +176,20 @@ const SNAPSHOT_INPUTS = "/tmp/coverage-spy-run.tar";
  * copied sources go in as a tar, it runs, and its reports come out into `hostOut`; it is removed whatever happened.
  */
 function harvestThroughEngine(
-    serviceContainer: string,
     snapshotId: string,
     hostOut: string,
-    harvestArgs: string[],
+    createArgs: string[],
+    engineOut: string,
 ): { stdout: string; status: number } {
     const name = `coverage-spy-snapshot-${snapshotId}`;
     const inputs = path.join(hostOut, "inputs.tar");
     const packed = spawnSync("tar", ["-C", hostOut, "-cf", inputs, "sources"], { encoding: "utf8" });
     if (packed.status !== 0) throw new Error(`coverage-spy: packing the snapshot's sources failed: ${packed.stderr}`);
-    const [image, ...command] = harvestArgs;
-    docker(
-        [
-            "create",
-            "--name",
-            name,
-            "--network",
-            "none",
-            "--volumes-from",
-            `${serviceContainer}:ro`,
-            "--label",
-            `${LABEL_ROLE}=snapshot-harvester`,
-            image,
-            ...command,
-            "--inputs",
-            SNAPSHOT_INPUTS,
-        ],
-        "creating the snapshot's harvester",
-    );
+    docker(["create", "--name", name, ...createArgs], "creating the snapshot's harvester");
     try {
         docker(["cp", inputs, `${name}:${SNAPSHOT_INPUTS}`], "uploading the snapshot's sources");
         const run = docker(["start", "--attach", name], "harvesting the snapshot");
-        const out = command[command.indexOf("--out") + 1];
-        docker(["cp", `${name}:${out}/.`, hostOut], "copying the snapshot's reports back");
+        docker(["cp", `${name}:${engineOut}/.`, hostOut], "copying the snapshot's reports back");
         return run;
     } finally {
         spawnSync("docker", ["rm", "--force", name], { stdio: "ignore" });
@@ -248,7 +229,17 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
             `copying the source of service ${s.name}`,
         );
     }
-    const harvestArgs = (out: string) => [
+    // The data through the first service's volumes, read-only; the reports into `out` as the harvester sees it.
+    const container = [
+        "--network",
+        "none",
+        "--volumes-from",
+        `${services[0].container}:ro`,
+        "--label",
+        `${LABEL_ROLE}=snapshot-harvester`,
+    ];
+    const snapshotDir = (reports: string) => `${reports}/runs/${runId}/snapshots/${snapshotId}`;
+    const harvestCommand = (out: string) => [
         services[0].harvesterImage,
         "python3",
         HARVEST_SCRIPT,
@@ -261,30 +252,31 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
         "--rcfile",
         RCFILE,
         "--out",
-        `${out}/runs/${runId}/snapshots/${snapshotId}`,
+        out,
         // A report of the run so far: a process that ended without saving is listed, never fatal here.
         "--lost",
         "warn",
         ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
     ];
+    const engineOut = snapshotDir(ENGINE_REPORTS_DIR);
     const harvest = services[0].remoteEngine
-        ? harvestThroughEngine(services[0].container, snapshotId, hostOut, harvestArgs(ENGINE_REPORTS_DIR))
+        ? harvestThroughEngine(
+              snapshotId,
+              hostOut,
+              [...container, ...harvestCommand(engineOut), "--inputs", SNAPSHOT_INPUTS],
+              engineOut,
+          )
         : docker(
               [
                   "run",
                   "--rm",
-                  "--network",
-                  "none",
-                  "--volumes-from",
-                  `${services[0].container}:ro`,
+                  ...container,
                   "-v",
                   `${services[0].reportDir}:${REPORTS_DIR}`,
                   ...(typeof process.getuid === "function"
                       ? ["--user", `${process.getuid()}:${process.getgid!()}`]
                       : []),
-                  "--label",
-                  `${LABEL_ROLE}=snapshot-harvester`,
-                  ...harvestArgs(REPORTS_DIR),
+                  ...harvestCommand(snapshotDir(REPORTS_DIR)),
               ],
               "harvesting the snapshot",
           );

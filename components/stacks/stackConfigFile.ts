@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { dockerEnvironmentFor, engineSettingsFromConfig } from "../engine/engineAddress";
 
 /** The first line of a stack config that coverage-spy copied for a new branch stack: only such a file may go. */
 const COPY_MARKER = "# Copied from stacks/Pulumi.dev.yaml by coverage-spy";
@@ -59,13 +60,9 @@ export function stackEngineEnvironment(projectDir: string, stack: string): Recor
     } catch {
         return {};
     }
-    const host = config?.["docker:host"];
-    const certPath = config?.["docker:certPath"];
-    if (typeof host !== "string" || host === "") return {};
-    return {
-        DOCKER_HOST: host,
-        ...(typeof certPath === "string" && certPath !== ""
-            ? { DOCKER_CERT_PATH: certPath, DOCKER_TLS_VERIFY: "1" }
-            : {}),
+    const setting = (key: string): string | undefined => {
+        const value = config?.[`docker:${key}`];
+        return typeof value === "string" ? value : undefined;
     };
+    return dockerEnvironmentFor(engineSettingsFromConfig(setting));
 }

@@ -50,3 +50,28 @@ export function markedLines(file: string): number[] {
         .map((line, i) => (/#\s*demo:\s*not-hit\b/.test(line) ? i + 1 : 0))
         .filter((n) => n > 0);
 }
+
+/**
+ * The second Docker engine (scripts/second-engine.sh: dockerd in a container, which cannot see this machine's
+ * folders) started, with `images` loaded into it: its DOCKER_HOST, and the address its published ports answer at.
+ */
+export function startSecondEngine(images: string[]): { host: string; address: string } {
+    const run = (...args: string[]): string => {
+        const result = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "second-engine.sh"), ...args], {
+            encoding: "utf8",
+            timeout: 15 * 60 * 1000,
+        });
+        if (result.status !== 0)
+            throw new Error(`scripts/second-engine.sh ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
+        return result.stdout;
+    };
+    run("start");
+    run("load", ...images);
+    const env = Object.fromEntries(
+        run("env")
+            .trim()
+            .split("\n")
+            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    return { host: env.DOCKER_HOST, address: env.COVERAGE_SPY_SECOND_ENGINE_ADDRESS };
+}

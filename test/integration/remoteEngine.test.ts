@@ -3,33 +3,24 @@ import * as fs from "fs";
 import * as path from "path";
 import { FileCoverage } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND, expectLines } from "./demoExpectations";
-import { REPO_ROOT } from "./engine";
+import { REPO_ROOT, docker, startSecondEngine } from "./engine";
 import { StackInput, StackRun, demoService, destroyStack, measureService, runStack } from "./stackRun";
 
 jest.setTimeout(20 * 60 * 1000);
 
-const SECOND_ENGINE = path.join(REPO_ROOT, "scripts", "second-engine.sh");
 const HARVESTER_IMAGE = "coverage-spy/harvester:latest";
 
-/** Runs scripts/second-engine.sh; its stdout. */
-function secondEngine(...args: string[]): string {
-    const result = spawnSync("bash", [SECOND_ENGINE, ...args], { encoding: "utf8", timeout: 15 * 60 * 1000 });
-    if (result.status !== 0)
-        throw new Error(`scripts/second-engine.sh ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
-    return result.stdout;
-}
-
-/** docker against the second engine. */
+/** docker against the second engine (`docker` of ./engine against this machine's). */
 function onSecond(host: string, ...args: string[]): string {
     const result = spawnSync("docker", args, { encoding: "utf8", env: { ...process.env, DOCKER_HOST: host } });
     if (result.status !== 0) throw new Error(`docker ${args.join(" ")} on ${host} failed: ${result.stderr}`);
     return result.stdout.trim();
 }
 
+/** The stack's containers, volumes and networks on the second engine (`host`) or on this machine's. */
 function objectsOf(host: string | undefined, stack: string): string[] {
     const filter = ["--filter", `label=coverage-spy.stack=${stack}`];
-    const list = (args: string[]) =>
-        host === undefined ? spawnSync("docker", args, { encoding: "utf8" }).stdout.trim() : onSecond(host, ...args);
+    const list = (args: string[]) => (host === undefined ? docker(...args) : onSecond(host, ...args));
     return [
         list(["ps", "-a", "-q", ...filter]),
         list(["volume", "ls", "-q", ...filter]),
@@ -55,21 +46,14 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
     let remoteRun: StackRun;
 
     beforeAll(() => {
-        secondEngine("start");
-        secondEngine("load", DEMO_IMAGE, HARVESTER_IMAGE);
-        const env = Object.fromEntries(
-            secondEngine("env")
-                .trim()
-                .split("\n")
-                .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-        );
-        host = env.DOCKER_HOST;
+        const second = startSecondEngine([DEMO_IMAGE, HARVESTER_IMAGE]);
+        host = second.host;
         remote = {
             stack: `itest-remote-${process.pid}`,
             service: demoService(DEMO_IMAGE),
             // A live snapshot after the suite: its harvest too must go through the engine.
             testCommand: `${DEMO_TEST_COMMAND} && node bin/scripts/snapshot.js`,
-            config: { serviceHost: env.COVERAGE_SPY_SECOND_ENGINE_ADDRESS },
+            config: { serviceHost: second.address },
             otherConfig: { "docker:host": host },
         };
         // The folder bind mounts would name must not exist on the second engine: nothing may rely on them.

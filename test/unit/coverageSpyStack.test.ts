@@ -122,7 +122,7 @@ describe("CoverageSpyStack resource graph", () => {
             }),
         ]);
         expect(shop.inputs.volumes).toEqual([
-            { volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data" },
+            { volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data", readOnly: false },
         ]);
     });
 
@@ -395,7 +395,7 @@ describe("CoverageSpyStack with per-test contexts", () => {
         );
     });
 
-    it("runs the relay from the harvester image on the data volume, after the run folder exists", () => {
+    it("runs the relay from the harvester image on the data volume, after the volume was made ready", () => {
         const relay = engine.one(CONTAINER, "ctx-contexts");
         expect(relay.inputs.image).toBe("coverage-spy/harvester:latest");
         expect(relay.inputs.name).toBe("coverage-spy-unit-contexts");
