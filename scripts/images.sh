@@ -20,7 +20,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-HASH_LABEL=coverage-spy.content-hash
 HARVESTER_DIR="$REPO_ROOT/images/harvester"
 DEMO_DIR="${COVERAGE_SPY_DEMO_DIR:-$REPO_ROOT/examples/demo}"
 FRAMEWORKS_IMAGE=coverage-spy/python-frameworks:trixie
@@ -41,18 +40,6 @@ timed() {
 
 # ID of a local image, or its name when it is not here (a registry image the build will pull).
 image_ref_id() { image_id "$1" || echo "$1"; }
-
-image_hash() { docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$1" 2>/dev/null || true; }
-
-# sha256 over: extra strings given as arguments, then the names and contents of files under a folder.
-content_hash() {
-  local dir="$1"; shift
-  {
-    printf '%s\n' "$@"
-    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '.coverage*' \
-      ! -path './node_modules/*' ! -path './.pytest_cache/*' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
-  } | sha256sum | cut -c1-16
-}
 
 # docker build with whatever builder this docker has (BuildKit through buildx, or the legacy builder).
 docker_build() {

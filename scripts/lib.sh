@@ -64,6 +64,22 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 # image_id IMAGE: the local image's ID (sha256:...); fails when it is not here.
 image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null; }
 
+# Images built by the project carry this label: a hash of what they are built from (content_hash), so an unchanged
+# one is not built again.
+HASH_LABEL=coverage-spy.content-hash
+# image_hash IMAGE: its content-hash label; empty when it has none or is not here.
+image_hash() { docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$1" 2>/dev/null || true; }
+# content_hash DIR [STRING...]: sha256 over the strings, then the names and contents of the files under DIR (caches
+# and bytecode left out).
+content_hash() {
+  local dir="$1"; shift
+  {
+    printf '%s\n' "$@"
+    (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '.coverage*' \
+      ! -path './node_modules/*' ! -path './.pytest_cache/*' -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+  } | sha256sum | cut -c1-16
+}
+
 # spy_lib_dir [MAIN LEGACY]: the folder scripts/spy-lib.sh prepares for the pinned coverage.py releases (or the
 # ones given). Only its path: prepare_spy_lib makes sure it is there.
 spy_lib_dir() {

@@ -28,7 +28,6 @@ VOLUME=coverage-spy-second-engine-data
 NETWORK=coverage-spy-engines
 PORT="${COVERAGE_SPY_SECOND_ENGINE_PORT:-23750}"
 START_TIMEOUT="${COVERAGE_SPY_SECOND_ENGINE_TIMEOUT:-60}"
-HASH_LABEL=coverage-spy.content-hash
 PORT_LABEL=coverage-spy.second-engine.port
 PROBE_IMAGE=coverage-spy/init-probe:latest
 INIT_STAMP="$COVERAGE_SPY_CACHE/second-engine-init-works"
@@ -51,17 +50,6 @@ since() { local ms=$(($(now_ms) - $1)); printf '%d.%02d s' $((ms / 1000)) $((ms 
 SECOND_DOCKER=(env -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_CONTEXT docker)
 second() { "${SECOND_DOCKER[@]}" -H "$ENGINE_URL" "$@"; }
 ENGINE_URL="tcp://127.0.0.1:$PORT"
-
-# sha256 over extra strings, then the names and contents of the files under a folder (as scripts/images.sh does).
-content_hash() {
-  local dir="$1"; shift
-  {
-    printf '%s\n' "$@"
-    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
-  } | sha256sum | cut -c1-16
-}
-
-image_hash() { docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$1" 2>/dev/null || true; }
 
 wanted_hash() {
   local base_id
