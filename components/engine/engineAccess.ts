@@ -36,7 +36,7 @@ export function engineAccess(
             needs.map((n) => n.image),
             env,
         );
-        const missing = missingImageProblems(needs, found);
+        const missing = missingImageProblems(needs, found, env.DOCKER_HOST ?? process.env.DOCKER_HOST);
         if (missing.length > 0) throw inputError(new CoverageSpyInputError(missing).message);
         return Object.fromEntries(found);
     };

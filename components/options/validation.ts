@@ -29,9 +29,9 @@ const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE"
 /** Docker's own rule for container names, which carry the service name. */
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
-/** A stack name, optionally qualified with organization and project. */
 /** A host name or IPv4 address: what a URL's host part takes without brackets. */
 const SERVICE_HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+/** A stack name, optionally qualified with organization and project. */
 const STACK_REF = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]{1,100}$/;
 
 /** Collects every problem at once, so one preview shows them all. */

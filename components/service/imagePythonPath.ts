@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { engineName } from "./localImages";
 
 /**
- * Reads the image's own PYTHONPATH from the local image, at preview time, so the spy can keep it.
+ * Reads the image's own PYTHONPATH from the engine's image, at preview time, so the spy can keep it.
  * It doubles as the preview-time check that the image exists, before any container is created.
  */
 export function readImagePythonPath(
@@ -15,8 +16,13 @@ export function readImagePythonPath(
     const result = pulumi.all([image, cliEnv]).apply(([img, engineEnv]) =>
         command.local.runOutput(
             {
-                command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not available to the local Docker engine (build or load it first)" >&2; exit 1; }`,
-                environment: { ...engineEnv, COVERAGE_SPY_IMAGE: img, COVERAGE_SPY_SERVICE: serviceName },
+                command: `docker image inspect --format '{{json .Config.Env}}' "$COVERAGE_SPY_IMAGE" 2>&1 || { echo "coverage-spy: service $COVERAGE_SPY_SERVICE: image $COVERAGE_SPY_IMAGE is not in $COVERAGE_SPY_ENGINE (build or load it first)" >&2; exit 1; }`,
+                environment: {
+                    ...engineEnv,
+                    COVERAGE_SPY_IMAGE: img,
+                    COVERAGE_SPY_SERVICE: serviceName,
+                    COVERAGE_SPY_ENGINE: engineName(engineEnv.DOCKER_HOST ?? process.env.DOCKER_HOST),
+                },
                 addPreviousOutputInEnv: false,
                 logging: "none",
             },

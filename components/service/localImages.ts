@@ -9,9 +9,10 @@ export interface LocalImage {
 }
 
 /**
- * Looks images up in the local Docker engine now, while the program runs (at preview too), so that a missing
- * image is an input error before any resource is declared: coverage-spy pulls no image, and a container create
- * would fail only after the volume, network and prepare container were made. Runs docker without a shell.
+ * Looks images up in the Docker engine (the local one, or the one `engineEnv` names) now, while the program runs
+ * (at preview too), so that a missing image is an input error before any resource is declared: coverage-spy pulls
+ * no image, and a container create would fail only after the volume, network and prepare container were made.
+ * Runs docker without a shell.
  */
 export function inspectLocalImages(images: string[], engineEnv: Record<string, string> = {}): Map<string, LocalImage> {
     const found = new Map<string, LocalImage>();
@@ -34,17 +35,23 @@ export function inspectLocalImages(images: string[], engineEnv: Record<string, s
     return found;
 }
 
-/** The problems to report for missing images, one per image and what needs it. */
+/** The engine as messages name it: its address when the docker CLI is sent to one, else the local engine. */
+export function engineName(dockerHost: string | undefined): string {
+    return dockerHost ? `the Docker engine at ${dockerHost}` : "the local Docker engine";
+}
+
+/** The problems to report for missing images, one per image and what needs it; `dockerHost`: the engine asked. */
 export function missingImageProblems(
     needs: Array<{ owner: string; image: string }>,
     found: Map<string, LocalImage>,
+    dockerHost?: string,
 ): string[] {
     return needs.flatMap(({ owner, image }) => {
         const missing = found.get(image)?.missing;
         return missing === undefined
             ? []
             : [
-                  `${owner}: image ${image} is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: ${missing})`,
+                  `${owner}: image ${image} is not in ${engineName(dockerHost)}; build or load it first, coverage-spy pulls no image (Docker says: ${missing})`,
               ];
     });
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
 import { FIXTURE_RUN_ID, fakeCoverageLib, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
+import { missingImageProblems } from "../../components/service/localImages";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -472,6 +473,19 @@ describe("CoverageSpyStack images", () => {
         expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual(
             [],
         );
+    });
+});
+
+describe("a missing image's message", () => {
+    it("names the engine that was asked: its address when the docker CLI is sent to one", () => {
+        const found = new Map([["gone:1", { missing: "Error: No such image: gone:1" }]]);
+        const needs = [{ owner: "service jobs", image: "gone:1" }];
+        expect(missingImageProblems(needs, found, "tcp://engine.test:2376")).toEqual([
+            "service jobs: image gone:1 is not in the Docker engine at tcp://engine.test:2376; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
+        ]);
+        expect(missingImageProblems(needs, found)).toEqual([
+            "service jobs: image gone:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
+        ]);
     });
 });
 
