@@ -11,13 +11,14 @@ module.exports = {
             displayName: "unit",
             testMatch: ["<rootDir>/test/unit/**/*.test.ts"],
             globalSetup: "<rootDir>/test/unit/globalSetup.ts",
-            setupFilesAfterEnv: ["<rootDir>/test/unit/cleanup.ts"],
+            setupFilesAfterEnv: ["<rootDir>/test/unit/cleanup.ts", "<rootDir>/test/unit/hangBound.ts"],
         },
         {
             ...common,
             displayName: "integration",
             testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
             globalSetup: "<rootDir>/test/integration/sweep.ts",
+            globalTeardown: "<rootDir>/test/integration/teardown.ts",
         },
     ],
 };

@@ -24,6 +24,7 @@ import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePyth
 import { LocalImage } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./gates/gatedSummary";
+import { warnAboutTheSuite } from "./summary/suiteWarnings";
 import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
 import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
@@ -36,6 +37,7 @@ import { createCoverageVolume } from "./infra/coverageVolume";
 import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "./contexts/contextRelay";
 import { defaultEngineSettings } from "./engine/dockerEngine";
 import { engineAccess } from "./engine/engineAccess";
+import { engineChecks } from "./service/imageChecks";
 import { publishAddress } from "./engine/engineAddress";
 import { SpySource } from "./engine/spyFiles";
 import { createSpyVolume } from "./engine/spyVolume";
@@ -133,8 +135,12 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             throw err;
         }
         // The docker CLI of every command must reach the engine the Docker resources use.
-        const { cliEnv, images: engineImages } = engineAccess(this, needs, resolved.remoteEngine, (message) =>
-            this.inputError(message),
+        const { cliEnv, images: engineImages } = engineAccess(
+            this,
+            needs,
+            resolved.remoteEngine,
+            (message) => this.inputError(message),
+            engineChecks(stack, pulumi.getProject(), resolved.services),
         );
         const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns, remoteEngine, serviceHost } =
             resolved;
@@ -147,7 +153,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const volume = createCoverageVolume(name, stack, labels, child);
         const network = createStackNetwork(name, stack, labels, child);
 
-        const configDir = path.join(reportDir, "config");
+        // One folder per stack: two stacks given one reportDir must not share (and, on destroy, delete) one rcfile,
+        // and a config/ folder of the user's there stays theirs.
+        const configDir = path.join(reportDir, ".coverage-spy", stack, "config");
         const coveragerc = generateCoveragerc({
             options: resolved.coverage,
             sourcePaths: harvestServices.map((s) => s.sourcePath),
@@ -350,6 +358,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             }
         });
         failTheUpdateIfNeeded(this.summary, resolved.failOnTestFailure, this);
+        warnAboutTheSuite(this.summary, this);
         this.runId = pulumi.output(runId);
         this.reportDir = pulumi.output(runDir);
         this.serviceUrls = pulumi.output(serviceUrls);

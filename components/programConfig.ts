@@ -3,7 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageSpyStackArgs, ServiceArgs } from "./options/args";
-import { CoverageSpyInputError } from "./options/validation";
+import { CoverageSpyInputError, envStringProblem, shownValue } from "./options/validation";
 import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
 
@@ -95,8 +95,12 @@ function withSecretEnv(services: unknown, secretEnv: unknown): unknown {
                 problems.push(`config: secretEnv.${name} must map variable names to values`);
             } else {
                 for (const [variable, value] of Object.entries(env)) {
-                    if (typeof value !== "string")
-                        problems.push(`config: secretEnv.${name}.${variable} must be a string`);
+                    const where = `config: secretEnv.${name}.${variable}`;
+                    if (typeof value !== "string") problems.push(`${where} must be a string`);
+                    else {
+                        const tooLong = envStringProblem(`${where} (service ${name})`, variable, value, "the service");
+                        if (tooLong !== undefined) problems.push(tooLong);
+                    }
                 }
             }
         }
@@ -154,6 +158,22 @@ function isConfigSecret(key: string): boolean {
     return (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
 }
 
+/**
+ * A string key's text as the program gets it: the engine hands a YAML list or map given for it over as JSON text
+ * (`testCommand: [python3, -m, unittest]` arrives as `["python3","-m","unittest"]`), which would be used as a string.
+ * Such text is given back as the list or map it was, so validation names the shape the key wants. Text that is no
+ * JSON list or map (a shell command starting with `[ -f x ]`, say) stays text.
+ */
+export function stringConfigValue(text: string): unknown {
+    if (!/^\s*[[{]/.test(text)) return text;
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === "object" && parsed !== null ? parsed : text;
+    } catch {
+        return text;
+    }
+}
+
 /** Reads the stack's config with each key's own type; unknown keys (typos) are an error at preview. */
 export function readStackConfig(namespace: string): Record<string, unknown> {
     const config = new pulumi.Config(namespace);
@@ -164,7 +184,8 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
     if (unknown.length > 0) {
         const error = new CoverageSpyInputError(
             unknown.map(
-                (k) => `config: unknown key "${namespace}:${k}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+                (k) =>
+                    `config: unknown key ${shownValue(`${namespace}:${k}`)} (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
             ),
         );
         throw new pulumi.RunError(error.message);
@@ -192,7 +213,7 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
                   : kind === "boolean"
                     ? config.getBoolean(key)
                     : config.get(key);
-        if (value !== undefined) values[key] = value;
+        if (value !== undefined) values[key] = typeof value === "string" ? stringConfigValue(value) : value;
     }
     return values;
 }

@@ -34,13 +34,27 @@ def read_events(run_folder: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in log if line.strip()]
 
 
-def line_contexts(data: Any, root: str) -> dict[str, dict[int, list[str]]]:
-    """{file relative to `root`: {line: sorted contexts}} of a combined CoverageData, executed lines only."""
+def reported_files(json_report: str) -> set[str]:
+    """The files a coverage.py JSON report reports, as it names them (relative to where the harvest ran it)."""
+    with open(json_report) as report:
+        return set(json.load(report)["files"])
+
+
+def line_contexts(data: Any, root: str, reported: set[str]) -> dict[str, dict[int, list[str]]]:
+    """{file relative to `root`: {line: sorted contexts}} of a combined CoverageData, for the `reported` files only.
+
+    coverage.py records lines of files its reports leave out (a template's compiled code, which it cannot read as
+    Python; an omitted file): counting them made the per-test numbers differ from the reports'. The lines of a
+    reported file are those its reports show contexts for (their contexts come from the same data).
+    """
     index: dict[str, dict[int, list[str]]] = {}
     for measured in sorted(data.measured_files()):
+        name = os.path.relpath(measured, root)
+        if name not in reported:
+            continue
         by_line = {line: sorted(contexts) for line, contexts in data.contexts_by_lineno(measured).items() if contexts}
         if by_line:
-            index[os.path.relpath(measured, root)] = dict(sorted(by_line.items()))
+            index[name] = dict(sorted(by_line.items()))
     return index
 
 

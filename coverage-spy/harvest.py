@@ -2,11 +2,15 @@
 
     harvest.py init --data-dir D
     harvest.py harvest --data-dir D --run-id R --rcfile F --out O --keep K --lost warn|fail --service NAME=PATH ...
-                       [--owner UID:GID] [--inputs TAR]
+                       --project P --stack S [--owner UID:GID] [--inputs TAR] [--volume-name V]
     harvest.py harvest --live --data-dir D --run-id R --rcfile F --out O --lost warn|fail --service NAME=PATH ...
 
 `init` makes the volume's runs/ folder once; each run's first measured process makes the run's folders in it
-(_coverage_spy.records.ensure_folder). A harvest prunes the runs beyond K, in the volume and beside O.
+(_coverage_spy.records.ensure_folder). A harvest prunes the runs beyond K, in the volume and beside O, even when it
+fails. Beside O it removes only folders it can prove are runs of this stack: each harvest writes O/RUN_MARKER
+(project, stack, run id) first, and a folder without one naming this project, stack and the folder's own name (a
+user's folder, another stack's run, a link) is never touched. In the volume (the stack's own) it removes only
+run-id-shaped folders.
 
 Every value comes from the component (components/options/optionTable.ts holds the defaults): none has a
 default here.
@@ -27,9 +31,12 @@ import glob
 import json
 import os
 import posixpath
+import re
 import shutil
+import stat
 import sys
 import tempfile
+import time
 from typing import Any
 
 # The spy's record format, from the spy's own folder: mounted with this script (coverage-spy/site).
@@ -66,17 +73,164 @@ def parse_service(text: str) -> tuple[str, str]:
     return name, source_path.rstrip("/") or "/"
 
 
-def prune_runs(runs_dir: str, keep: int, current: str) -> list[str]:
-    """Deletes all but the newest `keep` runs (run ids sort by time); never the current one. Returns the deleted."""
-    if not os.path.isdir(runs_dir):
-        return []
-    runs = sorted(r for r in os.listdir(runs_dir) if r != current)
-    doomed = runs[: max(0, len(runs) - (keep - 1))]
-    for run in doomed:
+# A run folder in the report folder that carries this file is a run coverage-spy made, of the stack it names: the
+# only kind of folder a harvest ever prunes there. A user's folder (whatever its name) or another stack's carries none
+# naming this stack, so it is never touched.
+RUN_MARKER = ".coverage-spy-run.json"
+MARKER_TOOL = "coverage-spy"
+# What a run id may be (components/options/validation.ts): the only folder names pruned in the data volume.
+RUN_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}")
+
+
+def write_marker(out: str, project: str, stack: str, run_id: str) -> None:
+    """Says that `out` is run `run_id` of `stack` in `project`, made by coverage-spy; written whole.
+
+    Refuses a folder another stack's marker claims: two stacks gave the same runId and reportDir.
+    """
+    os.makedirs(out, exist_ok=True)
+    claimed = read_marker(out)
+    if claimed is not None and (claimed.get("project"), claimed.get("stack")) != (project, stack):
+        raise HarvestError(
+            f"{out} holds run {run_id} of stack {claimed.get('stack')} (project {claimed.get('project')}), and this"
+            f" run of stack {stack} wrote its results into it: give each stack its own reportDir, or runId"
+        )
+    marker = {"tool": MARKER_TOOL, "project": project, "stack": stack, "runId": run_id, "harvested": time.time()}
+    path = os.path.join(out, RUN_MARKER)
+    with open(f"{path}.tmp", "w") as f:
+        json.dump(marker, f)
+    os.replace(f"{path}.tmp", path)
+
+
+def read_marker(folder: str) -> dict[str, Any] | None:
+    """The marker of a run folder, or None: no marker, one that is no regular file, or one that cannot be read."""
+    path = os.path.join(folder, RUN_MARKER)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        with open(path) as f:
+            marker = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def real_folder(path: str) -> bool:
+    """A folder itself, not a link to one: a link's target is not the run's to remove."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def own_runs(runs_dir: str, project: str, stack: str) -> list[tuple[float, str]]:
+    """The runs of `stack` in `project` under a report folder's runs/: (harvest time, name), by their markers only.
+
+    A marker counts only in the folder it was written for (its run id is the folder's name): one copied along with
+    a folder elsewhere does not make that folder a run.
+    """
+    found = []
+    for name in os.listdir(runs_dir):
+        folder = os.path.join(runs_dir, name)
+        if not real_folder(folder):
+            continue
+        marker = read_marker(folder)
+        if marker is None:
+            continue
+        owner = (marker.get("tool"), marker.get("project"), marker.get("stack"), marker.get("runId"))
+        if owner != (MARKER_TOOL, project, stack, name):
+            continue
+        harvested = marker.get("harvested")
+        found.append((float(harvested) if isinstance(harvested, (int, float)) else 0.0, name))
+    return found
+
+
+def volume_runs(runs_dir: str) -> list[tuple[float, str]]:
+    """The run folders in the data volume's runs/ (the stack's own): (modified, name) of run-id-shaped folders."""
+    found = []
+    for name in os.listdir(runs_dir):
+        folder = os.path.join(runs_dir, name)
+        if RUN_ID.fullmatch(name) and real_folder(folder):
+            found.append((os.lstat(folder).st_mtime, name))
+    return found
+
+
+def remove_oldest(runs_dir: str, runs: list[tuple[float, str]], keep: int, current: str) -> list[str]:
+    """Removes all but the newest `keep` of `runs` (this one, `current`, counts and is never removed)."""
+    older = [name for _, name in sorted(r for r in runs if r[1] != current)]
+    doomed = older[: max(0, len(older) - (keep - 1))]
+    for name in doomed:
         # Best effort: a file this user may not delete stays, and the next harvest tries again. Pruning old runs
         # must not fail the harvest of this one.
-        shutil.rmtree(os.path.join(runs_dir, run), ignore_errors=True)
+        shutil.rmtree(os.path.join(runs_dir, name), ignore_errors=True)
     return doomed
+
+
+def prune_reports(runs_dir: str, keep: int, current: str, project: str, stack: str) -> list[str]:
+    """Prunes the report folder's runs/ to the newest `keep` runs of this stack: only folders its marker names."""
+    if not os.path.isdir(runs_dir):
+        return []
+    return remove_oldest(runs_dir, own_runs(runs_dir, project, stack), keep, current)
+
+
+def prune_volume(runs_dir: str, keep: int, current: str) -> list[str]:
+    """Prunes the data volume's runs/ to the newest `keep` run folders (nothing else there is ever removed)."""
+    if not os.path.isdir(runs_dir):
+        return []
+    return remove_oldest(runs_dir, volume_runs(runs_dir), keep, current)
+
+
+# Below this many free bytes (or a tenth of a smaller volume) the data volume counts as full: a save writes SQLite
+# pages of coverage.py's data files, and a run of a few processes needs far more than this.
+FULL_BELOW = 1024 * 1024
+
+
+class DataVolume:
+    """The data volume as the harvest finds it: its free space, and the processes that found it full (their marks)."""
+
+    def __init__(self, data_dir: str, name: str | None, folders: list[str]) -> None:
+        """Looks at the volume mounted at `data_dir` (`name`, when known) and at the run's service `folders`."""
+        self.data_dir = data_dir
+        self.name = name
+        space = os.statvfs(data_dir)
+        self.free = space.f_bavail * space.f_frsize
+        self.total = space.f_blocks * space.f_frsize
+        self.full_processes = sum(len(records.full_marks(folder)) for folder in folders)
+
+    @property
+    def low(self) -> bool:
+        """Whether so little space is left that saves fail."""
+        return self.free < min(FULL_BELOW, self.total // 10)
+
+    def message(self) -> str:
+        """That the volume is full, where, how much is free, what it cost, and the fix."""
+        where = (
+            f"the data volume {self.name} ({self.data_dir} in the containers)"
+            if self.name
+            else f"the data volume at {self.data_dir}"
+        )
+        failed = (
+            f"; {self.full_processes} process(es) could not save their coverage data there (their logs say"
+            " 'database or disk is full' or 'No space left on device'), so this run's coverage is incomplete"
+            if self.full_processes
+            else "; the services could not save all their coverage data there, so this run's coverage is incomplete"
+        )
+        space = f"{self.free:,} of {self.total:,} bytes free"
+        # The space may have been freed since a process found none (other containers removed, say).
+        state = f"is full: {space}" if self.low else f"was full while the services ran (now {space})"
+        return (
+            f"{where} {state}{failed}. Make room on the disk where the"
+            " Docker engine keeps its volumes (`docker system df` shows what takes it, `docker system prune` removes"
+            " what nothing uses) or lower keepRuns (the volume keeps that many runs' data), then run again"
+        )
+
+    def check(self, trouble: bool) -> None:
+        """Fails the harvest naming the full volume, when a process found it full or `trouble` meets little space.
+
+        `trouble`: something went wrong that a full volume causes (data missing, processes that did not end,
+        nothing measured).
+        """
+        if self.full_processes or (trouble and self.low):
+            raise HarvestError(self.message())
 
 
 def parse_owner(value: str) -> tuple[int, int]:
@@ -323,17 +477,22 @@ def harvest(args: argparse.Namespace) -> int:
     """Combines the run's data per service and in total, writes every report and harvest.json; prunes old runs."""
     import coverage  # here: `prepare` runs where coverage.py may not be installed
 
-    # Absolute paths: the per-service steps change the working directory.
-    data_dir = os.path.abspath(args.data_dir)
-    args.out = os.path.abspath(args.out)
-    args.rcfile = os.path.abspath(args.rcfile)
+    data_dir = args.data_dir
     sources_dir = os.path.join(args.out, "sources")
+    if not args.live:
+        # First: a run whose harvest fails is still this stack's to prune later.
+        write_marker(args.out, args.project, args.stack, args.run_id)
     if args.inputs is not None:
         unpack_inputs(args.inputs, args.out)
     died = exited_early(args.out)
-    missing = [name for name, _ in args.service if not data_files(records.service_folder(data_dir, args.run_id, name))]
+    folders = [records.service_folder(data_dir, args.run_id, name) for name, _ in args.service]
+    # A full volume first: what follows (data missing, processes that seem killed) is what it causes.
+    volume = DataVolume(data_dir, args.volume_name, folders)
+    volume.check(trouble=False)
+    missing = [name for (name, _), folder in zip(args.service, folders) if not data_files(folder)]
     unexplained = [name for name in missing if name not in died]
     if unexplained:
+        volume.check(trouble=True)
         raise HarvestError(
             f"no coverage data from service(s) {', '.join(unexplained)} in run {args.run_id}: the processes did not"
             " start coverage (see the service logs for a 'coverage-spy:' line) or were killed before saving"
@@ -351,12 +510,15 @@ def harvest(args: argparse.Namespace) -> int:
     outcomes = {}
     configured = list(coverage.Coverage(config_file=args.rcfile).get_option("run:concurrency") or [])
     for name, _ in args.service:
+        outcomes[name] = process_outcomes(records.service_folder(data_dir, args.run_id, name))
+    # A snapshot of running services: not having ended yet is their normal state.
+    if not args.live:
+        volume.check(trouble=any(found["lost"] or found["interrupted"] for found in outcomes.values()))
+    for name, _ in args.service:
         folder = records.service_folder(data_dir, args.run_id, name)
-        outcomes[name] = process_outcomes(folder)
         for warning in concurrency_warnings(name, folder, configured):
             summary["warnings"].append(warning)
             sys.stderr.write(f"coverage-spy: {warning['message']}\n")
-        # A snapshot of running services: not having ended yet is their normal state.
         if not args.live:
             report_outcomes(name, outcomes[name], summary)
     if summary["lostProcesses"] and args.lost == "fail":
@@ -376,7 +538,11 @@ def harvest(args: argparse.Namespace) -> int:
             )
         if not files:
             folder = nothing_saved(coverage, source_path, os.path.join(sources_dir, name), args.rcfile)
-        cov, measured = combine_service(coverage, name, source_path, folder, sources_dir, args.rcfile, out_dir)
+        try:
+            cov, measured = combine_service(coverage, name, source_path, folder, sources_dir, args.rcfile, out_dir)
+        except (HarvestError, coverage.exceptions.CoverageException):
+            volume.check(trouble=True)
+            raise
         percent = write_reports(cov, out_dir)
         summary["services"][name] = {
             "dataFiles": len(files),
@@ -401,7 +567,8 @@ def harvest(args: argparse.Namespace) -> int:
     total.save()
     summary["percent"] = write_reports(total, os.path.join(args.out, TOTAL))
     if Settings(args.rcfile).contexts:
-        index = contexts_index.line_contexts(total.get_data(), sources_dir)
+        reported = contexts_index.reported_files(os.path.join(args.out, TOTAL, REPORT_FILES["json"]))
+        index = contexts_index.line_contexts(total.get_data(), sources_dir, reported)
         contexts_index.write_index(index, args.out)
         events = contexts_index.read_events(os.path.join(data_dir, RUNS, args.run_id))
         summary["perTest"] = contexts_index.per_test(index, events)
@@ -412,9 +579,6 @@ def harvest(args: argparse.Namespace) -> int:
         json.dump(summary, out, indent=2, sort_keys=True)
     with open(os.path.join(args.out, TOTAL, REPORT_FILES["text"])) as text:
         sys.stdout.write(text.read())
-    if not args.live:
-        prune_runs(os.path.dirname(os.path.abspath(args.out)), args.keep, args.run_id)
-        prune_runs(os.path.join(data_dir, RUNS), args.keep, args.run_id)
     return 0
 
 
@@ -429,6 +593,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", type=int, help="runs kept (this one included); required but for --live")
     p.add_argument("--service", type=parse_service, action="append", required=True)
     p.add_argument("--owner", type=parse_owner, help="UID:GID to own the reports written (the host's user)")
+    p.add_argument("--project", help="the Pulumi project of the stack; required but for --live")
+    p.add_argument(
+        "--stack", help="the stack whose run this is (only its own old runs are pruned); required but for --live"
+    )
+    p.add_argument("--volume-name", help="the data volume's name, said when it is full")
     p.add_argument("--rcfile", required=True)
     p.add_argument("--out", required=True)
     p.add_argument(
@@ -451,14 +620,23 @@ def main(argv: list[str] | None = None) -> int:
         return init(args)
     if args.keep is None and not args.live:
         parser.error("--keep is required (--live alone prunes nothing)")
+    for name in ("stack", "project"):
+        if getattr(args, name) is None and not args.live:
+            parser.error(f"--{name} is required: a harvest prunes only its own stack's old runs")
     if args.keep is not None and args.keep < 1:
         parser.error("--keep must be at least 1")
+    # Absolute paths: the per-service steps change the working directory.
+    args.data_dir, args.out, args.rcfile = (os.path.abspath(p) for p in (args.data_dir, args.out, args.rcfile))
     try:
         return harvest(args)
     except HarvestError as exc:
         sys.stderr.write(f"coverage-spy harvest failed: {exc}\n")
         return EXIT_NO_DATA
     finally:
+        if not args.live:
+            # Also after a failed harvest: old runs must not fill the data volume run after run.
+            prune_reports(os.path.dirname(args.out), args.keep, args.run_id, args.project, args.stack)
+            prune_volume(os.path.join(args.data_dir, RUNS), args.keep, args.run_id)
         # Root in the harvester (it prunes the data of old runs, whoever wrote it); the reports are the host user's.
         if args.owner is not None:
             give_to(args.out, args.owner)

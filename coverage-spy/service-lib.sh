@@ -45,33 +45,69 @@ uint_param() {
   [[ "$REPLY" =~ ^(0|[1-9][0-9]*)$ ]] || fail "$1 must be a whole number, got '$REPLY'"
 }
 
-# In a subshell that ignores SIGPIPE: Docker's port proxy accepts and then drops connections until the
-# app listens, and a write to a dropped socket must fail the probe, not kill the script.
-http_ok() (
+# http_probe HOST PORT PATH: GETs PATH and prints what came back ("HTTP 401", "no connection to HOST:PORT", ...).
+# Succeeds on any HTTP status below 500: the app is serving (a 401 without a login, a 404 on an unknown path are
+# its answers), while a 5xx may come from a proxy in front of an app that is not up yet.
+# In a subshell that ignores SIGPIPE: Docker's port proxy accepts and then drops connections until the app listens,
+# and a write to a dropped socket must fail the probe, not kill the script.
+http_probe() (
   trap '' PIPE
   host="$1" port="$2" path="$3" status=""
-  exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || exit 1
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$host" >&3 2>/dev/null || exit 1
+  # Grouped, so bash's own "connect: Connection refused" goes where the error output is sent: nowhere.
+  { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || { echo "no connection to $host:$port"; exit 1; }
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$host" >&3 2>/dev/null \
+    || { echo "the connection was dropped"; exit 1; }
   IFS=' ' read -r -t 5 _ status _ <&3
-  [[ "$status" =~ ^[23] ]]
+  read_rc=$?
+  status=${status%$'\r'}
+  if ! [[ "$status" =~ ^[1-5][0-9][0-9]$ ]]; then
+    # read's status is above 128 when its time ran out.
+    if [ "$read_rc" -gt 128 ]; then echo "no HTTP answer within 5 s"
+    else echo "the connection closed without an HTTP answer"
+    fi
+    exit 1
+  fi
+  echo "HTTP $status"
+  [ "$status" -lt 500 ]
 )
 
-# tcp_ok CONTAINER PORT: the container accepts a TCP connection on PORT at its address on its network; on a
+# tcp_probe CONTAINER PORT: the container accepts a TCP connection on PORT at its address on its network; on a
 # remote engine (COVERAGE_SPY_REMOTE_HOST set), whose networks this machine cannot reach, on the host port Docker
-# published for PORT at that address.
-tcp_ok() (
+# published for PORT at that address. Prints what it found when it fails.
+tcp_probe() (
   if [ -n "${COVERAGE_SPY_REMOTE_HOST:-}" ]; then
     address=$COVERAGE_SPY_REMOTE_HOST
-    port=$(docker port "$1" "$2/tcp" 2>/dev/null | head -n 1) || exit 1
+    port=$(docker port "$1" "$2/tcp" 2>/dev/null | head -n 1)
     port=${port##*:}
+    [ -n "$port" ] || { echo "Docker published no host port for container port $2"; exit 1; }
   else
-    address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null) || exit 1
+    address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null)
     address=${address%% *}
     port=$2
+    [ -n "$address" ] || { echo "the container has no address on its network"; exit 1; }
   fi
-  [ -n "$address" ] && [ -n "$port" ] || exit 1
-  exec 3<>"/dev/tcp/$address/$port" 2>/dev/null
+  { exec 3<>"/dev/tcp/$address/$port"; } 2>/dev/null || { echo "no connection to $address:$port"; exit 1; }
 )
+
+# health_probe CONTAINER: its Docker healthcheck says "healthy"; prints the status it says otherwise.
+health_probe() {
+  local status
+  status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null)
+  [ "$status" = healthy ] && return 0
+  echo "health status '${status:-none}'"
+  return 1
+}
+
+# container_exit CONTAINER: prints how a container that is not running ended ("exit code 3", with
+# ", killed for lack of memory (OOM)" when it was); fails while it runs.
+container_exit() {
+  local state running exit_code oom_killed
+  state=$(docker inspect -f '{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}' "$1" 2>/dev/null) \
+    || { echo "the container no longer exists"; return 0; }
+  read -r running exit_code oom_killed <<<"$state"
+  [ "$running" = true ] && return 1
+  printf 'exit code %s%s\n' "$exit_code" "$([ "$oom_killed" = true ] && echo ", killed for lack of memory (OOM)")"
+}
 
 # read_services: the parameters of every service, into the arrays names, containers, sources, urls,
 # readiness_paths, readiness_timeouts, tcp_ports, healthchecks, graces and waves.
@@ -108,7 +144,7 @@ read_services() {
 # answering, else its container running). Returns 1 with NOT_READY set to the cause when it stops first or
 # the time runs out; its last log lines are shown then.
 wait_ready() {
-  local i="$1" start host port probe url="${urls[$1]}"
+  local i="$1" start host port last="" ended url="${urls[$1]}"
   # http://HOST:PORT: 127.0.0.1 on a local engine, the remote engine's address otherwise (serviceHost).
   host=${url#*://}
   host=${host%%:*}
@@ -117,29 +153,50 @@ wait_ready() {
   start=$(now_ms)
   while :; do
     if ! container_running "${containers[i]}"; then
+      ended=$(container_exit "${containers[i]}") || ended="it was not running"
       show_logs "${containers[i]}"
-      NOT_READY="service ${names[i]} stopped before it was ready"
+      NOT_READY="service ${names[i]} stopped before it was ready ($ended; its last log lines are above):"
+      NOT_READY+=" check its command, entrypoint and env"
       return 1
     fi
     if [ "${healthchecks[i]}" = 1 ]; then
-      [ "$(docker inspect -f '{{.State.Health.Status}}' "${containers[i]}" 2>/dev/null)" = "healthy" ] && break
+      last=$(health_probe "${containers[i]}") && break
     elif [ -n "${tcp_ports[i]}" ]; then
-      tcp_ok "${containers[i]}" "${tcp_ports[i]}" && break
+      last=$(tcp_probe "${containers[i]}" "${tcp_ports[i]}") && break
     elif [ -n "$url" ]; then
-      http_ok "$host" "$port" "${readiness_paths[i]}" && break
+      last=$(http_probe "$host" "$port" "${readiness_paths[i]}") && break
     else
       break
     fi
     if [ $(( $(now_ms) - start )) -ge $(( readiness_timeouts[i] * 1000 )) ]; then
       show_logs "${containers[i]}"
-      probe="container running"
-      [ -n "$url" ] && probe="GET $url${readiness_paths[i]}"
-      [ -n "${tcp_ports[i]}" ] && probe="TCP port ${tcp_ports[i]}"
-      [ "${healthchecks[i]}" = 1 ] && probe="healthcheck"
-      NOT_READY="service ${names[i]} was not ready within ${readiness_timeouts[i]} s (probe: $probe)"
+      NOT_READY="service ${names[i]} was not ready within ${readiness_timeouts[i]} s"
+      NOT_READY+=" ($(probe_description "$i"); last: $last): $(readiness_fix "$i")"
       return 1
     fi
     sleep 0.2
   done
   log "service ${names[i]} ready in $(( $(now_ms) - start )) ms"
+}
+
+# probe_description I: how service I's readiness is probed, as the failure names it.
+probe_description() {
+  local i="$1"
+  if [ "${healthchecks[i]}" = 1 ]; then echo "probe: healthcheck"
+  elif [ -n "${tcp_ports[i]}" ]; then echo "probe: TCP port ${tcp_ports[i]}"
+  else echo "probe: GET ${urls[i]}${readiness_paths[i]}"
+  fi
+}
+
+# readiness_fix I: the options that make service I's probe pass, for the failure to name.
+readiness_fix() {
+  local i="$1"
+  if [ "${healthchecks[i]}" = 1 ]; then
+    echo "fix its healthcheck (it must exit 0 once the service serves) or give a longer readinessTimeoutSeconds"
+  elif [ -n "${tcp_ports[i]}" ]; then
+    echo "set readinessTcpPort to a port the service listens on, or give a longer readinessTimeoutSeconds"
+  else
+    echo "any HTTP status below 500 counts as ready: set readinessPath to a path that answers," \
+      "readinessTcpPort to wait for a port instead, or a longer readinessTimeoutSeconds"
+  fi
 }

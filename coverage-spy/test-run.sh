@@ -94,7 +94,14 @@ suite_pid=""
 exec 3>&-
 wait "$tee_pid" 2>/dev/null
 tests_ms=$(( $(now_ms) - tests_started ))
-[ "$tests_rc" = 124 ] && log "the test suite was killed after $test_timeout s"
+# timeout exits 124 when it killed the suite, and so may the suite itself: only a suite that lasted its whole time
+# was killed by it.
+timed_out_after=""
+if [ "$tests_rc" = 124 ] && [ "$test_timeout" -gt 0 ] && [ "$tests_ms" -ge $(( test_timeout * 1000 )) ]; then
+  timed_out_after=$test_timeout
+  log "warning: the test suite timed out after $test_timeout s (testTimeoutSeconds) and was killed:" \
+    "the coverage is of the part that ran"
+fi
 log "test suite exited with $tests_rc after $tests_ms ms; stopping services gracefully"
 
 # --- services that did not live through the suite ---
@@ -130,8 +137,8 @@ for i in "${!names[@]}"; do
     || fail "could not copy ${sources[i]} out of service ${names[i]}"
 done
 # -I: the test environment's PYTHON* variables must not change the writer.
-python3 -I "$(dirname "${BASH_SOURCE[0]}")/tests_json.py" "$tests_rc" "$tests_ms" "$(( ${#exited_args[@]} / 3 ))" \
-  "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
+python3 -I "$(dirname "${BASH_SOURCE[0]}")/tests_json.py" "$tests_rc" "$tests_ms" "$timed_out_after" \
+  "$(( ${#exited_args[@]} / 3 ))" "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
 if [ -n "${COVERAGE_SPY_RUN_TAR:-}" ]; then
   tar -C "$run_dir" -cf "$COVERAGE_SPY_RUN_TAR" tests.json sources || fail "could not pack the run's results into $COVERAGE_SPY_RUN_TAR"
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command. `up`: from a fresh machine to a finished coverage run of a stack, printing the
 # summary. `destroy`: tears the stack's containers, volume and network down and removes the stack.
-#   bash scripts/coverage.sh up|destroy [--stack NAME]
+#   bash scripts/coverage.sh up|destroy [--stack NAME] [--remove-reports]
+# --remove-reports (destroy): also the runs coverage-spy wrote into the stack's default report folder.
 # The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch");
 # a stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
 set -euo pipefail
@@ -11,13 +12,16 @@ cd "$REPO_ROOT"
 
 action="${1:-}"; shift || true
 stack_args=()
+destroy_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --stack) stack_args=(--stack "$2"); shift 2 ;;
+    --stack) [ $# -ge 2 ] || die "--stack needs a name"; stack_args=(--stack "$2"); shift 2 ;;
+    --remove-reports) destroy_args=(--remove-reports); shift ;;
     *) die "unknown option $1" ;;
   esac
 done
-case "$action" in up|destroy) ;; *) die "usage: scripts/coverage.sh up|destroy [--stack NAME]" ;; esac
+case "$action" in up|destroy) ;; *) die "usage: scripts/coverage.sh up|destroy [--stack NAME] [--remove-reports]" ;; esac
+[ "$action" = destroy ] || [ ${#destroy_args[@]} -eq 0 ] || die "--remove-reports goes with destroy"
 
 started=$SECONDS
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
@@ -41,6 +45,6 @@ wait "$build" || { cat "$build_log" >&2; die "the TypeScript build failed (above
 if [ "$action" = up ]; then
   node bin/scripts/run-stack.js up "${stack_args[@]}" --print-summary
 else
-  node bin/scripts/run-stack.js destroy "${stack_args[@]}"
+  node bin/scripts/run-stack.js destroy "${stack_args[@]}" "${destroy_args[@]}"
 fi
 log "total $((SECONDS - started)) s"

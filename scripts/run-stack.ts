@@ -10,8 +10,9 @@
 // (milliseconds from the engine's step start to its outputs) and when the first step started, as JSON.
 //
 // The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch (components/stacks/stackName.ts).
-// Its config is stacks/Pulumi.<stack>.yaml; a stack without one starts from stacks/Pulumi.dev.yaml's.
-// `destroy` removes the stack from the backend too (`pulumi destroy --remove`).
+// Its config is stacks/Pulumi.<stack>.yaml; a stack without one runs with stacks/Pulumi.dev.yaml's.
+// `destroy` removes the stack from the backend too (`pulumi destroy --remove`); with --remove-reports also the
+// runs coverage-spy wrote into the stack's default report folder.
 // The backend and secrets come from scripts/pulumi-env.sh.
 import { EngineEvent, OutputMap, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { CoverageSummary } from "../components/summary/coverageSummary";
@@ -23,11 +24,27 @@ import * as path from "path";
 import { coverageStackProgram } from "../components/stackProgram";
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
-import { describeLock, isStale, readStackLocks, stackLockDir } from "../components/stacks/stackLocks";
-import { copyBaseStackConfig, stackEngineEnvironment } from "../components/stacks/stackConfigFile";
+import {
+    describeLock,
+    explainLock,
+    isStale,
+    readStackLocks,
+    removeLock,
+    stackLockDir,
+} from "../components/stacks/stackLocks";
+import { BASE_STACK, stackConfigPath, stackEngineEnvironment } from "../components/stacks/stackConfigFile";
 import { allLabelledObjects, ownsDockerObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
 import { OutputsFromEvents, answerReadBackFromEvents } from "../components/stacks/outputsFromEvents";
 import { COVERAGE_PROJECT, openCoverageStack, removeCoverageStack } from "../components/stacks/engineWorkspace";
+import {
+    describeEngineProcesses,
+    endProcesses,
+    engineProcesses,
+    markEngineProcesses,
+} from "../components/stacks/engineProcesses";
+import { interruptedEnding, isInterruptConsequence } from "../components/stacks/interruptedUpdate";
+import { describeReportFolder } from "../components/stacks/reportFolder";
+import { cliErrorText } from "../components/stacks/commandError";
 
 const ACTIONS = ["preview", "up", "destroy", "remove"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -39,16 +56,18 @@ interface Options {
     outputsFile?: string;
     timingsFile?: string;
     printSummary?: boolean;
+    removeReports?: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
     const [action, ...rest] = argv;
-    const usage = `usage: run-stack ${ACTIONS.join("|")} [--stack NAME] [--outputs-file FILE] [--timings-file FILE] [--print-summary]`;
+    const usage = `usage: run-stack ${ACTIONS.join("|")} [--stack NAME] [--outputs-file FILE] [--timings-file FILE] [--print-summary] [--remove-reports]`;
     if (!ACTIONS.includes(action as Action)) throw new Error(usage);
     const options: Options = { action: action as Action };
     for (let i = 0; i < rest.length; i += 2) {
-        if (rest[i] === "--print-summary") {
-            options.printSummary = true;
+        if (rest[i] === "--print-summary" || rest[i] === "--remove-reports") {
+            if (rest[i] === "--print-summary") options.printSummary = true;
+            else options.removeReports = true;
             i -= 1;
             continue;
         }
@@ -92,40 +111,40 @@ class StepTimings {
     }
 }
 
-/** The engine's lock error, said plainly: who holds the lock, and how to clear it if its holder is gone. */
-function explainLock(message: string, stack: string): string | null {
-    if (!message.includes("the stack is currently locked")) return null;
-    const locks = readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL ?? "", COVERAGE_PROJECT, stack));
-    const stale = locks.filter((l) => isStale(l));
-    const unlock = `  npm run coverage:unlock -- --stack ${stack}`;
-    const held = locks.map((l) => `  ${describeLock(l)}${isStale(l) ? " (that process is gone)" : ""}  (${l.file})`);
-    if (locks.length === 0) return `stack ${stack} was locked by another update, and the lock is gone now: try again`;
-    if (stale.length === locks.length) {
-        return [
-            `stack ${stack} is locked by an update whose process is gone (killed?):`,
-            ...held,
-            "Clear the stale lock with:",
-            unlock,
-        ].join("\n");
-    }
-    return [
-        `stack ${stack} is locked by another update:`,
-        ...held,
-        "Wait for that update to finish. If its process was killed, clear the stale lock with:",
-        unlock,
-    ].join("\n");
+/**
+ * The outputs this update wrote, or undefined when it wrote none (refused, cancelled, failed before the harvest):
+ * the stack then still holds an earlier run's, which must never pass for this one's. A failed gate fails the
+ * update after its outputs were written: those are this update's.
+ */
+async function thisUpdatesOutputs(stack: Stack, events: OutputsFromEvents): Promise<OutputMap | undefined> {
+    if (!events.seen()) return undefined;
+    // A secret output is masked in the events: read back, and only if the stack's run is this update's.
+    const outputs = events.outputMap() ?? (await stack.outputs());
+    return outputs.runId?.value === events.value("runId") ? outputs : undefined;
 }
 
 /**
- * Writes the stack's outputs to --outputs-file and, with --print-summary, prints the coverage summary. `known`:
- * the outputs the update returned; after a failed update they are read back from the stack.
+ * Writes the update's outputs to --outputs-file and, with --print-summary, prints the coverage summary. Without
+ * outputs of this update, writes none and removes an --outputs-file an earlier run left, so CI never reads it as
+ * this run's.
  */
-async function reportOutputs(stack: Stack, args: Options, known?: OutputMap): Promise<void> {
-    const outputs = Object.fromEntries(Object.entries(known ?? (await stack.outputs())).map(([k, v]) => [k, v.value]));
+function reportOutputs(args: Options, known: OutputMap | undefined): void {
+    if (known === undefined) {
+        if (args.outputsFile && fs.existsSync(args.outputsFile)) {
+            fs.rmSync(path.resolve(args.outputsFile));
+            log(`removed ${args.outputsFile}, an earlier run's outputs: this update wrote none`);
+        }
+        if (args.printSummary) log("no coverage summary: this update ended before it harvested a run");
+        return;
+    }
+    const outputs = Object.fromEntries(Object.entries(known).map(([k, v]) => [k, v.value]));
     if (args.outputsFile) fs.writeFileSync(path.resolve(args.outputsFile), JSON.stringify(outputs, null, 2));
     if (args.printSummary && outputs.coverage !== undefined)
         process.stdout.write(`\n${formatSummary(outputs.coverage as CoverageSummary)}\n`);
 }
+
+/** The engine's closing advice after a destroy; this driver removes the stack itself right after. */
+const STACK_RM_ADVICE = /^(The resources in the stack have been deleted|If you want to remove the stack completely)/;
 
 /** The stack this run works on, once chosen (for the interrupt handler). */
 let chosenStack: string | undefined;
@@ -138,22 +157,26 @@ async function main(): Promise<void> {
     const { stack: stackName, reason } = chooseStack(args.stack, process.env, root);
     chosenStack = stackName;
     log(`stack ${stackName} (${reason})`);
-    if (args.action === "preview" || args.action === "up") {
-        const copied = copyBaseStackConfig(root, stackName);
-        if (copied)
-            log(
-                `stack ${stackName} has no config of its own: using a copy of stacks/Pulumi.dev.yaml (${path.relative(root, copied)})`,
-            );
-    }
+    if ((args.action === "preview" || args.action === "up") && !fs.existsSync(stackConfigPath(root, stackName)))
+        log(
+            `stack ${stackName} has no config of its own: using ${path.relative(root, stackConfigPath(root, BASE_STACK))} ` +
+                `(write ${path.relative(root, stackConfigPath(root, stackName))} for one that differs)`,
+        );
     // The driver's own docker calls go to the engine the stack's resources are on.
     Object.assign(process.env, stackEngineEnvironment(root, stackName));
-    const stack = await openCoverageStack(root, stackName, () => Promise.resolve(coverageStackProgram(root)));
+    markEngineProcesses(stackName);
+    const stack = await openCoverageStack(root, stackName, () => Promise.resolve(coverageStackProgram(root)), {
+        keepLastConfigOnSyntaxError: args.action === "destroy",
+        warn: (line) => log(`warning: ${line}`),
+    });
     if (args.action === "up" || args.action === "destroy") {
         // A killed run leaves a lock, pending operations and objects the state does not know: clear them first.
         const cleared = await recoverStack(stack, COVERAGE_PROJECT, process.env.PULUMI_BACKEND_URL);
         for (const line of cleared) log(`recovered: ${line}`);
     }
-    const report = new UpdateReport((text) => process.stdout.write(text));
+    const report = new UpdateReport((text) => {
+        if (!(args.action === "destroy" && STACK_RM_ADVICE.test(text.trimStart()))) process.stdout.write(text);
+    });
     const onOutput = report.onOutput;
     const timings = new StepTimings();
     const outputsFromEvents = new OutputsFromEvents();
@@ -173,11 +196,11 @@ async function main(): Promise<void> {
                 result = await stack.up({ onOutput, onEvent, suppressOutputs: true });
             } catch (err) {
                 // A failed gate fails the update after the outputs were written: they are kept, and shown.
-                await reportOutputs(stack, args);
+                reportOutputs(args, interrupts > 0 ? undefined : await thisUpdatesOutputs(stack, outputsFromEvents));
                 throw err;
             }
             // The update read its outputs already: reading them again would start the CLI twice more.
-            await reportOutputs(stack, args, result.outputs);
+            reportOutputs(args, result.outputs);
         } else {
             const owned = await ownsDockerObjects(stack);
             await stack.destroy({ onOutput, onEvent, suppressOutputs: true });
@@ -189,19 +212,61 @@ async function main(): Promise<void> {
             log(
                 `stack ${stackName} destroyed and removed from the backend${removed ? `; removed its copied config ${path.relative(root, removed)}` : ""}`,
             );
+            const reports = describeReportFolder(root, stackName, args.removeReports ?? false);
+            if (reports) log(reports);
         }
     } catch (err) {
-        const lock = explainLock((err as Error).message, stackName);
+        const lock = explainLock(
+            (err as Error).message,
+            stackName,
+            stackLockDir(process.env.PULUMI_BACKEND_URL ?? "", COVERAGE_PROJECT, stackName),
+        );
         if (lock) throw new Error(lock);
         // The engine's output was streamed already: say only the causes, once, as the last lines.
+        if (interrupts > 0) {
+            const others = report.summary().filter((d) => d.severity === "error" && !isInterruptConsequence(d.message));
+            if (others.length > 0) process.stderr.write(`${formatDiagnostics(others)}\n`);
+            throw new InterruptedError(interruptedEnding(args.action));
+        }
         const diagnostics = report.summary();
-        if (diagnostics.length === 0) throw err;
+        if (diagnostics.length === 0) throw new Error(cliErrorText((err as Error).message));
         throw new Error(formatDiagnostics(diagnostics));
     } finally {
         if (args.timingsFile) fs.writeFileSync(path.resolve(args.timingsFile), JSON.stringify(timings, null, 2));
     }
     const warnings = report.summary();
     if (warnings.length > 0) process.stderr.write(`${formatDiagnostics(warnings)}\n`);
+}
+
+/** The run ended because the user interrupted it: said in one line, exit code 130. */
+class InterruptedError extends Error {}
+
+/**
+ * Leaves at once (a second Ctrl-C) without leaving anything that blocks the next run: this driver's engine (the
+ * CLI, which would otherwise sleep on the cancelled update holding the stack's lock, and its plugins) ends now,
+ * and the lock it held goes with it. The next run's recovery clears the update's pending operations.
+ */
+function leaveAtOnce(stack: string | undefined): never {
+    if (stack !== undefined) {
+        const own = engineProcesses(stack).filter((p) => p.driver === process.pid);
+        if (own.length > 0) {
+            const { stuck } = endProcesses(
+                own.map((p) => p.pid),
+                true,
+            );
+            log(
+                `left at once: ended ${describeEngineProcesses(own)}${stuck.length ? `; ${stuck.join(", ")} would not end` : ""}`,
+            );
+        }
+        if (process.env.PULUMI_BACKEND_URL?.startsWith("file://"))
+            for (const lock of readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL, COVERAGE_PROJECT, stack)))
+                if (isStale(lock)) {
+                    removeLock(lock);
+                    log(`left at once: removed the stack's lock (${describeLock(lock)})`);
+                }
+        log("the next `npm run coverage` clears what the cancelled update left");
+    }
+    process.exit(130);
 }
 
 // Ctrl-C reaches this driver and the engine, which cancels the update once its running step ends; the test run,
@@ -211,7 +276,7 @@ let interrupts = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
         interrupts += 1;
-        if (interrupts > 1) process.exit(130);
+        if (interrupts > 1) leaveAtOnce(chosenStack);
         log(`${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling the update (again to leave at once)`);
         if (chosenStack === undefined) return;
         const stopped = interruptTestRun(chosenStack);
@@ -223,6 +288,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 main().catch((err: Error) => {
+    if (err instanceof InterruptedError) {
+        log(err.message);
+        process.exit(130);
+    }
     const message = err.message.startsWith("[coverage-spy]") ? err.message : `[coverage-spy] error: ${err.message}`;
     process.stderr.write(`\n${message}\n`);
     process.exit(1);

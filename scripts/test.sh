@@ -9,10 +9,39 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+# The integration tests run in the background (see integration_tests): the pid of jest while it runs.
+jest_pid=""
+# A run stopped during the integration tests (a CI timeout's SIGTERM, Ctrl-C) ends jest, whose globalTeardown
+# then never runs, and does what it would have: removes its stacks' Docker objects and stops the second engine
+# it started (test/integration/teardown.ts). A SIGKILL skips this too: the next run's globalSetup does it then.
+end_integration_tests() {
+  [ -n "$jest_pid" ] || return 0
+  kill -TERM -- "-$jest_pid" 2>/dev/null || true
+  wait "$jest_pid" 2>/dev/null || true
+  log "integration tests stopped: removing what they left (node bin/test/integration/teardown.js)"
+  node bin/test/integration/teardown.js \
+    || log "warning: cleaning up failed; the next integration test run removes what is left"
+}
+trap 'end_integration_tests; rm -rf "$results"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 passed=0
 # Adds a jest run's counts (from its --json output) to the closing line.
 count_jest() { passed=$((passed + $(json_field numPassedTests "$1"))); }
+
+# jest in the background, in its own process group, waited for: bash runs the traps above at once when it is
+# stopped (not after a foreground command ends), and ends jest with every process it started.
+integration_tests() {
+  local rc=0
+  set -m
+  node node_modules/jest/bin/jest.js --selectProjects integration --runInBand --json \
+    --outputFile "$results/integration.json" &
+  jest_pid=$!
+  set +m
+  wait "$jest_pid" || rc=$?
+  jest_pid=""
+  return "$rc"
+}
 
 mode=all
 case "${1:-}" in
@@ -47,7 +76,7 @@ if [ "$mode" != unit ]; then
   # The integration tests' globalSetup need not do all this again.
   export COVERAGE_SPY_TEST_ENV=ready
   # setup.sh failed above unless every toolchain part is there: nothing here is skipped.
-  step "integration tests" npx jest --selectProjects integration --runInBand --json --outputFile "$results/integration.json"
+  step "integration tests" integration_tests
   count_jest "$results/integration.json"
 fi
 # Every step above stops the script on a failure, so reaching here means none failed.

@@ -10,6 +10,19 @@ import { ContextIndex, formatWhoRan, latestIndex, parseWhoQuery } from "../compo
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
 
+/** The stacks under the project's reports folder with a run that recorded per-test contexts. */
+function stacksWithContexts(reportsRoot: string): string[] {
+    if (!fs.existsSync(reportsRoot)) return [];
+    return fs.readdirSync(reportsRoot).filter((name) => {
+        try {
+            latestIndex(path.join(reportsRoot, name));
+            return true;
+        } catch {
+            return false;
+        }
+    });
+}
+
 const USAGE = "usage: npm run coverage:who -- FILE:LINE|FILE [--stack NAME] [--report-dir DIR]";
 
 function main(argv: string[]): void {
@@ -27,8 +40,26 @@ function main(argv: string[]): void {
     }
     if (query === undefined) throw new Error(USAGE);
     const root = projectRoot(process.cwd());
-    const chosen = chooseStack(stack, process.env, root);
-    const [runId, file] = latestIndex(reportDir ?? path.join(root, "reports", chosen.stack));
+    let folder = reportDir;
+    if (folder === undefined) {
+        const chosen = chooseStack(stack, process.env, root);
+        folder = path.join(root, "reports", chosen.stack);
+        process.stderr.write(`[coverage-spy] stack ${chosen.stack} (${chosen.reason}): reports in ${folder}\n`);
+    }
+    let runId: string, file: string;
+    try {
+        [runId, file] = latestIndex(folder);
+    } catch (err) {
+        // Without --stack the branch's stack is asked: name the stacks that could answer instead.
+        const others = stacksWithContexts(path.join(root, "reports")).filter(
+            (s) => path.join(root, "reports", s) !== folder,
+        );
+        if (stack !== undefined || reportDir !== undefined || others.length === 0) throw err;
+        throw new Error(
+            `${(err as Error).message}\nStacks whose runs recorded them: ${others.join(", ")} ` +
+                `(npm run coverage:who -- ${query} --stack ${others[0]})`,
+        );
+    }
     const index = JSON.parse(fs.readFileSync(file, "utf8")) as ContextIndex;
     process.stdout.write(formatWhoRan(index, parseWhoQuery(query), runId) + "\n");
 }

@@ -1,5 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LocalImage, inspectLocalImages, missingImageProblems } from "../service/localImages";
+import {
+    CommandResult,
+    EngineChecks,
+    foreignContainerProblems,
+    inspectContainerNames,
+    probeSourcePath,
+    sourcePathProblem,
+} from "../service/imageChecks";
 import { CoverageSpyInputError } from "../options/validation";
 import { EngineSettings } from "./engineAddress";
 import { defaultEngineSettings, dockerCliEnvironment, dockerProviderOf, providerEngineSettings } from "./dockerEngine";
@@ -16,13 +24,15 @@ export interface EngineAccess {
  * The engine of `component`'s Docker resources, and the images it needs looked up there. The default provider's
  * engine is known now, so a missing image stops the program before any resource is declared; a given provider's
  * once its outputs are (at preview too, still before any container is created). Input errors are thrown as
- * `inputError` makes them.
+ * `inputError` makes them. `checks`: what else is looked at in that engine before any object is made (the
+ * services' sourcePaths in their images, the container names the stack takes).
  */
 export function engineAccess(
     component: pulumi.Resource,
     needs: Array<{ owner: string; image: string }>,
     remoteEngine: boolean,
     inputError: (message: string) => Error,
+    checks: EngineChecks = { sources: [], containerNames: [] },
 ): EngineAccess {
     const cliEnvironment = (settings: EngineSettings): Record<string, string> => {
         try {
@@ -36,8 +46,11 @@ export function engineAccess(
             needs.map((n) => n.image),
             env,
         );
-        const missing = missingImageProblems(needs, found, env.DOCKER_HOST ?? process.env.DOCKER_HOST);
+        const dockerHost = env.DOCKER_HOST ?? process.env.DOCKER_HOST;
+        const missing = missingImageProblems(needs, found, dockerHost);
         if (missing.length > 0) throw inputError(new CoverageSpyInputError(missing).message);
+        const problems = engineProblems(checks, env, dockerHost);
+        if (problems.length > 0) throw inputError(new CoverageSpyInputError(problems).message);
         return Object.fromEntries(found);
     };
     const provider = dockerProviderOf(component);
@@ -47,4 +60,19 @@ export function engineAccess(
     }
     const cliEnv = providerEngineSettings(provider).apply(cliEnvironment);
     return { cliEnv, images: cliEnv.apply(lookUpImages) };
+}
+
+/** What the engine shows to be wrong before anything is made: sourcePaths its images lack, names taken. */
+function engineProblems(checks: EngineChecks, env: Record<string, string>, dockerHost: string | undefined): string[] {
+    // Services often share an image and its folder (a web app and its worker): each is looked at once.
+    const probes = new Map<string, CommandResult>();
+    const sources = checks.sources.flatMap((check) => {
+        const key = JSON.stringify([check.image, check.sourcePath, check.user]);
+        if (!probes.has(key)) probes.set(key, probeSourcePath(check, env));
+        const problem = sourcePathProblem(check, probes.get(key)!);
+        return problem === undefined ? [] : [problem];
+    });
+    if (checks.containerNames.length === 0 || checks.owner === undefined) return sources;
+    const inspected = inspectContainerNames(checks.containerNames, env);
+    return [...sources, ...foreignContainerProblems(checks.containerNames, inspected, checks.owner, dockerHost)];
 }

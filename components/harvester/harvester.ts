@@ -123,7 +123,10 @@ export function harvesterReportDir(input: HarvesterInput): string {
     return `${"reportDir" in input.reports ? REPORTS_DIR : ENGINE_REPORTS_DIR}/runs/${input.runId}`;
 }
 
-/** The harvester's command and mounts: the data volume (it prunes old runs); reports to the host folder or its own. */
+/**
+ * The harvester's command and mounts: the data volume (it prunes old runs); reports to the host folder or its own.
+ * The command's --volume-name is the volume's name, known once the volume exists.
+ */
 export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.ContainerArgs> {
     const { reports } = input;
     const files = spyFileMounts(input.spyFiles, ["assets", "config"]);
@@ -144,6 +147,14 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
             String(input.keepRuns),
             "--lost",
             input.lostProcesses,
+            // Whose runs these are: the harvest prunes only runs its marker says are this stack's.
+            "--project",
+            pulumi.getProject(),
+            "--stack",
+            input.stack,
+            // Named when the volume fills up.
+            "--volume-name",
+            input.volumeName,
             ...serviceFlags(input.services),
             ...("inputsTar" in reports ? ["--inputs", INPUTS_IN_CONTAINER] : []),
             ...("reportDir" in reports && reports.owner !== undefined ? ["--owner", reports.owner] : []),

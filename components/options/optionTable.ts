@@ -23,6 +23,8 @@ export interface OptionSpec<V> {
     default?: V;
     /** A default that depends on where the program runs (resolveArgs computes it); the words say what it is. */
     computedDefault?: string;
+    /** The value may also be a Pulumi Output or a Promise of its kind (an image built in the same program). */
+    deferred?: true;
 }
 
 /**
@@ -68,7 +70,7 @@ export const HEALTHCHECK_OPTIONS = {
 /** `ServiceArgs`. */
 export const SERVICE_OPTIONS = {
     name: { kind: "string", required: true },
-    image: { kind: "string", required: true },
+    image: { kind: "string", required: true, deferred: true },
     command: { kind: "list" },
     entrypoint: { kind: "list" },
     env: { kind: "map", default: {} },

@@ -11,9 +11,12 @@ export function publishedUrl(
     serviceHost: string,
     owner: string,
 ): pulumi.Output<string> {
-    return container.ports.apply((ports) => {
+    return pulumi.all([container.ports, container.exitCode]).apply(([ports, exitCode]) => {
         const published = (ports ?? []).find((p) => p.internal === internalPort);
-        if (!published?.external) throw new pulumi.RunError(`coverage-spy: ${owner}: Docker published no host port`);
-        return `http://${serviceHost}:${published.external}`;
+        if (published?.external) return `http://${serviceHost}:${published.external}`;
+        // A container that already exited has no published port. Port 0, which nothing answers at, lets the readiness
+        // wait run: it finds the container stopped and says how it ended, with its last log lines.
+        if (exitCode !== undefined && exitCode !== null) return `http://${serviceHost}:0`;
+        throw new pulumi.RunError(`coverage-spy: ${owner}: Docker published no host port`);
     });
 }

@@ -90,7 +90,9 @@ export function serviceContainerArgs(input: ServiceContainerInput): docker.Conta
         }),
         // The test run stops services itself; Pulumi must not restart or wait on them.
         restart: "no",
-        mustRun: true,
+        // Not mustRun: the provider removes a container that exits at once, its logs and exit code with it, and says
+        // only "container exited immediately". The readiness waits find it stopped instead and show both.
+        mustRun: false,
     };
 }
 

@@ -2,7 +2,12 @@ import { LocalWorkspace, PulumiFn, Stack, Workspace } from "@pulumi/pulumi/autom
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { removeCopiedStackConfig, stackConfigPath } from "./stackConfigFile";
+import {
+    StackConfigSyntaxError,
+    effectiveStackConfigPath,
+    readStackConfigFile,
+    removeCopiedStackConfig,
+} from "./stackConfigFile";
 
 /** The Pulumi project name of coverage stacks (Pulumi.yaml). */
 export const COVERAGE_PROJECT = "coverage-spy";
@@ -25,12 +30,31 @@ function readYaml(file: string): Record<string, unknown> {
     return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-/** Copies the stack's config into the engine's folder, keeping what the engine wrote there (its salt) before. */
-function syncStackSettings(projectDir: string, workDir: string, stack: string): void {
+/**
+ * Copies the stack's config (its own, else the base stack's) into the engine's folder, keeping what the engine
+ * wrote there (its salt) before. A config that is not valid YAML stops the run, naming the line; with
+ * `keepLastOnSyntaxError` (a destroy, which needs only the engine's settings) the engine keeps the copy of the last
+ * run, and the returned warning says so.
+ */
+function syncStackSettings(
+    projectDir: string,
+    workDir: string,
+    stack: string,
+    keepLastOnSyntaxError: boolean,
+): string | undefined {
     const engineFile = path.join(workDir, `Pulumi.${stack}.yaml`);
     const previous = readYaml(engineFile);
     const kept = Object.fromEntries(ENGINE_KEYS.filter((k) => previous[k] !== undefined).map((k) => [k, previous[k]]));
-    fs.writeFileSync(engineFile, stringify({ ...kept, ...readYaml(stackConfigPath(projectDir, stack)) }));
+    const source = effectiveStackConfigPath(projectDir, stack);
+    let config: Record<string, unknown>;
+    try {
+        config = source === undefined ? {} : readStackConfigFile(source);
+    } catch (err) {
+        if (!(err instanceof StackConfigSyntaxError) || !keepLastOnSyntaxError) throw err;
+        return `${err.message.replace(/ Fix that line.*$/, "")}; using the settings of the stack's last run`;
+    }
+    fs.writeFileSync(engineFile, stringify({ ...kept, ...config }));
+    return undefined;
 }
 
 /** The engine's folder with its project file, made when missing. */
@@ -53,10 +77,19 @@ export async function coverageWorkspace(projectDir: string): Promise<Workspace> 
     return LocalWorkspace.create({ workDir: prepareWorkDir(projectDir) });
 }
 
-/** Creates or selects a coverage stack for the Automation API, with the program inline. */
-export async function openCoverageStack(projectDir: string, stackName: string, program: PulumiFn): Promise<Stack> {
+/**
+ * Creates or selects a coverage stack for the Automation API, with the program inline. `warn` hears what the user
+ * should know (a destroy that runs with the last run's settings because the config has a syntax error).
+ */
+export async function openCoverageStack(
+    projectDir: string,
+    stackName: string,
+    program: PulumiFn,
+    options: { keepLastConfigOnSyntaxError?: boolean; warn?: (line: string) => void } = {},
+): Promise<Stack> {
     const workDir = prepareWorkDir(projectDir);
-    syncStackSettings(projectDir, workDir, stackName);
+    const warning = syncStackSettings(projectDir, workDir, stackName, options.keepLastConfigOnSyntaxError ?? false);
+    if (warning) options.warn?.(warning);
     return LocalWorkspace.createOrSelectStack({ stackName, projectName: COVERAGE_PROJECT, program }, { workDir });
 }
 

@@ -16,6 +16,16 @@ export class OutputsFromEvents {
         if (step?.type === ROOT_STACK_TYPE && step.new?.outputs) this.outputs = step.new.outputs;
     };
 
+    /** Whether this update's program registered the stack's outputs (a refused or early-failed update did not). */
+    seen(): boolean {
+        return this.outputs !== undefined;
+    }
+
+    /** One output as the events carry it (a secret one is masked). */
+    value(key: string): unknown {
+        return this.outputs?.[key];
+    }
+
     outputMap(): OutputMap | undefined {
         if (this.outputs === undefined) return undefined;
         const values = Object.entries(this.outputs);

@@ -5,6 +5,7 @@ import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK } from "../naming";
 import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "./stackLocks";
 import { interruptTestRun } from "../testRun/interruptTestRun";
+import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -82,10 +83,49 @@ export function allLabelledObjects(project: string, stack: string): DockerObject
     return KINDS.flatMap(({ kind }) => labelledObjects(kind, project, stack));
 }
 
+/** A resource in a stack's state, as far as recovery reads and edits it. */
+interface StateResource {
+    urn: string;
+    type: string;
+    id?: string;
+    /** Deleted by a delete-before-replace whose create has not happened (the engine's own flag). */
+    pendingReplacement?: boolean;
+    /** Replaced, and still to be deleted (a create-before-delete whose delete has not happened). */
+    delete?: boolean;
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+    deletedWith?: string;
+}
+
 /** The part of a stack's state recovery reads. */
 interface Deployment {
-    resources?: Array<{ type: string; id?: string }>;
+    resources?: StateResource[];
     pending_operations?: Array<{ type: string; resource: { urn: string } }>;
+}
+
+/** The Docker object a state resource records ("container <id>"), or undefined for other resources. */
+function objectKey(resource: StateResource): string | undefined {
+    const kind = KINDS.find((k) => k.type === resource.type)?.kind;
+    return kind && resource.id ? `${kind} ${resource.id}` : undefined;
+}
+
+/**
+ * Removes resources from an exported deployment, each by its URN and the object it records (a URN can appear
+ * twice: the live resource and the half-replaced one), and every reference to a URN no resource has any more, so
+ * the engine accepts it back. For objects that no longer exist: nothing is left to delete.
+ */
+function dropResources(deployment: Deployment, doomed: StateResource[]): void {
+    const isDoomed = (r: StateResource) =>
+        doomed.some((d) => d.urn === r.urn && objectKey(d) === objectKey(r) && !!d.delete === !!r.delete);
+    deployment.resources = (deployment.resources ?? []).filter((r) => !isDoomed(r));
+    const remaining = new Set(deployment.resources.map((r) => r.urn));
+    const urns = new Set(doomed.map((d) => d.urn).filter((urn) => !remaining.has(urn)));
+    for (const r of deployment.resources) {
+        if (r.dependencies) r.dependencies = r.dependencies.filter((d) => !urns.has(d));
+        for (const [key, deps] of Object.entries(r.propertyDependencies ?? {}))
+            r.propertyDependencies![key] = deps.filter((d) => !urns.has(d));
+        if (r.deletedWith && urns.has(r.deletedWith)) delete r.deletedWith;
+    }
 }
 
 /**
@@ -123,13 +163,30 @@ export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
  * - objects the state knows that the engine lost, which the provider could not delete: the state is refreshed.
  * Returns one line per thing cleared, for the user.
  */
+/** Whether a live process (of this host, or another) holds a lock on the stack in a file backend. */
+function liveLockHeld(backendUrl: string, project: string, stack: string): boolean {
+    return readStackLocks(stackLockDir(backendUrl, project, stack)).some((lock) => !isStale(lock));
+}
+
 export async function recoverStack(stack: Stack, project: string, backendUrl: string): Promise<string[]> {
     const cleared: string[] = [];
+    // A killed driver's engine goes on without it: its CLI may sleep on a cancelled update holding the stack's lock,
+    // and its plugins never exit. Only this stack's, and only those whose driver is gone.
+    const leftEngine = orphanedEngineProcesses(stack.name);
+    if (leftEngine.length > 0) {
+        const { stuck } = endProcesses(leftEngine.map((p) => p.pid));
+        cleared.push(`${describeEngineProcesses(leftEngine)} left running by a killed run: ended`);
+        if (stuck.length > 0)
+            throw new Error(
+                `coverage-spy: could not end the engine process(es) ${stuck.join(", ")} a killed run of stack ` +
+                    `${stack.name} left; end them (kill -9 ${stuck.join(" ")}) and run again`,
+            );
+    }
     if (backendUrl.startsWith("file://")) {
         const locks = readStackLocks(stackLockDir(backendUrl, project, stack.name));
         // An update in flight owns its pending operations and half-made objects: leave everything to it (the
         // engine then refuses this run, naming the holder).
-        if (locks.some((lock) => !isStale(lock))) return cleared;
+        if (liveLockHeld(backendUrl, project, stack.name)) return cleared;
         for (const lock of locks) {
             removeLock(lock);
             cleared.push(`stale lock: ${describeLock(lock)} (its process is gone)`);
@@ -140,9 +197,18 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     if (left.processes.length > 0)
         cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
-    let deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ??
-        (await stack.exportStack()).deployment ??
-        {}) as Deployment;
+    let deployment: Deployment;
+    try {
+        deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ??
+            (await stack.exportStack()).deployment ??
+            {}) as Deployment;
+    } catch (err) {
+        // Read while another update wrote it: that update owns the stack now, and the engine refuses this run
+        // naming it.
+        if (/failed to load checkpoint/.test((err as Error).message) && liveLockHeld(backendUrl, project, stack.name))
+            return cleared;
+        throw err;
+    }
     const pending = deployment.pending_operations ?? [];
     if (pending.length > 0) {
         const state = await stack.exportStack();
@@ -153,12 +219,7 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         await stack.importStack(state);
     }
     // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
-    const known = new Set(
-        (deployment.resources ?? []).flatMap((r) => {
-            const kind = KINDS.find((k) => k.type === r.type)?.kind;
-            return kind && r.id ? [`${kind} ${r.id}`] : [];
-        }),
-    );
+    const known = new Set((deployment.resources ?? []).flatMap((r) => objectKey(r) ?? []));
     // Only a stack that has made Docker objects owns the ones with its labels: the same stack name in another
     // backend (a fresh one, say) must not take a deployed stack's objects for its orphans.
     if (known.size === 0 && pending.length === 0) return cleared;
@@ -169,7 +230,28 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     // Objects the state records but the engine lost (an engine reset, a hand-made `docker rm`): the provider would
     // fail to delete them ("No such container"), so the state learns first what is really there.
     const present = new Set(existing.map((o) => `${o.kind} ${o.id}`));
-    const lost = [...known].filter((object) => !present.has(object));
+    // A replacement that failed half-way leaves an object in the state that is deleted or still to delete:
+    // marked pendingReplacement (a refresh skips it: https://github.com/pulumi/pulumi/issues/24561) or delete (a
+    // refresh finds the container by its name, the new one, and the update then deletes that one twice: "No such
+    // container"). One the engine no longer has is taken out of the state: nothing is left to delete.
+    const halfReplaced = (deployment.resources ?? []).filter((r) => {
+        const key = objectKey(r);
+        return (r.pendingReplacement === true || r.delete === true) && key !== undefined && !present.has(key);
+    });
+    if (halfReplaced.length > 0) {
+        const state = await stack.exportStack();
+        dropResources(state.deployment as Deployment, halfReplaced);
+        await stack.importStack(state);
+        for (const r of halfReplaced)
+            cleared.push(
+                `${objectKey(r)!.split(" ")[0]} ${r.urn.split("::").pop()} (${r.id!.slice(0, 12)}), left in the state ` +
+                    `by a replacement that failed half-way (${r.pendingReplacement ? "pendingReplacement" : "pending delete"}) ` +
+                    "and gone from the engine: taken out of the state",
+            );
+    }
+    const lost = [...known].filter(
+        (object) => !present.has(object) && !halfReplaced.some((r) => objectKey(r) === object),
+    );
     if (lost.length > 0) {
         await stack.refresh({ suppressOutputs: true });
         cleared.push(`${lost.length} object(s) in the state that the engine no longer has: the state was refreshed`);

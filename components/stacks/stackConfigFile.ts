@@ -1,12 +1,17 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { YAMLParseError, parse } from "yaml";
 import { dockerEnvironmentFor, engineSettingsFromConfig } from "../engine/engineAddress";
 
-/** The first line of a stack config that coverage-spy copied for a new branch stack: only such a file may go. */
+/**
+ * The first line of a stack config that earlier versions copied from the base stack's for a new branch stack.
+ * Such a copy is still removed with its stack; nothing writes one any more (a branch stack without a config of its
+ * own reads the base stack's, so a config in stacks/ is always one a person wrote, and git shows it).
+ */
 const COPY_MARKER = "# Copied from stacks/Pulumi.dev.yaml by coverage-spy";
-const BASE_STACK = "dev";
+/** The stack whose config a stack without one of its own uses. */
+export const BASE_STACK = "dev";
 
 /** stacks/Pulumi.<stack>.yaml under the project folder. */
 export function stackConfigPath(projectDir: string, stack: string): string {
@@ -14,15 +19,38 @@ export function stackConfigPath(projectDir: string, stack: string): string {
 }
 
 /**
- * A branch stack without its own config starts from the base stack's (stacks/Pulumi.dev.yaml).
- * Returns the path of the copy, or undefined when the stack has a config already (or there is no base).
+ * The config file a stack runs with: its own stacks/Pulumi.<stack>.yaml, else the base stack's (read, never
+ * copied). Undefined when neither exists.
  */
-export function copyBaseStackConfig(projectDir: string, stack: string): string | undefined {
-    const file = stackConfigPath(projectDir, stack);
-    const base = stackConfigPath(projectDir, BASE_STACK);
-    if (fs.existsSync(file) || !fs.existsSync(base)) return undefined;
-    fs.writeFileSync(file, `${COPY_MARKER} for stack ${stack}; edit it to differ.\n${fs.readFileSync(base, "utf8")}`);
-    return file;
+export function effectiveStackConfigPath(projectDir: string, stack: string): string | undefined {
+    return [stackConfigPath(projectDir, stack), stackConfigPath(projectDir, BASE_STACK)].find((f) => fs.existsSync(f));
+}
+
+/** A stack config that is not valid YAML, said with the file, the line and the column. */
+export class StackConfigSyntaxError extends Error {
+    constructor(
+        readonly file: string,
+        cause: YAMLParseError,
+    ) {
+        const [line, column] = cause.linePos?.[0] ? [cause.linePos[0].line, cause.linePos[0].col] : [0, 0];
+        super(
+            `coverage-spy: ${file}${line ? `:${line}:${column}` : ""} is not valid YAML: ` +
+                `${cause.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}. ` +
+                "Fix that line (a YAML linter shows it too) and run again.",
+        );
+    }
+}
+
+/** A stack config file's content as an object ({} for an empty file); throws StackConfigSyntaxError. */
+export function readStackConfigFile(file: string): Record<string, unknown> {
+    let value: unknown;
+    try {
+        value = parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        if (err instanceof YAMLParseError) throw new StackConfigSyntaxError(file, err);
+        throw err;
+    }
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
 
 /** Whether git tracks the file (false outside a git checkout or without git). */
@@ -35,8 +63,8 @@ function trackedByGit(file: string): boolean {
 }
 
 /**
- * Removes the stack's config file only when coverage-spy made it (copyBaseStackConfig) and git does not track it:
- * a config someone wrote or committed survives every command of ours. Returns the removed path, if any.
+ * Removes the stack's config file only when an earlier coverage-spy copied it and git does not track it: a config
+ * someone wrote or committed survives every command of ours. Returns the removed path, if any.
  */
 export function removeCopiedStackConfig(projectDir: string, stack: string): string | undefined {
     const file = stackConfigPath(projectDir, stack);
@@ -54,9 +82,8 @@ export function removeCopiedStackConfig(projectDir: string, stack: string): stri
 export function stackEngineEnvironment(projectDir: string, stack: string): Record<string, string> {
     let config: Record<string, unknown> | undefined;
     try {
-        config = (
-            parse(fs.readFileSync(stackConfigPath(projectDir, stack), "utf8")) as { config?: Record<string, unknown> }
-        )?.config;
+        const file = effectiveStackConfigPath(projectDir, stack);
+        config = file === undefined ? undefined : (readStackConfigFile(file).config as Record<string, unknown>);
     } catch {
         return {};
     }

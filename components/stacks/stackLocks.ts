@@ -30,7 +30,13 @@ export function readStackLocks(lockDir: string): StackLock[] {
         .sort()
         .map((f) => {
             const file = path.join(lockDir, f);
-            const content = JSON.parse(fs.readFileSync(file, "utf8")) as Omit<StackLock, "file">;
+            let content: Omit<StackLock, "file">;
+            try {
+                content = JSON.parse(fs.readFileSync(file, "utf8")) as Omit<StackLock, "file">;
+            } catch {
+                // Being written right now, or gone meanwhile: a lock nobody can be shown to have left, so a live one.
+                content = { pid: 0, username: "(unknown)", hostname: "(being written)", timestamp: "now" };
+            }
             return {
                 file,
                 pid: content.pid,
@@ -70,4 +76,35 @@ export function removeLock(lock: StackLock): void {
 
 export function describeLock(lock: StackLock): string {
     return `pid ${lock.pid} of ${lock.username}@${lock.hostname} since ${lock.timestamp}`;
+}
+
+/**
+ * The engine's lock error, said plainly: who holds the lock, and how to clear it if its holder is gone. A
+ * checkpoint read while another update writes it ("failed to load checkpoint: EOF") is the same situation.
+ */
+export function explainLock(message: string, stack: string, lockDir: string): string | null {
+    if (!message.includes("the stack is currently locked") && !/failed to load checkpoint/.test(message)) return null;
+    const locks = readStackLocks(lockDir);
+    const stale = locks.filter((l) => isStale(l));
+    const unlock = `  npm run coverage:unlock -- --stack ${stack}`;
+    const held = locks.map((l) => `  ${describeLock(l)}${isStale(l) ? " (that process is gone)" : ""}  (${l.file})`);
+    if (locks.length === 0)
+        return message.includes("the stack is currently locked")
+            ? `stack ${stack} was locked by another update, and the lock is gone now: try again`
+            : `stack ${stack}'s state could not be read (${/failed to load checkpoint[^\n]*/.exec(message)![0]}), most ` +
+                  "likely while another update wrote it: try again. If it persists, `pulumi stack export` shows the damage.";
+    if (stale.length === locks.length) {
+        return [
+            `stack ${stack} is locked by an update whose process is gone (killed?):`,
+            ...held,
+            "Clear the stale lock with:",
+            unlock,
+        ].join("\n");
+    }
+    return [
+        `stack ${stack} is locked by another update:`,
+        ...held,
+        "Wait for that update to finish. If its process was killed, clear the stale lock with:",
+        unlock,
+    ].join("\n");
 }

@@ -68,8 +68,8 @@ export class UpdateReport {
     }
 }
 
-/** What to do about errors whose cause lies outside the stack: said under the error. */
-const HINTS: Array<{ match: RegExp; hint: string }> = [
+/** What to do about errors whose cause lies outside the stack: said under the error, made from what it matched. */
+const HINTS: Array<{ match: RegExp; hint: string | ((found: RegExpExecArray) => string) }> = [
     {
         match: /could not find an available, non-overlapping IPv4 address pool/,
         hint:
@@ -77,7 +77,24 @@ const HINTS: Array<{ match: RegExp; hint: string }> = [
             "`docker network ls --filter label=coverage-spy.stack --format '{{.Label \"coverage-spy.stack\"}}'` names the stacks " +
             "that hold one; `npm run coverage:destroy -- --stack NAME` frees one, `npm run coverage:prune` lists stacks whose branch is gone.",
     },
+    {
+        // Docker's words when a container of the same name exists that the stack's state does not hold.
+        match: /The container name "\/?([^"]+)" is already in use by container "([^"]+)"/,
+        hint: ([, name, id]) =>
+            `the container name ${name} is taken by a container this stack does not own (${id}): if you no longer ` +
+            `need it, remove it with \`docker rm -f ${name}\` (on the stack's engine; \`docker inspect ${name}\` ` +
+            "shows what it is first); else run coverage-spy under another stack name (--stack NAME).",
+    },
 ];
+
+/** The hint lines for one error's message. */
+function hintsFor(message: string): string[] {
+    return HINTS.flatMap(({ match, hint }) => {
+        const found = match.exec(message);
+        if (found === null) return [];
+        return [`  hint: ${typeof hint === "string" ? hint : hint(found)}`];
+    });
+}
 
 /**
  * The diagnostics as the last lines a user reads: each message once, indented under its resource, with a hint where one
@@ -88,10 +105,7 @@ export function formatDiagnostics(diagnostics: Diagnostic[]): string {
         .map((d) => {
             const where = d.resource === "" ? "" : ` (${d.resource})`;
             const [first, ...rest] = d.message.split("\n");
-            const hints =
-                d.severity === "error"
-                    ? HINTS.filter((h) => h.match.test(d.message)).map((h) => `  hint: ${h.hint}`)
-                    : [];
+            const hints = d.severity === "error" ? hintsFor(d.message) : [];
             return [`[coverage-spy] ${d.severity}${where}: ${first}`, ...rest.map((l) => `  ${l}`), ...hints].join(
                 "\n",
             );

@@ -68,11 +68,19 @@ export interface TestResult {
     exitCode: number;
     succeeded: boolean;
     /**
-     * Counts read from the runner's closing lines (pytest, unittest, jest and "N passed, N failed"); null if none seen.
+     * Counts summed over every runner's closing lines (pytest, unittest, jest and "N passed, N failed"); null when
+     * they cannot be read (countsUnknown says why).
      */
     passed: number | null;
     failed: number | null;
+    /**
+     * Why passed and failed are null (no runner's closing lines, one that cannot be read, a suite that failed while
+     * its runners name no failed test). Absent when they were read, and in summaries of older runs.
+     */
+    countsUnknown?: string;
     durationMs: number;
+    /** The suite ran out of its time (testTimeoutSeconds) and was killed: the seconds it was given. */
+    timedOutAfterSeconds?: number;
 }
 
 export interface ReportPaths {

@@ -1,4 +1,4 @@
-import { CoverageSummary, ExitedEarly, PerTestCoverage } from "./coverageSummary";
+import { CoverageSummary, ExitedEarly, PerTestCoverage, TestResult } from "./coverageSummary";
 import { HarvestedCoverage } from "./readRunSummary";
 
 function pct(value: number): string {
@@ -21,6 +21,12 @@ export function describeEarlyExit(exit: ExitedEarly): string {
     return `exited during the test suite (exit code ${exit.exitCode}${exit.oomKilled ? ", killed for lack of memory" : ""})`;
 }
 
+/** "3 passed, 1 failed", or "test counts unknown: <why>". */
+export function describeTestCounts(tests: TestResult): string {
+    if (tests.passed !== null) return `${tests.passed} passed, ${tests.failed} failed`;
+    return `test counts unknown${tests.countsUnknown !== undefined ? `: ${tests.countsUnknown}` : ""}`;
+}
+
 /** "12 tests, 40 lines outside tests; 24 boundaries, median 1.9 ms (max 4.2) over up to 6 processes; ...". */
 export function describePerTest(p: PerTestCoverage): string {
     const b = p.boundaries;
@@ -40,10 +46,12 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     out.push(`TOTAL  ${pct(t.percent)}  ${t.covered}/${t.statements} statements, ${t.missing} missing`);
     if ("tests" in s) {
         const tests = s.tests;
-        const counts = tests.passed === null ? "" : ` (${tests.passed} passed, ${tests.failed} failed)`;
-        out.push(
-            `tests  ${tests.succeeded ? "passed" : `FAILED with exit code ${tests.exitCode}`}${counts} in ${(tests.durationMs / 1000).toFixed(1)} s`,
-        );
+        const outcome = tests.succeeded
+            ? "passed"
+            : tests.timedOutAfterSeconds !== undefined
+              ? `TIMED OUT after ${tests.timedOutAfterSeconds} s (testTimeoutSeconds) and was killed`
+              : `FAILED with exit code ${tests.exitCode}`;
+        out.push(`tests  ${outcome} (${describeTestCounts(tests)}) in ${(tests.durationMs / 1000).toFixed(1)} s`);
     }
     if ("perTest" in s && s.perTest) out.push(`per test  ${describePerTest(s.perTest)}`);
     for (const svc of Object.values(s.services)) {

@@ -1,6 +1,6 @@
 import { CoverageDelta } from "./coverageDelta";
 import { CoverageSummary } from "./coverageSummary";
-import { describeEarlyExit, describePerTest } from "./formatSummary";
+import { describeEarlyExit, describePerTest, describeTestCounts } from "./formatSummary";
 
 export interface MarkdownOptions {
     /** The change against a base stack's run. */
@@ -40,10 +40,15 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
     const { totals, tests, delta } = { ...summary, delta: options.delta };
     const change = delta ? ` (${signed(delta.total.delta)} vs base)` : "";
     out.push(`## Coverage ${pct(totals.percent)}${change}`, "");
-    const counts = tests.passed === null ? "" : `: ${tests.passed} passed, ${tests.failed} failed`;
+    const counts = tests.passed === null ? `; ${describeTestCounts(tests)}` : `: ${describeTestCounts(tests)}`;
+    const outcome = tests.succeeded
+        ? "passed"
+        : tests.timedOutAfterSeconds !== undefined
+          ? `timed out after ${tests.timedOutAfterSeconds} s (\`testTimeoutSeconds\`) and were killed`
+          : `failed (exit code ${tests.exitCode})`;
     out.push(
         `${totals.covered} of ${totals.statements} statements covered, ${totals.missing} missing. ` +
-            `Tests ${tests.succeeded ? "passed" : `failed (exit code ${tests.exitCode})`}${counts}. Run \`${summary.runId}\`.`,
+            `Tests ${outcome}${cell(counts)}. Run \`${summary.runId}\`.`,
         "",
     );
     if (summary.gate) {

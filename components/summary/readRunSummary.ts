@@ -11,7 +11,7 @@ import {
     TestResult,
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
-import { parseTestCounts } from "./testOutput";
+import { suiteTestCounts } from "./testOutput";
 import { HarvestedProcess, readHarvestJson } from "../harvester/harvestJson";
 
 export interface SummaryService {
@@ -35,9 +35,18 @@ function readJson(file: string): Record<string, unknown> {
 function readTestResult(runDir: string): TestResult {
     const raw = readJson(path.join(runDir, "tests.json"));
     const logFile = path.join(runDir, "tests.log");
-    const counts = parseTestCounts(fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
     const exitCode = Number(raw.exitCode);
-    return { exitCode, succeeded: exitCode === 0, ...counts, durationMs: Number(raw.durationMs) };
+    const timedOut = typeof raw.timedOutAfterSeconds === "number";
+    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+    const { unknown, ...counts } = suiteTestCounts(log, exitCode, timedOut);
+    return {
+        exitCode,
+        succeeded: exitCode === 0,
+        ...counts,
+        ...(unknown !== undefined ? { countsUnknown: unknown } : {}),
+        durationMs: Number(raw.durationMs),
+        ...(timedOut ? { timedOutAfterSeconds: raw.timedOutAfterSeconds as number } : {}),
+    };
 }
 
 /** Splits a path of the total report ("<service>/<path>") into service and source-relative path. */

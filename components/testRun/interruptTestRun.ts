@@ -1,5 +1,5 @@
 import { spawnSync } from "child_process";
-import * as fs from "fs";
+import { hostProcesses } from "../hostProcesses";
 import { runningServiceContainers } from "../service/runningServices";
 
 /** What an interrupt stopped. */
@@ -12,23 +12,13 @@ export interface Interrupted {
 
 /** Pids whose environment says they belong to this stack's test run (the script, the suite and its children). */
 function testRunProcesses(stack: string, proc: string): number[] {
-    let entries: string[];
-    try {
-        entries = fs.readdirSync(proc).filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
-    } catch {
-        return [];
-    }
-    return entries.flatMap((entry) => {
-        try {
-            const env = fs.readFileSync(`${proc}/${entry}/environ`, "utf8").split("\0");
-            // COVERAGE_SPY_RUN_DIR is set only in the test run's environment, never in the driver's or the engine's.
-            return env.includes(`COVERAGE_SPY_STACK=${stack}`) && env.some((v) => v.startsWith("COVERAGE_SPY_RUN_DIR="))
-                ? [Number(entry)]
-                : [];
-        } catch {
-            return []; // ended meanwhile, or not ours to read
-        }
-    });
+    // COVERAGE_SPY_RUN_DIR is set only in the test run's environment, never in the driver's or the engine's.
+    return hostProcesses(proc)
+        .filter(
+            ({ env }) =>
+                env.includes(`COVERAGE_SPY_STACK=${stack}`) && env.some((v) => v.startsWith("COVERAGE_SPY_RUN_DIR=")),
+        )
+        .map(({ pid }) => pid);
 }
 
 /**

@@ -13,8 +13,11 @@ SITE = os.path.join(ASSETS, "site")
 HARVEST = os.path.join(ASSETS, "harvest.py")
 
 
-def wait_for(test, condition, what, timeout=10):
-    """Polls condition() every 50 ms until it is true; after `timeout` s fails the test, naming what it waited for."""
+def wait_for(test, condition, what, timeout=60):
+    """Polls condition() every 50 ms until it is true; after `timeout` s fails the test, naming what it waited for.
+
+    The timeout only bounds a hang: generous, so a loaded machine does not trip it.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

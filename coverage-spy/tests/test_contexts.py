@@ -127,7 +127,7 @@ class FakeRelay:
     def tell(self, path, seq, context):
         """Sends one process the line and returns its answer."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(2)
+            s.settimeout(30)  # bounds a hang only
             if len(os.fsencode(path)) > 107:
                 folder = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
                 try:
@@ -215,7 +215,7 @@ class ContextsTest(unittest.TestCase):
     def start_record(self, pid):
         return records.read_all(self.data, records.START).get((records.host_name(), pid))
 
-    def wait_for(self, condition, what, timeout=10):
+    def wait_for(self, condition, what, timeout=60):
         support.wait_for(self, condition, what, timeout)
 
     def send(self, process, command):

@@ -61,6 +61,8 @@ FAKE_PROCESS = textwrap.dedent(
             except OSError:
                 pass  # the relay gave up on this one already
             conn.close()
+            with open(path + ".answered", "ab") as f:
+                f.write(got)
 
     print("ready", flush=True)
     if mode == "busy":
@@ -87,10 +89,10 @@ class FakeProcess:
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError(f"fake process for {self.path} did not start")
 
-    def got(self):
-        """The lines it received, in order."""
+    def got(self, suffix=".got"):
+        """The lines it received, in order (suffix ".answered": those it has answered and closed)."""
         try:
-            with open(self.path + ".got") as f:
+            with open(self.path + suffix) as f:
                 return f.read().splitlines()
         except FileNotFoundError:
             return []
@@ -268,7 +270,8 @@ class RelayTest(RelayTestCase):
         stalled = self.fake("worker", mode="stall")
         self.assertEqual(self.relay.post("start", "t1")["failed"], [stalled.label])
         self.assertEqual(self.relay.post("end", "t1")["failed"], [stalled.label])  # it still sleeps: 0.1 s only
-        time.sleep(1)  # it woke up, answered its old connections (the relay had closed them)
+        # Once it woke up and answered its old connections (the relay had closed them), it answers in time again.
+        support.wait_for(self, lambda: len(stalled.got(".answered")) == 2, "the stalled process's two answers")
         self.assertEqual(self.relay.post("start", "t2")["processes"], 2)
         self.assertEqual(self.relay.post("end", "t2")["processes"], 2)
         self.assertEqual(stalled.got(), ["1 t1", f"2 {OUTSIDE}", "3 t2", f"4 {OUTSIDE}"])

@@ -70,7 +70,7 @@ class DemoServerStopTest(unittest.TestCase):
     def records(self, kind):
         return {pid for _, pid in records.read_all(self.data, kind)}
 
-    def wait_for(self, condition, what, timeout=20):
+    def wait_for(self, condition, what, timeout=60):
         support.wait_for(self, condition, what, timeout)
 
     def test_a_killed_worker_does_not_keep_the_stop_from_the_other_workers(self):

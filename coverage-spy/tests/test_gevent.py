@@ -82,6 +82,13 @@ WEB = canary("canary_web", 3, CANARY_LINES + 2) + textwrap.dedent(
         jobs = [gevent.spawn(work.ping_pong, tag, 3) for tag in "abc"]
         gevent.joinall(jobs)
         return {"total": sum(job.value for job in jobs)}
+
+
+    @app.route("/pid")
+    def pid():
+        import os
+
+        return {"pid": os.getpid()}
     """
 )
 # gapp/work.py: runs only in greenlets; then a canary over the lines of web.py's routes and beyond.
@@ -138,16 +145,36 @@ PATCHED_PREFORK = textwrap.dedent(
 
     monkey.patch_all()
 
+    import glob
     import json
     import os
+    import sys
     import time
 
     import gevent
 
+    FOLDER = os.path.dirname(os.environ["COVERAGE_FILE"])
+
+
+    def saves():
+        for path in glob.glob(os.path.join(FOLDER, ".saves.*.pid%d.json" % os.getpid())):
+            try:
+                with open(path) as f:
+                    return json.load(f)["saves"]
+            except (OSError, ValueError, KeyError):
+                pass
+        return 0
+
 
     def worker(n):
         gevent.joinall([gevent.spawn(gevent.sleep, 0.01) for _ in range(n)])
-        time.sleep(0.4)  # gevent's sleep: the saver, a real thread, saves meanwhile
+        # Until the saver, a real thread, has saved (gevent's sleep between looks); the deadline only bounds a hang.
+        deadline = time.monotonic() + 120
+        while saves() < 1:
+            if time.monotonic() > deadline:
+                sys.stderr.write("worker %d: its saver did not save within 120 s\\n" % os.getpid())
+                os._exit(3)
+            time.sleep(0.02)
         os._exit(0)
 
 
@@ -245,7 +272,7 @@ class GunicornGeventTest(unittest.TestCase):
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # bounds a hang only: a loaded machine starts gunicorn slowly
             while True:
                 try:
                     urllib.request.urlopen(base + "/", timeout=5).read()
@@ -258,6 +285,15 @@ class GunicornGeventTest(unittest.TestCase):
 
             def get(path):
                 return urllib.request.urlopen(base + path, timeout=10).read()
+
+            # Both workers serving: a worker still booting has not set its signal handlers yet, and gunicorn's
+            # SIGTERM would reach it as the arbiter's (ignored), ending it with SIGKILL after the graceful timeout.
+            serving = set()
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                while len(serving) < 2:
+                    if time.monotonic() > deadline:
+                        self.fail(f"only worker(s) {sorted(serving)} of 2 answered within 120 s")
+                    serving |= {json.loads(body)["pid"] for body in pool.map(get, ["/pid"] * 8)}
 
             for path in REQUESTS * 2:
                 get(path)
@@ -280,7 +316,7 @@ class GunicornGeventTest(unittest.TestCase):
         result = subprocess.run(
             [sys.executable, support.HARVEST, "harvest", "--data-dir", os.path.join(self.tmp.name, "data")]
             + ["--run-id", RUN, "--rcfile", self.rc, "--out", self.out, "--keep", "5", "--lost", "fail"]
-            + ["--service", f"{SERVICE}={self.app}"],
+            + ["--service", f"{SERVICE}={self.app}", "--project", "gevent", "--stack", "test"],
             env=dict(os.environ, PYTHONPATH=self.lib),
             capture_output=True,
             text=True,
@@ -293,14 +329,14 @@ class GunicornGeventTest(unittest.TestCase):
             report = json.load(f)
         return summary, report, result.stderr
 
-    def processes(self, arbiter):
-        """{pid: (start record, end record)} of the arbiter and its workers, after the stop."""
+    def processes(self, arbiter, stderr):
+        """{pid: (start record, end record)} of the arbiter and its workers, after the stop (`stderr`: gunicorn's)."""
         starts, ends = records.read_all(self.data, records.START), records.read_all(self.data, records.END)
         found = {pid: (start, ends.get((host, pid))) for (host, pid), start in starts.items()}
         self.assertIn(arbiter, found)
         self.assertEqual(len(found), 3, "the arbiter and 2 workers")
         for pid, (_, end) in found.items():
-            self.assertIsNotNone(end, f"process {pid} ended")
+            self.assertIsNotNone(end, f"process {pid} ended; gunicorn said:\n{stderr}")
         return found
 
     def assert_no_false_lines(self, report):
@@ -315,7 +351,7 @@ class GunicornGeventTest(unittest.TestCase):
             self.skipTest("no Python >= 3.12 on this host (PATH, pyenv): sys.monitoring needs one")
         version, python = found
         arbiter, stderr = self.serve(gevent_python(self, python, version))
-        for pid, (start, end) in self.processes(arbiter).items():
+        for pid, (start, end) in self.processes(arbiter, stderr).items():
             self.assertEqual(start["core"], "SysMonitor", pid)
             self.assertEqual(end["unfollowedConcurrency"], [], pid)
         self.assertNotIn("coverage-spy:", stderr)
@@ -335,7 +371,7 @@ class GunicornGeventTest(unittest.TestCase):
         python = gevent_python(self, sys.executable, sys.version_info[:2])
         arbiter, stderr = self.serve(python, spy=None if auto_is_ctrace else {"core": "ctrace"})
         workers = []
-        for pid, (start, end) in sorted(self.processes(arbiter).items()):
+        for pid, (start, end) in sorted(self.processes(arbiter, stderr).items()):
             self.assertIn(start["core"], ("CTracer", "PyTracer"), pid)
             # The arbiter imports gevent for its worker class, but runs no greenlet: nothing to say.
             self.assertEqual(end["unfollowedConcurrency"], [] if pid == arbiter else ["gevent"], pid)
@@ -373,7 +409,7 @@ class GunicornGeventTest(unittest.TestCase):
 
     def test_concurrency_gevent_is_followed_and_not_reported(self):
         arbiter, stderr = self.serve(gevent_python(self, sys.executable, sys.version_info[:2]), concurrency=["gevent"])
-        for pid, (start, end) in self.processes(arbiter).items():
+        for pid, (start, end) in self.processes(arbiter, stderr).items():
             self.assertEqual(start["core"], "CTracer", pid)
             self.assertEqual(end["unfollowedConcurrency"], [], pid)
         self.assertNotIn("coverage-spy:", stderr)

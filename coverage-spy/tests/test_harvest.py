@@ -39,6 +39,8 @@ class InitTest(unittest.TestCase):
         "--keep": "5",
         "--lost": "warn",
         "--service": "api=/app",
+        "--project": "shop",
+        "--stack": "dev",
     }
 
     def harvest_with(self, **changes):
@@ -53,6 +55,11 @@ class InitTest(unittest.TestCase):
         no_lost = self.harvest_with(lost=None)
         self.assertEqual(no_lost.returncode, 2)
         self.assertIn("--lost", no_lost.stderr)
+        # Whose runs it may prune: without the stack it could only guess by name.
+        for missing in ("stack", "project"):
+            result = self.harvest_with(**{missing: None})
+            self.assertEqual(result.returncode, 2)
+            self.assertIn(f"--{missing} is required", result.stderr)
 
     def test_rejects_a_service_without_an_absolute_source_path(self):
         result = self.harvest_with(service="api=app")
@@ -69,7 +76,8 @@ class HarvestTest(unittest.TestCase):
         self.rc = os.path.join(base, "coveragerc")
         support.write_rc(self.rc, self.container_root)
         self.data = os.path.join(base, "data")
-        self.out = os.path.join(base, "reports", "runs", RUN)
+        self.reports = os.path.join(base, "reports")
+        self.out = os.path.join(self.reports, "runs", RUN)
         self.lib = support.coverage_lib()
         result = harvest("init", "--data-dir", self.data)
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -77,34 +85,38 @@ class HarvestTest(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def measure(self, *args):
-        data_file = os.path.join(self.data, "runs", RUN, "shop", ".coverage")
+    def measure(self, *args, run=RUN):
+        data_file = os.path.join(self.data, "runs", run, "shop", ".coverage")
         result = support.run_measured(self.container_root, self.rc, data_file, args, lib=self.lib)
         self.assertEqual(result.returncode, 0, result.stderr)
 
-    def stage_sources(self):
+    def stage_sources(self, run=RUN):
         # The test run copies the source out of the stopped container; here it is a plain copy.
-        shutil.copytree(self.container_root, os.path.join(self.out, "sources", "shop"))
+        shutil.copytree(self.container_root, os.path.join(self.reports, "runs", run, "sources", "shop"))
 
-    def run_harvest(self, lost="warn", source=None, extra=()):
-        """harvest.py harvest of this test's run, with the component's values."""
+    def run_harvest(self, lost="warn", source=None, extra=(), run=RUN, keep=5, stack="dev", project="shop"):
+        """harvest.py harvest of this test's run (or another), with the component's values."""
         return harvest(
             "harvest",
             *extra,
             "--data-dir",
             self.data,
             "--run-id",
-            RUN,
+            run,
             "--rcfile",
             self.rc,
             "--out",
-            self.out,
+            os.path.join(self.reports, "runs", run),
             "--keep",
-            "5",
+            str(keep),
             "--lost",
             lost,
             "--service",
             f"shop={source or self.container_root}",
+            "--project",
+            project,
+            "--stack",
+            stack,
             lib=self.lib,
         )
 
@@ -135,19 +147,136 @@ class HarvestTest(unittest.TestCase):
     def test_prunes_old_runs_in_the_volume_and_hands_the_reports_to_their_owner(self):
         for old in ("20200101T000000Z-000001", "20200101T000000Z-000002"):
             os.makedirs(os.path.join(self.data, "runs", old, "shop"))
+        # Not run folders: none is ever pruned, whatever their age.
+        volume_runs = os.path.join(self.data, "runs")
+        for foreign in ("lost+found", ".hidden"):
+            os.makedirs(os.path.join(volume_runs, foreign))
+        with open(os.path.join(volume_runs, "notes.txt"), "w") as f:
+            f.write("kept")
+        elsewhere = os.path.join(self.tmp.name, "elsewhere")
+        os.makedirs(os.path.join(elsewhere, "kept"))
+        os.symlink(elsewhere, os.path.join(volume_runs, "20100101T000000Z-linked"))
         self.measure("book")
         self.stage_sources()
         owner = f"{os.getuid()}:{os.getgid()}"
         result = harvest(
             "harvest", "--data-dir", self.data, "--run-id", RUN, "--rcfile", self.rc, "--out", self.out,
             "--keep", "2", "--lost", "warn", "--service", f"shop={self.container_root}", "--owner", owner,
-            lib=self.lib,
+            "--project", "shop", "--stack", "dev", lib=self.lib,
         )  # fmt: skip
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(sorted(os.listdir(os.path.join(self.data, "runs"))), ["20200101T000000Z-000002", RUN])
+        self.assertEqual(
+            sorted(os.listdir(volume_runs)),
+            sorted([".hidden", "20100101T000000Z-linked", "20200101T000000Z-000002", RUN, "lost+found", "notes.txt"]),
+        )
+        self.assertTrue(os.path.isdir(os.path.join(elsewhere, "kept")))
         for root, dirs, files in os.walk(self.out):
             for name in dirs + files:
                 self.assertEqual(os.lstat(os.path.join(root, name)).st_uid, os.getuid())
+
+    def harvest_run(self, run, keep=5, stack="dev", project="shop"):
+        """A whole run of one stack: measured, its sources staged, harvested (which must succeed)."""
+        self.measure("book", run=run)
+        self.stage_sources(run=run)
+        result = self.run_harvest(run=run, keep=keep, stack=stack, project=project)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def files_but(self, runs):
+        """{path relative to the report folder: bytes} of every file there, but those in the given runs' folders."""
+        found = {}
+        for root, _, files in os.walk(self.reports):
+            for name in files:
+                rel = os.path.relpath(os.path.join(root, name), self.reports)
+                parts = rel.split(os.sep)
+                if parts[0] == "runs" and len(parts) > 2 and parts[1] in runs:
+                    continue
+                with open(os.path.join(self.reports, rel), "rb") as f:
+                    found[rel] = f.read()
+        return found
+
+    def test_marks_the_run_folder_as_this_stacks_even_when_the_harvest_fails(self):
+        self.stage_sources()
+        failed = self.run_harvest()
+        self.assertEqual(failed.returncode, 3)
+        with open(os.path.join(self.out, ".coverage-spy-run.json")) as f:
+            marker = json.load(f)
+        self.assertEqual(
+            {k: marker[k] for k in ("tool", "project", "stack", "runId")},
+            {"tool": "coverage-spy", "project": "shop", "stack": "dev", "runId": RUN},
+        )
+
+    def test_prunes_only_its_own_stacks_marked_runs_from_the_report_folder(self):
+        runs = os.path.join(self.reports, "runs")
+        # The user's own folders and files in the report folder, some named like runs.
+        for name in ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "20000101T000000Z-user01"):
+            os.makedirs(os.path.join(runs, name, "user-sub"))
+            with open(os.path.join(runs, name, "user-file.bin"), "wb") as f:
+                f.write(os.urandom(64))
+            with open(os.path.join(runs, name, "user-sub", "user-notes.txt"), "w") as f:
+                f.write(name)
+        with open(os.path.join(runs, "user-readme.txt"), "w") as f:
+            f.write("mine")
+        # A folder that claims to be this stack's run only through a link: the link's target is not ours to remove.
+        own_elsewhere = os.path.join(self.reports, "user-elsewhere")
+        os.makedirs(own_elsewhere)
+        with open(os.path.join(own_elsewhere, "user-data.txt"), "w") as f:
+            f.write("linked")
+        with open(os.path.join(own_elsewhere, ".coverage-spy-run.json"), "w") as f:
+            json.dump(
+                {"tool": "coverage-spy", "project": "shop", "stack": "dev", "runId": "20000101T000000Z-linked"}, f
+            )
+        os.symlink(own_elsewhere, os.path.join(runs, "20000101T000000Z-linked"))
+        before = self.files_but([])
+        self.assertEqual(len(before), 19)
+        # Another stack and the same stack name in another project share this report folder.
+        self.harvest_run("20261124T110000Z-other1", stack="ci")
+        self.harvest_run("20261124T110000Z-proj01", project="billing")
+        own = [f"20261124T1100{i:02d}Z-own00{i}" for i in range(1, 4)]
+        for run in own:
+            self.harvest_run(run, keep=2)
+        self.harvest_run(RUN, keep=2)
+        self.assertEqual(
+            sorted(os.listdir(runs)),
+            sorted(
+                ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "20000101T000000Z-user01"]
+                + ["user-readme.txt", "20000101T000000Z-linked"]
+                + ["20261124T110000Z-other1", "20261124T110000Z-proj01", own[-1], RUN]
+            ),
+        )
+        self.assertEqual(self.files_but(["20261124T110000Z-other1", "20261124T110000Z-proj01", *own, RUN]), before)
+        # The other stacks' reports are whole.
+        for run in ("20261124T110000Z-other1", "20261124T110000Z-proj01"):
+            self.assertTrue(os.path.isfile(os.path.join(runs, run, "total", "coverage.json")), run)
+
+    def test_keeps_a_folder_whose_marker_names_another_run_or_cannot_be_read(self):
+        runs = os.path.join(self.reports, "runs")
+        # A marker copied along with a folder names the run it was written for, not this folder.
+        copied = os.path.join(runs, "20000101T000000Z-copied")
+        unreadable = os.path.join(runs, "20000101T000000Z-broken")
+        for folder in (copied, unreadable):
+            os.makedirs(folder)
+        with open(os.path.join(copied, ".coverage-spy-run.json"), "w") as f:
+            json.dump({"tool": "coverage-spy", "project": "shop", "stack": "dev", "runId": "20000101T000000Z-orig"}, f)
+        with open(os.path.join(unreadable, ".coverage-spy-run.json"), "w") as f:
+            f.write("{not json")
+        self.harvest_run(RUN, keep=1)
+        self.assertEqual(
+            sorted(os.listdir(runs)), sorted([os.path.basename(copied), os.path.basename(unreadable), RUN])
+        )
+
+    def test_refuses_a_run_folder_another_stack_claims(self):
+        # Two stacks given the same runId and reportDir: the second must not take the first one's run as its own.
+        self.harvest_run(RUN, stack="ci")
+        self.measure("pen")
+        result = self.run_harvest(stack="dev")
+        self.assertEqual(result.returncode, 3)
+        self.assertIn(
+            f"{self.out} holds run {RUN} of stack ci (project shop), and this run of stack dev wrote its results into"
+            " it: give each stack its own reportDir, or runId",
+            result.stderr,
+        )
+        with open(os.path.join(self.out, ".coverage-spy-run.json")) as f:
+            self.assertEqual(json.load(f)["stack"], "ci")
 
     def test_no_data_fails_loudly_naming_the_service(self):
         self.stage_sources()

@@ -59,11 +59,17 @@ SAMPLE_PYTEST = textwrap.dedent(
 
 
 class FakeRelay:
-    """An HTTP server on a free local port that answers like the relay and records (event, body) in order."""
+    """An HTTP server on a free local port that answers like the relay and records (event, body) in order.
 
-    def __init__(self, status=200, answer=None, delay=0):
+    `hold`: it answers nothing until closed, a relay that never answers in time however slow the client is.
+    """
+
+    def __init__(self, status=200, answer=None, hold=False):
         self.events = []
         self.lock = threading.Lock()
+        self.released = threading.Event()
+        if not hold:
+            self.released.set()
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +78,7 @@ class FakeRelay:
                 with relay.lock:
                     relay.events.append((self.path.rsplit("/", 1)[-1], body))
                     seq = len(relay.events)
-                time.sleep(delay)
+                relay.released.wait()
                 reply = {"context": body["test"], "seq": seq, "processes": 0, "failed": [], "ms": 0.1}
                 reply["parallel"] = False
                 reply.update(answer or {})
@@ -96,6 +102,7 @@ class FakeRelay:
         self.thread.start()
 
     def close(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -281,7 +288,7 @@ class FunctionsTest(RunnerTestCase):
 
     def test_relay_that_does_not_answer_in_time_is_given_up_on(self):
         self.relay.close()
-        self.relay = FakeRelay(delay=1)
+        self.relay = FakeRelay(hold=True)
         os.environ[URL_ENV] = self.relay.url
         self.addCleanup(setattr, self.runner, "TIMEOUT", self.runner.TIMEOUT)
         self.runner.TIMEOUT = 0.2

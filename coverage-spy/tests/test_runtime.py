@@ -133,7 +133,7 @@ class RuntimeTest(unittest.TestCase):
             return process.stdout.readline().strip()
         return None
 
-    def wait_for(self, condition, what, timeout=10):
+    def wait_for(self, condition, what, timeout=60):
         support.wait_for(self, condition, what, timeout)
 
     def executed(self, relative=PRICES):
@@ -150,7 +150,7 @@ class RuntimeTest(unittest.TestCase):
             lines.update(data.lines(os.path.join(self.root, relative)) or [])
         return lines
 
-    def signal(self, action, timeout=5):
+    def signal(self, action, timeout=60):
         out = os.path.join(self.tmp.name, "signal.json")
         with open(out, "w") as f:
             stdout, sys.stdout = sys.stdout, f

@@ -99,14 +99,19 @@ describe.each([
 });
 
 /**
- * The test command SIGKILLs the worker that serves one /whoami, `pause` seconds after it served it, after the suite
- * passed.
+ * The test command SIGKILLs the worker that serves one /whoami, after the suite passed: at once, or (`afterASave`)
+ * once that worker has saved twice more, so that one whole periodic save began after it served the request.
  */
-function killOneWorker(stack: string, pause: number): string {
+function killOneWorker(stack: string, afterASave: boolean): string {
+    const demo = stackObjectName(stack, "demo");
+    // The worker's save count, from its saves record next to its data file (0 before its first save).
+    const saves =
+        `docker exec ${demo} sh -c 'cat "\${COVERAGE_FILE%/*}"/.saves.*.pid'"$pid"'.json 2>/dev/null || echo "{\\"saves\\": 0}"'` +
+        ` | python3 -c 'import json, sys; print(json.load(sys.stdin)["saves"])'`;
     return [
         DEMO_TEST_COMMAND,
         `pid=$(python3 -c 'import json, os, urllib.request; print(json.load(urllib.request.urlopen(os.environ["COVERAGE_SPY_DEMO_URL"] + "/whoami", timeout=10))["pid"])')`,
-        `sleep ${pause}`,
+        ...(afterASave ? [`saved=$(${saves})`, `until [ "$(${saves})" -ge $((saved + 2)) ]; do sleep 0.2; done`] : []),
         `echo "$pid" > "$KILLED_PID_FILE"`,
         `docker exec ${stackObjectName(stack, "demo")} sh -c "kill -9 $pid"`,
     ].join(" && ");
@@ -118,7 +123,7 @@ describe("a worker killed with SIGKILL, periodic saves off", () => {
 
     beforeAll(() => {
         process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
-        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 0), "warn", {
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, false), "warn", {
             saveIntervalSeconds: 0,
         });
     });
@@ -149,8 +154,8 @@ describe("a worker killed with SIGKILL after a periodic save", () => {
 
     beforeAll(() => {
         process.env.KILLED_PID_FILE = `/tmp/${stack}.pid`;
-        // Saves every second; the kill comes 2.5 s after the worker served its last request.
-        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, 2.5), "warn", {
+        // Saves every second; the kill comes once a whole save began after the worker served its last request.
+        demo = measureDemo(stack, "coverage-spy/demo-app:latest", killOneWorker(stack, true), "warn", {
             saveIntervalSeconds: 1,
         });
         killed = Number(fs.readFileSync(process.env.KILLED_PID_FILE, "utf8"));

@@ -4,6 +4,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { projectRoot } from "../../components/programConfig";
 import { labelledObjects as objectsOfStack } from "../../components/stacks/recovery";
+import { markSecondEngineStartedByTests, markSecondEngineUser, secondEngineRunning } from "./secondEngine";
 
 export const REPO_ROOT = projectRoot(__dirname);
 
@@ -54,6 +55,7 @@ export function markedLines(file: string): number[] {
 /**
  * The second Docker engine (scripts/second-engine.sh: dockerd in a container, which cannot see this machine's
  * folders) started, with `images` loaded into it: its DOCKER_HOST, and the address its published ports answer at.
+ * The end of the test run stops it again when this run started it (./secondEngine.ts, ./teardown.ts).
  */
 export function startSecondEngine(images: string[]): { host: string; address: string } {
     const run = (...args: string[]): string => {
@@ -65,6 +67,9 @@ export function startSecondEngine(images: string[]): { host: string; address: st
             throw new Error(`scripts/second-engine.sh ${args.join(" ")} failed (${result.status}):\n${result.stderr}`);
         return result.stdout;
     };
+    // Marked before the start: a start that fails half-way still leaves a container for the run's end to stop.
+    markSecondEngineUser();
+    if (!secondEngineRunning()) markSecondEngineStartedByTests();
     run("start");
     run("load", ...images);
     const env = Object.fromEntries(

@@ -1,58 +1,18 @@
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
 import { processGone } from "../../components/stacks/stackLocks";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
-import { REPO_ROOT, docker, labelledObjects } from "./engine";
-import { StackInput, configure, demoService, destroyStack, runStack, stackRun, upStack } from "./stackRun";
+import { docker, labelledObjects } from "./engine";
+import { containerState, lastLines, until, upInBackground } from "./runInBackground";
+import { StackInput, demoService, destroyStack, runStack, stackRun, upStack } from "./stackRun";
 
 jest.setTimeout(10 * 60 * 1000);
 
-const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-failures-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-
-/** `pulumi up` of the stack in a process group of its own, as a terminal runs `npm run coverage`. */
-function upInBackground(input: StackInput): {
-    child: ChildProcess;
-    output: () => string;
-    exited: Promise<number | null>;
-} {
-    configure(input);
-    let output = "";
-    const child = spawn("node", [RUN_STACK, "up", "--stack", input.stack], {
-        cwd: REPO_ROOT,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    return { child, output: () => output, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-    }
-}
-
-function containerState(name: string): { running: boolean; exitCode: number } | undefined {
-    const r = spawnSync("docker", ["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", name], {
-        encoding: "utf8",
-    });
-    if (r.status !== 0) return undefined;
-    const [running, code] = r.stdout.trim().split(" ");
-    return { running: running === "true", exitCode: Number(code) };
-}
-
-/** The last lines a user reads after a failed run. */
-function lastLines(output: string, n = 6): string {
-    return output.trimEnd().split("\n").slice(-n).join("\n");
-}
 
 describe("a killed run leaves nothing that stops the next one", () => {
     const input: StackInput = {
@@ -219,12 +179,13 @@ describe("failures say their cause last", () => {
     }
 
     it("a service that never gets ready: named with its probe and log, and stopped gracefully", () => {
-        const bad = input("notready", { readinessPath: "/no-such-path", readinessTimeoutSeconds: 3 });
+        // Nothing listens on port 9 (an HTTP answer, even a 404, would count as ready).
+        const bad = input("notready", { readinessTcpPort: 9, readinessTimeoutSeconds: 3 });
         const up = upStack(bad);
         expect(up.status).toBe(1);
-        // The last line a user reads is the cause; the service's log lines are just above it.
+        // The last line a user reads is the cause, with the options that fix it; the service's log lines are above it.
         expect(lastLines(up.output, 1)).toMatch(
-            /\[coverage-spy\] error: service demo was not ready within 3 s \(probe: GET http:\/\/127\.0\.0\.1:\d+\/no-such-path\)$/,
+            /\[coverage-spy\] error: service demo was not ready within 3 s \(probe: TCP port 9; last: no connection to [\d.]+:9\): set readinessTcpPort to a port the service listens on, or give a longer readinessTimeoutSeconds$/,
         );
         expect(lastLines(up.output, 30)).toContain("[coverage-spy] error (coverage-test-run): ");
         expect(up.output).toContain("serving on port 8000");
@@ -279,7 +240,12 @@ describe("failures say their cause last", () => {
             coverage: { saveIntervalSeconds },
             lostProcesses: "warn",
         });
-        bad.testCommand = `${DEMO_TEST_COMMAND} -k price && sleep 2.5 && docker kill ${stackObjectName(bad.stack, "demo")}`;
+        const demo = stackObjectName(bad.stack, "demo");
+        // With saves on: killed once each of its processes saved (a saves record each, written after its data
+        // file); with saves off, at once.
+        const savesRecords = `docker exec ${demo} sh -c 'ls -a "\${COVERAGE_FILE%/*}"' | grep -c '^\\.saves\\.'`;
+        const untilSaved = `until [ "$(${savesRecords})" -ge ${minDataFiles} ]; do sleep 0.2; done`;
+        bad.testCommand = `${DEMO_TEST_COMMAND} -k price && ${untilSaved} && docker kill ${demo}`;
         const up = upStack(bad);
         const summary = stackRun(bad, up).summary;
         expect(summary.services.demo.exitedEarly).toEqual({ exitCode: 137, oomKilled: false });

@@ -19,7 +19,7 @@ function freePort(): Promise<number> {
 }
 
 async function waitForHealth(url: string, server: ChildProcess): Promise<void> {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 600; i++) {
         if (server.exitCode !== null) throw new Error(`the reference server exited with ${server.exitCode}`);
         try {
             if ((await fetch(`${url}/healthz`)).ok) return;
@@ -28,7 +28,7 @@ async function waitForHealth(url: string, server: ChildProcess): Promise<void> {
         }
         await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error("the reference server did not answer /healthz within 10 s");
+    throw new Error("the reference server did not answer /healthz within 60 s");
 }
 
 /**

@@ -11,10 +11,13 @@ const IMAGE = "coverage-spy/demo-app:bookworm";
 const SUBSET_A = `${DEMO_TEST_COMMAND} -k price -k bulk -k report`;
 const SUBSET_B = `${DEMO_TEST_COMMAND} -k inventory -k unknown_route -k health`;
 
-/** Waits (at most 60 s) until the other stack's service runs: both stacks' services are then up at once. */
+/**
+ * Waits (at most 180 s: a bound on a hang) until the other stack's service runs: both stacks' services are then up
+ * at once.
+ */
 function afterOtherIsUp(other: string, command: string): string {
     const up = `[ -n "$(docker ps -q --filter label=coverage-spy.stack=${other} --filter label=coverage-spy.role=service)" ]`;
-    return `for i in $(seq 300); do ${up} && break; sleep 0.2; done; ${up} || { echo "${other} never came up"; exit 1; }; ${command}`;
+    return `for i in $(seq 900); do ${up} && break; sleep 0.2; done; ${up} || { echo "${other} never came up"; exit 1; }; ${command}`;
 }
 
 function executed(summary: CoverageSummary): ExecutedLines {

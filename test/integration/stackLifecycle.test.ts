@@ -93,7 +93,7 @@ describe("state locks", () => {
         });
         const first = holder.up();
         const lockDir = stackLockDir(backend, PROJECT, stack);
-        for (let i = 0; i < 300 && readStackLocks(lockDir).length === 0; i++)
+        for (let i = 0; i < 600 && readStackLocks(lockDir).length === 0; i++)
             await new Promise((r) => setTimeout(r, 100));
         const [lock] = readStackLocks(lockDir);
         expect(lock).toEqual(expect.objectContaining({ hostname: os.hostname() }));

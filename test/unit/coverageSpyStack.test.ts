@@ -117,7 +117,7 @@ describe("CoverageSpyStack resource graph", () => {
             expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/lib", readOnly: true }),
             expect.objectContaining({
                 type: "bind",
-                source: `${reportDir}/config`,
+                source: `${reportDir}/.coverage-spy/unit/config`,
                 target: "/opt/coverage-spy/config",
                 readOnly: true,
             }),
@@ -174,6 +174,17 @@ describe("CoverageSpyStack resource graph", () => {
                 "shop=/app",
                 "--service",
                 "worker=/srv/worker",
+            ]),
+        );
+        // Whose runs it prunes (only those its marker says are this stack's), and the volume it names when full.
+        expect(harvester.inputs.command).toEqual(
+            expect.arrayContaining([
+                "--project",
+                pulumi.getProject(),
+                "--stack",
+                "unit",
+                "--volume-name",
+                "coverage-spy-unit-data",
             ]),
         );
         // Root with the volume writable: it prunes old runs, whoever wrote them; the reports go to the host's user.
@@ -249,8 +260,9 @@ describe("CoverageSpyStack gates", () => {
                 maxDrop: 1,
                 baseStack: "main",
             });
+            // The component's own applies on the summary (the gate's error among them) were registered before
+            // valueOf's, and an output calls its applies in that order: they have run when this resolves.
             const s = await valueOf(stack.summary);
-            await new Promise((r) => setTimeout(r, 50));
             expect(engine.one("pulumi:pulumi:StackReference", "gated-base").inputs.name).toBe(
                 "organization/coverage-spy/main",
             );
@@ -286,7 +298,6 @@ describe("CoverageSpyStack gates", () => {
         try {
             const stack = new CoverageSpyStack("failharvest", baseArgs(reportDirWithFixtureRun()));
             expect(await valueOf(stack.summary)).toBeUndefined();
-            await new Promise((r) => setTimeout(r, 50));
             expect(errors).toEqual([
                 "coverage-spy: harvesting coverage failed with exit code 3:\nsimulated failure output",
             ]);
@@ -300,7 +311,6 @@ describe("CoverageSpyStack gates", () => {
         try {
             const stack = new CoverageSpyStack("passing", { ...baseArgs(reportDirWithFixtureRun()), failUnder: 80 });
             expect((await valueOf(stack.summary)).gate?.passed).toBe(true);
-            await new Promise((r) => setTimeout(r, 50));
             expect(spy).not.toHaveBeenCalled();
         } finally {
             spy.mockRestore();

@@ -290,7 +290,7 @@ describe("resolveArgs", () => {
         expect(resolved.services).toBe("api");
         expect(resolved.coverage).toEqual([]);
         expect(() => validateStackArgs(resolved)).toThrow(
-            /services: at least one service is required[\s\S]*coverage must be an object/,
+            /services must be a list, got a string "api"[\s\S]*coverage must be an object/,
         );
     });
 });

@@ -2,7 +2,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    copyBaseStackConfig,
+    StackConfigSyntaxError,
+    effectiveStackConfigPath,
+    readStackConfigFile,
     removeCopiedStackConfig,
     stackConfigPath,
     stackEngineEnvironment,
@@ -26,22 +28,45 @@ function git(dir: string, ...args: string[]): void {
     if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
 }
 
+/** A copy as earlier versions made it for a branch stack: only such a file may go with its stack. */
+function legacyCopy(dir: string, stack: string): string {
+    const file = stackConfigPath(dir, stack);
+    fs.writeFileSync(
+        file,
+        `# Copied from stacks/Pulumi.dev.yaml by coverage-spy for stack ${stack}; edit it to differ.\n${BASE}`,
+    );
+    return file;
+}
+
 describe("stack config files", () => {
-    it("copies the base config for a new branch stack, marked as a copy, and leaves existing configs alone", () => {
+    it("runs a stack without a config of its own with the base stack's, writing nothing into stacks/", () => {
         const dir = project();
-        const copy = copyBaseStackConfig(dir, "feat-a");
-        expect(copy).toBe(stackConfigPath(dir, "feat-a"));
-        expect(fs.readFileSync(copy!, "utf8")).toMatch(
-            /^# Copied from stacks\/Pulumi.dev.yaml by coverage-spy for stack feat-a;.*\nconfig:/,
-        );
-        expect(copyBaseStackConfig(dir, "feat-a")).toBeUndefined();
-        expect(copyBaseStackConfig(dir, "dev")).toBeUndefined();
-        expect(fs.readFileSync(stackConfigPath(dir, "dev"), "utf8")).toBe(BASE);
+        expect(effectiveStackConfigPath(dir, "feat-a")).toBe(stackConfigPath(dir, "dev"));
+        fs.writeFileSync(stackConfigPath(dir, "feat-b"), BASE);
+        expect(effectiveStackConfigPath(dir, "feat-b")).toBe(stackConfigPath(dir, "feat-b"));
+        expect(fs.readdirSync(path.join(dir, "stacks")).sort()).toEqual(["Pulumi.dev.yaml", "Pulumi.feat-b.yaml"]);
+        fs.rmSync(stackConfigPath(dir, "dev"));
+        expect(effectiveStackConfigPath(dir, "feat-a")).toBeUndefined();
     });
 
-    it("removes only a copy it made", () => {
+    it("says a YAML syntax error with the file, line and column", () => {
         const dir = project();
-        copyBaseStackConfig(dir, "feat-a");
+        const file = stackConfigPath(dir, "broken");
+        fs.writeFileSync(file, "config:\n  coverage-spy:testCommand: pytest\n   bad: [\n");
+        expect(() => readStackConfigFile(file)).toThrow(StackConfigSyntaxError);
+        expect(() => readStackConfigFile(file)).toThrow(
+            new RegExp(
+                `${file.replace(/[.]/g, "\\.")}:2:29 is not valid YAML: Nested mappings are not allowed in compact mappings\\. Fix`,
+            ),
+        );
+        expect(readStackConfigFile(stackConfigPath(dir, "dev"))).toEqual({
+            config: { "coverage-spy:testCommand": "pytest" },
+        });
+    });
+
+    it("removes only a copy an earlier version made", () => {
+        const dir = project();
+        legacyCopy(dir, "feat-a");
         fs.writeFileSync(stackConfigPath(dir, "hand-written"), BASE);
         expect(removeCopiedStackConfig(dir, "feat-a")).toBe(stackConfigPath(dir, "feat-a"));
         expect(fs.existsSync(stackConfigPath(dir, "feat-a"))).toBe(false);
@@ -55,11 +80,20 @@ describe("stack config files", () => {
     it("keeps a copy that was committed on purpose (git add -f)", () => {
         const dir = project();
         git(dir, "init", "-q");
-        const copy = copyBaseStackConfig(dir, "release")!;
+        const copy = legacyCopy(dir, "release");
         git(dir, "add", "-f", copy);
         git(dir, "commit", "-q", "-m", "release stack config");
         expect(removeCopiedStackConfig(dir, "release")).toBeUndefined();
         expect(fs.existsSync(copy)).toBe(true);
+    });
+
+    it("lets git show a stack config someone wrote (.gitignore hides none but the tests')", () => {
+        const ignored = (file: string) =>
+            spawnSync("git", ["check-ignore", "-q", "--no-index", file], { cwd: path.join(__dirname, "..", "..") })
+                .status === 0;
+        expect(ignored("stacks/Pulumi.my-service.yaml")).toBe(false);
+        expect(ignored("stacks/Pulumi.feature-x.yaml")).toBe(false);
+        expect(ignored("stacks/Pulumi.itest-demo-1234.yaml")).toBe(true);
     });
 });
 
@@ -81,5 +115,13 @@ describe("the engine a stack's config names", () => {
         const dir = project();
         expect(stackEngineEnvironment(dir, "dev")).toEqual({});
         expect(stackEngineEnvironment(dir, "none")).toEqual({});
+        fs.rmSync(stackConfigPath(dir, "dev"));
+        expect(stackEngineEnvironment(dir, "none")).toEqual({});
+    });
+
+    it("takes the base stack's engine for a stack without a config of its own", () => {
+        const dir = project();
+        fs.writeFileSync(stackConfigPath(dir, "dev"), "config:\n  docker:host: tcp://engine.test:2375\n");
+        expect(stackEngineEnvironment(dir, "feat-a")).toEqual({ DOCKER_HOST: "tcp://engine.test:2375" });
     });
 });

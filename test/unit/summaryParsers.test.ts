@@ -67,7 +67,11 @@ describe("parseTestCounts", () => {
         expect(parseTestCounts("Tests:       1 failed, 3 passed, 4 total")).toEqual({ passed: 3, failed: 1 });
         expect(parseTestCounts("summary: 7 passed, 0 failed")).toEqual({ passed: 7, failed: 0 });
     });
-    it("says null when no runner summary is seen", () => {
-        expect(parseTestCounts("hello\nworld\n")).toEqual({ passed: null, failed: null });
+    it("says null, and why, when no runner summary is seen", () => {
+        expect(parseTestCounts("hello\nworld\n")).toEqual({
+            passed: null,
+            failed: null,
+            unknown: expect.stringContaining("no test runner's closing lines") as unknown,
+        });
     });
 });

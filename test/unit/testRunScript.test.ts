@@ -1,6 +1,5 @@
 import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import {
     ScriptService,
@@ -53,9 +52,31 @@ case "$1" in
 esac
 `;
 
-/** An HTTP server in its own process (spawnSync blocks this one) that answers 200 and records each request. */
+/**
+ * An HTTP server in its own process (spawnSync blocks this one) that answers 200 and records each request whole.
+ * A request may come in several writes (bash's printf flushes at each newline a value holds): it is recorded, and
+ * answered, only once its blank line has come, so the probe's "ready" means the log has the whole request. Each
+ * client gets its own thread: one that connects and never writes cannot stall the others.
+ */
 const RECORDING_SERVER = `
-import socket, sys
+import socket, sys, threading
+log_lock = threading.Lock()
+
+def record(conn):
+    with conn:
+        request = b""
+        try:
+            while b"\\r\\n\\r\\n" not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return  # hung up before the request ended: nothing to record
+                request += chunk
+            with log_lock, open(sys.argv[1], "ab") as log:
+                log.write(request)
+            conn.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n")
+        except OSError:
+            pass
+
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(("127.0.0.1", 0))
@@ -63,17 +84,7 @@ server.listen()
 print(server.getsockname()[1], flush=True)
 while True:
     conn, _ = server.accept()
-    # A client that connects and never writes, or hangs up before the answer, must not stop or stall the recorder:
-    # every later probe would then time out.
-    conn.settimeout(5)
-    try:
-        with open(sys.argv[1], "ab") as log:
-            log.write(conn.recv(65536))
-        conn.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n")
-    except OSError:
-        pass
-    finally:
-        conn.close()
+    threading.Thread(target=record, args=(conn,), daemon=True).start()
 `;
 
 /**
@@ -91,12 +102,31 @@ const HOSTILE: Record<string, string> = {
 
 const engine = installMockEngine();
 
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const server = net.createServer().listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
+/** Serves the folder argv[1] over HTTP on a port of its choosing, which it prints once it listens. */
+const FILE_SERVER = `
+import functools, http.server, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+handler.log_message = lambda *args: None
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+`;
+
+/**
+ * Starts a server that prints its port once it listens, and resolves with that port: from then on it answers.
+ * Rejects, with what it said on stderr, when it exits first.
+ */
+function startServer(program: string, arg: string): Promise<{ server: ChildProcess; port: number }> {
+    const server = spawn("python3", ["-c", program, arg], { stdio: ["ignore", "pipe", "pipe"] });
+    return new Promise((resolve, reject) => {
+        let out = "";
+        let err = "";
+        server.stderr.on("data", (d) => (err += d));
+        server.stdout.on("data", (d) => {
+            out += d;
+            if (out.includes("\n")) resolve({ server, port: Number(out.slice(0, out.indexOf("\n"))) });
         });
+        server.once("exit", (code) => reject(new Error(`the test server exited (${code}) before it listened: ${err}`)));
     });
 }
 
@@ -137,15 +167,9 @@ describe("the test-run script", () => {
         fs.mkdirSync(path.join(work, "bin"));
         fs.mkdirSync(path.join(work, "state"));
         fs.writeFileSync(path.join(work, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
-        port = await freePort();
-        http = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", work], {
-            stdio: "ignore",
-        });
+        ({ server: http, port } = await startServer(FILE_SERVER, work));
         requestLog = path.join(work, "requests.log");
-        recorder = spawn("python3", ["-c", RECORDING_SERVER, requestLog], { stdio: ["ignore", "pipe", "inherit"] });
-        recorderPort = await new Promise<number>((resolve) =>
-            recorder.stdout!.once("data", (d) => resolve(Number(String(d).trim()))),
-        );
+        ({ server: recorder, port: recorderPort } = await startServer(RECORDING_SERVER, requestLog));
     });
     afterAll(() => {
         http.kill();
@@ -229,7 +253,8 @@ describe("the test-run script", () => {
         return {
             runDir,
             testWorkingDir: work,
-            testTimeoutSeconds: 5,
+            // Ample: the suite is `true`, and a loaded machine must not time it out.
+            testTimeoutSeconds: 30,
             services: [service("api", "cs-unit-api", "/app"), service("jobs", "cs-unit-jobs", "/srv")],
         };
     }
@@ -312,7 +337,8 @@ describe("the test-run script", () => {
         );
         expect(result.status).toBe(1);
         expect(errorLine(result.stderr)).toBe(
-            "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1)",
+            "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1; last: no connection to " +
+                "127.0.0.1:1): set readinessTcpPort to a port the service listens on, or give a longer readinessTimeoutSeconds",
         );
     });
 
@@ -356,7 +382,8 @@ describe("the test-run script", () => {
             );
             expect(result.status).toBe(1);
             expect(errorLine(result.stderr)).toBe(
-                "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1)",
+                "[coverage-spy] error: service db was not ready within 1 s (probe: TCP port 1; last: no connection to " +
+                    "127.0.0.1:1): set readinessTcpPort to a port the service listens on, or give a longer readinessTimeoutSeconds",
             );
             expect(dockerCalls).toContain("stop --time 1 cs-unit-db");
         });
@@ -393,7 +420,9 @@ describe("the test-run script", () => {
             { U: "http://127.0.0.1:1" },
         );
         expect(closed.status).not.toBe(0);
-        expect(closed.stderr).toContain("service api was not ready within 1 s (probe: GET http://127.0.0.1:1/healthz)");
+        expect(closed.stderr).toContain(
+            "service api was not ready within 1 s (probe: GET http://127.0.0.1:1/healthz; last: no connection to 127.0.0.1:1)",
+        );
         expect(closed.stderr).toContain("fake logs of cs-unit-api");
     });
 
@@ -641,7 +670,9 @@ describe("the test-run script", () => {
             });
             expect(result.status).not.toBe(0);
             expect(errorLine(result.stderr)).toBe(
-                `[coverage-spy] error: ${oneLine(`service ${name} was not ready within 1 s (probe: GET http://127.0.0.1:1${readinessPath})`)}`,
+                `[coverage-spy] error: ${oneLine(`service ${name} was not ready within 1 s (probe: GET http://127.0.0.1:1${readinessPath}; last: no connection to 127.0.0.1:1)`)}: ` +
+                    "any HTTP status below 500 counts as ready: set readinessPath to a path that answers, " +
+                    "readinessTcpPort to wait for a port instead, or a longer readinessTimeoutSeconds",
             );
             expect(result.stderr).toContain(`fake logs of ${container}`);
         });

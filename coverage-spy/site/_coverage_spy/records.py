@@ -10,6 +10,7 @@ The spy writes them in every measured process (spy.py, saver.py); the harvester 
                                   lastSave, unfollowedConcurrency
     .end.<host>.pid<pid>.json     when the process left through exit, os._exit, SIGTERM or exec, data saved:
                                   pid, how, ended, unfollowedConcurrency
+    .full.<host>.pid<pid>         empty: a save or a record of the process failed because the volume was full
 
 unfollowedConcurrency lists the concurrency libraries the process ran that its core measured wrongly, because
 [run] concurrency does not name them (greenlets.py): [] or ["gevent"]. Records of older spies lack it.
@@ -25,6 +26,7 @@ and the signal helper reads. Standard library only: this module is imported insi
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import os
@@ -130,6 +132,50 @@ def read_all(folder: str, kind: str) -> dict[ProcessKey, Record]:
     return found
 
 
+# An empty file a process leaves when it found the data volume full (a save or a record failed for want of space):
+# .full.<host>.pid<pid>. Empty, as making it needs no space the full volume no longer has; the harvest counts them.
+FULL = "full"
+# SQLite's primary result code for "database or disk is full" (SQLITE_FULL), which coverage.py's data file raises.
+_SQLITE_FULL = 13
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether an error, or one it was raised from, says the filesystem is full (ENOSPC, EDQUOT, SQLITE_FULL)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, OSError) and found.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        code = getattr(found, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == _SQLITE_FULL:
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def full_mark_name(key: ProcessKey) -> str:
+    """The file name of one process's FULL mark."""
+    host, pid = key
+    return f".{FULL}.{host}.pid{pid}"
+
+
+def mark_full(folder: str) -> None:
+    """Leaves this process's empty FULL mark in `folder`. Never raises: the volume may not take even that."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(os.path.join(folder, full_mark_name(this_process())), os.O_WRONLY | os.O_CREAT, 0o666))
+
+
+def full_marks(folder: str) -> list[ProcessKey]:
+    """The processes that left a FULL mark in a folder."""
+    found = []
+    for path in glob.glob(os.path.join(folder, f".{FULL}.*.pid*")):
+        host, _, pid = os.path.basename(path)[len(FULL) + 2 :].rpartition(".pid")
+        if pid.isdigit():
+            found.append((host, int(pid)))
+    return sorted(found)
+
+
 def data_file_owner(name: str) -> ProcessKey | None:
     """The process that wrote a coverage.py data file (its base name), or None for any other file name."""
     match = _DATA_FILE.match(name) or _LEGACY_DATA_FILE.match(name)
@@ -139,13 +185,13 @@ def data_file_owner(name: str) -> ProcessKey | None:
 
 
 def process_files(folder: str, keys: Iterable[ProcessKey]) -> list[str]:
-    """The paths of every file some processes left in a folder: their data files and their records.
+    """The paths of every file some processes left in a folder: their data files, records and FULL marks.
 
     The folder is listed once, whatever the number of processes: after a reset of a service that started a
     thousand of them, one per process took seconds.
     """
     wanted = set(keys)
-    names = {record_name(kind, key) for kind in KINDS for key in wanted}
+    names = {record_name(kind, key) for kind in KINDS for key in wanted} | {full_mark_name(key) for key in wanted}
     return sorted(
         os.path.join(folder, name) for name in os.listdir(folder) if name in names or data_file_owner(name) in wanted
     )

@@ -111,7 +111,7 @@ class Saver:
             try:
                 self.save(reset=reset)
             except Exception as exc:  # noqa: BLE001 - anything coverage.py raises: report it, keep measuring
-                warn_once(f"a background save failed ({exc!r})")
+                report_failure(self.folder, "a background save failed", exc)
                 continue
             self.counts["saves"] += 1
             if reset:
@@ -123,7 +123,7 @@ class Saver:
             except OSError as exc:
                 # The data is saved; without the record a killed process shows no last save time, and the signal
                 # helper names this process as silent.
-                warn_once(f"could not write a saves record ({exc!r})")
+                report_failure(self.folder, "could not write a saves record", exc)
 
     def start(self) -> None:
         """Starts the thread, unless it runs or the process has left."""
@@ -150,7 +150,7 @@ class Saver:
             self.save()
             saved = True
         except Exception as exc:  # noqa: BLE001 - the process is leaving: report, never raise into its exit
-            warn_once(f"the last save before the process left failed ({exc!r})")
+            report_failure(self.folder, "the last save before the process left failed", exc)
             saved = False
         self.finished = True
         return saved
@@ -159,6 +159,23 @@ class Saver:
         """Measures on after close(), when the process did not leave after all (its exec failed)."""
         self.finished = False
         self.start()
+
+
+def report_failure(folder: str, what: str, exc: BaseException) -> None:
+    """Says on stderr that `what` failed with `exc`; a full volume as such, with the mark the harvest counts.
+
+    The FULL mark (records.mark_full) lets the harvest name the full volume instead of taking the process for killed.
+    """
+    if not records.is_disk_full(exc):
+        warn_once(f"{what} ({exc!r})")
+        return
+    records.mark_full(folder)
+    warn_once(
+        f"{what}: the coverage data volume is full ({exc}), so this process's coverage is incomplete; the harvest"
+        " names the volume and its free space. Make room where the Docker engine keeps its volumes (`docker system"
+        " df`) and run again",
+        topic=records.FULL,
+    )
 
 
 class Wake:

@@ -9,7 +9,7 @@ from _coverage_spy import exits, greenlets, records, signals
 from _coverage_spy.contexts import ContextListener
 from _coverage_spy.forks import ForkGuard
 from _coverage_spy.problems import warn_once
-from _coverage_spy.saver import Saver
+from _coverage_spy.saver import Saver, report_failure
 
 if TYPE_CHECKING:
     from _coverage_spy.settings import Settings
@@ -53,7 +53,7 @@ class Spy:
             record = records.start_record(self.core, self.settings.save_interval, numbers)
             records.write(self.folder, records.START, record)
         except Exception as exc:  # noqa: BLE001 - at start-up or in a fork hook: report, never raise into the app
-            warn_once(f"could not write a start record ({exc!r})")
+            report_failure(self.folder, "could not write a start record", exc)
 
     def finish(self, how: str) -> None:
         """The process leaves through `how`: the saver stops, the data is saved a last time, the end record says so.
@@ -73,8 +73,9 @@ class Spy:
         try:
             records.write(self.folder, records.END, records.end_record(how, unfollowed))
         except OSError as exc:
-            # The harvester will count this process as killed (interrupted or lost) though it saved.
-            warn_once(f"could not write an end record ({exc!r})")
+            # The harvester will count this process as killed (interrupted or lost) though it saved, unless the
+            # volume was full: then it names that.
+            report_failure(self.folder, "could not write an end record", exc)
 
     def unfollowed_concurrency(self) -> list[str]:
         """The concurrency libraries this process ran that its core does not follow (greenlets.py). Never raises."""

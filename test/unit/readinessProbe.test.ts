@@ -1,0 +1,125 @@
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as path from "path";
+import { ScriptService, WAIT_READY_SCRIPT, serviceParameters } from "../../components/testRun/testRunScript";
+import { ScriptDocker, errorLine, runScript, scriptDocker } from "./scriptDocker";
+
+jest.setTimeout(60_000);
+
+const WAIT_READY = path.join(__dirname, "..", "..", "coverage-spy", WAIT_READY_SCRIPT);
+
+function service(more: Partial<ScriptService> = {}): ScriptService {
+    return {
+        name: "dav",
+        containerName: "cs-unit-dav",
+        sourcePath: "/app",
+        urlEnvName: "DAV_URL",
+        readinessPath: "/",
+        readinessTimeoutSeconds: 1,
+        hasHealthcheck: false,
+        stopGraceSeconds: 2,
+        stopWave: 0,
+        ...more,
+    };
+}
+
+/** An HTTP server in this process answering `status` on every path; resolves once it listens. */
+async function answering(status: number): Promise<{ url: string; server: http.Server }> {
+    const server = http.createServer((req, res) => {
+        res.writeHead(status, { "Content-Length": "0" });
+        res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function closed(server: http.Server): Promise<void> {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
+}
+
+describe("the readiness wait (coverage-spy/service-lib.sh wait_ready, run by wait-ready.sh)", () => {
+    let docker: ScriptDocker;
+    beforeEach(() => {
+        docker = scriptDocker();
+        docker.container("cs-unit-dav", { running: true, logs: "dav: listening on 8080\n" });
+    });
+
+    function waitReady(one: ScriptService, env: Record<string, string> = {}) {
+        return runScript(WAIT_READY, {
+            ...docker.env,
+            COVERAGE_SPY_SERVICE_COUNT: "1",
+            ...serviceParameters(one, 0),
+            ...env,
+        });
+    }
+
+    it.each([401, 404, 302])("counts a service that answers %i on every path as serving", async (status) => {
+        const { url, server } = await answering(status);
+        try {
+            const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), { DAV_URL: url });
+            expect(result.stderr).toMatch(/service dav ready in \d+ ms/);
+            expect(result.status).toBe(0);
+        } finally {
+            await closed(server);
+        }
+    });
+
+    it("waits on a 5xx, then names the status it got and the options that fix it", async () => {
+        const { url, server } = await answering(503);
+        try {
+            const result = await waitReady(service({ readinessPath: "/status" }), { DAV_URL: url });
+            expect(result.status).toBe(1);
+            expect(errorLine(result.stderr)).toBe(
+                `[coverage-spy] error: service dav was not ready within 1 s (probe: GET ${url}/status; last: HTTP 503): ` +
+                    "any HTTP status below 500 counts as ready: set readinessPath to a path that answers, " +
+                    "readinessTcpPort to wait for a port instead, or a longer readinessTimeoutSeconds",
+            );
+            expect(result.stderr).toContain("dav: listening on 8080");
+            expect(docker.calls()).toContain("stop --time 2 cs-unit-dav");
+        } finally {
+            await closed(server);
+        }
+    });
+
+    it("names a port with nothing listening", async () => {
+        // A port the OS gave a server that is closed again: nothing listens there now.
+        const { url, server } = await answering(200);
+        await closed(server);
+        const result = await waitReady(service(), { DAV_URL: url });
+        expect(errorLine(result.stderr)).toContain(`(probe: GET ${url}/; last: no connection to ${url.slice(7)}): `);
+    });
+
+    it("names the last TCP connection error and the option of the TCP probe", async () => {
+        const result = await waitReady(service({ urlEnvName: undefined, readinessTcpPort: 1 }));
+        expect(result.status).toBe(1);
+        expect(errorLine(result.stderr)).toBe(
+            "[coverage-spy] error: service dav was not ready within 1 s (probe: TCP port 1; last: no connection to " +
+                "127.0.0.1:1): set readinessTcpPort to a port the service listens on, or give a longer readinessTimeoutSeconds",
+        );
+    });
+
+    it("names the last health status and what fixes a healthcheck", async () => {
+        docker.container("cs-unit-dav", { running: true, health: "unhealthy" });
+        const result = await waitReady(service({ urlEnvName: undefined, hasHealthcheck: true }));
+        expect(errorLine(result.stderr)).toBe(
+            "[coverage-spy] error: service dav was not ready within 1 s (probe: healthcheck; last: health status " +
+                "'unhealthy'): fix its healthcheck (it must exit 0 once the service serves) or give a longer " +
+                "readinessTimeoutSeconds",
+        );
+    });
+
+    it("names the exit code of a service that stopped, below its last log lines", async () => {
+        docker.container("cs-unit-dav", { running: false, exitCode: 3, logs: "boom\n" });
+        const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), { DAV_URL: "http://127.0.0.1:1" });
+        expect(result.status).toBe(1);
+        const line = errorLine(result.stderr);
+        expect(line).toBe(
+            "[coverage-spy] error: service dav stopped before it was ready (exit code 3; its last log lines are " +
+                "above): check its command, entrypoint and env",
+        );
+        const lines = result.stderr.split("\n");
+        expect(lines.indexOf("boom")).toBeGreaterThan(-1);
+        expect(lines.indexOf("boom")).toBeLessThan(lines.indexOf(line));
+    });
+});
