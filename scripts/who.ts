@@ -6,22 +6,15 @@
 // unless --report-dir names the stack's reportDir.
 import * as fs from "fs";
 import * as path from "path";
-import { ContextIndex, formatWhoRan, latestIndex, parseWhoQuery } from "../components/contexts/whoRan";
+import {
+    ContextIndex,
+    formatWhoRan,
+    latestIndex,
+    parseWhoQuery,
+    stacksWithContexts,
+} from "../components/contexts/whoRan";
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
-
-/** The stacks under the project's reports folder with a run that recorded per-test contexts. */
-function stacksWithContexts(reportsRoot: string): string[] {
-    if (!fs.existsSync(reportsRoot)) return [];
-    return fs.readdirSync(reportsRoot).filter((name) => {
-        try {
-            latestIndex(path.join(reportsRoot, name));
-            return true;
-        } catch {
-            return false;
-        }
-    });
-}
 
 const USAGE = "usage: npm run coverage:who -- FILE:LINE|FILE [--stack NAME] [--report-dir DIR]";
 

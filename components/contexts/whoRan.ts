@@ -85,3 +85,16 @@ export function latestIndex(reportDir: string): [string, string] {
             " config and run it (npm run coverage)",
     );
 }
+
+/** The stacks under the project's reports folder with a run that recorded per-test contexts. */
+export function stacksWithContexts(reportsRoot: string): string[] {
+    if (!fs.existsSync(reportsRoot)) return [];
+    return fs.readdirSync(reportsRoot).filter((name) => {
+        try {
+            latestIndex(path.join(reportsRoot, name));
+            return true;
+        } catch {
+            return false;
+        }
+    });
+}

@@ -7,7 +7,7 @@ import { stackObjectName } from "../../components/naming";
 import { engineProcesses, orphanedEngineProcesses } from "../../components/stacks/engineProcesses";
 import { readStackLocks, stackLockDir } from "../../components/stacks/stackLocks";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
-import { docker } from "./engine";
+import { REPO_ROOT, docker } from "./engine";
 import { lastLines, until, upInBackground } from "./runInBackground";
 import { StackInput, demoService, destroyStack, runStack, stackRun, trackStack, upStack } from "./stackRun";
 
@@ -258,7 +258,22 @@ describe("a run that ends without results of its own", () => {
         expect(fs.existsSync(outputsFile)).toBe(false);
     });
 
+    it("a stack config with a YAML error: up names its line; destroy runs with the last run's settings", () => {
+        const file = path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+        fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}  coverage-spy:keepRuns: [\n`);
+        const refused = runStack("up", stack);
+        expect(refused.status).toBe(1);
+        expect(lastLines(refused.output, 1)).toMatch(
+            new RegExp(`stacks/Pulumi\\.${stack}\\.yaml:\\d+:\\d+ is not valid YAML: .*Fix that line`),
+        );
+        const destroyed = runStack("destroy", stack);
+        expect(destroyed.output).toContain("using the settings of the stack's last run");
+        expect(destroyed.status).toBe(0);
+        trackStack(stack);
+    });
+
     it("destroy says it removed the stack, without the engine's advice to remove it", () => {
+        expect(upStack(input).status).toBe(0);
         const destroyed = runStack("destroy", stack);
         expect(destroyed.status).toBe(0);
         expect(destroyed.output).toContain(`stack ${stack} destroyed and removed from the backend`);

@@ -6,6 +6,7 @@ import {
     latestIndex,
     matchIndexFile,
     parseWhoQuery,
+    stacksWithContexts,
 } from "../../components/contexts/whoRan";
 import { runnerEnvironment } from "../../components/contexts/runnerEnvironment";
 import { tempDir } from "./fixtures";
@@ -100,5 +101,28 @@ describe("runnerEnvironment", () => {
             PYTHONPATH: "/src:/lib:/opt/assets/runner",
         });
         expect(runnerEnvironment("/opt/assets", undefined).PYTHONPATH).toBe("/opt/assets/runner");
+    });
+
+    it("names the stacks whose runs recorded an index (for a query that asked the branch's stack)", () => {
+        const reports = tempDir();
+        const run = (stack: string, perTest: boolean) => {
+            const dir = path.join(reports, stack, "runs", "20261101T000000Z-aaaaaa");
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(
+                path.join(dir, "harvest.json"),
+                JSON.stringify({
+                    reports: { json: "total/coverage.json" },
+                    services: {},
+                    lostProcesses: [],
+                    warnings: [],
+                    ...(perTest ? { perTest: { index: "total/contexts.json" } } : {}),
+                }),
+            );
+        };
+        run("feature-x", false);
+        run("example-contexts", true);
+        fs.mkdirSync(path.join(reports, "empty"));
+        expect(stacksWithContexts(reports)).toEqual(["example-contexts"]);
+        expect(stacksWithContexts(path.join(reports, "none"))).toEqual([]);
     });
 });
