@@ -61,12 +61,18 @@ describe("a second Ctrl-C", () => {
         ["while the engine creates the service", "engine"],
         ["during the test suite", "suite"],
     ])("%s leaves at once, and leaves nothing that blocks the next run", async (_moment, phase) => {
-        const { input, suiteRuns } = hangingSuite(stack);
+        const hanging = hangingSuite(stack);
+        // A service that ignores its stop signal: the first Ctrl-C's graceful stop takes its whole 5 s grace, so the
+        // second Ctrl-C surely comes while the update is still being cancelled, however loaded the machine is.
+        const input: StackInput = {
+            ...hanging.input,
+            service: { ...hanging.input.service, stopSignal: "SIGWINCH", stopGraceSeconds: 5 },
+        };
         const created = serviceCreated(stack);
         const run = upInBackground(input);
         await until(
             phase === "engine" ? "the service's container" : "the suite",
-            phase === "engine" ? created : suiteRuns,
+            phase === "engine" ? created : hanging.suiteRuns,
         );
         process.kill(-run.child.pid!, "SIGINT");
         await until("the driver to hear the first Ctrl-C", () => run.output().includes("cancelling the update"));
@@ -76,7 +82,7 @@ describe("a second Ctrl-C", () => {
         // Nothing of its engine lives on, and no lock stays behind.
         expect(engineProcesses(stack)).toEqual([]);
         expect(readStackLocks(lockDir(stack))).toEqual([]);
-        const next = upStack(good(input));
+        const next = upStack(good(hanging.input));
         expect(next.output).not.toContain("locked");
         expect(stackRun(input, next).summary.tests.succeeded).toBe(true);
     });
