@@ -24,14 +24,7 @@ import * as path from "path";
 import { coverageStackProgram } from "../components/stackProgram";
 import { projectRoot } from "../components/programConfig";
 import { chooseStack } from "../components/stacks/stackName";
-import {
-    describeLock,
-    explainLock,
-    isStale,
-    readStackLocks,
-    removeLock,
-    stackLockDir,
-} from "../components/stacks/stackLocks";
+import { describeLock, explainLock, removeStaleLocks, stackLockDir } from "../components/stacks/stackLocks";
 import { BASE_STACK, stackConfigPath, stackEngineEnvironment } from "../components/stacks/stackConfigFile";
 import { allLabelledObjects, ownsDockerObjects, recoverStack, removeObjects } from "../components/stacks/recovery";
 import { OutputsFromEvents, answerReadBackFromEvents } from "../components/stacks/outputsFromEvents";
@@ -259,11 +252,8 @@ function leaveAtOnce(stack: string | undefined): never {
             );
         }
         if (process.env.PULUMI_BACKEND_URL?.startsWith("file://"))
-            for (const lock of readStackLocks(stackLockDir(process.env.PULUMI_BACKEND_URL, COVERAGE_PROJECT, stack)))
-                if (isStale(lock)) {
-                    removeLock(lock);
-                    log(`left at once: removed the stack's lock (${describeLock(lock)})`);
-                }
+            for (const lock of removeStaleLocks(stackLockDir(process.env.PULUMI_BACKEND_URL, COVERAGE_PROJECT, stack)))
+                log(`left at once: removed the stack's lock (${describeLock(lock)})`);
         log("the next `npm run coverage` clears what the cancelled update left");
     }
     process.exit(130);

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK } from "../naming";
-import { describeLock, isStale, readStackLocks, removeLock, stackLockDir } from "./stackLocks";
+import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir } from "./stackLocks";
 import { interruptTestRun } from "../testRun/interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
 
@@ -154,6 +154,11 @@ export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
     return resources.some((r) => KINDS.some((k) => k.type === r.type));
 }
 
+/** Whether a live process (of this host, or another) holds a lock on the stack in a file backend. */
+function liveLockHeld(backendUrl: string, project: string, stack: string): boolean {
+    return readStackLocks(stackLockDir(backendUrl, project, stack)).some((lock) => !isStale(lock));
+}
+
 /**
  * What a killed run left behind, cleared before the next one, so no run needs a manual step:
  * - locks whose process is gone from this host;
@@ -163,11 +168,6 @@ export async function ownsDockerObjects(stack: Stack): Promise<boolean> {
  * - objects the state knows that the engine lost, which the provider could not delete: the state is refreshed.
  * Returns one line per thing cleared, for the user.
  */
-/** Whether a live process (of this host, or another) holds a lock on the stack in a file backend. */
-function liveLockHeld(backendUrl: string, project: string, stack: string): boolean {
-    return readStackLocks(stackLockDir(backendUrl, project, stack)).some((lock) => !isStale(lock));
-}
-
 export async function recoverStack(stack: Stack, project: string, backendUrl: string): Promise<string[]> {
     const cleared: string[] = [];
     // A killed driver's engine goes on without it: its CLI may sleep on a cancelled update holding the stack's lock,
@@ -183,14 +183,11 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
             );
     }
     if (backendUrl.startsWith("file://")) {
-        const locks = readStackLocks(stackLockDir(backendUrl, project, stack.name));
         // An update in flight owns its pending operations and half-made objects: leave everything to it (the
         // engine then refuses this run, naming the holder).
         if (liveLockHeld(backendUrl, project, stack.name)) return cleared;
-        for (const lock of locks) {
-            removeLock(lock);
+        for (const lock of removeStaleLocks(stackLockDir(backendUrl, project, stack.name)))
             cleared.push(`stale lock: ${describeLock(lock)} (its process is gone)`);
-        }
     }
     // A test run whose driver was killed goes on by itself: its suite, and services waiting for their stop.
     const left = interruptTestRun(stack.name);

@@ -74,6 +74,13 @@ export function removeLock(lock: StackLock): void {
     fs.rmSync(`${lock.file}.attrs`, { force: true });
 }
 
+/** Removes the locks in a stack's lock folder whose process is gone from this host; returns them. */
+export function removeStaleLocks(lockDir: string): StackLock[] {
+    const stale = readStackLocks(lockDir).filter((lock) => isStale(lock));
+    stale.forEach(removeLock);
+    return stale;
+}
+
 export function describeLock(lock: StackLock): string {
     return `pid ${lock.pid} of ${lock.username}@${lock.hostname} since ${lock.timestamp}`;
 }

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { explainLock, readStackLocks } from "../../components/stacks/stackLocks";
+import { explainLock, readStackLocks, removeStaleLocks } from "../../components/stacks/stackLocks";
 import { tempDir } from "./fixtures";
 
 const LOCKED = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end";
@@ -48,5 +48,14 @@ describe("the engine's lock errors, said plainly", () => {
         const [lock] = readStackLocks(dir);
         expect(lock.hostname).toBe("(being written)");
         expect(explainLock(LOCKED, "feat", dir)).toContain("is locked by another update");
+    });
+
+    it("removes only the locks whose process is gone from this host", () => {
+        const dir = tempDir();
+        lockIn(dir, "live", process.pid);
+        lockIn(dir, "gone", 2 ** 22 + 1);
+        lockIn(dir, "elsewhere", 2 ** 22 + 1, "another-host");
+        expect(removeStaleLocks(dir).map((l) => path.basename(l.file))).toEqual(["gone.json"]);
+        expect(fs.readdirSync(dir).sort()).toEqual(["elsewhere.json", "live.json"]);
     });
 });
