@@ -21,7 +21,7 @@ export function createCoveragercFile(
         {
             create: `mkdir -p ${quotedDir} && cat > ${quotedFile}.tmp && mv ${quotedFile}.tmp ${quotedFile}`,
             // rmdir removes only empty folders: ours, once no other stack's rcfile is beside it.
-            delete: `rm -f ${quotedFile}; rmdir ${[hostConfigDir, path.dirname(hostConfigDir), path.dirname(path.dirname(hostConfigDir))].map(shellQuote).join(" ")} 2>/dev/null; true`,
+            delete: `rm -f ${quotedFile} && { rmdir ${[hostConfigDir, path.dirname(hostConfigDir), path.dirname(path.dirname(hostConfigDir))].map(shellQuote).join(" ")} 2>/dev/null || true; }`,
             stdin: content,
             addPreviousOutputInEnv: false,
         },
