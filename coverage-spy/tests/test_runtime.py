@@ -83,6 +83,51 @@ LEAVER = textwrap.dedent(
         os.execv(sys.executable, [sys.executable, "-c", "pass"])
     """
 )
+# A service whose other thread makes coverage.py drop the connections of the threads threading.enumerate() does
+# not list (CoverageData._reap_dead_thread_dbs, run when a thread first touches the data) at the worst moments:
+# just after the spy's saver opened a connection, twice. The first open is in a locked method of the data
+# (add_lines); once the reap dropped it, the next one is in an unlocked one (touch_files), where a drop is a KeyError.
+REAPER = textwrap.dedent(
+    """\
+    import _thread
+    import threading
+    import time
+
+    import coverage
+    from coverage import sqldata
+
+    from shop import prices
+
+    main = _thread.get_ident()
+    opened = []  # one event per pause of the saver, set once the reap is done
+    real_open_db = sqldata.CoverageData._open_db
+
+
+    def open_db(self):
+        real_open_db(self)
+        if _thread.get_ident() != main and len(opened) < 2:
+            reaped = threading.Event()
+            opened.append(reaped)
+            reaped.wait(3)  # the window: the reap either drops this connection now or waits for the save
+
+
+    sqldata.CoverageData._open_db = open_db
+    prices.price("book")
+    data = coverage.Coverage.current()._data
+    reap = getattr(data, "_reap_dead_thread_dbs", None)
+    if reap is None:
+        raise SystemExit("this coverage.py drops no connections of other threads")
+    for pause in range(2):
+        deadline = time.monotonic() + 60
+        while len(opened) <= pause:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the saver did not open a connection {pause + 1} times")
+            time.sleep(0.01)
+        reap()
+        opened[pause].set()
+    prices.price("pen")
+    """
+)
 PRICES = "shop/prices.py"
 BOOK_LINE, PEN_LINE = 3, 5
 
@@ -314,6 +359,18 @@ class RuntimeTest(unittest.TestCase):
         subprocess.run([sys.executable, "-c", "import json"], env=env, check=True, cwd=self.tmp.name)
         outcomes = harvest.process_outcomes(self.data)
         self.assertEqual((len(outcomes["ended"]), outcomes["lost"]), (1, []))
+
+    def test_another_thread_touching_the_data_during_a_save_loses_nothing(self):
+        support.write_rc(self.rc, self.root, spy={"save_interval": "0.05"}, patch=("subprocess",))
+        with open(os.path.join(self.root, "shop", "reaper.py"), "w") as f:
+            f.write(REAPER)
+        env = support.measured_env(self.root, self.rc, os.path.join(self.data, ".coverage"), lib=self.lib)
+        done = subprocess.run(
+            [sys.executable, "-m", "shop.reaper"], cwd=self.root, env=env, text=True, capture_output=True, timeout=120
+        )
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertNotIn("coverage-spy", done.stderr)
+        self.assertEqual(self.executed() & {BOOK_LINE, PEN_LINE}, {BOOK_LINE, PEN_LINE})
 
     def test_forks_while_the_saver_runs(self):
         process = self.start({"save_interval": "0.05"})

@@ -66,15 +66,43 @@ class Saver:
         # Requests made by signals, and the ones done (with the number of saves).
         self.requests = {SNAPSHOT: 0, RESET: 0}
         self.counts = {"saves": 0, SNAPSHOT: 0, RESET: 0}
+        self._free_data_lock()
+
+    def _free_data_lock(self) -> None:
+        """Gives coverage.py's data a new lock when a thread that is gone holds it.
+
+        That happens only in a forked child whose parent forked while a save was stuck (stop() waits STOP_TIMEOUT):
+        the thread holding the lock does not exist in the child, so its first save, and its exit, would wait forever.
+        """
+        data = getattr(self.cov, "_data", None)
+        lock = getattr(data, "_lock", None)
+        if lock is None:
+            return
+        if lock.acquire(False):
+            lock.release()
+        else:
+            data._lock = _thread.RLock()
 
     def save(self, reset: bool = False) -> None:
         """Saves the data collected so far (then discards it with `reset`); nothing once the process left."""
-        with self.lock:
+        with self.lock, self._data_lock():
             if self.finished:
                 return
             self.cov.save()
             if reset:
                 self._discard_collected()
+
+    def _data_lock(self) -> contextlib.AbstractContextManager[Any]:
+        """coverage.py's own lock of the data (CoverageData._lock), held for a whole save.
+
+        coverage.py keeps one database connection per thread and, when a thread first touches the data, drops the
+        connections of threads threading.enumerate() does not list (CoverageData._reap_dead_thread_dbs, under that
+        lock): the saver's _thread thread is never listed, so without the lock another thread could drop its
+        connection in the middle of a save (a KeyError of the thread's id). Holding it makes the other thread wait
+        until the save is done; coverage.py's locked methods take it again freely (it is an RLock).
+        """
+        lock = getattr(getattr(self.cov, "_data", None), "_lock", None)
+        return lock if lock is not None else contextlib.nullcontext()
 
     def _discard_collected(self) -> None:
         """Starts the data afresh, after a save: the process is alive and measured, with nothing collected yet.
