@@ -13,7 +13,7 @@ const nodeGlobals = {
 };
 
 export default tseslint.config(
-    { ignores: ["bin/", "node_modules/", "reports/", ".state/"] },
+    { ignores: ["bin/", "dist/", "node_modules/", "reports/", ".state/"] },
     {
         files: ["**/*.ts"],
         extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],

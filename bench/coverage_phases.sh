@@ -2,7 +2,7 @@
 # Benchmark: a warm `npm run coverage` of the demo, split into its phases, over several rounds.
 #   bash bench/coverage_phases.sh [rounds] [stack]      (results go in bench/RESULTS.md by hand, with date and machine)
 # Each round runs what scripts/coverage.sh runs, timing each part: the setup checks (engine, toolchain, images)
-# with the compile beside them, what is left of the compile after them, then the `pulumi up` through scripts/run-stack.ts with its engine-event timings (engine start, each
+# with the compile beside them, what is left of the compile after them, then the `pulumi up` through the coverage-spy command (bin/cli/main.js) with its engine-event timings (engine start, each
 # resource step) and the test run's own figures (suite, graceful stop). Prints one line per round and the medians.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,10 +26,10 @@ for (( round = 1; round <= rounds; round++ )); do
   t1=$(now_ms)
   wait "$build"
   t2=$(now_ms)
-  node bin/scripts/run-stack.js up --stack "$stack" --timings-file "$work/timings.json" --outputs-file "$work/outputs.json" \
+  node bin/cli/main.js up --stack "$stack" --timings-file "$work/timings.json" --outputs-file "$work/outputs.json" \
     --print-summary >/dev/null 2>&1
   t3=$(now_ms)
   node bench/phases.js "$round" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) "$work/timings.json" "$work/outputs.json" | tee -a "$work/rows"
 done
 node bench/phases.js --median "$work/rows"
-node bin/scripts/run-stack.js destroy --stack "$stack" >/dev/null 2>&1
+node bin/cli/main.js destroy --stack "$stack" >/dev/null 2>&1

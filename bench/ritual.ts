@@ -1,4 +1,4 @@
-// Benchmark: a real `pulumi up` of the demo's coverage stack (scripts/run-stack.ts, the same as npm run coverage)
+// Benchmark: a real `pulumi up` of the demo's coverage stack (bin/cli/main.js up, the same as npm run coverage)
 // on the three demo images (Python 3.13, 3.11, 3.9), a few rounds each. Prints per-phase medians (engine start,
 // each resource step from the engine's events, the suite inside the test run) and the graceful stop time.
 //   source scripts/pulumi-env.sh && npm run build && node bin/bench/ritual.js [rounds]

@@ -5,7 +5,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { CoverageSpyStackArgs } from "./options/args";
 import { generateCoveragerc } from "./config/coveragerc";
-import { createCoveragercFile } from "./config/coveragercFile";
 import { createHarvester, createRunPreparation, harvesterReportDir, runReportDir } from "./harvester/harvester";
 import {
     CONTEXT_RELAY_CONTAINER,
@@ -25,7 +24,8 @@ import { LocalImage } from "./service/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./gates/gatedSummary";
 import { warnAboutTheSuite } from "./summary/suiteWarnings";
-import { failTheUpdateIfNeeded } from "./gates/failTheUpdate";
+import { announceSummary } from "./summary/announceSummary";
+import { failTheUpdate, failTheUpdateIfNeeded } from "./gates/failTheUpdate";
 import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
@@ -41,6 +41,7 @@ import { engineChecks } from "./service/imageChecks";
 import { publishAddress } from "./engine/engineAddress";
 import { SpySource } from "./engine/spyFiles";
 import { createSpyVolume } from "./engine/spyVolume";
+import { SpyImagePlan, planSpyImage, provideSpyImage } from "./engine/spyDelivery";
 import { createReportCopy } from "./engine/reportCopy";
 import { publishedUrl } from "./service/publishedUrl";
 import { runnerEnvironment } from "./contexts/runnerEnvironment";
@@ -81,6 +82,8 @@ function requireSuccess(container: docker.Container, what: string): pulumi.Outpu
 export class CoverageSpyStack extends pulumi.ComponentResource {
     /** The parsed coverage of this run; undefined when the harvest failed (the update then fails, naming why). */
     readonly summary: pulumi.Output<CoverageSummary>;
+    /** The run's summary for a person: a few lines (totals, tests, per service, the reports); empty when it failed. */
+    readonly summaryText: pulumi.Output<string>;
     readonly runId: pulumi.Output<string>;
     /** Host folder of this run's reports. */
     readonly reportDir: pulumi.Output<string>;
@@ -113,22 +116,23 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const projectDir = pulumiProjectDir();
         let resolved: ResolvedStackArgs;
         let needs: Array<{ owner: string; image: string }>;
+        let spyPlan: SpyImagePlan;
         try {
             resolved = resolveArgs(args, {
                 stack,
                 projectDir,
-                coverageLibEnv: process.env.COVERAGE_SPY_LIB,
                 defaultDockerHost: defaultEngineSettings().host ?? process.env.DOCKER_HOST,
                 defaultAssetsDir,
                 newRunId,
             });
             validateStackArgs(resolved);
+            spyPlan = planSpyImage(resolved);
             // Images named by plain strings are looked up now; one that is an Output (built in this program) later.
             needs = [
                 ...resolved.services.flatMap((s) =>
                     typeof s.image === "string" ? [{ owner: `service ${s.name}`, image: s.image }] : [],
                 ),
-                { owner: "harvesterImage", image: resolved.harvesterImage },
+                ...(spyPlan.need !== undefined ? [spyPlan.need] : []),
             ];
         } catch (err) {
             if (err instanceof CoverageSpyInputError) throw this.inputError(err.message);
@@ -141,9 +145,10 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             resolved.remoteEngine,
             (message) => this.inputError(message),
             engineChecks(stack, pulumi.getProject(), resolved.services),
+            // The spy image coverage-spy builds may be missing: then it is built, once per engine.
+            spyPlan.recipe !== undefined ? [spyPlan.image] : [],
         );
-        const { runId, reportDir, assetsDir, coverageLibDir, harvesterImage, keepRuns, remoteEngine, serviceHost } =
-            resolved;
+        const { runId, reportDir, assetsDir, keepRuns, remoteEngine, serviceHost } = resolved;
         const publishIp = publishAddress(serviceHost);
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
@@ -153,40 +158,31 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const volume = createCoverageVolume(name, stack, labels, child);
         const network = createStackNetwork(name, stack, labels, child);
 
-        // One folder per stack: two stacks given one reportDir must not share (and, on destroy, delete) one rcfile,
-        // and a config/ folder of the user's there stays theirs.
-        const configDir = path.join(reportDir, ".coverage-spy", stack, "config");
         const coveragerc = generateCoveragerc({
             options: resolved.coverage,
             sourcePaths: harvestServices.map((s) => s.sourcePath),
             perTestContexts: resolved.perTestContexts,
         });
-        const rc = createCoveragercFile(name, configDir, coveragerc, child);
-        const host = { assetsDir, coverageLibDir, configDir };
         // The scripts' probes reach a remote engine's services only through their published ports on serviceHost.
         const scriptEnv = cliEnv.apply((env) =>
             remoteEngine ? { ...env, COVERAGE_SPY_REMOTE_HOST: serviceHost } : env,
         );
-        // A remote engine cannot see `host`: it gets the same files in a volume of its own.
-        let spyFiles: SpySource = { host };
-        const spyReady: pulumi.Resource[] = [rc.resource];
-        let spyInstalled: pulumi.Output<unknown> = pulumi.output(0);
-        if (remoteEngine) {
-            const spy = createSpyVolume(
-                name,
-                { stack, labels, image: harvesterImage, host, coveragerc, workDir: reportDir },
-                [rc.resource],
-                child,
-            );
-            spyFiles = { volumeName: spy.volume.name };
-            spyReady.push(spy.installed);
-            spyInstalled = requireSuccess(spy.installed, "filling the remote engine's spy volume");
-        }
+        // Every engine, local or remote, gets the spy's files the same way: a volume filled from the spy image.
+        const spyImage = provideSpyImage(this, name, spyPlan, { images: engineImages, cliEnv });
+        const spyImageName = spyImage.image;
+        const spy = createSpyVolume(
+            name,
+            { stack, labels, image: spyImageName, imageIdentity: spyImage.identity, coveragerc },
+            { parent: this, dependsOn: spyImage.ready },
+        );
+        const spyFiles: SpySource = { volumeName: spy.volume.name };
+        const spyReady: pulumi.Resource[] = [spy.installed];
+        const spyInstalled = requireSuccess(spy.installed, "filling the spy volume");
 
         const oneShot = {
             stack,
             runId,
-            image: harvesterImage,
+            image: spyImageName,
             labels,
             volumeName: volume.name,
             spyFiles,
@@ -215,7 +211,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                     labels: {
                         ...labels,
                         [LABEL_REPORT_DIR]: reportDir,
-                        [LABEL_HARVESTER_IMAGE]: harvesterImage,
+                        [LABEL_HARVESTER_IMAGE]: spyImageName,
                         [LABEL_REMOTE_ENGINE]: String(remoteEngine),
                     },
                     networkName: network.name,
@@ -353,10 +349,11 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             } catch (err) {
                 // Said once, on this component, failing the update; a rejected output would be said again by the
                 // stack, wrapped in "error serializing property ...".
-                void pulumi.log.error((err as Error).message, this);
+                failTheUpdate((err as Error).message, this);
                 return undefined as unknown as CoverageSummary;
             }
         });
+        this.summaryText = announceSummary(this.summary, this);
         failTheUpdateIfNeeded(this.summary, resolved.failOnTestFailure, this);
         warnAboutTheSuite(this.summary, this);
         this.runId = pulumi.output(runId);
@@ -366,6 +363,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         this.networkName = network.name;
         this.registerOutputs({
             summary: this.summary,
+            summaryText: this.summaryText,
             runId: this.runId,
             reportDir: this.reportDir,
             serviceUrls: this.serviceUrls,

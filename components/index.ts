@@ -39,7 +39,6 @@ export {
 export { markdownSummary, MarkdownOptions } from "./summary/markdownSummary";
 export { evaluateGates, validateGates, GateThresholds, GateResult } from "./gates/evaluateGates";
 export { coverageDeltaProgram, CoverageDeltaProgramArgs, CoverageDeltaOutputs } from "./consumer/coverageDeltaProgram";
-export { snapshotCoverage, SnapshotOptions, SnapshotResult, ServiceAnswer } from "./snapshot/snapshotCoverage";
 export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";
 export {
     servicesFromCompose,

@@ -23,7 +23,14 @@ export const PREPARE_CONTAINER = "prepare";
 export const HARVESTER_CONTAINER = "harvester";
 /** The per-test contexts relay; also a service of the test run, so its URL is COVERAGE_SPY_CONTEXTS_URL. */
 export const CONTEXT_RELAY_CONTAINER = "contexts";
-export const OWN_CONTAINERS = [PREPARE_CONTAINER, HARVESTER_CONTAINER, CONTEXT_RELAY_CONTAINER] as const;
+/** Fills the stack's spy volume from the spy image (components/engine/spyVolume.ts). */
+export const SPY_INSTALL_CONTAINER = "spy-install";
+export const OWN_CONTAINERS = [
+    PREPARE_CONTAINER,
+    HARVESTER_CONTAINER,
+    CONTEXT_RELAY_CONTAINER,
+    SPY_INSTALL_CONTAINER,
+] as const;
 
 /** Environment variable that carries a service's URL to the test command, e.g. COVERAGE_SPY_API_URL. */
 export function serviceUrlEnvName(serviceName: string): string {

@@ -4,7 +4,7 @@ Every measured process switched coverage.py's dynamic context at each test bound
 (contexts_relay.py), so the combined data holds, per line, the contexts that ran it: test names, and the spy's
 "(no test)" context for start-up and the time between tests. From it and the relay's event log this module writes:
 
-    <out>/total/contexts.json   the index `npm run coverage:who -- FILE:LINE` reads:
+    <out>/total/contexts.json   the index `npx coverage-spy who FILE:LINE` reads:
                                 {"outside": "(no test)", "files": {"<service>/<path>": {"<line>": [context, ...]}}}
     harvest.json "perTest"      what each test reached (lines, files), the tests of each file, the lines run
                                 outside tests, the boundaries (how many, how long), whether runners overlapped
@@ -113,7 +113,7 @@ def warnings(summary: dict[str, Any]) -> list[dict[str, Any]]:
         warn(
             "per-test contexts are on but the test suite never told the relay a test started, so every line is under"
             f" {OUTSIDE}: run it with `pytest -p coverage_spy_runner`, `python3 -m coverage_spy_runner unittest ...`,"
-            " or POST to $COVERAGE_SPY_CONTEXTS_URL/tests/start and /tests/end (README: Which test ran which line)"
+            " or POST to $COVERAGE_SPY_CONTEXTS_URL/tests/start and /tests/end (docs/per-test-contexts.md)"
         )
     if boundaries["failed"]:
         warn(
@@ -130,7 +130,7 @@ def warnings(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_index(index: dict[str, dict[int, list[str]]], out_dir: str) -> None:
-    """Writes the index the coverage:who query reads (INDEX, under the run's out folder)."""
+    """Writes the index the `coverage-spy who` query reads (INDEX, under the run's out folder)."""
     path = os.path.join(out_dir, *INDEX.split("/"))
     with open(path, "w") as out:
         files = {name: {str(line): contexts for line, contexts in by_line.items()} for name, by_line in index.items()}

@@ -140,6 +140,7 @@ done
 python3 -I "$(dirname "${BASH_SOURCE[0]}")/tests_json.py" "$tests_rc" "$tests_ms" "$timed_out_after" \
   "$(( ${#exited_args[@]} / 3 ))" "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
 if [ -n "${COVERAGE_SPY_RUN_TAR:-}" ]; then
+  mkdir -p "$(dirname "$COVERAGE_SPY_RUN_TAR")" || fail "could not make the folder of $COVERAGE_SPY_RUN_TAR"
   tar -C "$run_dir" -cf "$COVERAGE_SPY_RUN_TAR" tests.json sources || fail "could not pack the run's results into $COVERAGE_SPY_RUN_TAR"
 fi
 cat "$run_dir/tests.json"

@@ -1,27 +1,21 @@
 #!/usr/bin/env bash
-# The README's first command. `up`: from a fresh machine to a finished coverage run of a stack, printing the
-# summary. `destroy`: tears the stack's containers, volume and network down and removes the stack.
-#   bash scripts/coverage.sh up|destroy [--stack NAME] [--remove-reports]
-# --remove-reports (destroy): also the runs coverage-spy wrote into the stack's default report folder.
-# The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch");
-# a stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
+# The README's commands on this repository's bundled demo: the package's own command (cli/main.ts, compiled to
+# bin/cli/main.js) after the build, with this repository's environment (scripts/pulumi-env.sh: the toolchain, a
+# file backend in .state/ unless PULUMI_BACKEND_URL names another).
+#   bash scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options of that command]
+# up and destroy first check the toolchain (scripts/setup.sh), beside the build. The stack: --stack, else
+# $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch"); a stack without
+# stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-action="${1:-}"; shift || true
-stack_args=()
-destroy_args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stack) [ $# -ge 2 ] || die "--stack needs a name"; stack_args=(--stack "$2"); shift 2 ;;
-    --remove-reports) destroy_args=(--remove-reports); shift ;;
-    *) die "unknown option $1" ;;
-  esac
-done
-case "$action" in up|destroy) ;; *) die "usage: scripts/coverage.sh up|destroy [--stack NAME] [--remove-reports]" ;; esac
-[ "$action" = destroy ] || [ ${#destroy_args[@]} -eq 0 ] || die "--remove-reports goes with destroy"
+command="${1:-}"
+case "$command" in
+  up|preview|destroy|snapshot|who|unlock|prune|summary) shift ;;
+  *) die "usage: scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options]" ;;
+esac
 
 started=$SECONDS
 [ -d node_modules/@pulumi/pulumi ] || step "npm ci" npm ci --no-audit --no-fund
@@ -35,16 +29,23 @@ else
   true &
   build=$!
 fi
-# Stops before anything is created, naming any missing part of the toolchain and where it would come from.
-bash scripts/setup.sh
-# shellcheck source=scripts/pulumi-env.sh
-source scripts/pulumi-env.sh
+case "$command" in
+  # Stops before anything is created, naming any missing part of the toolchain and where it would come from.
+  up|preview|destroy) bash scripts/setup.sh ;;
+esac
+case "$command" in
+  up|preview|destroy|unlock|prune)
+    # shellcheck source=scripts/pulumi-env.sh
+    source scripts/pulumi-env.sh
+    ;;
+esac
 wait "$build" || { cat "$build_log" >&2; die "the TypeScript build failed (above)"; }
 
-# Not wrapped in `step`: on a failure the driver's last lines are the cause, and nothing may follow them.
-if [ "$action" = up ]; then
-  node bin/scripts/run-stack.js up "${stack_args[@]}" --print-summary
-else
-  node bin/scripts/run-stack.js destroy "${stack_args[@]}" "${destroy_args[@]}"
-fi
-log "total $((SECONDS - started)) s"
+# Not wrapped in `step`: on a failure the command's last lines are the cause, and nothing may follow them.
+case "$command" in
+  up|destroy)
+    node bin/cli/main.js "$command" "$@"
+    log "total $((SECONDS - started)) s"
+    ;;
+  *) exec node bin/cli/main.js "$command" "$@" ;;
+esac

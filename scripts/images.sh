@@ -2,8 +2,10 @@
 # Builds every image coverage-spy needs on this machine, without any container registry, skipping what exists:
 #   1. the docker engine (scripts/docker-engine.sh)
 #   2. coverage-spy/base:trixie, :bookworm and :bullseye (scripts/base-images.sh)
-#   3. the spy lib mounted into app containers (scripts/spy-lib.sh)
-#   4. coverage-spy/harvester:<coverage version> and :latest (images/harvester/Dockerfile)
+#   3. coverage-spy/spy-base:trixie, the base this repository's stacks build the spy image FROM (scripts/spy-base-image.sh)
+#   4. the spy lib the asset tests run with on this host (scripts/spy-lib.sh), and coverage-spy/harvester:<coverage
+#      version> and :latest (images/harvester/Dockerfile), the throwaway containers of the tests (the product builds
+#      its own spy image through the engine)
 #   5. with --demo: coverage-spy/demo-app:latest (FROM the trixie base), :bookworm and :bullseye, if examples/demo/Dockerfile exists
 #   6. with --examples: coverage-spy/python-frameworks:trixie (images/python-frameworks, FROM the trixie base),
 #      coverage-spy/postgres:latest and coverage-spy/redis:latest (images/postgres, images/redis, FROM the trixie base),
@@ -180,6 +182,8 @@ main() {
   # setup.sh checked the engine already.
   [[ ${COVERAGE_SPY_ENGINE_READY:-} == 1 ]] || timed "docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
   timed "base images" bash "$REPO_ROOT/scripts/base-images.sh"
+  # The base this repository's stacks build the spy image FROM (their spyBaseImage).
+  timed "spy base image" bash "$REPO_ROOT/scripts/spy-base-image.sh" >/dev/null
   local spy_lib
   # Through a file: timed must run in this shell to record its timing.
   timed "spy lib" prepare_spy_lib >"$COVERAGE_SPY_CACHE/.spy-lib-path"

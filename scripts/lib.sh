@@ -97,6 +97,6 @@ prepare_spy_lib() { bash "$REPO_ROOT/scripts/spy-lib.sh" | tail -n 1; }
 # `tsc` (incremental, still a second or two) has nothing to do. Run from the repo root.
 build_is_current() {
   [ -f bin/.tsbuildinfo ] && [ ! tsconfig.json -nt bin/.tsbuildinfo ] && [ ! package.json -nt bin/.tsbuildinfo ] \
-    && [ -z "$(find index.ts components scripts bench test examples stacks -type f -name '*.ts' \
+    && [ -z "$(find index.ts components cli scripts bench test examples stacks -type f -name '*.ts' \
       -newer bin/.tsbuildinfo -print -quit 2>/dev/null)" ]
 }

@@ -1,5 +1,5 @@
 // Benchmark: serving overhead, side by side. The same image unmeasured (`docker run`, the same env and command)
-// and measured by coverage-spy (a real `pulumi up` of the component through scripts/run-stack.ts, whose testCommand
+// and measured by coverage-spy (a real `pulumi up` of the component through the coverage-spy command, whose testCommand
 // is the load), under the same bounded wrk load from the host (bench/serving/load.sh), interleaved round by round.
 // Prints a Markdown section: requests per second and p50/p99 latency, cold and warm, per target and core.
 //   npx tsc -p tsconfig.json && source scripts/pulumi-env.sh

@@ -16,7 +16,7 @@ import { defaultEngineSettings, dockerCliEnvironment, dockerProviderOf, provider
 export interface EngineAccess {
     /** DOCKER_HOST and friends for every docker command the component runs. */
     cliEnv: pulumi.Output<Record<string, string>>;
-    /** Each image the stack needs, as the engine describes it. */
+    /** Each image the stack needs or looks up, as the engine describes it. */
     images: pulumi.Output<Record<string, LocalImage>>;
 }
 
@@ -25,7 +25,8 @@ export interface EngineAccess {
  * engine is known now, so a missing image stops the program before any resource is declared; a given provider's
  * once its outputs are (at preview too, still before any container is created). Input errors are thrown as
  * `inputError` makes them. `checks`: what else is looked at in that engine before any object is made (the
- * services' sourcePaths in their images, the container names the stack takes).
+ * services' sourcePaths in their images, the container names the stack takes). `lookups`: images looked up as
+ * well, which the engine may lack (the spy image, built when missing).
  */
 export function engineAccess(
     component: pulumi.Resource,
@@ -33,6 +34,7 @@ export function engineAccess(
     remoteEngine: boolean,
     inputError: (message: string) => Error,
     checks: EngineChecks = { sources: [], containerNames: [] },
+    lookups: string[] = [],
 ): EngineAccess {
     const cliEnvironment = (settings: EngineSettings): Record<string, string> => {
         try {
@@ -42,10 +44,7 @@ export function engineAccess(
         }
     };
     const lookUpImages = (env: Record<string, string>): Record<string, LocalImage> => {
-        const found = inspectLocalImages(
-            needs.map((n) => n.image),
-            env,
-        );
+        const found = inspectLocalImages([...needs.map((n) => n.image), ...lookups], env);
         const dockerHost = env.DOCKER_HOST ?? process.env.DOCKER_HOST;
         const missing = missingImageProblems(needs, found, dockerHost);
         if (missing.length > 0) throw inputError(new CoverageSpyInputError(missing).message);

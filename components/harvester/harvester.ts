@@ -23,10 +23,11 @@ export interface HarvestService {
 export interface OneShotInput {
     stack: string;
     runId: string;
-    image: string;
+    /** The spy image: python3 with coverage.py, to run the assets' scripts. */
+    image: pulumi.Input<string>;
     labels: Record<string, string>;
     volumeName: pulumi.Input<string>;
-    /** Where the spy's files come from: host folders (a local engine) or the spy volume (a remote one). */
+    /** The stack's spy volume. */
     spyFiles: SpySource;
     keepRuns: number;
     services: HarvestService[];
@@ -61,7 +62,7 @@ function serviceFlags(services: HarvestService[]): string[] {
 /** Whose one-shot container it is: the stack (its name), the image, its labels, and the run it belongs to, if any. */
 export interface OneShotOwner {
     stack: string;
-    image: string;
+    image: pulumi.Input<string>;
     labels: Record<string, string>;
     /** Labelled on the container, so every run replaces (runs) it; without one, it runs when its arguments change. */
     runId?: string;

@@ -160,7 +160,10 @@ export interface CoverageSpyStackArgs {
     testEnv?: Record<string, string>;
     /** The test command is killed after this many seconds. Default: 1800. */
     testTimeoutSeconds?: number;
-    /** Fail the update when the test suite fails (coverage is still harvested and written first). Default: false. */
+    /**
+     * Fail the update when the test suite fails (coverage is still harvested and written first), as a CI job must
+     * go red on red tests. Default: true; false keeps the update green whatever the suite's outcome.
+     */
     failOnTestFailure?: boolean;
     /** Minimum total percentage (0–100). A run under it fails the update, after its outputs and reports are written. */
     failUnder?: number;
@@ -180,15 +183,22 @@ export interface CoverageSpyStackArgs {
      * from.
      */
     reportDir?: string;
-    /**
-     * Absolute host folder holding coverage.py to mount into services (see scripts/spy-lib.sh). Default:
-     * $COVERAGE_SPY_LIB.
-     */
-    coverageLibDir?: string;
     /** Absolute host folder of the spy's assets (`coverage-spy/`). Default: the one shipped with this library. */
     assetsDir?: string;
-    /** Image that combines and reports. Default: "coverage-spy/harvester:latest". */
-    harvesterImage?: string;
+    /**
+     * The image coverage-spy builds its spy image FROM, through the engine, the first time an engine lacks it: any
+     * image with python3 3.11 or later, pip (or apt-get/apk to install it) and a Python package index pip can reach
+     * (PIP_INDEX_URL, PIP_CERT set in the image, if needed). The spy image holds the spy's files and coverage.py for
+     * every service Python, and is the harvester; it is tagged `coverage-spy/spy:<hash of what goes in>`, so it is
+     * built once per engine and coverage-spy version. Default: "python:3.13-slim".
+     */
+    spyBaseImage?: string;
+    /**
+     * A ready spy image (from your registry, say, built from this package's coverage-spy/image/Dockerfile):
+     * used as it is, nothing built; the engine must hold it, coverage-spy pulls no image. Default: none (build one
+     * from spyBaseImage).
+     */
+    spyImage?: string;
     /** Identifies this run; a new value re-runs tests and harvest. Default: a fresh id per program run. */
     runId?: string;
     /**

@@ -40,8 +40,6 @@ export interface ResolveContext {
     stack: string;
     /** The Pulumi project folder (holding Pulumi.yaml). */
     projectDir: string;
-    /** $COVERAGE_SPY_LIB, the coverageLibDir default. */
-    coverageLibEnv: string | undefined;
     /** This library's coverage-spy/ folder; looked up only when assetsDir is not given. */
     defaultAssetsDir: () => string;
     /** The default docker provider's host (its `docker:host` config, else $DOCKER_HOST): the remoteEngine default. */
@@ -100,9 +98,6 @@ export function resolveArgs(args: CoverageSpyStackArgs, context: ResolveContext)
     resolved.coverage = resolveCoverageOptions(resolved.coverage);
     resolved.testWorkingDir ??= context.projectDir;
     resolved.reportDir ??= path.join(context.projectDir, "reports", context.stack);
-    // Left unset when neither is given: validation says how to set it.
-    if (resolved.coverageLibDir === undefined && context.coverageLibEnv !== undefined)
-        resolved.coverageLibDir = context.coverageLibEnv;
     resolved.assetsDir ??= context.defaultAssetsDir();
     resolved.runId ??= context.newRunId();
     resolved.remoteEngine ??= isRemoteDockerHost(context.defaultDockerHost);

@@ -18,6 +18,7 @@ import { normaliseSourcePath } from "./resolveArgs";
 import { validateGates } from "../gates/evaluateGates";
 import { OWN_CONTAINERS, serviceUrlEnvName } from "../naming";
 import { shellQuote } from "../shell";
+import { SPY_DOCKERFILE } from "../engine/spyImage";
 
 /** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
 export class CoverageSpyInputError extends Error {
@@ -34,6 +35,8 @@ const RESERVED_ENV = ["COVERAGE_PROCESS_START", "COVERAGE_FILE", "COVERAGE_CORE"
 /** Docker's own rule for container names, which carry the service name. */
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/** An image reference as the docker CLI takes it: [registry/]name[:tag][@digest], nothing a shell would split. */
+const IMAGE_REFERENCE = /^[a-zA-Z0-9][a-zA-Z0-9._/:@-]{0,254}$/;
 /** A host name or IPv4 address: what a URL's host part takes without brackets. */
 const SERVICE_HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 /** A stack name, optionally qualified with organization and project. */
@@ -548,23 +551,20 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
     validateCoverage(args.coverage, problems);
     problems.absolutePath("reportDir", args.reportDir, false);
     problems.absolutePath("assetsDir", args.assetsDir, true);
-    if (args.coverageLibDir === undefined) {
-        problems.add("coverageLibDir is required (or set COVERAGE_SPY_LIB): the folder scripts/spy-lib.sh prints");
+    for (const key of ["spyBaseImage", "spyImage"] as const) {
+        const image = args[key];
+        if (image !== undefined && (typeof image !== "string" || !IMAGE_REFERENCE.test(image)))
+            problems.add(
+                `${key} ${shownValue(image)} must be an image name such as python:3.13-slim or registry.example/team/spy:1`,
+            );
     }
-    problems.absolutePath("coverageLibDir", args.coverageLibDir, true);
-    if (
-        args.coverageLibDir !== undefined &&
-        typeof args.coverageLibDir === "string" &&
-        fs.existsSync(args.coverageLibDir) &&
-        !fs.existsSync(path.join(args.coverageLibDir, "coverage", "__init__.py"))
-    ) {
-        problems.add(`coverageLibDir ${args.coverageLibDir} holds no coverage package (run scripts/spy-lib.sh)`);
-    }
-    if (
-        args.harvesterImage !== undefined &&
-        (typeof args.harvesterImage !== "string" || args.harvesterImage.trim() === "")
-    ) {
-        problems.add("harvesterImage must be a non-empty image name");
+    if (args.spyImage === undefined && typeof args.assetsDir === "string" && fs.existsSync(args.assetsDir)) {
+        const dockerfile = path.join(args.assetsDir, SPY_DOCKERFILE);
+        if (!fs.existsSync(dockerfile))
+            problems.add(
+                `assetsDir ${args.assetsDir} has no ${SPY_DOCKERFILE}, from which the spy image is built: ` +
+                    "give a copy of this package's coverage-spy/ folder, or a ready image with spyImage",
+            );
     }
     if (args.runId !== undefined && (typeof args.runId !== "string" || !RUN_ID.test(args.runId))) {
         problems.add(`runId ${shownValue(args.runId)} must be 1–64 letters, digits, "_", ".", "-"`);

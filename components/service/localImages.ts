@@ -4,8 +4,19 @@ import { spawnSync } from "child_process";
 export interface LocalImage {
     /** `docker image inspect`'s JSON list of "K=V" strings (or "null"), when the image is there. */
     envJson?: string;
+    /** The image's ID, when the image is there (and the engine says it). */
+    id?: string;
     /** Why it is not: Docker's own words. */
     missing?: string;
+}
+
+/** What is read of an image: its environment (JSON, which never holds a raw tab), a tab, its ID. */
+export const INSPECT_FORMAT = "{{json .Config.Env}}\t{{.Id}}";
+
+/** An image `docker image inspect --format INSPECT_FORMAT` described. */
+function foundImage(stdout: string): LocalImage {
+    const [envJson, id] = stdout.trim().split("\t");
+    return { envJson: envJson.trim(), ...(id?.trim() ? { id: id.trim() } : {}) };
 }
 
 /**
@@ -17,7 +28,7 @@ export interface LocalImage {
 export function inspectLocalImages(images: string[], engineEnv: Record<string, string> = {}): Map<string, LocalImage> {
     const found = new Map<string, LocalImage>();
     for (const image of new Set(images)) {
-        const result = spawnSync("docker", ["image", "inspect", "--format", "{{json .Config.Env}}", image], {
+        const result = spawnSync("docker", ["image", "inspect", "--format", INSPECT_FORMAT, image], {
             encoding: "utf8",
             timeout: 60_000,
             // DOCKER_HOST and friends of the engine the Docker resources use, when a provider names one.
@@ -28,7 +39,7 @@ export function inspectLocalImages(images: string[], engineEnv: Record<string, s
         found.set(
             image,
             result.status === 0
-                ? { envJson: result.stdout.trim() }
+                ? foundImage(result.stdout)
                 : { missing: (result.stderr || result.stdout).trim() || `docker exited with ${result.status}` },
         );
     }

@@ -175,7 +175,7 @@ export interface PerTestCoverage {
     /** Several runners' tests overlapped: the lines they ran meanwhile are not told apart (a warning says so). */
     parallel: boolean;
     runners: string[];
-    /** Host path of the line index `npm run coverage:who -- FILE:LINE` reads. */
+    /** Host path of the line index `npx coverage-spy who FILE:LINE` reads. */
     index: string;
 }
 

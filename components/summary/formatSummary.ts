@@ -34,7 +34,7 @@ export function describePerTest(p: PerTestCoverage): string {
         b.medianMs === null ? "" : `, median ${b.medianMs} ms (max ${b.maxMs}) over up to ${b.maxProcesses} processes`;
     return (
         `${Object.keys(p.tests).length} tests, ${p.outsideLines} lines outside tests; ${b.count} boundaries` +
-        `${timing}; npm run coverage:who -- FILE:LINE`
+        `${timing}; npx coverage-spy who FILE:LINE`
     );
 }
 

@@ -1,7 +1,7 @@
 // A consumer of coverage stacks: the coverage delta of a branch stack against the main stack.
 //   pulumi config set headStack organization/coverage-spy/<branch stack>
 //   pulumi up
-// (scripts/run-stack.ts shows how to run a program inline without the nodejs language plugin.)
+// (cli/project/engineWorkspace.ts shows how to run a program inline without the nodejs language plugin.)
 import * as pulumi from "@pulumi/pulumi";
 import { coverageDeltaProgram } from "../../components/consumer/coverageDeltaProgram";
 

@@ -90,10 +90,10 @@ describe.each([
     });
 
     it("labels every object it made with the stack", () => {
-        expect(labelledObjects("volume", stack)).toEqual([demo.volumeName]);
+        expect(labelledObjects("volume", stack).sort()).toEqual([demo.volumeName, stackObjectName(stack, "spy")]);
         expect(labelledObjects("network", stack)).toEqual([demo.networkName]);
         expect(labelledObjects("container", stack).sort()).toEqual(
-            ["harvester", "prepare", demo.service.name].map((n) => stackObjectName(stack, n)).sort(),
+            ["harvester", "prepare", "spy-install", demo.service.name].map((n) => stackObjectName(stack, n)).sort(),
         );
     });
 });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { projectRoot } from "../../components/programConfig";
-import { labelledObjects as objectsOfStack } from "../../components/stacks/recovery";
+import { labelledObjects as objectsOfStack } from "../../cli/recovery/recovery";
 import { markSecondEngineStartedByTests, markSecondEngineUser, secondEngineRunning } from "./secondEngine";
 
 export const REPO_ROOT = projectRoot(__dirname);
@@ -26,8 +26,24 @@ export function labelledObjects(kind: "container" | "volume" | "network", stack:
     return objectsOfStack(kind, "coverage-spy", stack).map((o) => o.name);
 }
 
-/** The demo stack's config (stacks/Pulumi.dev.yaml), to reuse under another stack name. */
+let madeSpyBaseImage: string | undefined;
+
+/**
+ * The spyBaseImage of this repository's stacks (scripts/spy-base-image.sh: the local trixie base with this machine's
+ * CA bundle for pip), made once per process; the engine's spy image is then built from it when missing.
+ */
+export function spyBaseImage(): string {
+    if (madeSpyBaseImage === undefined) {
+        const result = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "spy-base-image.sh")], { encoding: "utf8" });
+        if (result.status !== 0) throw new Error(`scripts/spy-base-image.sh failed:\n${result.stderr}`);
+        madeSpyBaseImage = result.stdout.trim();
+    }
+    return madeSpyBaseImage;
+}
+
+/** The demo stack's config (stacks/Pulumi.dev.yaml), to reuse under another stack name; its spyBaseImage made. */
 export function devStackConfig(): Record<string, unknown> {
+    spyBaseImage();
     const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", "Pulumi.dev.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
-import { processGone } from "../../components/stacks/stackLocks";
+import { processGone } from "../../cli/recovery/stackLocks";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker, labelledObjects } from "./engine";
 import { containerState, lastLines, until, upInBackground } from "./runInBackground";

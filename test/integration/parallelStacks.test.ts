@@ -55,9 +55,11 @@ describe("two branch stacks up on one engine at the same time", () => {
 
     it("each has its own named and labelled objects, so neither sees the other's data", () => {
         for (const stack of [main.stack, feature.stack]) {
-            expect(labelledObjects("volume", stack)).toEqual([stackObjectName(stack, "data")]);
+            expect(labelledObjects("volume", stack).sort()).toEqual(
+                ["data", "spy"].map((n) => stackObjectName(stack, n)),
+            );
             expect(labelledObjects("container", stack).sort()).toEqual(
-                ["demo", "harvester", "prepare"].map((n) => stackObjectName(stack, n)),
+                ["demo", "harvester", "prepare", "spy-install"].map((n) => stackObjectName(stack, n)),
             );
         }
     });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ContextIndex } from "../../components/contexts/whoRan";
+import { ContextIndex } from "../../cli/contexts/whoRan";
 import { REPO_ROOT, docker } from "./engine";
 import { destroyStack, runStack, stackRun, StackRun, trackStack } from "./stackRun";
 
@@ -188,7 +188,7 @@ describe.each(CASES)("per-test contexts on the $name example, through a real pul
         const query = `${file.slice(c.service.length + 1)}:${line}`;
         const who = spawnSync(
             "node",
-            [path.join(REPO_ROOT, "bin", "scripts", "who.js"), query, "--stack", stack, "--report-dir", reportDir],
+            [path.join(REPO_ROOT, "bin", "cli", "main.js"), "who", query, "--stack", stack, "--report-dir", reportDir],
             { cwd: REPO_ROOT, encoding: "utf8" },
         );
         expect(who.stderr).toBe("");

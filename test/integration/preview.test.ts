@@ -44,22 +44,20 @@ describe("bad input, through the real engine", () => {
         expect(run.output).toContain('config: unknown key "coverage-spy:testComand"');
     });
 
-    it("rejects a missing image (a service's or the harvester's) before anything is created, even on up", () => {
+    it("rejects a missing image (a service's or the spy image named) before anything is created, even on up", () => {
         const config = devStackConfig();
         const services = config["coverage-spy:services"] as Array<Record<string, unknown>>;
         writeStackConfig(STACK, {
             ...config,
             "coverage-spy:services": [{ ...services[0], image: "coverage-spy/no-such-image:1" }],
-            "coverage-spy:harvesterImage": "coverage-spy/no-such-harvester:1",
+            "coverage-spy:spyImage": "coverage-spy/no-such-spy:1",
         });
         const run = runStack("up", STACK);
         expect(run.status).toBe(1);
         expect(run.output).toContain(
             "service demo: image coverage-spy/no-such-image:1 is not in the local Docker engine; build or load it first",
         );
-        expect(run.output).toContain(
-            "harvesterImage: image coverage-spy/no-such-harvester:1 is not in the local Docker engine",
-        );
+        expect(run.output).toContain("spyImage: image coverage-spy/no-such-spy:1 is not in the local Docker engine");
         expect(run.output).not.toContain("error serializing");
         expect(run.output).not.toMatch(/\n\s+at /);
         for (const kind of ["container", "volume", "network"] as const)

@@ -3,12 +3,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { FileCoverage } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND, expectLines } from "./demoExpectations";
-import { REPO_ROOT, docker, startSecondEngine } from "./engine";
+import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
+import { REPO_ROOT, docker, spyBaseImage, startSecondEngine } from "./engine";
 import { StackInput, StackRun, demoService, destroyStack, measureService, runStack } from "./stackRun";
 
-jest.setTimeout(20 * 60 * 1000);
+/** The spy's assets, the spy image's build context. */
+const ASSETS = path.join(REPO_ROOT, "coverage-spy");
 
-const HARVESTER_IMAGE = "coverage-spy/harvester:latest";
+jest.setTimeout(20 * 60 * 1000);
 
 /** docker against the second engine (`docker` of ./engine against this machine's). */
 function onSecond(host: string, ...args: string[]): string {
@@ -46,18 +48,20 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
     let remoteRun: StackRun;
 
     beforeAll(() => {
-        const second = startSecondEngine([DEMO_IMAGE, HARVESTER_IMAGE]);
+        // The spy image's base, not the spy image: the component builds that through the second engine itself
+        // (its builds reach the package index as this machine's do).
+        const second = startSecondEngine([DEMO_IMAGE, spyBaseImage()]);
         host = second.host;
         remote = {
             stack: `itest-remote-${process.pid}`,
             service: demoService(DEMO_IMAGE),
             // A live snapshot after the suite: its harvest too must go through the engine.
-            testCommand: `${DEMO_TEST_COMMAND} && node bin/scripts/snapshot.js`,
+            testCommand: `${DEMO_TEST_COMMAND} && node bin/cli/main.js snapshot`,
             config: { serviceHost: second.address },
             otherConfig: { "docker:host": host },
         };
         // The folder bind mounts would name must not exist on the second engine: nothing may rely on them.
-        expect(onSecond(host, "run", "--rm", "-v", `${REPO_ROOT}:/probe:ro`, HARVESTER_IMAGE, "ls", "/probe")).toBe("");
+        expect(onSecond(host, "run", "--rm", "-v", `${REPO_ROOT}:/probe:ro`, DEMO_IMAGE, "ls", "/probe")).toBe("");
     });
 
     afterAll(() => {
@@ -100,6 +104,12 @@ describe("the demo on a second Docker engine, which cannot see this machine's fo
             ),
         ).toContain(`coverage-spy-${remote.stack}-demo`);
         expect(objectsOf(undefined, remote.stack)).toEqual([]);
+        // The spy image that ran there was built there, through the engine, from the base loaded into it.
+        const spyImage = spyImageTag({ assetsDir: ASSETS, baseImage: spyBaseImage(), pins: coveragePins() });
+        expect(onSecond(host, "image", "inspect", "--format", "{{.Id}}", spyImage)).toMatch(/^sha256:/);
+        expect(
+            onSecond(host, "inspect", "--format", "{{.Config.Image}}", `coverage-spy-${remote.stack}-harvester`),
+        ).toBe(spyImage);
     });
 
     it("fills the spy volume once: a second run keeps it, and measures the same lines", () => {

@@ -3,7 +3,7 @@ import * as path from "path";
 import { REPO_ROOT } from "./engine";
 import { StackInput, configure } from "./stackRun";
 
-const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
+const RUN_STACK = path.join(REPO_ROOT, "bin", "cli", "main.js");
 
 /** A driver run in the background: its process, what it printed so far, and its exit. */
 export interface BackgroundRun {

@@ -12,7 +12,7 @@ const IMAGE = "coverage-spy/demo-app:bookworm"; // Python 3.11, like the host's 
 /** Two subsets of the demo's suite that reach different code: pricing and reports (subprocesses) vs inventory. */
 const SUBSET_A = `${DEMO_TEST_COMMAND} -k price -k bulk -k report`;
 const SUBSET_B = `${DEMO_TEST_COMMAND} -k inventory -k unknown_route -k health`;
-const SNAPSHOT = "node bin/scripts/snapshot.js";
+const SNAPSHOT = "node bin/cli/main.js snapshot";
 
 function executed(summary: { files: Array<{ path: string; executedLines: number[] }> }): ExecutedLines {
     return Object.fromEntries(summary.files.map((f) => [f.path, f.executedLines]));

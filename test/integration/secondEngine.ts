@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { projectRoot } from "../../components/programConfig";
-import { processGone } from "../../components/stacks/stackLocks";
+import { processGone } from "../../cli/recovery/stackLocks";
 
 /** The pid of the test run's jest process, set by the integration tests' globalSetup (./sweep.ts). */
 export const TEST_RUN_PID_ENV = "COVERAGE_SPY_TEST_RUN_PID";

@@ -3,8 +3,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stackNameForBranch } from "../../components/stacks/stackName";
-import { readStackLocks, stackLockDir } from "../../components/stacks/stackLocks";
+import { stackNameForBranch } from "../../cli/project/stackName";
+import { readStackLocks, stackLockDir } from "../../cli/recovery/stackLocks";
 import { REPO_ROOT } from "./engine";
 
 jest.setTimeout(5 * 60 * 1000);
@@ -36,8 +36,9 @@ async function stackNames(): Promise<string[]> {
     return (await ws.listStacks()).map((s) => s.name).sort();
 }
 
-function script(name: string, args: string[]): { status: number | null; out: string } {
-    const r = spawnSync("node", [path.join(REPO_ROOT, "bin", "scripts", `${name}.js`), ...args], {
+/** Runs a command of coverage-spy (bin/cli/main.js) in the repository, as its npm scripts do. */
+function script(command: string, args: string[]): { status: number | null; out: string } {
+    const r = spawnSync("node", [path.join(REPO_ROOT, "bin", "cli", "main.js"), command, ...args], {
         cwd: REPO_ROOT,
         env,
         encoding: "utf8",
@@ -64,7 +65,7 @@ describe("prune: stacks whose branch is gone", () => {
     });
 
     it("lists what it would remove and removes nothing by default", async () => {
-        const dry = script("prune-stacks", ["--repo", repo]);
+        const dry = script("prune", ["--repo", repo]);
         expect(dry.status).toBe(0);
         expect(dry.out).toContain(`would remove ${gone}\nwould remove orphan\n`);
         expect(dry.out).toContain("dry run: nothing removed");
@@ -73,7 +74,7 @@ describe("prune: stacks whose branch is gone", () => {
 
     it("with --yes removes exactly the stale stacks, and leaves the project's files alone", async () => {
         const projectFile = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
-        const real = script("prune-stacks", ["--repo", repo, "--yes"]);
+        const real = script("prune", ["--repo", repo, "--yes"]);
         expect(real.status).toBe(0);
         expect(real.out).toContain(`removed ${gone}\nremoved orphan\n`);
         expect(await stackNames()).toEqual(["dev", "main", live].sort());
@@ -98,7 +99,7 @@ describe("state locks", () => {
         const [lock] = readStackLocks(lockDir);
         expect(lock).toEqual(expect.objectContaining({ hostname: os.hostname() }));
 
-        const second = script("run-stack", ["up", "--stack", stack]);
+        const second = script("up", ["--stack", stack]);
         fs.writeFileSync(release, "");
         await first;
         expect(second.status).toBe(1);
@@ -125,7 +126,7 @@ describe("state locks", () => {
             }),
         );
         fs.writeFileSync(path.join(lockDir, "killed.json.attrs"), "{}");
-        const run = script("run-stack", ["destroy", "--stack", stack]);
+        const run = script("destroy", ["--stack", stack]);
         expect(run.out).toContain(
             `recovered: stale lock: pid ${dead} of ${os.userInfo().username}@${os.hostname()} since 2026-11-24T12:00:00Z (its process is gone)`,
         );
@@ -151,13 +152,13 @@ describe("state locks", () => {
         write("alive", process.pid);
         // The engine's blob store keeps an attributes file beside each lock: it goes with its lock.
         fs.writeFileSync(path.join(lockDir, "killed.json.attrs"), "{}");
-        const first = script("unlock-stack", ["--stack", stack]);
+        const first = script("unlock", ["--stack", stack]);
         expect(first.status).toBe(3);
         expect(first.out).toContain(`removed lock: pid ${dead} of`);
         expect(fs.readdirSync(lockDir).sort()).toEqual(["alive.json"]);
         expect(first.out).toContain(`kept lock: pid ${process.pid} of`);
         expect(readStackLocks(lockDir).map((l) => l.pid)).toEqual([process.pid]);
-        const forced = script("unlock-stack", ["--stack", stack, "--force"]);
+        const forced = script("unlock", ["--stack", stack, "--force"]);
         expect(forced.status).toBe(0);
         expect(readStackLocks(lockDir)).toEqual([]);
     });

@@ -6,9 +6,16 @@ import { CoverageOptions, ServiceArgs } from "../../components/options/args";
 import { stackObjectName } from "../../components/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_SOURCE } from "./demoExpectations";
-import { REPO_ROOT, devStackConfig, labelledObjects, removeStackConfig, writeStackConfig } from "./engine";
+import {
+    REPO_ROOT,
+    devStackConfig,
+    labelledObjects,
+    removeStackConfig,
+    spyBaseImage,
+    writeStackConfig,
+} from "./engine";
 
-const RUN_STACK = path.join(REPO_ROOT, "bin", "scripts", "run-stack.js");
+const RUN_STACK = path.join(REPO_ROOT, "bin", "cli", "main.js");
 
 /** One coverage stack of the tests: its services and the options that differ from the defaults. */
 export interface StackInput {
@@ -81,6 +88,7 @@ export function configure(input: StackInput): void {
         testWorkingDir: REPO_ROOT,
         testTimeoutSeconds: 300,
         reportDir: reportDirOf(input.stack),
+        spyBaseImage: spyBaseImage(),
         lostProcesses: input.lostProcesses ?? "fail",
         ...(input.coverage ? { coverage: input.coverage } : {}),
         ...(input.config ?? {}),
@@ -130,8 +138,8 @@ function collect(status: number | null, output: string, work: string): UpResult 
 }
 
 /**
- * Runs scripts/run-stack.ts (compiled) in its own process, as `npm run coverage` does. Needs scripts/pulumi-env.sh's
- * environment.
+ * Runs the coverage-spy command (cli/main.ts, compiled) in its own process, as `npm run coverage` does. Needs
+ * scripts/pulumi-env.sh's environment.
  */
 export function runStack(
     action: "preview" | "up" | "destroy",

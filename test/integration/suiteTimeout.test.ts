@@ -15,7 +15,10 @@ describe("a suite that runs out of testTimeoutSeconds", () => {
 
     it("is said in the summary and as a warning of the update, with counts that do not claim 0 failed", () => {
         const up = upStack(input);
-        const run = stackRun(input, up);
+        // A red suite fails the update by default, after its outputs are written.
+        expect(up.status).toBe(1);
+        expect(up.output).toContain("coverage-spy: the test suite failed (exit code 124)");
+        const run = stackRun(input, { ...up, status: 0 });
         expect(run.summary.tests).toEqual(
             expect.objectContaining({ exitCode: 124, succeeded: false, timedOutAfterSeconds: 8, failed: null }),
         );

@@ -4,8 +4,8 @@
 // Each test file destroys its own stacks even when it fails; this catches the runs that could not.
 // ./teardown.ts does the same when a run ends, for that run's own leftovers too.
 import { spawnSync } from "child_process";
-import { DockerObject, labelledObjects, removeObjects } from "../../components/stacks/recovery";
-import { processGone } from "../../components/stacks/stackLocks";
+import { DockerObject, labelledObjects, removeObjects } from "../../cli/recovery/recovery";
+import { processGone } from "../../cli/recovery/stackLocks";
 import { ensureEngine } from "../testEnvironment";
 import { TEST_RUN_PID_ENV, say, stopSecondEngineIfUnused } from "./secondEngine";
 

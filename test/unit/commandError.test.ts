@@ -1,4 +1,4 @@
-import { cliErrorText } from "../../components/stacks/commandError";
+import { cliErrorText } from "../../cli/output/commandError";
 
 describe("the CLI's error out of the Automation API's report", () => {
     it("keeps the CLI's error lines, once, without the command line and the dump around them", () => {

@@ -13,7 +13,7 @@ import { durationSeconds } from "../../components/compose/duration";
 import { normalizeProjectName } from "../../components/compose/composeFile";
 import { validateStackArgs } from "../../components/options/validation";
 import { stackArgsFromConfig } from "../../components/programConfig";
-import { FIXTURES, fakeCoverageLib, tempDir } from "./fixtures";
+import { FIXTURES, tempDir } from "./fixtures";
 
 const COMPOSE = path.join(FIXTURES, "compose");
 
@@ -342,9 +342,7 @@ describe("servicesFromCompose", () => {
             'service api: volumes "/tmp/scratch": an anonymous volume is left out',
         ]);
         // What it produces is valid coverage-spy input.
-        expect(() =>
-            validateStackArgs({ services: result.services, testCommand: "pytest", coverageLibDir: fakeCoverageLib() }),
-        ).not.toThrow();
+        expect(() => validateStackArgs({ services: result.services, testCommand: "pytest" })).not.toThrow();
     });
 
     it("takes the shell's values over the defaults", () => {

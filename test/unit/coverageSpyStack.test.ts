@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
-import { FIXTURE_RUN_ID, fakeCoverageLib, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
+import * as path from "path";
 import { missingImageProblems } from "../../components/service/localImages";
+import { formatSummary } from "../../components/summary/formatSummary";
+import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
 
 const CONTAINER = "docker:index/container:Container";
 const VOLUME = "docker:index/volume:Volume";
@@ -33,6 +36,18 @@ const docker = fakeDockerOnPath({
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an import is hoisted above installMockEngine
 const { CoverageSpyStack } = require("../../components") as typeof import("../../components");
 
+/** The spy image the stacks here build: the engine lacks it. */
+const spyTag = spyImageTag({
+    assetsDir: path.join(__dirname, "..", "..", "coverage-spy"),
+    baseImage: "python:3.13-slim",
+    pins: coveragePins(),
+});
+
+/** The .coveragerc a stack's spy install container writes into the spy volume (its last argument). */
+function coveragercOf(stack: string): string {
+    return (engine.one(CONTAINER, `${stack}-spy-install`).inputs.command as string[]).at(-1)!;
+}
+
 function envMap(envs: string[]): Record<string, string> {
     return Object.fromEntries(envs.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
@@ -56,7 +71,6 @@ function baseArgs(reportDir: string): import("../../components").CoverageSpyStac
         ],
         testCommand: "pytest tests/e2e",
         reportDir,
-        coverageLibDir: fakeCoverageLib(),
         runId: FIXTURE_RUN_ID,
     };
 }
@@ -73,9 +87,11 @@ describe("CoverageSpyStack resource graph", () => {
         await valueOf(summary);
     });
 
-    it("declares one data volume and one network, named after the stack", () => {
-        expect(engine.ofType(VOLUME)).toHaveLength(1);
-        expect(engine.one(VOLUME).inputs.name).toBe("coverage-spy-unit-data");
+    it("declares a data volume, a spy volume and one network, named after the stack", () => {
+        expect(engine.ofType(VOLUME).map((v) => v.inputs.name)).toEqual([
+            "coverage-spy-unit-data",
+            "coverage-spy-unit-spy",
+        ]);
         expect(engine.ofType(NETWORK)).toHaveLength(1);
         expect(engine.one(NETWORK).inputs.name).toBe("coverage-spy-unit-net");
     });
@@ -100,29 +116,21 @@ describe("CoverageSpyStack resource graph", () => {
             COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
             COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/worker/.coverage`,
         });
-        // Every image was looked up in the local engine while the program ran, the harvester's too.
+        // Every image was looked up in the local engine while the program ran, the spy image's too.
         expect(docker.calls()).toEqual(
             expect.arrayContaining(
-                ["shop:prod", "worker:prod", "coverage-spy/harvester:latest"].map(
-                    (image) => `image inspect --format {{json .Config.Env}} ${image}`,
+                ["shop:prod", "worker:prod", spyTag].map(
+                    (image) => `image inspect --format {{json .Config.Env}}\t{{.Id}} ${image}`,
                 ),
             ),
         );
     });
 
-    it("mounts the spy assets, coverage.py and the config read-only, and the data volume read-write", () => {
+    it("mounts the spy volume (assets, coverage.py, config) read-only, and the data volume read-write", () => {
         const shop = engine.one(CONTAINER, "graph-shop");
-        expect(shop.inputs.mounts).toEqual([
-            expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/assets", readOnly: true }),
-            expect.objectContaining({ type: "bind", target: "/opt/coverage-spy/lib", readOnly: true }),
-            expect.objectContaining({
-                type: "bind",
-                source: `${reportDir}/.coverage-spy/unit/config`,
-                target: "/opt/coverage-spy/config",
-                readOnly: true,
-            }),
-        ]);
+        expect(shop.inputs.mounts ?? []).toEqual([]);
         expect(shop.inputs.volumes).toEqual([
+            { volumeName: "coverage-spy-unit-spy", containerPath: "/opt/coverage-spy", readOnly: true },
             { volumeName: "coverage-spy-unit-data", containerPath: "/opt/coverage-spy/data", readOnly: false },
         ]);
     });
@@ -189,7 +197,12 @@ describe("CoverageSpyStack resource graph", () => {
         );
         // Root with the volume writable: it prunes old runs, whoever wrote them; the reports go to the host's user.
         expect(harvester.inputs.volumes).toEqual([
+            expect.objectContaining({ containerPath: "/opt/coverage-spy", readOnly: true }),
             expect.objectContaining({ containerPath: "/opt/coverage-spy/data", readOnly: false }),
+        ]);
+        // The host's report folder, bind-mounted on a local engine.
+        expect(harvester.inputs.mounts).toEqual([
+            { type: "bind", source: reportDir, target: "/opt/coverage-spy/reports", readOnly: false },
         ]);
         expect(harvester.inputs.user).toBe("0:0");
         expect(harvester.inputs.command).toEqual(
@@ -211,11 +224,11 @@ describe("CoverageSpyStack resource graph", () => {
 
     it("starts services only after the run folder was prepared and the config written", () => {
         const prepare = engine.one(CONTAINER, "graph-prepare");
-        const rc = engine.one(COMMAND, "graph-coveragerc");
+        const install = engine.one(CONTAINER, "graph-spy-install");
         const shop = engine.one(CONTAINER, "graph-shop");
         expect(shop.registeredAt).toBeGreaterThan(prepare.createdAt!);
-        expect(shop.registeredAt).toBeGreaterThan(rc.createdAt!);
-        expect(rc.inputs.stdin).toContain("source =\n    /app\n    /srv/worker\n");
+        expect(shop.registeredAt).toBeGreaterThan(install.createdAt!);
+        expect(coveragercOf("graph")).toContain("source =\n    /app\n    /srv/worker\n");
     });
 
     it("exports the harvested summary, with the failed test recorded", async () => {
@@ -306,10 +319,47 @@ describe("CoverageSpyStack gates", () => {
         }
     });
 
+    it("fails a red suite's update by default, after saying the formatted summary", async () => {
+        const said: string[] = [];
+        const say = (level: string) => (message: string) => {
+            said.push(`${level}: ${message}`);
+            return Promise.resolve();
+        };
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(say("info"));
+        const error = jest.spyOn(pulumi.log, "error").mockImplementation(say("error"));
+        try {
+            // The fixture run's suite exited 1; no failOnTestFailure given.
+            const stack = new CoverageSpyStack("red", baseArgs(reportDirWithFixtureRun()));
+            const s = await valueOf(stack.summary);
+            const text = await valueOf(stack.summaryText);
+            expect(text).toBe(formatSummary(s));
+            expect(text.split("\n").slice(0, 3)).toEqual([
+                `coverage-spy run ${FIXTURE_RUN_ID} (coverage.py ${s.coveragePyVersion})`,
+                "TOTAL  80.00%  24/30 statements, 6 missing",
+                "tests  FAILED with exit code 1 (3 passed, 1 failed) in 1.2 s",
+            ]);
+            // (The notice that the spy image is built comes first: the mock engine has none.)
+            expect(said.filter((m) => !m.includes("building the spy image"))).toEqual([
+                `info: ${text}`,
+                expect.stringMatching(
+                    /^error: coverage-spy: the test suite failed \(exit code 1\)\. The coverage outputs and reports were written: /,
+                ),
+            ]);
+        } finally {
+            info.mockRestore();
+            error.mockRestore();
+        }
+    });
+
     it("logs no error when every gate passes", async () => {
         const spy = jest.spyOn(pulumi.log, "error");
         try {
-            const stack = new CoverageSpyStack("passing", { ...baseArgs(reportDirWithFixtureRun()), failUnder: 80 });
+            // The fixture run's suite has a failed test: only the gates are looked at here.
+            const stack = new CoverageSpyStack("passing", {
+                ...baseArgs(reportDirWithFixtureRun()),
+                failUnder: 80,
+                failOnTestFailure: false,
+            });
             expect((await valueOf(stack.summary)).gate?.passed).toBe(true);
             expect(spy).not.toHaveBeenCalled();
         } finally {
@@ -357,7 +407,7 @@ describe("CoverageSpyStack with a service it does not measure, and start order",
             expect.arrayContaining(["--service", "shop=/app", "--service", "worker=/srv/worker"]),
         );
         expect((engine.one(CONTAINER, "deps-harvester").inputs.command as string[]).join(" ")).not.toContain("db=");
-        expect(engine.one(COMMAND, "deps-coveragerc").inputs.stdin).toContain("source =\n    /app\n    /srv/worker\n");
+        expect(coveragercOf("deps")).toContain("source =\n    /app\n    /srv/worker\n");
     });
 
     it("starts a service only once those it depends on are ready, each waited for once", () => {
@@ -406,14 +456,15 @@ describe("CoverageSpyStack with per-test contexts", () => {
         );
     });
 
-    it("runs the relay from the harvester image on the data volume, after the volume was made ready", () => {
+    it("runs the relay from the spy image on the data volume, after the volume was made ready", () => {
         const relay = engine.one(CONTAINER, "ctx-contexts");
-        expect(relay.inputs.image).toBe("coverage-spy/harvester:latest");
+        expect(relay.inputs.image).toBe(spyTag);
         expect(relay.inputs.name).toBe("coverage-spy-unit-contexts");
         expect(relay.inputs.command).toEqual(
             expect.arrayContaining(["/opt/coverage-spy/assets/contexts_relay.py", "--run-id", FIXTURE_RUN_ID]),
         );
         expect(relay.inputs.volumes).toEqual([
+            expect.objectContaining({ containerPath: "/opt/coverage-spy", volumeName: "coverage-spy-unit-spy" }),
             expect.objectContaining({ containerPath: "/opt/coverage-spy/data", volumeName: "coverage-spy-unit-data" }),
         ]);
         expect(relay.inputs.ports).toEqual([{ internal: 7611, ip: "127.0.0.1" }]);
@@ -439,7 +490,7 @@ describe("CoverageSpyStack with per-test contexts", () => {
     });
 
     it("has every process switch contexts and the reports show them", () => {
-        const rc = engine.one(COMMAND, "ctx-coveragerc").inputs.stdin as string;
+        const rc = coveragercOf("ctx");
         expect(rc).toContain("contexts = true");
         expect(rc).toContain("[html]\nshow_contexts = true");
     });
@@ -449,7 +500,7 @@ describe("CoverageSpyStack with per-test contexts", () => {
         const env = engine.one(COMMAND, "graph-test-run").inputs.environment as Record<string, string>;
         expect(env.COVERAGE_SPY_CONTEXTS_URL).toBeUndefined();
         expect(env.COVERAGE_SPY_RUNNER_DIR).toBeUndefined();
-        expect(engine.one(COMMAND, "graph-coveragerc").inputs.stdin).toContain("contexts = false");
+        expect(coveragercOf("graph")).toContain("contexts = false");
     });
 });
 
@@ -471,13 +522,13 @@ describe("CoverageSpyStack input errors", () => {
 describe("CoverageSpyStack images", () => {
     it("reports a missing image as an input error, naming the service, before declaring any child", () => {
         const before = engine.resources.length;
-        const args = { ...baseArgs("/tmp/x"), harvesterImage: "no/harvester:1" };
+        const args = { ...baseArgs("/tmp/x"), spyImage: "no/spy:1" };
         args.services = [args.services[0], { name: "jobs", image: "gone:1", sourcePath: "/srv" }];
         expect(() => new CoverageSpyStack("noimage", args)).toThrow(
             [
                 "invalid coverage-spy input:",
                 "  - service jobs: image gone:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: gone:1)",
-                "  - harvesterImage: image no/harvester:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: no/harvester:1)",
+                "  - spyImage: image no/spy:1 is not in the local Docker engine; build or load it first, coverage-spy pulls no image (Docker says: Error: No such image: no/spy:1)",
             ].join("\n"),
         );
         expect(engine.resources.slice(before).filter((r) => r.type !== "coverage-spy:index:CoverageSpyStack")).toEqual(
@@ -524,11 +575,10 @@ describe("CoverageSpyStack on a remote engine", () => {
         expect(engine.one(VOLUME, "far-spy").inputs.name).toBe("coverage-spy-unit-spy");
     });
 
-    it("fills the spy volume from a bundle uploaded through the engine, before the run's first container", () => {
+    it("fills the spy volume from the spy image, as on a local engine, before the run's first container", () => {
         const install = engine.one(CONTAINER, "far-spy-install");
-        const uploads = install.inputs.uploads as Array<{ file: string; source: string }>;
-        expect(uploads.map((u) => u.file)).toEqual(["/tmp/coverage-spy-bundle.tar"]);
-        expect(uploads[0].source).toMatch(/\/engine\/spy-bundle\.tar$/);
+        expect(install.inputs.image).toBe(spyTag);
+        expect(install.inputs.uploads).toBeUndefined();
         const digest = (install.inputs.labels as Array<{ label: string; value: string }>).find(
             (l) => l.label === "coverage-spy.spy-digest",
         );

@@ -6,8 +6,8 @@ import {
     endProcesses,
     engineProcesses,
     orphanedEngineProcesses,
-} from "../../components/stacks/engineProcesses";
-import { processGone } from "../../components/stacks/stackLocks";
+} from "../../cli/recovery/engineProcesses";
+import { processGone } from "../../cli/recovery/stackLocks";
 
 /** A pid no process has any more: a process that ran and was reaped. */
 function deadPid(): number {

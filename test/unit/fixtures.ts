@@ -25,14 +25,6 @@ export function removeTempDirs(): void {
     for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** A folder that looks like a spy lib (the component checks it holds coverage/__init__.py). */
-export function fakeCoverageLib(): string {
-    const dir = tempDir();
-    fs.mkdirSync(path.join(dir, "coverage"));
-    fs.writeFileSync(path.join(dir, "coverage", "__init__.py"), "");
-    return dir;
-}
-
 /** A report folder holding the harvested fixture run, as the harvester would leave it. */
 export function reportDirWithFixtureRun(): string {
     const dir = tempDir();

@@ -20,13 +20,16 @@ import {
 import { ResolveContext, resolveArgs } from "../../components/options/resolveArgs";
 import { validateStackArgs } from "../../components/options/validation";
 import { CONFIG_KEYS } from "../../components/programConfig";
-import { fakeCoverageLib, tempDir } from "./fixtures";
+import { tempDir } from "./fixtures";
+
+/** This package's spy assets, which hold the spy image's Dockerfile. */
+const ASSETS_DIR = path.join(__dirname, "..", "..", "coverage-spy");
 
 const REPO = path.join(__dirname, "..", "..");
 type Table = Record<string, OptionSpec<unknown>>;
 
-/** The option tables of the README's configuration reference, by the line that introduces each. */
-const README_TABLES: Array<[string, Table]> = [
+/** The option tables of the options reference (docs/options.md), by the line that introduces each. */
+const DOC_TABLES: Array<[string, Table]> = [
     ["`CoverageSpyStackArgs` (", STACK_OPTIONS],
     ["`ServiceArgs` (", SERVICE_OPTIONS],
     [
@@ -37,10 +40,10 @@ const README_TABLES: Array<[string, Table]> = [
 ];
 
 /** option → default cell of the Markdown table that follows the line starting with `intro`. */
-function readmeTable(readme: string, intro: string): Map<string, string> {
-    const lines = readme.split("\n");
+function docTable(page: string, intro: string): Map<string, string> {
+    const lines = page.split("\n");
     const start = lines.findIndex((l) => l.startsWith(intro));
-    if (start < 0) throw new Error(`README has no line starting with ${intro}`);
+    if (start < 0) throw new Error(`docs/options.md has no line starting with ${intro}`);
     const rows = new Map<string, string>();
     let i = start + 1;
     while (i < lines.length && !lines[i].startsWith("|")) i++;
@@ -55,7 +58,7 @@ function readmeTable(readme: string, intro: string): Map<string, string> {
     return rows;
 }
 
-/** How the README writes a default: required, nothing, a literal in backticks, or words for a computed one. */
+/** How the options page writes a default: required, nothing, a literal in backticks, or words for a computed one. */
 function expectedDefaultCell(spec: OptionSpec<unknown>): string | RegExp {
     if (spec.required) return "required";
     if (spec.computedDefault !== undefined) return /\S/;
@@ -68,11 +71,11 @@ function expectedDefaultCell(spec: OptionSpec<unknown>): string | RegExp {
     return `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
 }
 
-describe("the README's configuration reference", () => {
-    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+describe("the options reference in docs/options.md", () => {
+    const page = fs.readFileSync(path.join(REPO, "docs", "options.md"), "utf8");
 
-    it.each(README_TABLES)("lists exactly the options of %s with their defaults", (intro, table) => {
-        const rows = readmeTable(readme, intro);
+    it.each(DOC_TABLES)("lists exactly the options of %s with their defaults", (intro, table) => {
+        const rows = docTable(page, intro);
         expect([...rows.keys()].sort()).toEqual(Object.keys(table).sort());
         for (const [option, spec] of Object.entries(table)) {
             const expected = expectedDefaultCell(spec);
@@ -155,7 +158,6 @@ describe("resolveArgs", () => {
     const context = (): ResolveContext => ({
         stack: "dev",
         projectDir: "/work/project",
-        coverageLibEnv: "/cache/spy-lib",
         defaultDockerHost: undefined,
         defaultAssetsDir: () => "/lib/coverage-spy",
         newRunId: () => "run-fresh",
@@ -186,8 +188,8 @@ describe("resolveArgs", () => {
             expect.objectContaining({
                 testEnv: {},
                 testTimeoutSeconds: 1800,
-                failOnTestFailure: false,
-                harvesterImage: "coverage-spy/harvester:latest",
+                failOnTestFailure: true,
+                spyBaseImage: "python:3.13-slim",
                 lostProcesses: "warn",
                 keepRuns: 5,
                 coverage: {
@@ -231,20 +233,21 @@ describe("resolveArgs", () => {
             expect.objectContaining({
                 testWorkingDir: "/work/project",
                 reportDir: "/work/project/reports/dev",
-                coverageLibDir: "/cache/spy-lib",
                 assetsDir: "/lib/coverage-spy",
                 runId: "run-fresh",
             }),
         );
-        expect(resolveArgs(minimal(), { ...context(), coverageLibEnv: undefined }).coverageLibDir).toBeUndefined();
+        // No ready spy image unless one is named: coverage-spy builds its own.
+        expect(Object.keys(resolveArgs(minimal(), context()))).not.toContain("spyImage");
     });
 
     it("keeps every value given, and looks nothing up for it", () => {
         const given = {
             testWorkingDir: "/t",
             reportDir: "/r",
-            coverageLibDir: "/l",
             assetsDir: "/a",
+            spyBaseImage: "company/python:3.12",
+            spyImage: "registry.example/team/spy:1",
             runId: "mine",
             keepRuns: 2,
         };
@@ -276,8 +279,7 @@ describe("resolveArgs", () => {
         const resolved = resolveArgs(minimal(), {
             ...context(),
             projectDir: tempDir(),
-            coverageLibEnv: fakeCoverageLib(),
-            defaultAssetsDir: () => tempDir(),
+            defaultAssetsDir: () => ASSETS_DIR,
         });
         expect(() => validateStackArgs(resolved)).not.toThrow();
     });

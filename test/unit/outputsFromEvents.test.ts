@@ -1,5 +1,5 @@
 import { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { OutputsFromEvents, answerReadBackFromEvents } from "../../components/stacks/outputsFromEvents";
+import { OutputsFromEvents, answerReadBackFromEvents } from "../../cli/output/outputsFromEvents";
 
 function outputsEvent(type: string, outputs: Record<string, unknown>): EngineEvent {
     return {

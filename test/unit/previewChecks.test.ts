@@ -12,18 +12,17 @@ import { MAX_ENV_STRING_BYTES, shownValue, validateStackArgs } from "../../compo
 import { readStackConfig, stackArgsFromConfig } from "../../components/programConfig";
 import { foreignContainerProblems, imageSourceChecks, sourcePathProblem } from "../../components/service/imageChecks";
 import { ResolvedService } from "../../components/options/resolveArgs";
-import { formatDiagnostics } from "../../components/stacks/updateReport";
+import { formatDiagnostics } from "../../cli/output/updateReport";
 import { engineAccess } from "../../components/engine/engineAccess";
-import { fakeCoverageLib, fakeDockerOnPath, tempDir } from "./fixtures";
+import { fakeDockerOnPath, tempDir } from "./fixtures";
 import { installMockEngine } from "./mockEngine";
 
 installMockEngine();
 
-const lib = fakeCoverageLib();
 const service: ServiceArgs = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
 
 function args(overrides: Partial<CoverageSpyStackArgs> = {}): CoverageSpyStackArgs {
-    return { services: [service], testCommand: "pytest", coverageLibDir: lib, ...overrides };
+    return { services: [service], testCommand: "pytest", ...overrides };
 }
 
 /** The problems validation lists for `a`, one per entry; none when it accepts it. */
@@ -141,7 +140,7 @@ describe("stack config values read as text", () => {
                 "coverage-spy:testCommand": '["python3","-m","unittest"]',
                 "coverage-spy:baseStack": '{"name":"main"}',
                 "coverage-spy:runId": "run-1",
-                "coverage-spy:harvesterImage": "[not json",
+                "coverage-spy:spyImage": "[not json",
             },
             [],
         );
@@ -149,7 +148,7 @@ describe("stack config values read as text", () => {
             testCommand: ["python3", "-m", "unittest"],
             baseStack: { name: "main" },
             runId: "run-1",
-            harvesterImage: "[not json",
+            spyImage: "[not json",
         });
     });
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { RUN_MARKER } from "../../components/harvester/runMarker";
-import { defaultReportFolder, describeReportFolder } from "../../components/stacks/reportFolder";
+import { defaultReportFolder, describeReportFolder } from "../../cli/project/reportFolder";
 import { tempDir } from "./fixtures";
 
 /** A run folder as the harvest writes it: its reports and its marker. */

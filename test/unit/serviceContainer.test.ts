@@ -11,7 +11,6 @@ function input(env: Record<string, pulumi.Input<string>>, instrument: boolean): 
         {
             stack: "unit",
             projectDir: "/p",
-            coverageLibEnv: "/lib",
             defaultDockerHost: undefined,
             defaultAssetsDir: () => "/assets",
             newRunId: () => "r1",
@@ -27,7 +26,7 @@ function input(env: Record<string, pulumi.Input<string>>, instrument: boolean): 
         instrumentation: instrument
             ? {
                   runId: "r1",
-                  spyFiles: { host: { assetsDir: "/assets", coverageLibDir: "/lib", configDir: "/config" } },
+                  spyFiles: { volumeName: "spy" },
                   volumeName: "data",
                   imagePythonPath: "/app",
               }

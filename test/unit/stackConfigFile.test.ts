@@ -8,7 +8,7 @@ import {
     removeCopiedStackConfig,
     stackConfigPath,
     stackEngineEnvironment,
-} from "../../components/stacks/stackConfigFile";
+} from "../../cli/project/stackConfigFile";
 import { tempDir } from "./fixtures";
 
 const BASE = "config:\n  coverage-spy:testCommand: pytest\n";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { explainLock, readStackLocks, removeStaleLocks } from "../../components/stacks/stackLocks";
+import { explainLock, readStackLocks, removeStaleLocks } from "../../cli/recovery/stackLocks";
 import { tempDir } from "./fixtures";
 
 const LOCKED = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end";

@@ -1,8 +1,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { STACK_NAME, chooseStack, stackNameForBranch } from "../../components/stacks/stackName";
-import { branchesFromRefs, staleStacks } from "../../components/stacks/pruneSelection";
+import { STACK_NAME, chooseStack, stackNameForBranch } from "../../cli/project/stackName";
+import { branchesFromRefs, staleStacks } from "../../cli/project/pruneSelection";
 import { tempDir } from "./fixtures";
 
 describe("stackNameForBranch", () => {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMockEngine, valueOf } from "./mockEngine";
-import { FIXTURE_RUN_ID, fakeCoverageLib, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
+import { FIXTURE_RUN_ID, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
 
 installMockEngine();
 fakeDockerOnPath({
@@ -40,7 +40,6 @@ describe("CoverageSpyStack with a suite that timed out", () => {
                 testCommand: "pytest tests/e2e",
                 testTimeoutSeconds: 30,
                 reportDir: timedOutRun(),
-                coverageLibDir: fakeCoverageLib(),
                 runId: FIXTURE_RUN_ID,
             });
             // The component's applies on the summary ran before valueOf's, registered later.

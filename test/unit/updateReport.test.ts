@@ -1,5 +1,5 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { UpdateReport, formatDiagnostics } from "../../components/stacks/updateReport";
+import { UpdateReport, formatDiagnostics } from "../../cli/output/updateReport";
 
 const STACK_URN = "urn:pulumi:dev::coverage-spy::pulumi:pulumi:Stack::coverage-spy-dev";
 const COMPONENT_URN = "urn:pulumi:dev::coverage-spy::coverage-spy:index:CoverageSpyStack::coverage";

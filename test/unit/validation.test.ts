@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CoverageSpyStackArgs, ServiceArgs } from "../../components/options/args";
 import { validateStackArgs } from "../../components/options/validation";
-import { fakeCoverageLib, tempDir } from "./fixtures";
+import { tempDir } from "./fixtures";
 
-const lib = fakeCoverageLib();
+/** An assets folder without the spy image's files. */
+const emptyFolder = tempDir();
 const service: ServiceArgs = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
 
 function args(overrides: Partial<CoverageSpyStackArgs> = {}): CoverageSpyStackArgs {
-    return { services: [service], testCommand: "pytest", coverageLibDir: lib, ...overrides };
+    return { services: [service], testCommand: "pytest", ...overrides };
 }
 
 function problemsOf(a: unknown): string {
@@ -83,7 +84,12 @@ describe("validateStackArgs", () => {
         [
             "the harvester's name",
             args({ services: [{ ...service, name: "harvester" }] }),
-            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester, contexts are reserved)',
+            'services[0].name "harvester" is taken by coverage-spy\'s own harvester container; name the service differently (prepare, harvester, contexts, spy-install are reserved)',
+        ],
+        [
+            "the spy install container's name",
+            args({ services: [{ ...service, name: "spy-install" }] }),
+            'services[0].name "spy-install" is taken by coverage-spy\'s own spy-install container',
         ],
         [
             "the prepare container's name",
@@ -198,9 +204,15 @@ describe("validateStackArgs", () => {
         ],
         ["a bad run id", args({ runId: "a b" }), 'runId "a b" must be 1–64 letters'],
         [
-            "a coverage lib without coverage",
-            args({ coverageLibDir: tempDir() }),
-            "holds no coverage package (run scripts/spy-lib.sh)",
+            "a spy image name a shell would split",
+            args({ spyImage: "team/spy:1 --privileged" }),
+            'spyImage "team/spy:1 --privileged" must be an image name such as python:3.13-slim',
+        ],
+        ["an empty spy base image", args({ spyBaseImage: "" }), 'spyBaseImage "" must be an image name'],
+        [
+            "an assets folder without the spy image's Dockerfile",
+            args({ assetsDir: emptyFolder }),
+            `assetsDir ${emptyFolder} has no image/Dockerfile, from which the spy image is built: give a copy of this package's coverage-spy/ folder, or a ready image with spyImage`,
         ],
         [
             "a relative report folder",

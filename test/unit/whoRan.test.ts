@@ -7,7 +7,7 @@ import {
     matchIndexFile,
     parseWhoQuery,
     stacksWithContexts,
-} from "../../components/contexts/whoRan";
+} from "../../cli/contexts/whoRan";
 import { runnerEnvironment } from "../../components/contexts/runnerEnvironment";
 import { tempDir } from "./fixtures";
 

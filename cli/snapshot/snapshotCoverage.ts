@@ -1,0 +1,291 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ASSETS_DIR, DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../../components/layout";
+import {
+    LABEL_HARVESTER_IMAGE,
+    LABEL_MEASURED,
+    LABEL_REPORT_DIR,
+    LABEL_REMOTE_ENGINE,
+    LABEL_ROLE,
+    LABEL_RUN_ID,
+    LABEL_SERVICE,
+    LABEL_SOURCE_PATH,
+    newRunId,
+} from "../../components/naming";
+import { runReportDir } from "../../components/harvester/harvester";
+import { runningServiceContainers } from "../../components/service/runningServices";
+import { HarvestedCoverage, readHarvestedCoverage } from "../../components/summary/readRunSummary";
+
+/** The spy's signal helper, next to harvest.py in the assets folder. */
+const SIGNAL_SCRIPT = `${ASSETS_DIR}/signal_processes.py`;
+const EXIT_NO_ANSWER = 4;
+
+export interface SnapshotOptions {
+    /** The stack whose running services to snapshot. */
+    stack: string;
+    /**
+     * "snapshot" (default): every process saves now, then a report of the run so far. "reset": discard what was
+     * collected.
+     */
+    action?: "snapshot" | "reset";
+    /** Seconds to wait for every process to answer. Default: 10. */
+    timeoutSeconds?: number;
+    /** Progress lines. Default: stderr. */
+    log?: (line: string) => void;
+}
+
+/** How the processes of one service answered. */
+export interface ServiceAnswer {
+    service: string;
+    signalled: number;
+    answered: number;
+    /** Processes that did not answer in time (stopped, or their app replaced the spy's signal handler). */
+    silent: Array<{ pid: number; command: string[] }>;
+}
+
+export interface SnapshotResult {
+    action: "snapshot" | "reset";
+    runId: string;
+    answers: ServiceAnswer[];
+    /** The report of the run so far (snapshot only). */
+    coverage?: HarvestedCoverage;
+    /** Host folder of the snapshot's reports (snapshot only). */
+    reportDir?: string;
+}
+
+interface LiveService {
+    container: string;
+    name: string;
+    sourcePath: string;
+    runId: string;
+    reportDir: string;
+    harvesterImage: string;
+    /** The engine cannot see this machine's folders: the harvest goes through it (copies in and out). */
+    remoteEngine: boolean;
+}
+
+function docker(args: string[], what: string): { stdout: string; status: number } {
+    const result = spawnSync("docker", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (result.error) throw new Error(`coverage-spy: ${what}: cannot run docker (${result.error.message})`);
+    if (result.status !== 0 && result.status !== EXIT_NO_ANSWER) {
+        throw new Error(`coverage-spy: ${what} failed (exit ${result.status}):\n${result.stderr.trim()}`);
+    }
+    return { stdout: result.stdout, status: result.status ?? 0 };
+}
+
+/** The stack's running service containers, read from the labels the component puts on them. */
+export function findLiveServices(stack: string): LiveService[] {
+    let names: string[];
+    try {
+        names = runningServiceContainers(stack);
+    } catch (err) {
+        throw new Error(`coverage-spy: listing the stack's services: ${(err as Error).message}`);
+    }
+    if (names.length === 0) {
+        throw new Error(
+            `coverage-spy: stack ${stack} has no running service: a snapshot is taken while its services run ` +
+                "(during `pulumi up`, while the tests run)",
+        );
+    }
+    const inspected = JSON.parse(docker(["inspect", ...names], "inspecting the services").stdout) as Array<{
+        Name: string;
+        Config: { Labels: Record<string, string> };
+    }>;
+    // Services the stack does not measure (a database, a broker) have nothing to save.
+    const measured = inspected.filter((c) => c.Config.Labels[LABEL_MEASURED] !== "false");
+    const services = measured.map((c) => {
+        const labels = c.Config.Labels;
+        const missing = [
+            LABEL_SERVICE,
+            LABEL_SOURCE_PATH,
+            LABEL_RUN_ID,
+            LABEL_REPORT_DIR,
+            LABEL_HARVESTER_IMAGE,
+        ].filter((l) => !labels[l]);
+        if (missing.length > 0) {
+            throw new Error(
+                `coverage-spy: container ${c.Name} lacks the label(s) ${missing.join(", ")}: was it made by an older coverage-spy?`,
+            );
+        }
+        return {
+            container: c.Name.replace(/^\//, ""),
+            name: labels[LABEL_SERVICE],
+            sourcePath: labels[LABEL_SOURCE_PATH],
+            runId: labels[LABEL_RUN_ID],
+            reportDir: labels[LABEL_REPORT_DIR],
+            harvesterImage: labels[LABEL_HARVESTER_IMAGE],
+            remoteEngine: labels[LABEL_REMOTE_ENGINE] === "true",
+        };
+    });
+    const runs = [...new Set(services.map((s) => s.runId))];
+    if (runs.length > 1)
+        throw new Error(`coverage-spy: stack ${stack} runs services of several runs at once (${runs.join(", ")})`);
+    return services;
+}
+
+/**
+ * Asks every measured process of one service to act, from a helper container in the service's process
+ * namespace (the app's image needs nothing for it), and waits for their answers.
+ */
+function signalService(service: LiveService, action: "snapshot" | "reset", timeoutSeconds: number): ServiceAnswer {
+    const { stdout } = docker(
+        [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--pid",
+            `container:${service.container}`,
+            "--volumes-from",
+            service.container,
+            "--label",
+            `${LABEL_ROLE}=${action}`,
+            service.harvesterImage,
+            "python3",
+            SIGNAL_SCRIPT,
+            "--data-dir",
+            DATA_DIR,
+            "--run-id",
+            service.runId,
+            "--service",
+            service.name,
+            "--rcfile",
+            RCFILE,
+            "--action",
+            action,
+            "--timeout",
+            String(timeoutSeconds),
+        ],
+        `${action} of service ${service.name}`,
+    );
+    const answer = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as ServiceAnswer;
+    return {
+        service: service.name,
+        signalled: answer.signalled,
+        answered: answer.answered,
+        silent: answer.silent.map((p) => ({ pid: p.pid, command: p.command })),
+    };
+}
+
+/** Where the snapshot's sources are uploaded in a remote engine's harvester (harvest.py --inputs). */
+const SNAPSHOT_INPUTS = "/tmp/coverage-spy-run.tar";
+
+/**
+ * The snapshot's harvest on an engine that cannot see the report folder: a harvester container is created, the
+ * copied sources go in as a tar, it runs, and its reports come out into `hostOut`; it is removed whatever happened.
+ */
+function harvestThroughEngine(
+    snapshotId: string,
+    hostOut: string,
+    createArgs: string[],
+    engineOut: string,
+): { stdout: string; status: number } {
+    const name = `coverage-spy-snapshot-${snapshotId}`;
+    const inputs = path.join(hostOut, "inputs.tar");
+    const packed = spawnSync("tar", ["-C", hostOut, "-cf", inputs, "sources"], { encoding: "utf8" });
+    if (packed.status !== 0) throw new Error(`coverage-spy: packing the snapshot's sources failed: ${packed.stderr}`);
+    docker(["create", "--name", name, ...createArgs], "creating the snapshot's harvester");
+    try {
+        docker(["cp", inputs, `${name}:${SNAPSHOT_INPUTS}`], "uploading the snapshot's sources");
+        const run = docker(["start", "--attach", name], "harvesting the snapshot");
+        docker(["cp", `${name}:${engineOut}/.`, hostOut], "copying the snapshot's reports back");
+        return run;
+    } finally {
+        spawnSync("docker", ["rm", "--force", name], { stdio: "ignore" });
+        fs.rmSync(inputs, { force: true });
+    }
+}
+
+/**
+ * Like the JaCoCo agent's dump and reset, for running Python services: "snapshot" makes every measured process
+ * save its data now and keep running, then harvests a report of the run so far into
+ * <reportDir>/runs/<runId>/snapshots/<id>; "reset" makes every process discard what it collected (and deletes
+ * the data of processes that have ended), so what follows is measured alone. Uses the Docker CLI.
+ */
+export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
+    const action = options.action ?? "snapshot";
+    const timeout = options.timeoutSeconds ?? 10;
+    const log = options.log ?? ((line: string) => process.stderr.write(`[coverage-spy] ${line}\n`));
+    const services = findLiveServices(options.stack);
+    const runId = services[0].runId;
+    log(`${action}: run ${runId}, service(s) ${services.map((s) => s.name).join(", ")}`);
+    const answers = services.map((s) => {
+        const answer = signalService(s, action, timeout);
+        log(`service ${s.name}: ${answer.answered} of ${answer.signalled} process(es) answered`);
+        for (const p of answer.silent)
+            log(`  process ${p.pid} (${p.command.join(" ")}) did not answer within ${timeout} s`);
+        return answer;
+    });
+    if (action === "reset") return { action, runId, answers };
+
+    const snapshotId = newRunId();
+    const hostOut = path.join(runReportDir(services[0].reportDir, runId), "snapshots", snapshotId);
+    for (const s of services) {
+        const target = path.join(hostOut, "sources", s.name);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        docker(
+            ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
+            `copying the source of service ${s.name}`,
+        );
+    }
+    // The data through the first service's volumes, read-only; the reports into `out` as the harvester sees it.
+    const container = [
+        "--network",
+        "none",
+        "--volumes-from",
+        `${services[0].container}:ro`,
+        "--label",
+        `${LABEL_ROLE}=snapshot-harvester`,
+    ];
+    const snapshotDir = (reports: string) => `${reports}/runs/${runId}/snapshots/${snapshotId}`;
+    const harvestCommand = (out: string) => [
+        services[0].harvesterImage,
+        "python3",
+        HARVEST_SCRIPT,
+        "harvest",
+        "--live",
+        "--data-dir",
+        DATA_DIR,
+        "--run-id",
+        runId,
+        "--rcfile",
+        RCFILE,
+        "--out",
+        out,
+        // A report of the run so far: a process that ended without saving is listed, never fatal here.
+        "--lost",
+        "warn",
+        ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
+    ];
+    const engineOut = snapshotDir(ENGINE_REPORTS_DIR);
+    const harvest = services[0].remoteEngine
+        ? harvestThroughEngine(
+              snapshotId,
+              hostOut,
+              [...container, ...harvestCommand(engineOut), "--inputs", SNAPSHOT_INPUTS],
+              engineOut,
+          )
+        : docker(
+              [
+                  "run",
+                  "--rm",
+                  ...container,
+                  "-v",
+                  `${services[0].reportDir}:${REPORTS_DIR}`,
+                  ...(typeof process.getuid === "function"
+                      ? ["--user", `${process.getuid()}:${process.getgid!()}`]
+                      : []),
+                  ...harvestCommand(snapshotDir(REPORTS_DIR)),
+              ],
+              "harvesting the snapshot",
+          );
+    if (harvest.status !== 0) throw new Error(`coverage-spy: harvesting the snapshot failed (exit ${harvest.status})`);
+    const coverage = readHarvestedCoverage({
+        runDir: hostOut,
+        runId,
+        services: services.map((s) => ({ name: s.name, sourcePath: s.sourcePath })),
+    });
+    log(`snapshot ${snapshotId}: ${coverage.totals.percent.toFixed(2)}% so far; reports in ${hostOut}`);
+    return { action, runId, answers, coverage, reportDir: hostOut };
+}
