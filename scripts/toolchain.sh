@@ -4,14 +4,16 @@
 #   bash scripts/toolchain.sh            build or reuse every part; fail naming what is missing
 #
 # Parts: the `pulumi` CLI, the `pulumi-language-nodejs` language host (with `pulumi-resource-pulumi-nodejs`
-# beside it), and the `docker` and `command` resource plugins at exactly the versions of their npm SDKs
+# beside it), the `pulumi-language-python` host (with `pulumi-language-python-exec` and
+# `pulumi-resource-pulumi-python`) and the `pulumi-language-yaml` host for Python and YAML programs that use the
+# component, and the `docker` and `command` resource plugins at exactly the versions of their npm SDKs
 # (the engine loads no other version).
 #
 # Where each part comes from, first match wins:
 # - the user's own `pulumi` on PATH at the pinned version, with its plugins in USER_PULUMI_HOME or ~/.pulumi;
 # - a cached build in $COVERAGE_SPY_CACHE/toolchain, keyed by version and source checksum (seconds when warm);
 # - a build from source: the CLI from the Go module proxy's pulumi `pkg`/`sdk` modules; the plugins and the
-#   language host from the release archives in $COVERAGE_SPY_UPSTREAM_DIR (default ../shared/upstream beside
+#   language hosts from the release archives in $COVERAGE_SPY_UPSTREAM_DIR (default ../shared/upstream beside
 #   the repo), each verified against the sha256 that package.json's config.upstreamArchives pins.
 # Plugins are installed into the PULUMI_HOME that scripts/pulumi-env.sh gives the engine.
 #
@@ -128,13 +130,38 @@ build_command_plugin() {
     github.com/pulumi/pulumi-command/provider/pkg/version.Version "$COMMAND_VERSION" ./cmd/pulumi-resource-command
 }
 
+# A builder leaves its binary in WORK/NAME and the scripts that must sit beside it in WORK/beside/.
 build_language_host() {
   local work="$1" archive="$2"
   unpack "$archive" "$work"
   # Its go.mod replaces pkg and sdk by relative paths, which the archive lays out.
   go_build "$work/sdk/nodejs/cmd/pulumi-language-nodejs" "$work/pulumi-language-nodejs" \
     github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION" .
-  cp "$work/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$work/"
+  mkdir -p "$work/beside" && cp "$work/sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$work/beside/"
+}
+
+# The builders below run where `set -e` does not apply (under `step ... ||`): each step stops them itself.
+build_python_host() {
+  local work="$1" nodejs_archive="$2" python_archive="$3" host
+  # The host's go.mod replaces sdk and pkg by relative paths: the nodejs archive holds them, so both share one tree.
+  unpack "$nodejs_archive" "$work" && unpack "$python_archive" "$work" || return
+  host="$work/sdk/python/cmd/pulumi-language-python"
+  go_build "$host" "$work/pulumi-language-python" \
+    github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION" . || return
+  mkdir -p "$work/beside" \
+    && install -m 0755 "$host-exec" "$work/sdk/python/dist/pulumi-resource-pulumi-python" "$work/beside/"
+}
+
+build_yaml_host() {
+  local work="$1" nodejs_archive="$2" sdk_go_archive="$3" yaml_archive="$4"
+  unpack "$nodejs_archive" "$work/pulumi" && unpack "$sdk_go_archive" "$work/pulumi" \
+    && unpack "$yaml_archive" "$work/pulumi-yaml" || return
+  # Build against the pulumi sdk and pkg of the CLI's release; -mod=mod raises the other requirements to match
+  # (`go mod tidy` cannot: the module's tool line and tests need pulumi packages these archives leave out).
+  (cd "$work/pulumi-yaml" && go mod edit -replace github.com/pulumi/pulumi/sdk/v3=../pulumi/sdk \
+    -replace github.com/pulumi/pulumi/pkg/v3=../pulumi/pkg) || return
+  go_build "$work/pulumi-yaml" "$work/pulumi-language-yaml" \
+    github.com/pulumi/pulumi-yaml/pkg/version.Version "v$YAML_VERSION" ./cmd/pulumi-language-yaml
 }
 
 plugin_installed() {
@@ -155,7 +182,7 @@ from_archives() {
     files+=("$file")
     key+=" $(pinned_archive_sha "${file##*/}")"
   done
-  if stamp_ok "$dir/$name" "$key"; then
+  if stamp_ok "$dir/$name" "$key" && beside_ok "$dir" "$name"; then
     log "$name $version: cached"
     return 0
   fi
@@ -163,9 +190,38 @@ from_archives() {
   step "building $name $version from ${files[*]##*/} (cold: a few minutes)" "$builder" "$work" "${files[@]}" \
     || die "$name could not be built (its build folder is kept: $work)"
   mv "$work/$name" "$dir/$name"
-  [ ! -f "$work/pulumi-resource-pulumi-nodejs" ] || mv "$work/pulumi-resource-pulumi-nodejs" "$dir/"
+  if [ -d "$work/beside" ]; then
+    (cd "$work/beside" && ls) >"$dir/$name.beside"
+    mv "$work/beside/"* "$dir/"
+  fi
   rm -rf "$work"
   stamp "$dir/$name" "$key"
+}
+
+# beside_ok DIR NAME: every script built with DIR/NAME (listed in DIR/NAME.beside) is still there.
+beside_ok() {
+  local file
+  [ -f "$1/$2.beside" ] || return 0
+  while read -r file; do
+    [ -x "$1/$file" ] || return 1
+  done <"$1/$2.beside"
+}
+
+# language_host LANGUAGE VERSION BUILDER ARCHIVE...: the language host found on PATH beside the user's own CLI, or
+# built beside ours (where the CLI looks first).
+language_host() {
+  local language="$1" host="pulumi-language-$1" missing=""
+  if [ -n "$USER_CLI" ] && command -v "$host" >/dev/null 2>&1; then
+    status "language-$language" "ok (yours) $(command -v "$host")"
+  elif from_archives "$BIN" "$host" "${@:2}"; then
+    if [ -n "$USER_CLI" ]; then
+      status "language-$language" "missing: your Pulumi CLI has no $host on PATH (one is built in $BIN)"
+    else
+      status "language-$language" "ok $BIN/$host"
+    fi
+  else
+    status "language-$language" "missing: $missing"
+  fi
 }
 
 # resource_plugin NAME VERSION BUILDER ARCHIVE...: the plugin installed for the engine, from the user's plugins or our build.
@@ -208,18 +264,20 @@ mkdir -p "$PULUMI_HOME"
 status pulumi "ok $PULUMI"
 [ "$("$PULUMI" version)" = "v$PULUMI_VERSION" ] || die "$PULUMI reports $("$PULUMI" version), expected v$PULUMI_VERSION"
 
-# The language host: found on PATH, or beside the CLI (where the CLI looks first).
-missing=""
-if [ -n "$USER_CLI" ] && command -v pulumi-language-nodejs >/dev/null 2>&1; then
-  status language-nodejs "ok (yours) $(command -v pulumi-language-nodejs)"
-elif from_archives "$BIN" pulumi-language-nodejs "v$PULUMI_VERSION" build_language_host "pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"; then
-  if [ -n "$USER_CLI" ]; then
-    status language-nodejs "missing: your Pulumi CLI has no pulumi-language-nodejs on PATH (one is built in $BIN)"
-  else
-    status language-nodejs "ok $BIN/pulumi-language-nodejs"
-  fi
+NODEJS_ARCHIVE="pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"
+language_host nodejs "v$PULUMI_VERSION" build_language_host "$NODEJS_ARCHIVE"
+# The Python host compiles against the nodejs archive's sdk and pkg folders.
+language_host python "v$PULUMI_VERSION" build_python_host \
+  "$NODEJS_ARCHIVE" "pulumi-language-python-v$PULUMI_VERSION.tar.gz"
+# The YAML host has its own release line: its version is the one of the archive package.json pins.
+YAML_ARCHIVE="$(archive_named pulumi-yaml-v)" || true # none pinned: reported below
+YAML_VERSION="${YAML_ARCHIVE#pulumi-yaml-v}"
+YAML_VERSION="${YAML_VERSION%.tar.gz}"
+if [ -n "$YAML_ARCHIVE" ]; then
+  language_host yaml "v$YAML_VERSION" build_yaml_host \
+    "$NODEJS_ARCHIVE" "pulumi-sdk-go-v$PULUMI_VERSION.tar.gz" "$YAML_ARCHIVE"
 else
-  status language-nodejs "missing: $missing"
+  status language-yaml "missing: package.json pins no pulumi-yaml-vVERSION.tar.gz in config.upstreamArchives"
 fi
 resource_plugin docker "$DOCKER_VERSION" build_docker_plugin \
   "pulumi-docker-v$DOCKER_VERSION.tar.gz" "$(archive_named terraform-provider-docker-)"
@@ -235,6 +293,6 @@ if grep -q ' missing' "$STATUS"; then
   log "  - on a machine that reaches Pulumi's plugin downloads, install them into PULUMI_HOME=$PULUMI_HOME:"
   log "      pulumi plugin install resource docker $DOCKER_VERSION"
   log "      pulumi plugin install resource command $COMMAND_VERSION"
-  log "    (the language host ships with Pulumi's own CLI installs)"
+  log "    (the language hosts ship with Pulumi's own CLI installs)"
   die "the Pulumi toolchain is incomplete"
 fi
