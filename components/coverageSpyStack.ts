@@ -80,10 +80,22 @@ function requireSuccess(container: docker.Container, what: string): pulumi.Outpu
  * gracefully; a harvester that combines the data and writes reports. Every `pulumi up` is a new run.
  */
 export class CoverageSpyStack extends pulumi.ComponentResource {
-    /** The parsed coverage of this run; undefined when the harvest failed (the update then fails, naming why). */
-    readonly summary: pulumi.Output<CoverageSummary>;
+    /**
+     * The parsed coverage of this run (its schema: docs/outputs.md), with the same camelCase keys in every language;
+     * undefined when the harvest failed (the update then fails, naming why). TypeScript programs read it typed as
+     * `summary`.
+     */
+    // A map for Pulumi's schema inference, which gives a typed object's fields snake_case names in Python: the
+    // documented shape is what other stacks (baseStack, StackReference) and scripts read.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    readonly coverage: pulumi.Output<Record<string, any>>;
     /** The run's summary for a person: a few lines (totals, tests, per service, the reports); empty when it failed. */
     readonly summaryText: pulumi.Output<string>;
+
+    /** `coverage`, typed: the parsed coverage of this run; undefined when the harvest failed. */
+    get summary(): pulumi.Output<CoverageSummary> {
+        return this.coverage as pulumi.Output<CoverageSummary>;
+    }
     readonly runId: pulumi.Output<string>;
     /** Host folder of this run's reports. */
     readonly reportDir: pulumi.Output<string>;
@@ -342,7 +354,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const harvestFailure = pulumi
             .all([harvester.exitCode, harvester.containerLogs, reportsHere])
             .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
-        this.summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
+        const summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
             try {
                 if (failure !== undefined) throw new Error(failure);
                 return summarizeRun({ runDir, runId, services: measured }, { gates, baseStack, baseOutput: base });
@@ -353,16 +365,19 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 return undefined as unknown as CoverageSummary;
             }
         });
-        this.summaryText = announceSummary(this.summary, this);
-        failTheUpdateIfNeeded(this.summary, resolved.failOnTestFailure, this);
-        warnAboutTheSuite(this.summary, this);
+        // The same output, only typed as the schema's map (Output's lifted properties make the types differ).
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        this.coverage = summary as unknown as pulumi.Output<Record<string, any>>;
+        this.summaryText = announceSummary(summary, this);
+        failTheUpdateIfNeeded(summary, resolved.failOnTestFailure, this);
+        warnAboutTheSuite(summary, this);
         this.runId = pulumi.output(runId);
         this.reportDir = pulumi.output(runDir);
         this.serviceUrls = pulumi.output(serviceUrls);
         this.volumeName = volume.name;
         this.networkName = network.name;
         this.registerOutputs({
-            summary: this.summary,
+            coverage: this.coverage,
             summaryText: this.summaryText,
             runId: this.runId,
             reportDir: this.reportDir,
