@@ -15,7 +15,7 @@
 #                                  harvester cannot see the run folder: components/engine/ uploads it there)
 #   COVERAGE_SPY_SERVICE_COUNT     number of services; each one's parameters are documented in
 #                                  coverage-spy/service-lib.sh (COVERAGE_SPY_SERVICE_<i>_*)
-# Needs bash, docker, timeout (coreutils) and python3.
+# Needs bash, docker and timeout (coreutils).
 set -uo pipefail
 
 # shellcheck source=coverage-spy/service-lib.sh
@@ -104,12 +104,63 @@ if [ "$tests_rc" = 124 ] && [ "$test_timeout" -gt 0 ] && [ "$tests_ms" -ge $(( t
 fi
 log "test suite exited with $tests_rc after $tests_ms ms; stopping services gracefully"
 
+# --- tests.json ---
+# A JSON string of $1, escaped as JSON.stringify does (quote, backslash, control characters): the names come from
+# the user's config, so none is trusted to be plain.
+json_string() {
+  local LC_ALL=C
+  local s=$1 out="" ch code i
+  for ((i = 0; i < ${#s}; i++)); do
+    ch=${s:i:1}
+    case $ch in
+      '"') out+='\"' ;;
+      \\) out+="\\\\" ;;
+      $'\b') out+='\b' ;;
+      $'\t') out+='\t' ;;
+      $'\n') out+='\n' ;;
+      $'\f') out+='\f' ;;
+      $'\r') out+='\r' ;;
+      *)
+        printf -v code '%d' "'$ch"
+        # Bytes of a multi-byte character may read as negative: they are kept as they are.
+        if ((code >= 0 && code < 32)); then printf -v ch '\\u%04x' "$code"; fi
+        out+=$ch
+        ;;
+    esac
+  done
+  printf '"%s"' "$out"
+}
+
+# The run's results: the suite's exit code, duration and time limit, each service's stop time and early exit.
+# Every number was made by this script (or checked where it was read), so only the names need escaping.
+tests_json() {
+  local out i sep=""
+  out="{\"exitCode\":$tests_rc,\"durationMs\":$tests_ms,\"stopMs\":{"
+  for ((i = 0; i < ${#json_args[@]}; i += 2)); do
+    out+="$sep$(json_string "${json_args[i]}"):${json_args[i + 1]}"
+    sep=","
+  done
+  out+="},\"exitedEarly\":{"
+  sep=""
+  for ((i = 0; i < ${#exited_args[@]}; i += 3)); do
+    out+="$sep$(json_string "${exited_args[i]}"):{\"exitCode\":${exited_args[i + 1]},\"oomKilled\":${exited_args[i + 2]}}"
+    sep=","
+  done
+  out+="}"
+  # Only when it timed out: the field's absence says the suite ended by itself.
+  [ -z "$timed_out_after" ] || out+=",\"timedOutAfterSeconds\":$timed_out_after"
+  printf '%s}\n' "$out"
+}
+
 # --- services that did not live through the suite ---
 # A service that exited before the stop (crashed, OOM-killed) is reported as such, not as a quick graceful stop.
 exited_args=()
 for i in "${!names[@]}"; do
   state=$(docker inspect -f '{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}' "${containers[i]}" 2>/dev/null) || state="false -1 false"
   read -r running exit_code oom_killed <<<"$state"
+  # Numbers and booleans go into tests.json as they are: anything else Docker said counts as unknown.
+  [[ $exit_code =~ ^-?[0-9]+$ ]] || exit_code=-1
+  [ "$oom_killed" = true ] || oom_killed=false
   [ "$running" = true ] && continue
   reason="exit code $exit_code"
   [ "$oom_killed" = true ] && reason="$reason, killed for lack of memory (OOM)"
@@ -136,9 +187,7 @@ for i in "${!names[@]}"; do
   docker cp "${containers[i]}:$source/." "$run_dir/sources/${names[i]}" >/dev/null \
     || fail "could not copy ${sources[i]} out of service ${names[i]}"
 done
-# -I: the test environment's PYTHON* variables must not change the writer.
-python3 -I "$(dirname "${BASH_SOURCE[0]}")/tests_json.py" "$tests_rc" "$tests_ms" "$timed_out_after" \
-  "$(( ${#exited_args[@]} / 3 ))" "${exited_args[@]}" "${json_args[@]}" > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
+tests_json > "$run_dir/tests.json" || fail "could not write $run_dir/tests.json"
 if [ -n "${COVERAGE_SPY_RUN_TAR:-}" ]; then
   mkdir -p "$(dirname "$COVERAGE_SPY_RUN_TAR")" || fail "could not make the folder of $COVERAGE_SPY_RUN_TAR"
   tar -C "$run_dir" -cf "$COVERAGE_SPY_RUN_TAR" tests.json sources || fail "could not pack the run's results into $COVERAGE_SPY_RUN_TAR"

@@ -263,6 +263,27 @@ describe("the test-run script", () => {
         expect(spawnSync("bash", ["-n", SCRIPT]).status).toBe(0);
     });
 
+    it("needs no python3 on the host: tests.json is written by the script itself", () => {
+        const stubs = path.join(work, "no-python");
+        fs.mkdirSync(stubs, { recursive: true });
+        for (const python of ["python3", "python"])
+            fs.writeFileSync(path.join(stubs, python), "#!/bin/sh\necho python was called >&2\nexit 97\n", {
+                mode: 0o755,
+            });
+        const runDir = path.join(work, `run-nopython-${Math.random().toString(36).slice(2)}`);
+        const { result } = runScript(
+            { ...twoServices(runDir), testTimeoutSeconds: 30 },
+            'echo "Ran 2 tests in 0.1s"; exit 1',
+            { PATH: `${stubs}:${path.join(work, "bin")}:${process.env.PATH}` },
+        );
+        expect(result.stderr).not.toContain("python was called");
+        expect(result.status).toBe(0);
+        const tests = readTestsJson(runDir);
+        expect(tests).toEqual(expect.objectContaining({ exitCode: 1, exitedEarly: {} }));
+        expect(Object.keys(tests.stopMs).sort()).toEqual(["api", "jobs"]);
+        expect(result.stdout.trim()).toBe(JSON.stringify(tests));
+    });
+
     it("waits, runs the tests with the URLs, stops every service gracefully and copies the source out", () => {
         const { result, runDir, dockerCalls } = run(
             'echo "url=$COVERAGE_SPY_API_URL"; echo "Ran 2 tests in 0.1s"; exit 0',
