@@ -2,7 +2,7 @@ r"""Per-test contexts in a measured process: it switches coverage.py's dynamic c
 
 A test runner on the host tells the relay (coverage-spy/contexts_relay.py) when each test starts and ends; the relay
 tells every measured process of the run, each through its own unix socket, and answers the runner once all have
-switched, so the lines of the next test are recorded under its name. The shared spec is issue 12's protocol:
+switched, so the lines of the next test are recorded under its name. The protocol the relay and the processes share:
 
     <run folder>/.context                          {"context": NAME, "seq": N}, replaced atomically by the relay
                                                    before each broadcast; absent: OUTSIDE, seq 0
