@@ -45,17 +45,18 @@ import { SpyImagePlan, planSpyImage, provideSpyImage } from "./engine/spyDeliver
 import { createReportCopy } from "./engine/reportCopy";
 import { publishedUrl } from "./service/publishedUrl";
 import { runnerEnvironment } from "./contexts/runnerEnvironment";
+import { findUp } from "./findUp";
 
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
 
 /** The spy's assets folder shipped with this library, whether it runs from source or from bin/. */
 export function defaultAssetsDir(start: string = __dirname): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
+    const found = findUp(start, (dir) => {
         const candidate = path.join(dir, "coverage-spy");
-        if (fs.existsSync(path.join(candidate, "site", "sitecustomize.py"))) return candidate;
-        if (path.dirname(dir) === dir)
-            throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
-    }
+        return fs.existsSync(path.join(candidate, "site", "sitecustomize.py")) ? candidate : undefined;
+    });
+    if (found === undefined) throw new Error(`coverage-spy: cannot find the coverage-spy/ assets above ${start}`);
+    return found;
 }
 
 /** "main" → "organization/<this project>/main" (the file backend's organization); qualified names stay. */

@@ -6,6 +6,7 @@ import { CoverageSpyStackArgs, ServiceArgs } from "./options/args";
 import { CoverageSpyInputError, envStringProblem, shownValue } from "./options/validation";
 import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
+import { findUp } from "./findUp";
 
 /** Program-only config: services read from a compose file, `{ file, services: { name: { sourcePath } } }`. */
 export const COMPOSE_KEY = "compose";
@@ -236,8 +237,7 @@ export function pulumiProjectDir(): string {
 
 /** The folder holding Pulumi.yaml: relative paths in stack config are relative to it. */
 export function projectRoot(start: string): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`coverage-spy: no Pulumi.yaml above ${start}`);
-    }
+    const found = findUp(start, (dir) => (fs.existsSync(path.join(dir, "Pulumi.yaml")) ? dir : undefined));
+    if (found === undefined) throw new Error(`coverage-spy: no Pulumi.yaml above ${start}`);
+    return found;
 }

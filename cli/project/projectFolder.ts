@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { findUp } from "../../components/findUp";
 
 /** The file names the Pulumi CLI accepts for a project file. */
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.yml"];
@@ -40,11 +41,8 @@ function readProjectFile(file: string): PulumiProject {
  * it, as the Pulumi CLI finds it.
  */
 export function findProject(start: string): PulumiProject {
-    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-        const file = projectFileIn(dir);
-        if (file !== undefined) return readProjectFile(file);
-        if (path.dirname(dir) === dir) break;
-    }
+    const file = findUp(start, projectFileIn);
+    if (file !== undefined) return readProjectFile(file);
     throw new Error(
         `coverage-spy: no Pulumi.yaml in ${path.resolve(start)} or any folder above it: run the command in your ` +
             "Pulumi project, or name its folder with --cwd DIR",
@@ -53,10 +51,9 @@ export function findProject(start: string): PulumiProject {
 
 /** The folder of this package (the one holding its package.json), from a compiled or a source module of cli/. */
 export function packageRoot(moduleDir: string): string {
-    for (let dir = moduleDir; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`coverage-spy: no package.json above ${moduleDir}`);
-    }
+    const found = findUp(moduleDir, (dir) => (fs.existsSync(path.join(dir, "package.json")) ? dir : undefined));
+    if (found === undefined) throw new Error(`coverage-spy: no package.json above ${moduleDir}`);
+    return found;
 }
 
 /**

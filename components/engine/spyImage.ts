@@ -4,6 +4,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { shellQuote } from "../shell";
+import { findUp } from "../findUp";
 
 /** The repository of the spy images coverage-spy builds; the tag is the hash of what goes in. */
 export const SPY_IMAGE_REPOSITORY = "coverage-spy/spy";
@@ -36,21 +37,22 @@ export interface SpyImageRecipe {
  * whatever the package is published as): one place pins them for the spy image and for this repository's scripts.
  */
 export function coveragePins(start: string = __dirname): CoveragePins {
-    for (let dir = start; ; dir = path.dirname(dir)) {
+    const pins = findUp(start, (dir): CoveragePins | undefined => {
         const file = path.join(dir, "package.json");
-        if (fs.existsSync(file)) {
-            const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as {
-                config?: { coveragePy?: string; coveragePyLegacy?: string };
-            };
-            if (pkg.config?.coveragePy && pkg.config.coveragePyLegacy)
-                return { main: pkg.config.coveragePy, legacy: pkg.config.coveragePyLegacy };
-        }
-        if (path.dirname(dir) === dir)
-            throw new Error(
-                `coverage-spy: no package.json with config.coveragePy and coveragePyLegacy above ${start}: ` +
-                    "is the package installed whole?",
-            );
-    }
+        if (!fs.existsSync(file)) return undefined;
+        const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as {
+            config?: { coveragePy?: string; coveragePyLegacy?: string };
+        };
+        return pkg.config?.coveragePy && pkg.config.coveragePyLegacy
+            ? { main: pkg.config.coveragePy, legacy: pkg.config.coveragePyLegacy }
+            : undefined;
+    });
+    if (pins === undefined)
+        throw new Error(
+            `coverage-spy: no package.json with config.coveragePy and coveragePyLegacy above ${start}: ` +
+                "is the package installed whole?",
+        );
+    return pins;
 }
 
 /** Every file of the build context, relative to it, sorted: the assets less tests and bytecode. */
