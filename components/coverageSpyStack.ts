@@ -279,7 +279,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             urlEnv[relayUrlEnv] = contextRelayUrl(relay, serviceHost);
             testRunServices.push(contextRelayScriptService(stack, relayUrlEnv));
             testRunNeeds.push(relay);
-            runnerEnv = runnerEnvironment(assetsDir, resolved.testEnv.PYTHONPATH ?? process.env.PYTHONPATH);
+            // A plain string (validation): the runner's folder goes before it.
+            const testPythonPath = resolved.testEnv.PYTHONPATH as string | undefined;
+            runnerEnv = runnerEnvironment(assetsDir, testPythonPath ?? process.env.PYTHONPATH);
         }
 
         const runDir = runReportDir(reportDir, runId);
@@ -295,8 +297,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 testWorkingDir: resolved.testWorkingDir,
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
-                environment: scriptEnv.apply((engineEnv) => ({
-                    ...resolved.testEnv,
+                // pulumi.output: a test environment value may be another resource's output.
+                environment: pulumi.all([scriptEnv, pulumi.output(resolved.testEnv)]).apply(([engineEnv, testEnv]) => ({
+                    ...testEnv,
                     ...runnerEnv,
                     ...urlEnv,
                     ...engineEnv,

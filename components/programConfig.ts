@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageSpyStackArgs, ServiceArgs } from "./options/args";
+import { CoverageSpyStackArgs, Service } from "./options/args";
 import { CoverageSpyInputError, envStringProblem, shownValue } from "./options/validation";
 import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
@@ -24,6 +24,7 @@ type ConfigKind = "object" | "string" | "number" | "boolean";
 function configKind(kind: OptionKind): ConfigKind {
     if (kind === "list" || kind === "map" || kind === "object") return "object";
     if (kind === "path") return "string";
+    if (kind === "integer") return "number";
     return kind;
 }
 
@@ -47,7 +48,7 @@ function resolveFrom(baseDir: string, value: unknown): unknown {
 }
 
 /** A service's host paths made absolute: its path options, and the source of every bind mount. */
-function servicePathsFromProject(service: ServiceArgs, baseDir: string): ServiceArgs {
+function servicePathsFromProject(service: Service, baseDir: string): Service {
     if (typeof service !== "object" || service === null) return service;
     const resolved: Record<string, unknown> = { ...service };
     for (const key of pathOptions(SERVICE_OPTIONS)) {
@@ -59,7 +60,7 @@ function servicePathsFromProject(service: ServiceArgs, baseDir: string): Service
             m?.type === "volume" ? m : { ...m, source: resolveFrom(baseDir, m?.source) as string },
         );
     }
-    return resolved as unknown as ServiceArgs;
+    return resolved as unknown as Service;
 }
 
 /**
@@ -69,10 +70,10 @@ function servicePathsFromProject(service: ServiceArgs, baseDir: string): Service
 export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: string): CoverageSpyStackArgs {
     const { [COMPOSE_KEY]: compose, [SECRET_ENV_KEY]: secretEnv, ...resolved } = values;
     if (Array.isArray(values.services))
-        resolved.services = (values.services as ServiceArgs[]).map((s) => servicePathsFromProject(s, baseDir));
+        resolved.services = (values.services as Service[]).map((s) => servicePathsFromProject(s, baseDir));
     if (compose !== undefined)
         resolved.services = [
-            ...((resolved.services as ServiceArgs[] | undefined) ?? []),
+            ...((resolved.services as Service[] | undefined) ?? []),
             ...composeServices(compose, baseDir),
         ];
     for (const key of PATH_KEYS) {
@@ -85,7 +86,7 @@ export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: st
 /** The services with `secretEnv`'s values added to their env, each value a Pulumi secret. */
 function withSecretEnv(services: unknown, secretEnv: unknown): unknown {
     const byService = secretEnv as Record<string, Record<string, unknown>>;
-    const list = Array.isArray(services) ? (services as ServiceArgs[]) : [];
+    const list = Array.isArray(services) ? (services as Service[]) : [];
     const problems: string[] = [];
     if (typeof byService !== "object" || byService === null || Array.isArray(byService)) {
         problems.push('config: secretEnv must be { SERVICE: { VARIABLE: "value" } }');
@@ -116,7 +117,7 @@ function withSecretEnv(services: unknown, secretEnv: unknown): unknown {
 }
 
 /** The services a `compose` config entry names, read from its compose file (relative to the project folder). */
-function composeServices(compose: unknown, baseDir: string): ServiceArgs[] {
+function composeServices(compose: unknown, baseDir: string): Service[] {
     const spec = compose as { file?: unknown; services?: unknown };
     if (
         typeof spec !== "object" ||

@@ -20,7 +20,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ServiceArgs } from "../../components/options/args";
+import { Service } from "../../components/options/args";
 import { ServiceCoverage } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, docker, imageHasCoverage } from "../../test/integration/engine";
@@ -243,7 +243,7 @@ function workersCase(workers: number): Case {
 }
 
 function servicesCase(count: number, suites: "parallel" | "serial"): Case {
-    const services: ServiceArgs[] = Array.from({ length: count }, (_, i) => ({
+    const services: Service[] = Array.from({ length: count }, (_, i) => ({
         ...demoService(DEMO_IMAGE),
         name: `demo${i + 1}`,
     }));

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { stackObjectName } from "../../components/naming";
-import { CoverageOptions, ServiceArgs } from "../../components/options/args";
+import { CoverageOptions, Service } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
@@ -182,11 +182,11 @@ async function checkInterrupted(): Promise<void> {
 // ---- the two sides --------------------------------------------------------------------------------------------
 
 /** The target's services from its stack config, with its image and plain environment. */
-function targetServices(target: Target): ServiceArgs[] {
+function targetServices(target: Target): Service[] {
     const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", target.stackFile), "utf8")) as {
         config: Record<string, unknown>;
     };
-    return (file.config["coverage-spy:services"] as ServiceArgs[]).map((service) => ({
+    return (file.config["coverage-spy:services"] as Service[]).map((service) => ({
         ...service,
         ...(service.name === target.service && target.image ? { image: target.image } : {}),
         env: { ...(service.env ?? {}), ...(target.env?.[service.name] ?? {}) },
@@ -203,7 +203,7 @@ interface LoadSpec {
 }
 
 /** bench/serving/load.sh and its arguments, the same on both sides. */
-function loadCommand(target: Target, service: ServiceArgs, spec: LoadSpec): string[] {
+function loadCommand(target: Target, service: Service, spec: LoadSpec): string[] {
     const { container, network, seconds, work, out } = spec;
     const setup = target.setup ? path.join(work, `${target.name}.setup`) : "";
     if (setup) fs.writeFileSync(setup, `${target.setup!.join("\n")}\n`);
@@ -237,7 +237,7 @@ async function waitHealthy(container: string, test: string[]): Promise<void> {
 /** One round of the unmeasured side: `docker run` of every service (same image, env, command), the load, removal. */
 async function unmeasuredRound(
     target: Target,
-    services: ServiceArgs[],
+    services: Service[],
     seconds: number,
     work: string,
     round: number,
@@ -294,7 +294,7 @@ function measuredRound(
     target: Target,
     variant: Variant,
     stack: string,
-    services: ServiceArgs[],
+    services: Service[],
     seconds: number,
     work: string,
     round: number,

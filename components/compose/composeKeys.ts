@@ -3,7 +3,7 @@
  * could change what runs in the process, and so what is measured; otherwise it is left out with a warning.
  */
 
-/** Carried over into ServiceArgs. */
+/** Carried over into Service. */
 export const CONVERTED: ReadonlySet<string> = new Set([
     "image",
     "command",

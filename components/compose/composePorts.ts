@@ -1,4 +1,4 @@
-import { ServicePortArgs } from "../options/args";
+import { ServicePort } from "../options/args";
 import { ComposeServiceContext, isMap, problem, scalarText } from "./context";
 
 /**
@@ -28,7 +28,7 @@ function parts(item: unknown): { target?: string; published?: string; protocol: 
     return null;
 }
 
-function port(item: unknown, ctx: ComposeServiceContext): ServicePortArgs | null {
+function port(item: unknown, ctx: ComposeServiceContext): ServicePort | null {
     const key = `ports ${JSON.stringify(item)}`;
     const p = parts(item);
     if (p === null) {
@@ -55,12 +55,12 @@ function port(item: unknown, ctx: ComposeServiceContext): ServicePortArgs | null
 }
 
 /** `ports` in the short ("8000", "8000:8000", "127.0.0.1:8000:8000", "8000:8000/tcp") and long forms. */
-export function servicePorts(value: unknown, ctx: ComposeServiceContext): ServicePortArgs[] | undefined {
+export function servicePorts(value: unknown, ctx: ComposeServiceContext): ServicePort[] | undefined {
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value)) {
         problem(ctx, "ports", "must be a list");
         return undefined;
     }
-    const ports = value.map((item) => port(item, ctx)).filter((p): p is ServicePortArgs => p !== null);
+    const ports = value.map((item) => port(item, ctx)).filter((p): p is ServicePort => p !== null);
     return ports.length > 0 ? ports : undefined;
 }

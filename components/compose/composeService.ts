@@ -1,4 +1,4 @@
-import { ServiceArgs, ServiceHealthcheckArgs } from "../options/args";
+import { Service, ServiceHealthcheck } from "../options/args";
 import { CONVERTED, IGNORED, UNSUPPORTED } from "./composeKeys";
 import { serviceEnvironment } from "./composeEnvironment";
 import { servicePorts } from "./composePorts";
@@ -38,7 +38,7 @@ function wholeNumber(value: unknown): number | undefined {
     return undefined;
 }
 
-function healthcheck(value: unknown, ctx: ComposeServiceContext): ServiceHealthcheckArgs | undefined {
+function healthcheck(value: unknown, ctx: ComposeServiceContext): ServiceHealthcheck | undefined {
     if (value === undefined || value === null) return undefined;
     if (!isMap(value)) {
         problem(ctx, "healthcheck", "must be a map");
@@ -49,7 +49,7 @@ function healthcheck(value: unknown, ctx: ComposeServiceContext): ServiceHealthc
     if (typeof value.test === "string") test = ["CMD-SHELL", value.test];
     else if (Array.isArray(value.test) && value.test.length > 0) test = value.test.map(String);
     else if (value.test === undefined) {
-        // Compose would re-time the image's own HEALTHCHECK; ServiceArgs needs the test itself.
+        // Compose would re-time the image's own HEALTHCHECK; Service needs the test itself.
         problem(
             ctx,
             "healthcheck",
@@ -69,7 +69,7 @@ function healthcheck(value: unknown, ctx: ComposeServiceContext): ServiceHealthc
         );
         return undefined;
     }
-    const result: ServiceHealthcheckArgs = { test };
+    const result: ServiceHealthcheck = { test };
     for (const [key, field] of [
         ["interval", "interval"],
         ["timeout", "timeout"],
@@ -103,11 +103,7 @@ function checkKeys(raw: Raw, ctx: ComposeServiceContext): void {
 }
 
 /** One compose service (variables already substituted) as coverage-spy service arguments; null when it cannot be. */
-export function composeService(
-    raw: Raw,
-    options: ComposeServiceOptions,
-    ctx: ComposeServiceContext,
-): ServiceArgs | null {
+export function composeService(raw: Raw, options: ComposeServiceOptions, ctx: ComposeServiceContext): Service | null {
     checkKeys(raw, ctx);
     if (typeof raw.image !== "string" || raw.image === "") {
         ctx.problems.push(
@@ -117,7 +113,7 @@ export function composeService(
         );
         return null;
     }
-    const service: ServiceArgs = { name: ctx.name, image: raw.image, sourcePath: options.sourcePath };
+    const service: Service = { name: ctx.name, image: raw.image, sourcePath: options.sourcePath };
     if (options.hostSourcePath !== undefined) service.hostSourcePath = options.hostSourcePath;
     const command = commandList(raw.command, "command", ctx);
     if (command) service.command = command;

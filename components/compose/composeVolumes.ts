@@ -1,4 +1,4 @@
-import { ServiceMountArgs } from "../options/args";
+import { ServiceMount } from "../options/args";
 import { ComposeServiceContext, flag, isMap, problem, warning } from "./context";
 import { hostPath, isHostPath } from "./hostPath";
 
@@ -9,7 +9,7 @@ function volume(
     readOnly: boolean,
     key: string,
     ctx: ComposeServiceContext,
-): ServiceMountArgs | null {
+): ServiceMount | null {
     const name = ctx.volumeName(source);
     if (name === null) {
         problem(ctx, key, `volume ${source} is not declared in the top-level volumes: section`);
@@ -18,7 +18,7 @@ function volume(
     return { type: "volume", source: name, target, readOnly };
 }
 
-function mount(item: unknown, ctx: ComposeServiceContext): ServiceMountArgs | null {
+function mount(item: unknown, ctx: ComposeServiceContext): ServiceMount | null {
     const key = `volumes ${JSON.stringify(item)}`;
     if (typeof item === "string") {
         const [source, target, mode] = item.split(":");
@@ -55,12 +55,12 @@ function mount(item: unknown, ctx: ComposeServiceContext): ServiceMountArgs | nu
 }
 
 /** `volumes`: "src:dst[:ro]" and the long form; relative bind sources start at the compose file's folder. */
-export function serviceMounts(value: unknown, ctx: ComposeServiceContext): ServiceMountArgs[] | undefined {
+export function serviceMounts(value: unknown, ctx: ComposeServiceContext): ServiceMount[] | undefined {
     if (value === undefined || value === null) return undefined;
     if (!Array.isArray(value)) {
         problem(ctx, "volumes", "must be a list");
         return undefined;
     }
-    const mounts = value.map((item) => mount(item, ctx)).filter((m): m is ServiceMountArgs => m !== null);
+    const mounts = value.map((item) => mount(item, ctx)).filter((m): m is ServiceMount => m !== null);
     return mounts.length > 0 ? mounts : undefined;
 }

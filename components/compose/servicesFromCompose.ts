@@ -1,5 +1,5 @@
 import * as path from "path";
-import { ServiceArgs } from "../options/args";
+import { Service } from "../options/args";
 import { readComposeFile, substituteAll } from "./composeFile";
 import { ComposeImportError } from "./composeImportError";
 import { ComposeServiceOptions, composeService } from "./composeService";
@@ -21,7 +21,7 @@ export interface ComposeImportOptions {
 }
 
 export interface ComposeImport {
-    services: ServiceArgs[];
+    services: Service[];
     /** What was left out on the way (keys with no effect on measurement, blank variables, anonymous volumes). */
     warnings: string[];
 }
@@ -52,7 +52,7 @@ export function servicesFromCompose(options: ComposeImportOptions): ComposeImpor
     const available = Object.keys(compose.services).sort().join(", ");
     const problems: string[] = [];
     const warnings = [...compose.warnings];
-    const services: ServiceArgs[] = [];
+    const services: Service[] = [];
     const names = Object.keys(options.services ?? {});
     if (names.length === 0) problems.push(`no services named: name the ones to measure (the file has: ${available})`);
     for (const name of names) {

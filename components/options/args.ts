@@ -3,8 +3,11 @@ import { ConcurrencyMode, CoreChoice, LostProcessPolicy, MountType, Patch } from
 
 export { CoverageCore } from "./choices";
 
+// The types of the arguments are named without an "Args" suffix: the Python SDK Pulumi generates from them for the
+// plugin package (plugin/) adds one to every input type (`Service` becomes `ServiceArgs`).
+
 /** A port the service listens on inside its container, published on 127.0.0.1 only. */
-export interface ServicePortArgs {
+export interface ServicePort {
     /** Port inside the container. */
     internal: number;
     /** Host port on 127.0.0.1. Default: a free port chosen by Docker. */
@@ -12,7 +15,7 @@ export interface ServicePortArgs {
 }
 
 /** An extra mount for an instrumented service (its own data, config, sockets...). */
-export interface ServiceMountArgs {
+export interface ServiceMount {
     /** Host path (bind) or volume name (volume). */
     source: string;
     /** Absolute path inside the container. */
@@ -24,7 +27,7 @@ export interface ServiceMountArgs {
 }
 
 /** A Docker healthcheck; when set, readiness waits for the container to be healthy. */
-export interface ServiceHealthcheckArgs {
+export interface ServiceHealthcheck {
     /** e.g. ["CMD", "python3", "-c", "..."] or ["CMD-SHELL", "curl -f http://localhost/"]. */
     test: string[];
     /** Default: "2s". */
@@ -42,7 +45,7 @@ export interface ServiceHealthcheckArgs {
  * `instrument: false`. Its image is used as it is: nothing is installed in it. Services reach each other on the
  * stack's network by their names.
  */
-export interface ServiceArgs {
+export interface Service {
     /** Service name: letters, digits, `_`, `.`, `-`; starts with a letter or digit. Names the container. */
     name: string;
     /** Local image name or ID, unchanged (the production image). */
@@ -58,7 +61,7 @@ export interface ServiceArgs {
      */
     env?: Record<string, pulumi.Input<string>>;
     /** Ports to publish on 127.0.0.1. The first one is the service's URL given to the tests. */
-    ports?: ServicePortArgs[];
+    ports?: ServicePort[];
     /** Absolute path of the service's Python source inside the container: what is measured. Required when measured. */
     sourcePath?: string;
     /**
@@ -75,13 +78,13 @@ export interface ServiceArgs {
     /** The same source in the host checkout: reports name files there too. Absolute, must exist. */
     hostSourcePath?: string;
     /** Extra mounts. */
-    mounts?: ServiceMountArgs[];
+    mounts?: ServiceMount[];
     /** User (name or uid[:gid]) to run as. Default: the image's. */
     user?: string;
     /** Working directory inside the container. Default: the image's. */
     workingDir?: string;
     /** Docker healthcheck; readiness waits for "healthy". */
-    healthcheck?: ServiceHealthcheckArgs;
+    healthcheck?: ServiceHealthcheck;
     /** HTTP path probed on the first published port when no healthcheck or TCP port is given. Default: "/". */
     readinessPath?: string;
     /**
@@ -148,7 +151,7 @@ export interface CoverageOptions {
 /** Arguments of {@link CoverageSpyStack}. */
 export interface CoverageSpyStackArgs {
     /** The services to measure (at least one). */
-    services: ServiceArgs[];
+    services: Service[];
     /**
      * Shell command that runs the test suite on the host. Gets `COVERAGE_SPY_<SERVICE>_URL` for every service with a
      * port.
@@ -156,8 +159,11 @@ export interface CoverageSpyStackArgs {
     testCommand: string;
     /** Working directory of the test command. Default: the Pulumi project folder (the one holding Pulumi.yaml). */
     testWorkingDir?: string;
-    /** Extra environment for the test command. */
-    testEnv?: Record<string, string>;
+    /**
+     * Extra environment for the test command. A value may be another resource's output (a URL, a token) or a secret;
+     * PYTHONPATH, which coverage-spy extends, must be a plain string.
+     */
+    testEnv?: Record<string, pulumi.Input<string>>;
     /** The test command is killed after this many seconds. Default: 1800. */
     testTimeoutSeconds?: number;
     /**
@@ -229,3 +235,12 @@ export interface CoverageSpyStackArgs {
      */
     serviceHost?: string;
 }
+
+/** @deprecated Renamed {@link Service}; this alias keeps programs written before compiling. */
+export type ServiceArgs = Service;
+/** @deprecated Renamed {@link ServicePort}; this alias keeps programs written before compiling. */
+export type ServicePortArgs = ServicePort;
+/** @deprecated Renamed {@link ServiceMount}; this alias keeps programs written before compiling. */
+export type ServiceMountArgs = ServiceMount;
+/** @deprecated Renamed {@link ServiceHealthcheck}; this alias keeps programs written before compiling. */
+export type ServiceHealthcheckArgs = ServiceHealthcheck;

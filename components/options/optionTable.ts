@@ -1,18 +1,12 @@
-import {
-    CoverageOptions,
-    CoverageSpyStackArgs,
-    ServiceArgs,
-    ServiceHealthcheckArgs,
-    ServiceMountArgs,
-    ServicePortArgs,
-} from "./args";
+import { CoverageOptions, CoverageSpyStackArgs, Service, ServiceHealthcheck, ServiceMount, ServicePort } from "./args";
 import { LOCAL_SERVICE_HOST } from "../engine/engineAddress";
 
 /**
  * The shape of an option's value, as stack config (YAML) holds it. "path" is a host path: absolute, or in
- * stack config relative to the project folder.
+ * stack config relative to the project folder. "integer" is a whole number (a port, a count, whole seconds):
+ * TypeScript has only number, so the schema other languages get says integer from here.
  */
-export type OptionKind = "string" | "path" | "number" | "boolean" | "list" | "map" | "object";
+export type OptionKind = "string" | "path" | "number" | "integer" | "boolean" | "list" | "map" | "object";
 
 /** One option: its shape and its default, if it has one. */
 export interface OptionSpec<V> {
@@ -43,31 +37,31 @@ export type Resolved<T, Table> = Omit<T, DefaultedKey<Table> & keyof T> & {
     [K in DefaultedKey<Table> & keyof T]-?: Exclude<T[K], undefined>;
 };
 
-/** `ServicePortArgs`. */
+/** `ServicePort`. */
 export const PORT_OPTIONS = {
-    internal: { kind: "number", required: true },
+    internal: { kind: "integer", required: true },
     // No default: Docker chooses a free host port.
-    external: { kind: "number" },
-} satisfies OptionTable<ServicePortArgs>;
+    external: { kind: "integer" },
+} satisfies OptionTable<ServicePort>;
 
-/** `ServiceMountArgs`. */
+/** `ServiceMount`. */
 export const MOUNT_OPTIONS = {
     source: { kind: "string", required: true },
     target: { kind: "string", required: true },
     type: { kind: "string", default: "bind" },
     readOnly: { kind: "boolean", default: false },
-} satisfies OptionTable<ServiceMountArgs>;
+} satisfies OptionTable<ServiceMount>;
 
-/** `ServiceHealthcheckArgs`. */
+/** `ServiceHealthcheck`. */
 export const HEALTHCHECK_OPTIONS = {
     test: { kind: "list", required: true },
     interval: { kind: "string", default: "2s" },
     timeout: { kind: "string", default: "2s" },
-    retries: { kind: "number", default: 30 },
+    retries: { kind: "integer", default: 30 },
     startPeriod: { kind: "string", default: "0s" },
-} satisfies OptionTable<ServiceHealthcheckArgs>;
+} satisfies OptionTable<ServiceHealthcheck>;
 
-/** `ServiceArgs`. */
+/** `Service`. */
 export const SERVICE_OPTIONS = {
     name: { kind: "string", required: true },
     image: { kind: "string", required: true, deferred: true },
@@ -85,13 +79,13 @@ export const SERVICE_OPTIONS = {
     workingDir: { kind: "string" },
     healthcheck: { kind: "object" },
     readinessPath: { kind: "string", default: "/" },
-    readinessTcpPort: { kind: "number" },
-    readinessTimeoutSeconds: { kind: "number", default: 60 },
-    stopGraceSeconds: { kind: "number", default: 30 },
+    readinessTcpPort: { kind: "integer" },
+    readinessTimeoutSeconds: { kind: "integer", default: 60 },
+    stopGraceSeconds: { kind: "integer", default: 30 },
     stopSignal: { kind: "string", default: "SIGTERM" },
     // No default here: the component reads the image's own when it inspects the image.
     imagePythonPath: { kind: "string" },
-} satisfies OptionTable<ServiceArgs>;
+} satisfies OptionTable<Service>;
 
 /** `CoverageOptions`: the generated `.coveragerc` and the spy's own `[coverage_spy]` section. */
 export const COVERAGE_OPTIONS = {
@@ -118,7 +112,7 @@ export const STACK_OPTIONS = {
     testCommand: { kind: "string", required: true },
     testWorkingDir: { kind: "path", computedDefault: "the Pulumi project folder (holding Pulumi.yaml)" },
     testEnv: { kind: "map", default: {} },
-    testTimeoutSeconds: { kind: "number", default: 1800 },
+    testTimeoutSeconds: { kind: "integer", default: 1800 },
     failOnTestFailure: { kind: "boolean", default: true },
     failUnder: { kind: "number" },
     failUnderPerService: { kind: "map" },
@@ -131,7 +125,7 @@ export const STACK_OPTIONS = {
     spyImage: { kind: "string" },
     runId: { kind: "string", computedDefault: "a fresh id per program run" },
     lostProcesses: { kind: "string", default: "warn" },
-    keepRuns: { kind: "number", default: 5 },
+    keepRuns: { kind: "integer", default: 5 },
     perTestContexts: { kind: "boolean", default: false },
     remoteEngine: {
         kind: "boolean",

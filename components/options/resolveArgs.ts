@@ -1,5 +1,5 @@
 import * as path from "path";
-import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs, ServiceHealthcheckArgs, ServiceMountArgs } from "./args";
+import { CoverageOptions, CoverageSpyStackArgs, Service, ServiceHealthcheck, ServiceMount } from "./args";
 import {
     COVERAGE_OPTIONS,
     HEALTHCHECK_OPTIONS,
@@ -11,12 +11,12 @@ import {
 } from "./optionTable";
 import { isRemoteDockerHost } from "../engine/engineAddress";
 
-export type ResolvedMount = Resolved<ServiceMountArgs, typeof MOUNT_OPTIONS>;
-export type ResolvedHealthcheck = Resolved<ServiceHealthcheckArgs, typeof HEALTHCHECK_OPTIONS>;
+export type ResolvedMount = Resolved<ServiceMount, typeof MOUNT_OPTIONS>;
+export type ResolvedHealthcheck = Resolved<ServiceHealthcheck, typeof HEALTHCHECK_OPTIONS>;
 export type ResolvedCoverageOptions = Resolved<CoverageOptions, typeof COVERAGE_OPTIONS>;
 
 /** A service with every default applied and its sourcePath normalised (no trailing "/"). */
-export type ResolvedService = Omit<Resolved<ServiceArgs, typeof SERVICE_OPTIONS>, "mounts" | "healthcheck"> & {
+export type ResolvedService = Omit<Resolved<Service, typeof SERVICE_OPTIONS>, "mounts" | "healthcheck"> & {
     mounts: ResolvedMount[];
     healthcheck?: ResolvedHealthcheck;
 };
@@ -72,7 +72,7 @@ export function normaliseSourcePath(sourcePath: string): string {
     return sourcePath.replace(/\/+$/, "") || "/";
 }
 
-function resolveService(raw: ServiceArgs): ResolvedService {
+function resolveService(raw: Service): ResolvedService {
     const service = withDefaults(raw, SERVICE_OPTIONS) as ResolvedService;
     if (!isPlainObject(service)) return service;
     if (typeof service.sourcePath === "string") service.sourcePath = normaliseSourcePath(service.sourcePath);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CoverageOptions, CoverageSpyStackArgs, ServiceArgs } from "./args";
+import { CoverageOptions, CoverageSpyStackArgs, Service } from "./args";
 import { CONCURRENCY_MODES, CORES, LOST_PROCESS_POLICIES, MOUNT_TYPES, PATCHES } from "./choices";
 import {
     COVERAGE_OPTIONS,
@@ -71,6 +71,7 @@ const WANTED_SHAPE: Record<OptionKind, string> = {
     string: "a string",
     path: "a path (a string)",
     number: "a number",
+    integer: "a whole number",
     boolean: "true or false",
     list: "a list",
     map: "a map (name: value)",
@@ -93,6 +94,8 @@ function hasShape(value: unknown, kind: OptionKind): boolean {
         case "path":
             return typeof value === "string";
         case "number":
+        case "integer":
+            // Whole numbers and their ranges: checked with each option's limits (Problems.integer).
             return typeof value === "number";
         case "boolean":
             return typeof value === "boolean";
@@ -189,7 +192,7 @@ class Problems {
         }
     }
     /** Environment variables; `secretsAllowed`: a value may also be a Pulumi Output or a Promise (a secret). */
-    stringMap(where: string, value: unknown, secretsAllowed = false): void {
+    stringMap(where: string, value: unknown, outputsAllowed = false): void {
         if (value === undefined) return;
         if (typeof value !== "object" || value === null || Array.isArray(value)) {
             this.add(`${where} must be a map of names to strings`);
@@ -199,8 +202,10 @@ class Problems {
             if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
                 this.add(`${where}: ${shownValue(k)} is not a valid environment variable name`);
             const deferred = pulumi.Output.isInstance(v) || v instanceof Promise;
-            if (typeof v !== "string" && !(secretsAllowed && deferred)) {
-                this.add(`${where}.${k} must be a string${secretsAllowed ? " or a Pulumi secret" : ""}`);
+            if (typeof v !== "string" && !(outputsAllowed && deferred)) {
+                this.add(
+                    `${where}.${k} must be a string${outputsAllowed ? " or a Pulumi Output (a secret, say)" : ""}`,
+                );
             }
         }
     }
@@ -240,7 +245,7 @@ function envSizeProblems(where: string, env: unknown, who: string, label = ""): 
 }
 
 function validateService(
-    service: ServiceArgs,
+    service: Service,
     where: string,
     problems: Problems,
     usedHostPorts: Map<number, string>,
@@ -426,7 +431,7 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
 /**
  * Problems with the services' dependsOn: names no other service, or a cycle (nothing could start first).
  */
-function dependencyProblems(services: ServiceArgs[]): string[] {
+function dependencyProblems(services: Service[]): string[] {
     const problems: string[] = [];
     const names = new Set(services.map((s) => s.name));
     const edges = new Map<string, string[]>();
@@ -507,7 +512,10 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         problems.add("testCommand must be a non-empty shell command");
     }
     problems.absolutePath("testWorkingDir", args.testWorkingDir, true);
-    problems.stringMap("testEnv", args.testEnv);
+    problems.stringMap("testEnv", args.testEnv, true);
+    const testPythonPath = isPlainObject(args.testEnv) ? args.testEnv.PYTHONPATH : undefined;
+    if (testPythonPath !== undefined && typeof testPythonPath !== "string")
+        problems.add("testEnv.PYTHONPATH must be a plain string: coverage-spy puts its test runner's folder before it");
     for (const problem of envSizeProblems("testEnv", args.testEnv, "the test command")) problems.add(problem);
     problems.integer("testTimeoutSeconds", args.testTimeoutSeconds, 1, 86400);
     problems.integer("keepRuns", args.keepRuns, 1, 1000);

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ServiceArgs } from "../../components/options/args";
+import { Service } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT } from "./engine";
 import { ExecutedLines } from "./oracle";
@@ -48,13 +48,13 @@ const EXAMPLES: Example[] = [
 ];
 
 /** stacks/Pulumi.example-NAME.yaml under a test stack name (its secrets stay encrypted), reports in a temp folder. */
-function copyExampleStack(example: string, stack: string): ServiceArgs[] {
+function copyExampleStack(example: string, stack: string): Service[] {
     const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.example-${example}.yaml`), "utf8")) as {
         config: Record<string, unknown>;
     };
     file.config["coverage-spy:reportDir"] = trackStack(stack);
     fs.writeFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), stringify(file));
-    return file.config["coverage-spy:services"] as ServiceArgs[];
+    return file.config["coverage-spy:services"] as Service[];
 }
 
 function executedLines(summary: CoverageSummary, service: string): ExecutedLines {
@@ -66,7 +66,7 @@ describe.each(EXAMPLES)("the $name example, measured from its unchanged images",
     let run: StackRun;
     let output: string;
     let reference: Record<string, ExecutedLines>;
-    let services: ServiceArgs[];
+    let services: Service[];
 
     beforeAll(() => {
         services = copyExampleStack(example.name, stack);

@@ -2,7 +2,8 @@ import { SpawnSyncReturns, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_IMAGE, DEMO_SOURCE } from "./demoExpectations";
+import { CoverageSummary } from "../../components/summary/coverageSummary";
+import { DEMO_IMAGE, DEMO_SOURCE, expectLines } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
 
 /** The user's Pulumi project name in a fresh project. */
@@ -32,6 +33,39 @@ export interface FreshProjectOptions {
     args?: Record<string, string>;
     /** More variables of the user's environment, e.g. DOCKER_HOST. */
     env?: Record<string, string>;
+    /** The packed package to install (packCheckout); default: this checkout packed into `work`. */
+    tarball?: string;
+}
+
+/**
+ * The user's environment for a project whose state is in `work`: the Pulumi CLI and plugins (PATH, PULUMI_HOME), a
+ * file backend in `work`, a passphrase, and `more`.
+ */
+export function userEnvironment(work: string, more?: Record<string, string>): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PULUMI_HOME: process.env.PULUMI_HOME,
+        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "a passphrase of the user's",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    for (const name of ["DOCKER_HOST", "TMPDIR", "npm_config_cache"])
+        if (process.env[name] !== undefined) env[name] = process.env[name];
+    return Object.assign(env, more);
+}
+
+/** Packs this checkout (`npm pack`) into `destination`: the tarball's path. */
+export function packCheckout(destination: string): string {
+    const result = spawnSync("npm", ["pack", "--json", "--pack-destination", destination], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (result.status !== 0) throw new Error(`npm pack failed (exit ${result.status}):\n${result.stderr.slice(-8000)}`);
+    const packed = JSON.parse(result.stdout) as Array<{ filename: string }>;
+    return path.join(destination, packed[0].filename);
 }
 
 /** The README's program (its TypeScript block that makes a CoverageSpyStack), with the demo's values put in. */
@@ -53,24 +87,13 @@ export function readmeProgram(testCommand: string, options: FreshProjectOptions)
 }
 
 /**
- * Packs this checkout (`npm pack`), makes a fresh TypeScript Pulumi project in `work` as `pulumi new typescript`
- * would, installs the tarball into it (a copy, no link into the checkout) and inits `stack` on a file backend in
- * `work`. The program is the README's, measuring the demo image, with `options` added.
+ * Packs this checkout (`npm pack`, unless `options.tarball` is given), makes a fresh TypeScript Pulumi project in
+ * `work` as `pulumi new typescript` would, installs the tarball into it (a copy, no link into the checkout) and inits
+ * `stack` on a file backend in `work`. The program is the README's, measuring the demo image, with `options` added.
  */
 export function createFreshProject(work: string, stack: string, options: FreshProjectOptions): FreshProject {
     const dir = path.join(work, "project");
-    const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PULUMI_HOME: process.env.PULUMI_HOME,
-        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "a passphrase of the user's",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    };
-    for (const name of ["DOCKER_HOST", "TMPDIR", "npm_config_cache"])
-        if (process.env[name] !== undefined) env[name] = process.env[name];
-    Object.assign(env, options.env);
+    const env = userEnvironment(work, options.env);
     const run = (file: string, args: string[], cwd = dir): SpawnSyncReturns<string> & { out: string } => {
         const result = spawnSync(file, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
         return { ...result, out: `${result.stdout}\n${result.stderr}` };
@@ -81,9 +104,7 @@ export function createFreshProject(work: string, stack: string, options: FreshPr
             throw new Error(`${file} ${args.join(" ")} failed (exit ${result.status}):\n${result.out.slice(-8000)}`);
         return result.stdout;
     };
-    const packed = JSON.parse(succeed("npm", ["pack", "--json", "--pack-destination", work], REPO_ROOT)) as Array<{
-        filename: string;
-    }>;
+    const tarball = options.tarball ?? packCheckout(work);
     fs.mkdirSync(path.join(dir, "tests", "e2e"), { recursive: true });
     fs.copyFileSync(
         path.join(REPO_ROOT, "examples", "demo", "tests", "test_demo.py"),
@@ -126,7 +147,7 @@ export function createFreshProject(work: string, stack: string, options: FreshPr
         "--no-audit",
         "--no-fund",
         "--prefer-offline",
-        path.join(work, packed[0].filename),
+        tarball,
         `typescript@${version("typescript")}`,
         `@types/node@${version("@types/node")}`,
     ]);
@@ -168,4 +189,11 @@ export function demoSourceFiles(): string[] {
         .filter((f) => f.endsWith(".py"))
         .map((f) => `demo_app/${f}`)
         .sort();
+}
+
+/** Every demo file the fresh project's service measures, each with exactly the lines its markers say. */
+export function expectDemoLines(summary: CoverageSummary): void {
+    const files = summary.files.filter((f) => f.service === "app");
+    expect(files.map((f) => f.path).sort()).toEqual(demoSourceFiles());
+    for (const file of files) expectLines(file);
 }

@@ -6,7 +6,7 @@ import { labelledObjects } from "../../cli/recovery/recovery";
 import { LABEL_STACK } from "../../components/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { formatSummary } from "../../components/summary/formatSummary";
-import { DEMO_IMAGE, expectLines } from "./demoExpectations";
+import { DEMO_IMAGE } from "./demoExpectations";
 import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
 import { docker, spyBaseImage, startSecondEngine } from "./engine";
 import {
@@ -14,7 +14,7 @@ import {
     FRESH_SUITE,
     FreshProject,
     createFreshProject,
-    demoSourceFiles,
+    expectDemoLines,
     userFiles,
 } from "./freshProject";
 
@@ -24,13 +24,6 @@ jest.setTimeout(40 * 60 * 1000);
 function summaryOutput(project: FreshProject, stack: string): CoverageSummary {
     const out = project.succeed("pulumi", ["stack", "output", "coverage", "--json", "--stack", stack]);
     return JSON.parse(out) as CoverageSummary;
-}
-
-/** Every demo file measured, each with exactly the lines its markers say. */
-function expectDemoLines(summary: CoverageSummary): void {
-    const files = summary.files.filter((f) => f.service === "app");
-    expect(files.map((f) => f.path).sort()).toEqual(demoSourceFiles());
-    for (const file of files) expectLines(file);
 }
 
 /**

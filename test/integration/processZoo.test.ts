@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ServiceArgs } from "../../components/options/args";
+import { Service } from "../../components/options/args";
 import { StackRun, measureService } from "./stackRun";
 import { REPO_ROOT, docker } from "./engine";
 
@@ -35,7 +35,7 @@ describe.each([
 
     beforeAll(() => {
         docker("build", "-q", "--build-arg", `BASE_IMAGE=coverage-spy/base:${suite}`, "-t", image, ZOO);
-        const service: ServiceArgs = {
+        const service: Service = {
             name: "zoo",
             image,
             sourcePath: "/app",

@@ -1,5 +1,5 @@
 import { stackObjectName } from "../../components/naming";
-import { ServiceArgs } from "../../components/options/args";
+import { Service } from "../../components/options/args";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker } from "./engine";
 import { StackInput, demoService, destroyStack, stackRun, upStack } from "./stackRun";
@@ -20,7 +20,7 @@ function lastLines(output: string, n: number): string {
 describe("a service whose command exits", () => {
     const stacks: string[] = [];
     afterAll(() => stacks.forEach((s) => destroyStack(s)));
-    function input(name: string, service: ServiceArgs, config: Record<string, unknown> = {}): StackInput {
+    function input(name: string, service: Service, config: Record<string, unknown> = {}): StackInput {
         const stack = `itest-${name}-${process.pid}`;
         stacks.push(stack);
         return { stack, service, testCommand: DEMO_TEST_COMMAND, config };
@@ -49,7 +49,7 @@ describe("a service whose command exits", () => {
 
     it("that others depend on: the readiness wait names it, its exit code and its last log line", () => {
         const demo = demoService(DEMO_IMAGE);
-        const db: ServiceArgs = {
+        const db: Service = {
             name: "db",
             image: DEMO_IMAGE,
             instrument: false,

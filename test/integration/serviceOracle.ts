@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ServiceArgs } from "../../components/options/args";
+import { Service } from "../../components/options/args";
 import { serviceUrlEnvName } from "../../components/naming";
 import { REPO_ROOT, docker } from "./engine";
 import { ExecutedLines } from "./oracle";
@@ -14,7 +14,7 @@ const APP = "/app";
 export interface ReferenceInput {
     /** A name for the reference's Docker objects: itest-<what>-<pid>, so a killed run's are swept. */
     name: string;
-    services: ServiceArgs[];
+    services: Service[];
     /** Environment the stack gives through secretEnv, which the reference sets in plain text. */
     extraEnv?: Record<string, Record<string, string>>;
     /** More `[run]` settings of the reference (e.g. `core = sysmon`, the core that follows greenlets exactly). */
@@ -117,7 +117,7 @@ export function referenceRun(input: ReferenceInput): Record<string, ExecutedLine
 }
 
 /** Waits for a container's healthcheck, when it has one. */
-function waitReady(container: string, service: ServiceArgs): void {
+function waitReady(container: string, service: Service): void {
     if (!service.healthcheck) return;
     for (let i = 0; i < 300; i++) {
         if (docker("inspect", "-f", "{{.State.Health.Status}}", container) === "healthy") return;
@@ -141,7 +141,7 @@ function waitHttp(url: string): void {
 }
 
 /** coverage.py's combine and JSON report of one service's data, in the harvester image: executed lines per file. */
-function report(data: string, service: ServiceArgs, work: string): ExecutedLines {
+function report(data: string, service: Service, work: string): ExecutedLines {
     const source = path.join(REPO_ROOT, service.hostSourcePath as string);
     const out = path.join(work, `${service.name}.json`);
     fs.writeFileSync(path.join(work, `${service.name}.rc`), `[run]\nparallel = true\nsource =\n    ${APP}\n`);

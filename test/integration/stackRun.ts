@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CoverageOptions, ServiceArgs } from "../../components/options/args";
+import { CoverageOptions, Service } from "../../components/options/args";
 import { stackObjectName } from "../../components/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_SOURCE } from "./demoExpectations";
@@ -20,7 +20,7 @@ const RUN_STACK = path.join(REPO_ROOT, "bin", "cli", "main.js");
 /** One coverage stack of the tests: its services and the options that differ from the defaults. */
 export interface StackInput {
     stack: string;
-    service: ServiceArgs;
+    service: Service;
     testCommand: string;
     lostProcesses?: "warn" | "fail";
     coverage?: CoverageOptions;
@@ -44,7 +44,7 @@ export interface UpResult {
 /** A finished run of a coverage stack, as the tests look at it. */
 export interface StackRun {
     summary: CoverageSummary;
-    service: ServiceArgs;
+    service: Service;
     volumeName: string;
     networkName: string;
     /** Host folder of this run's reports. */
@@ -56,8 +56,8 @@ export interface StackRun {
 }
 
 /** The demo service (stacks/Pulumi.dev.yaml) on another image. */
-export function demoService(image: string): ServiceArgs {
-    const configured = (devStackConfig()["coverage-spy:services"] as ServiceArgs[])[0];
+export function demoService(image: string): Service {
+    const configured = (devStackConfig()["coverage-spy:services"] as Service[])[0];
     return { ...configured, image, hostSourcePath: DEMO_SOURCE };
 }
 

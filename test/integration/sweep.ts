@@ -7,6 +7,7 @@ import { spawnSync } from "child_process";
 import { DockerObject, labelledObjects, removeObjects } from "../../cli/recovery/recovery";
 import { processGone } from "../../cli/recovery/stackLocks";
 import { ensureEngine } from "../testEnvironment";
+import { FRESH_PROJECT } from "./freshProject";
 import { TEST_RUN_PID_ENV, say, stopSecondEngineIfUnused } from "./secondEngine";
 
 /** The pid in an integration stack's name (itest-<what>-<pid>, maybe more after it), or undefined for any other. */
@@ -42,13 +43,33 @@ export function withChildren(pid: number): Set<number> {
     return new Set([pid, ...children]);
 }
 
-/** Removes the Docker objects of integration stacks left behind (see leftovers), saying each on stderr. */
+/**
+ * Images a test tagged itest-<what>-<pid> (a spy image's base, a service image a program built), each as `stack`
+ * its tag, for leftovers.
+ */
+function testImages(): Array<{ stack: string; name: string }> {
+    const listed = spawnSync("docker", ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" });
+    if (listed.status !== 0) throw new Error(`docker image ls failed: ${listed.stderr}`);
+    return listed.stdout
+        .split("\n")
+        .filter((name) => name.includes(":itest-"))
+        .map((name) => ({ stack: name.slice(name.lastIndexOf(":") + 1), name }));
+}
+
+/**
+ * Removes the Docker objects of integration stacks left behind (see leftovers), this repository's and the fresh
+ * projects' (the installed package's tests), and the images such tests tagged, saying each on stderr.
+ */
 export function sweepLeftovers(finished: ReadonlySet<number> = new Set()): void {
     const objects = (["container", "volume", "network"] as const).flatMap((kind) =>
-        labelledObjects(kind, "coverage-spy"),
+        ["coverage-spy", FRESH_PROJECT].flatMap((project) => labelledObjects(kind, project)),
     );
     for (const removed of removeObjects(leftovers(objects, processGone, finished)))
         say(`removed ${removed}, left by an integration test run`);
+    for (const { name } of leftovers(testImages(), processGone, finished)) {
+        const removed = spawnSync("docker", ["image", "rm", "--force", name], { encoding: "utf8" });
+        if (removed.status === 0) say(`removed image ${name}, left by an integration test run`);
+    }
 }
 
 export default function sweep(): void {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
 import { FIXTURE_RUN_ID, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
 import * as path from "path";
@@ -501,6 +502,30 @@ describe("CoverageSpyStack with per-test contexts", () => {
         expect(env.COVERAGE_SPY_CONTEXTS_URL).toBeUndefined();
         expect(env.COVERAGE_SPY_RUNNER_DIR).toBeUndefined();
         expect(coveragercOf("graph")).toContain("contexts = false");
+    });
+});
+
+describe("CoverageSpyStack with a test environment from other resources' outputs", () => {
+    beforeAll(async () => {
+        const testEnv = {
+            API_URL: pulumi.output("http://api.internal:9000"),
+            API_TOKEN: pulumi.secret("token-of-the-suite"),
+            MODE: "e2e",
+        };
+        await valueOf(new CoverageSpyStack("outs", { ...baseArgs(reportDirWithFixtureRun()), testEnv }).summary);
+    });
+
+    it("hands the suite their values, beside its plain ones, the whole environment a secret as one of them is", () => {
+        const wrapped = engine.one(COMMAND, "outs-test-run").inputs.environment as Record<string, unknown>;
+        expect(wrapped[rpc.specialSigKey]).toBe(rpc.specialSecretSig);
+        expect(wrapped.value).toEqual(
+            expect.objectContaining({
+                API_URL: "http://api.internal:9000",
+                API_TOKEN: "token-of-the-suite",
+                MODE: "e2e",
+                COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000",
+            }),
+        );
     });
 });
 

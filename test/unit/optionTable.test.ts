@@ -3,9 +3,9 @@ import * as path from "path";
 import {
     CoverageOptions,
     CoverageSpyStackArgs,
-    ServiceHealthcheckArgs,
-    ServiceMountArgs,
-    ServicePortArgs,
+    ServiceHealthcheck,
+    ServiceMount,
+    ServicePort,
 } from "../../components/options/args";
 import {
     COVERAGE_OPTIONS,
@@ -31,20 +31,20 @@ type Table = Record<string, OptionSpec<unknown>>;
 /** The option tables of the options reference (docs/options.md), by the line that introduces each. */
 const DOC_TABLES: Array<[string, Table]> = [
     ["`CoverageSpyStackArgs` (", STACK_OPTIONS],
-    ["`ServiceArgs` (", SERVICE_OPTIONS],
+    ["`Service` (", SERVICE_OPTIONS],
     [
-        "`ServicePortArgs`, `ServiceMountArgs` and `ServiceHealthcheckArgs`",
+        "`ServicePort`, `ServiceMount` and `ServiceHealthcheck`",
         { ...PORT_OPTIONS, ...MOUNT_OPTIONS, ...HEALTHCHECK_OPTIONS },
     ],
     ["`CoverageOptions` (", COVERAGE_OPTIONS],
 ];
 
-/** option → default cell of the Markdown table that follows the line starting with `intro`. */
-function docTable(page: string, intro: string): Map<string, string> {
+/** option → its cells (type, default, meaning) in the Markdown table that follows the line starting with `intro`. */
+function docTable(page: string, intro: string): Map<string, { type: string; default: string }> {
     const lines = page.split("\n");
     const start = lines.findIndex((l) => l.startsWith(intro));
     if (start < 0) throw new Error(`docs/options.md has no line starting with ${intro}`);
-    const rows = new Map<string, string>();
+    const rows = new Map<string, { type: string; default: string }>();
     let i = start + 1;
     while (i < lines.length && !lines[i].startsWith("|")) i++;
     for (i += 2; i < lines.length && lines[i].startsWith("|"); i++) {
@@ -53,7 +53,7 @@ function docTable(page: string, intro: string): Map<string, string> {
             .split(/(?<!\\)\|/)
             .slice(1, -1)
             .map((c) => c.trim());
-        rows.set(cells[0].replace(/`/g, ""), cells[2]);
+        rows.set(cells[0].replace(/`/g, ""), { type: cells[1], default: cells[2] });
     }
     return rows;
 }
@@ -80,13 +80,21 @@ describe("the options reference in docs/options.md", () => {
         for (const [option, spec] of Object.entries(table)) {
             const expected = expectedDefaultCell(spec);
             if (typeof expected === "string")
-                expect({ option, cell: rows.get(option) }).toEqual({ option, cell: expected });
+                expect({ option, cell: rows.get(option)?.default }).toEqual({ option, cell: expected });
             else
-                expect({ option, cell: rows.get(option) }).toEqual({
+                expect({ option, cell: rows.get(option)?.default }).toEqual({
                     option,
                     cell: expect.stringMatching(expected) as unknown,
                 });
         }
+    });
+
+    // The plugin's schema types these integer for other languages (a Python int): the page says so too.
+    it.each(DOC_TABLES)("types int exactly the integer options of %s", (intro, table) => {
+        const rows = docTable(page, intro);
+        const documentedInt = [...rows].filter(([, cells]) => cells.type === "int").map(([option]) => option);
+        const integers = Object.entries(table).filter(([, spec]) => spec.kind === "integer");
+        expect(documentedInt.sort()).toEqual(integers.map(([option]) => option).sort());
     });
 });
 
@@ -108,10 +116,10 @@ describe("args.ts documentation", () => {
 
     it.each([
         ["CoverageSpyStackArgs", STACK_OPTIONS],
-        ["ServiceArgs", SERVICE_OPTIONS],
-        ["ServicePortArgs", PORT_OPTIONS],
-        ["ServiceMountArgs", MOUNT_OPTIONS],
-        ["ServiceHealthcheckArgs", HEALTHCHECK_OPTIONS],
+        ["Service", SERVICE_OPTIONS],
+        ["ServicePort", PORT_OPTIONS],
+        ["ServiceMount", MOUNT_OPTIONS],
+        ["ServiceHealthcheck", HEALTHCHECK_OPTIONS],
         ["CoverageOptions", COVERAGE_OPTIONS],
     ] as Array<[string, Table]>)("states the table's written defaults in %s", (iface, table) => {
         const documented = documentedDefaults(iface);
@@ -131,13 +139,13 @@ describe("args.ts documentation", () => {
 describe("the option tables", () => {
     it("are checked by the compiler against the Args interfaces", () => {
         // @ts-expect-error: a table that forgets an option does not compile
-        const forgotten: OptionTable<ServicePortArgs> = { internal: { kind: "number", required: true } };
+        const forgotten: OptionTable<ServicePort> = { internal: { kind: "number", required: true } };
         const portSpecs = { internal: { kind: "number" }, external: { kind: "number" } } as const;
         // @ts-expect-error: nor one that invents an option
-        const invented: OptionTable<ServicePortArgs> = { ...portSpecs, host: { kind: "string" } };
+        const invented: OptionTable<ServicePort> = { ...portSpecs, host: { kind: "string" } };
         const wrongDefault = { kind: "boolean", default: "no" } as const;
         // @ts-expect-error: nor a default of the wrong type
-        const mistyped: OptionTable<Pick<ServiceMountArgs, "readOnly">> = { readOnly: wrongDefault };
+        const mistyped: OptionTable<Pick<ServiceMount, "readOnly">> = { readOnly: wrongDefault };
         expect([forgotten, invented, mistyped]).toHaveLength(3);
     });
 
@@ -298,4 +306,4 @@ describe("resolveArgs", () => {
 });
 
 // The interfaces are imported for the compile-time checks above.
-export type Checked = [CoverageOptions, ServiceHealthcheckArgs];
+export type Checked = [CoverageOptions, ServiceHealthcheck];

@@ -10,6 +10,7 @@ interface PackageJson {
     types: string;
     bin: Record<string, string>;
     dependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as PackageJson;
 
@@ -65,7 +66,8 @@ describe("the npm package (npm pack)", () => {
     });
 
     it("holds no compiled file without a source (a module moved or removed since an old build)", () => {
-        const sources = new Set(packageSources().map((s) => compiled(s, ".js")));
+        const pluginSources = filesUnder("plugin").filter((f) => f.endsWith(".ts"));
+        const sources = new Set([...packageSources(), ...pluginSources].map((s) => compiled(s, ".js")));
         const stale = files.filter((f) => f.endsWith(".js") && f.startsWith("dist/") && !sources.has(f));
         expect(stale).toEqual([]);
     });
@@ -82,6 +84,26 @@ describe("the npm package (npm pack)", () => {
             expect(files).toContain(asset);
     });
 
+    it("holds the plugin package: its manifest, the compiled host it runs, and the sources its schema comes from", () => {
+        for (const file of [
+            "plugin/PulumiPlugin.yaml",
+            "plugin/tsconfig.json",
+            "plugin/index.ts",
+            "plugin/package.json",
+        ])
+            expect(files).toContain(file);
+        const plugin = JSON.parse(fs.readFileSync(path.join(REPO, "plugin", "package.json"), "utf8")) as PackageJson;
+        expect(files).toContain(path.normalize(path.join("plugin", plugin.main)));
+        const componentSources = filesUnder("components").filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+        expect(componentSources.filter((f) => !files.includes(f))).toEqual([]);
+        const pluginSources = filesUnder("plugin").filter((f) => f.endsWith(".ts"));
+        expect(pluginSources.map((s) => compiled(s, ".js")).filter((f) => !files.includes(f))).toEqual([]);
+    });
+
+    it("asks for the TypeScript Pulumi's schema inference needs beside it (npm 7 and later install it)", () => {
+        expect(manifest.peerDependencies.typescript).toBe(">=5.0.0 <7");
+    });
+
     it("holds the README, the license and the package's reference, and nothing of this repository's development", () => {
         expect(files).toEqual(expect.arrayContaining(["README.md", "LICENSE", "package.json"]));
         const development = files.filter(
@@ -92,7 +114,8 @@ describe("the npm package (npm pack)", () => {
                 /\.test\.(js|ts)$|\.map$|tsbuildinfo$|^tsconfig|^jest\.config|^eslint\.config|^Pulumi\.|\/Pulumi\.[^/]+\.yaml$/.test(
                     f,
                 ) ||
-                (f.endsWith(".ts") && !f.endsWith(".d.ts")),
+                // TypeScript sources: only the component's and the plugin's entry, which the schema is inferred from.
+                (f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.startsWith("components/") && f !== "plugin/index.ts"),
         );
         expect(development).toEqual([]);
     });

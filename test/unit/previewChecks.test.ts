@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CoverageSpyStackArgs, ServiceArgs } from "../../components/options/args";
+import { CoverageSpyStackArgs, Service } from "../../components/options/args";
 import {
     COVERAGE_OPTIONS,
     HEALTHCHECK_OPTIONS,
@@ -19,7 +19,7 @@ import { installMockEngine } from "./mockEngine";
 
 installMockEngine();
 
-const service: ServiceArgs = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
+const service: Service = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
 
 function args(overrides: Partial<CoverageSpyStackArgs> = {}): CoverageSpyStackArgs {
     return { services: [service], testCommand: "pytest", ...overrides };
@@ -100,7 +100,7 @@ describe("string options given a YAML list or map", () => {
             ),
         ).toEqual(
             expect.arrayContaining([
-                'keepRuns must be a number, got a string "3"',
+                'keepRuns must be a whole number, got a string "3"',
                 'perTestContexts must be true or false, got a list ["yes"]',
                 'services[0].command must be a list, got a string "serve --fast"',
             ]),

@@ -9,13 +9,13 @@ const REPO = path.resolve(__dirname, "..", "..");
  * every property it rejects, not only the first (it stops at the first; analyzeType is wrapped to go on).
  */
 function inferSchema(): { rejected: string[]; result: ReturnType<Analyzer["analyze"]> } {
-    const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as Record<string, unknown>;
-    const analyzer = new Analyzer(
-        REPO,
-        "coverage-spy",
-        { ...manifest, main: "components/index.ts" },
-        new Set(["CoverageSpyStack"]),
-    );
+    // As the plugin package (plugin/) has it analyzed: its tsconfig.json, from its entry.
+    const pluginDir = path.join(REPO, "plugin");
+    const manifest = JSON.parse(fs.readFileSync(path.join(pluginDir, "package.json"), "utf8")) as Record<
+        string,
+        unknown
+    >;
+    const analyzer = new Analyzer(pluginDir, "coverage-spy", manifest, new Set(["CoverageSpyStack"]));
     const rejected: string[] = [];
     const internals = analyzer as unknown as { analyzeType: (...args: unknown[]) => unknown };
     const analyzeType = internals.analyzeType.bind(analyzer);

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CoverageSpyStackArgs, ServiceArgs } from "../../components/options/args";
+import { CoverageSpyStackArgs, Service } from "../../components/options/args";
 import { validateStackArgs } from "../../components/options/validation";
 import { tempDir } from "./fixtures";
 
 /** An assets folder without the spy image's files. */
 const emptyFolder = tempDir();
-const service: ServiceArgs = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
+const service: Service = { name: "api", image: "api:prod", sourcePath: "/app", ports: [{ internal: 8000 }] };
 
 function args(overrides: Partial<CoverageSpyStackArgs> = {}): CoverageSpyStackArgs {
     return { services: [service], testCommand: "pytest", ...overrides };
@@ -132,6 +132,16 @@ describe("validateStackArgs", () => {
             "services[0].hostSourcePath does not exist: /nonexistent/src",
         ],
         ["an empty test command", args({ testCommand: "  " }), "testCommand must be a non-empty shell command"],
+        [
+            "a test PYTHONPATH from another resource (coverage-spy extends it)",
+            args({ testEnv: { PYTHONPATH: pulumi.output("/src") } }),
+            "testEnv.PYTHONPATH must be a plain string: coverage-spy puts its test runner's folder before it",
+        ],
+        [
+            "a test environment value neither a string nor an Output",
+            args({ testEnv: { PORT: 8000 } } as unknown as Partial<CoverageSpyStackArgs>),
+            "testEnv.PORT must be a string or a Pulumi Output (a secret, say)",
+        ],
         ["a threshold above 100", args({ failUnder: 101 }), "failUnder must be a number from 0 to 100, got 101"],
         ["a negative threshold", args({ failUnder: -1 }), "failUnder must be a number from 0 to 100, got -1"],
         [
@@ -141,7 +151,7 @@ describe("validateStackArgs", () => {
         ],
         [
             "an unknown service option",
-            args({ services: [{ ...service, ports: [], volumes: [] } as unknown as ServiceArgs] }),
+            args({ services: [{ ...service, ports: [], volumes: [] } as unknown as Service] }),
             'services[0]: unknown option "volumes"',
         ],
         [
