@@ -20,13 +20,18 @@ export interface BackgroundRun {
 export function upInBackground(input: StackInput, extraArgs: string[] = []): BackgroundRun {
     configure(input);
     let output = "";
-    const child = spawn("node", [RUN_STACK, "up", "--stack", input.stack, ...extraArgs], {
-        cwd: REPO_ROOT,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    // stderr into the stdout pipe, as a terminal shows both: in the order written. Read from two pipes, the last
+    // engine line on stdout could arrive after the driver's closing line on stderr when this machine is busy.
+    const child = spawn(
+        "sh",
+        ["-c", 'exec "$@" 2>&1', "sh", "node", RUN_STACK, "up", "--stack", input.stack, ...extraArgs],
+        {
+            cwd: REPO_ROOT,
+            detached: true,
+            stdio: ["ignore", "pipe", "ignore"],
+        },
+    );
     child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
     return {
         child,
         output: () => output,
