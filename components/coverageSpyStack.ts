@@ -15,12 +15,12 @@ import {
     LABEL_STACK,
     newRunId,
     serviceUrlEnvName,
-} from "./naming";
+} from "./shared/naming";
 import { createServiceContainer } from "./service/serviceContainer";
 import { dependedOn, startOrder } from "./service/dependencyOrder";
 import { createReadinessWait } from "./service/readinessWait";
 import { pythonPathFromImageEnv, readImagePythonPath } from "./service/imagePythonPath";
-import { LocalImage } from "./service/localImages";
+import { LocalImage } from "./engine/localImages";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { summarizeRun } from "./gates/gatedSummary";
 import { warnAboutTheSuite } from "./summary/suiteWarnings";
@@ -29,7 +29,8 @@ import { failTheUpdate, failTheUpdateIfNeeded } from "./gates/failTheUpdate";
 import { checkOneShotExit, oneShotFailure } from "./harvester/oneShotExit";
 import { createTestRun } from "./testRun/testRun";
 import { scriptServices } from "./testRun/scriptServices";
-import { CoverageSpyInputError, validateStackArgs } from "./options/validation";
+import { CoverageSpyInputError } from "./options/inputError";
+import { validateStackArgs } from "./options/validation";
 import { ResolvedService, ResolvedStackArgs, measuredServices, resolveArgs } from "./options/resolveArgs";
 import { pulumiProjectDir } from "./programConfig";
 import { createStackNetwork } from "./infra/stackNetwork";
@@ -37,15 +38,15 @@ import { createCoverageVolume } from "./infra/coverageVolume";
 import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "./contexts/contextRelay";
 import { defaultEngineSettings } from "./engine/dockerEngine";
 import { engineAccess } from "./engine/engineAccess";
-import { engineChecks } from "./service/imageChecks";
-import { publishAddress } from "./engine/engineAddress";
+import { engineChecks } from "./engine/imageChecks";
+import { publishAddress } from "./shared/engineAddress";
 import { SpySource } from "./engine/spyFiles";
 import { createSpyVolume } from "./engine/spyVolume";
 import { SpyImagePlan, planSpyImage, provideSpyImage } from "./engine/spyDelivery";
 import { createReportCopy } from "./engine/reportCopy";
 import { publishedUrl } from "./service/publishedUrl";
 import { runnerEnvironment } from "./contexts/runnerEnvironment";
-import { findUp } from "./findUp";
+import { findUp } from "./shared/findUp";
 
 export const COVERAGE_SPY_STACK_TYPE = "coverage-spy:index:CoverageSpyStack";
 
@@ -59,9 +60,12 @@ export function defaultAssetsDir(start: string = __dirname): string {
     return found;
 }
 
-/** "main" → "organization/<this project>/main" (the file backend's organization); qualified names stay. */
+/**
+ * "main" → "<organization>/<this project>/main", in the organization of the backend the program runs on ("organization"
+ * on a file backend, the user's or team's on Pulumi Cloud); qualified names stay.
+ */
 export function qualifiedStackName(stack: string): string {
-    return stack.includes("/") ? stack : `organization/${pulumi.getProject()}/${stack}`;
+    return stack.includes("/") ? stack : `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 }
 
 /** Resolves once the one-shot container exited 0; fails the update with its logs otherwise. */
@@ -94,8 +98,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
     readonly summaryText: pulumi.Output<string>;
 
     /** `coverage`, typed: the parsed coverage of this run; undefined when the harvest failed. */
-    get summary(): pulumi.Output<CoverageSummary> {
-        return this.coverage as pulumi.Output<CoverageSummary>;
+    get summary(): pulumi.Output<CoverageSummary | undefined> {
+        return this.coverage as pulumi.Output<CoverageSummary | undefined>;
     }
     readonly runId: pulumi.Output<string>;
     /** Host folder of this run's reports. */
@@ -176,10 +180,8 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             sourcePaths: harvestServices.map((s) => s.sourcePath),
             perTestContexts: resolved.perTestContexts,
         });
-        // The scripts' probes reach a remote engine's services only through their published ports on serviceHost.
-        const scriptEnv = cliEnv.apply((env) =>
-            remoteEngine ? { ...env, COVERAGE_SPY_REMOTE_HOST: serviceHost } : env,
-        );
+        // The test run's probes reach a remote engine's services only through their published ports on serviceHost.
+        const remoteHost = remoteEngine ? serviceHost : undefined;
         // Every engine, local or remote, gets the spy's files the same way: a volume filled from the spy image.
         const spyImage = provideSpyImage(this, name, spyPlan, { images: engineImages, cliEnv });
         const spyImageName = spyImage.image;
@@ -259,9 +261,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                         {
                             service: scripted.get(service.name)!,
                             runId,
-                            assetsDir,
                             url: serviceUrls[service.name],
-                            cliEnv: scriptEnv,
+                            remoteHost,
+                            cliEnv,
                         },
                         { parent: this, dependsOn: [container] },
                     ),
@@ -292,20 +294,20 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             {
                 runId,
                 testCommand: resolved.testCommand,
-                assetsDir,
                 runDir,
                 testWorkingDir: resolved.testWorkingDir,
                 testTimeoutSeconds: resolved.testTimeoutSeconds,
                 // The stack lets the suite find its services (npm run coverage:snapshot inside a test, for one).
                 // pulumi.output: a test environment value may be another resource's output.
-                environment: pulumi.all([scriptEnv, pulumi.output(resolved.testEnv)]).apply(([engineEnv, testEnv]) => ({
+                environment: pulumi.all([cliEnv, pulumi.output(resolved.testEnv)]).apply(([engineEnv, testEnv]) => ({
                     ...testEnv,
                     ...runnerEnv,
                     ...urlEnv,
                     ...engineEnv,
                     COVERAGE_SPY_STACK: stack,
-                    ...(remoteEngine ? { COVERAGE_SPY_RUN_TAR: runInputsTar } : {}),
                 })),
+                runTar: remoteEngine ? runInputsTar : undefined,
+                remoteHost,
                 services: testRunServices,
             },
             { parent: this, dependsOn: testRunNeeds },
@@ -358,17 +360,19 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const harvestFailure = pulumi
             .all([harvester.exitCode, harvester.containerLogs, reportsHere])
             .apply(([code, logs]) => oneShotFailure("harvesting coverage", code, logs));
-        const summary = pulumi.all([harvestFailure, baseOutput]).apply(([failure, base]) => {
-            try {
-                if (failure !== undefined) throw new Error(failure);
-                return summarizeRun({ runDir, runId, services: measured }, { gates, baseStack, baseOutput: base });
-            } catch (err) {
-                // Said once, on this component, failing the update; a rejected output would be said again by the
-                // stack, wrapped in "error serializing property ...".
-                failTheUpdate((err as Error).message, this);
-                return undefined as unknown as CoverageSummary;
-            }
-        });
+        const summary = pulumi
+            .all([harvestFailure, baseOutput])
+            .apply(([failure, base]): CoverageSummary | undefined => {
+                try {
+                    if (failure !== undefined) throw new Error(failure);
+                    return summarizeRun({ runDir, runId, services: measured }, { gates, baseStack, baseOutput: base });
+                } catch (err) {
+                    // Said once, on this component, failing the update; a rejected output would be said again by the
+                    // stack, wrapped in "error serializing property ...".
+                    failTheUpdate((err as Error).message, this);
+                    return undefined;
+                }
+            });
         // The same output, only typed as the schema's map (Output's lifted properties make the types differ).
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         this.coverage = summary as unknown as pulumi.Output<Record<string, any>>;

@@ -24,8 +24,9 @@ export { parseCoverageJson } from "./summary/parseCoverageJson";
 export { parseTestCounts } from "./summary/testOutput";
 export { readRunSummary } from "./summary/readRunSummary";
 export { generateCoveragerc } from "./config/coveragerc";
-export { validateStackArgs, CoverageSpyInputError } from "./options/validation";
-export { serviceUrlEnvName, newRunId } from "./naming";
+export { validateStackArgs } from "./options/validation";
+export { CoverageSpyInputError } from "./options/inputError";
+export { serviceUrlEnvName, newRunId } from "./shared/naming";
 export { stackArgsFromConfig, readStackConfig, projectRoot, CONFIG_KEYS } from "./programConfig";
 export { formatSummary } from "./summary/formatSummary";
 export {
@@ -37,7 +38,8 @@ export {
     DELTA_SCHEMA_VERSION,
 } from "./summary/coverageDelta";
 export { markdownSummary, MarkdownOptions } from "./summary/markdownSummary";
-export { evaluateGates, validateGates, GateThresholds, GateResult } from "./gates/evaluateGates";
+export { evaluateGates, GateResult } from "./gates/evaluateGates";
+export { validateGates, GateThresholds } from "./options/gateOptions";
 export { coverageDeltaProgram, CoverageDeltaProgramArgs, CoverageDeltaOutputs } from "./consumer/coverageDeltaProgram";
 export { coverageStackProgram, CoverageStackOutputs } from "./stackProgram";
 export {

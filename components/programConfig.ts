@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageSpyStackArgs, Service } from "./options/args";
-import { CoverageSpyInputError, envStringProblem, shownValue } from "./options/validation";
+import { CoverageSpyInputError } from "./options/inputError";
+import { envStringProblem, shownValue } from "./options/validation";
 import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
-import { findUp } from "./findUp";
+import { findUp } from "./shared/findUp";
 
 /** Program-only config: services read from a compose file, `{ file, services: { name: { sourcePath } } }`. */
 export const COMPOSE_KEY = "compose";
@@ -155,11 +155,6 @@ function composeServices(compose: unknown, baseDir: string): Service[] {
     }
 }
 
-/** Whether the engine passed a config key as a secret: the SDK exports this, but keeps it out of its typings. */
-function isConfigSecret(key: string): boolean {
-    return (runtimeConfig as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret(key);
-}
-
 /**
  * A string key's text as the program gets it: the engine hands a YAML list or map given for it over as JSON text
  * (`testCommand: [python3, -m, unittest]` arrives as `["python3","-m","unittest"]`), which would be used as a string.
@@ -193,20 +188,10 @@ export function readStackConfig(namespace: string): Record<string, unknown> {
         throw new pulumi.RunError(error.message);
     }
     const values: Record<string, unknown> = {};
-    const secretKey = `${namespace}:${SECRET_ENV_KEY}`;
-    const secretText = pulumi.runtime.allConfig()[secretKey];
-    if (secretText !== undefined) {
-        // Read as plain values here, so their names are known at preview; each is made a secret again at once.
-        if (!isConfigSecret(secretKey)) {
-            throw new pulumi.RunError(
-                `coverage-spy: config: ${secretKey} is stored in plain text in the stack file: set each value with ` +
-                    `pulumi config set --secret --path '${SECRET_ENV_KEY}.SERVICE.VARIABLE' VALUE`,
-            );
-        }
-        values[SECRET_ENV_KEY] = JSON.parse(secretText) as unknown;
-    }
+    // secretEnv is read as plain values too, so their names are known at preview; each is made a secret again at
+    // once (withSecretEnv). The SDK has no public way to ask whether the stack file keeps it encrypted: the command
+    // asks the engine before the update (cli/project/plainSecretEnv.ts).
     for (const [key, kind] of Object.entries(CONFIG_KEYS)) {
-        if (key === SECRET_ENV_KEY) continue;
         const value =
             kind === "object"
                 ? config.getObject<unknown>(key)

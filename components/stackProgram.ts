@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CoverageSpyStack } from "./coverageSpyStack";
 import { readStackConfig, stackArgsFromConfig } from "./programConfig";
-import { CoverageSpyInputError } from "./options/validation";
+import { CoverageSpyInputError } from "./options/inputError";
 
 /** The outputs a coverage stack exports; other stacks read them with a StackReference. */
 export interface CoverageStackOutputs {

@@ -364,7 +364,7 @@ def combine_service(
 
 
 def unpack_inputs(tar_path: str, out_dir: str) -> None:
-    """Puts the test run's results (tests.json, sources/) into ``out_dir``, from the tar test-run.sh packed.
+    """Puts the test run's results (tests.json, sources/) into ``out_dir``, from the tar the test run packed.
 
     A remote engine's harvester cannot see the host's run folder, so they come uploaded into its container.
     """

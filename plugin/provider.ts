@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental/provider";
 import { COVERAGE_SPY_STACK_TYPE, CoverageSpyStack } from "../components/coverageSpyStack";
-import { findUp } from "../components/findUp";
+import { findUp } from "../components/shared/findUp";
 import { PackageSchema, completeSchema } from "./schema";
 
 /** The package's root: the folder whose plugin/ holds PulumiPlugin.yaml, from plugin/ or its compiled copy. */

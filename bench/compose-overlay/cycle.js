@@ -11,7 +11,7 @@ const childProcess = require("child_process");
 const fs = require("fs");
 const path = require("path");
 
-/** The goal of issue 11: coverage-spy's overhead beyond the suite at most this share of the overlay's. */
+/** The goal the benchmark checks: coverage-spy's overhead beyond the suite at most this share of the overlay's. */
 const GOAL = 0.5;
 
 /** A's phases, in the order they happen (bench/phases.js's, with "print" split out of its other steps). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 11): the warm coverage cycle of coverage-spy against the docker-compose overlay pattern, on the
+# Benchmark: the warm coverage cycle of coverage-spy against the docker-compose overlay pattern, on the
 # same demo (coverage-spy/demo-app:latest, 3 workers) and the same suite (examples/demo/tests), interleaved
 # A B A B ..., each side end to end; prints a Markdown section (medians and ranges) for bench/RESULTS.md.
 #   bash bench/compose-overlay/cycle.sh [rounds]      default 5, after one unmeasured warm-up of each side

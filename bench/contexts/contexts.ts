@@ -1,4 +1,4 @@
-// Benchmark: what per-test contexts cost (issue 12). A generated suite of many short tests (each one GET of the
+// Benchmark: what per-test contexts cost. A generated suite of many short tests (each one GET of the
 // demo's /price) runs against the demo through real `pulumi up`s, with perTestContexts off (plain unittest) and on
 // (the unittest entry of coverage-spy/runner telling the relay each start and end), interleaved off, on, off, on ...
 // Reports the suite's time (the test run's own measure, tests.durationMs) side by side, and the boundaries as the

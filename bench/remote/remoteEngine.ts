@@ -1,5 +1,5 @@
 // Benchmark: the demo's warm `pulumi up` on the local engine and on a second engine that cannot see this machine's
-// folders (issue 13: remoteEngine, scripts/second-engine.sh), interleaved local, remote, local, remote ... after one
+// folders (remoteEngine, scripts/second-engine.sh), interleaved local, remote, local, remote ... after one
 // warm-up of each (the remote one fills its spy volume). With a second argument, a third side: the local engine
 // driven from another checkout (e.g. the commit before remote support, built with its own bin/), to show that the
 // local figures did not change. Prints a Markdown section (medians with their range) on stdout, progress on stderr.

@@ -1,4 +1,4 @@
-// Benchmark: how coverage-spy scales (issue 11), with real `pulumi up`s of the component
+// Benchmark: how coverage-spy scales, with real `pulumi up`s of the component
 // (test/integration/stackRun.ts, the same driver as npm run coverage), a fresh stack per up, a few rounds each:
 //   - harvest time against the number of data files: a service (bench/scale/app) that starts N short-lived
 //     measured Python subprocesses (N = 10, 100, 1000), each leaving one data file;
@@ -162,7 +162,10 @@ interface Case {
 
 const SCALE_SERVICE = "scale";
 
-/** The test run's "service NAME ready in N ms" lines (coverage-spy/service-lib.sh), summed: the readiness waits. */
+/**
+ * The test run's "service NAME ready in N ms" lines (components/testRun/runner/readiness.ts), summed: the readiness
+ * waits.
+ */
 function readinessMs(output: string): number {
     const waits = [...output.matchAll(/service \S+ ready in (\d+) ms/g)].map((m) => Number(m[1]));
     return waits.length ? waits.reduce((a, b) => a + b, 0) : NaN;

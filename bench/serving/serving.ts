@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { CoverageOptions, Service } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
@@ -37,7 +37,7 @@ const PREFIX = `bench-serving-${process.pid}`;
 const BENCH_NETWORK = `${PREFIX}-net`;
 const LABELS = ["coverage-spy.project=coverage-spy", `coverage-spy.bench=${PREFIX}`];
 const UNMEASURED = "unmeasured";
-/** Python 3.12+ keeps at least this share of the unmeasured throughput (issue 11). */
+/** Python 3.12+ keeps at least this share of the unmeasured throughput: the goal docs/performance.md states. */
 const GOAL = 0.95;
 
 /** One measured side of a target: the component with these coverage options. */

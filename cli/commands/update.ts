@@ -281,6 +281,11 @@ function installInterruptHandlers(): void {
                 log(`interrupted: stopped the test suite (${stopped.processes.length} process(es))`);
             if (stopped.services.length > 0)
                 log(`interrupted: stopped ${stopped.services.join(", ")} gracefully, so their data is saved`);
+            if (stopped.notStopped)
+                log(
+                    `interrupted: could not stop ${stopped.notStopped.services.join(", ")} (${stopped.notStopped.cause}): ` +
+                        "the next run stops what is left",
+                );
         });
     }
 }

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { readHarvestJson } from "../../components/harvester/harvestJson";
+import { readHarvestJson } from "../../components/summary/harvestJson";
 
 /** The line index a harvest with per-test contexts writes (coverage-spy/contexts_index.py): total/contexts.json. */
 export interface ContextIndex {

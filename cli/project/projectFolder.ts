@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { findUp } from "../../components/findUp";
+import { findUp } from "../../components/shared/findUp";
 
 /** The file names the Pulumi CLI accepts for a project file. */
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.yml"];

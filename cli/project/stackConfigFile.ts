@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { YAMLParseError, parse } from "yaml";
-import { dockerEnvironmentFor, engineSettingsFromConfig } from "../../components/engine/engineAddress";
+import { dockerEnvironmentFor, engineSettingsFromConfig } from "../../components/shared/engineAddress";
 
 /**
  * The first line of a stack config that earlier versions copied from the base stack's for a new branch stack.

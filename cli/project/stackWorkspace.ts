@@ -3,7 +3,8 @@ import * as path from "path";
 import { coverageStackProgram } from "../../components/stackProgram";
 import { CommandTarget } from "./commandTarget";
 import { coverageWorkspace, openCoverageStack, removeCoverageStack } from "./engineWorkspace";
-import { configFileEngineEnvironment, stackEngineEnvironment } from "./stackConfigFile";
+import { configFileEngineEnvironment, effectiveStackConfigPath, stackEngineEnvironment } from "./stackConfigFile";
+import { refusePlainSecretEnv } from "./plainSecretEnv";
 
 export interface OpenOptions {
     /** Create the stack when it does not exist (an up, a preview); otherwise it must exist. */
@@ -18,6 +19,13 @@ export interface OpenOptions {
  * user's project runs its own program (Pulumi.yaml's runtime and main) with its own stack config, as `pulumi up`.
  */
 export async function openTargetStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
+    const stack = await openStack(target, options);
+    // An up or a preview runs the program, which reads secretEnv: refused in plain text before it starts.
+    if (options.create) refusePlainSecretEnv(targetStackConfigFile(target));
+    return stack;
+}
+
+async function openStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
     const dir = target.project.dir;
     if (target.demo)
         return openCoverageStack(target.project.dir, target.stack, () => Promise.resolve(coverageStackProgram(dir)), {
@@ -45,6 +53,12 @@ export async function selectedStack(projectDir: string): Promise<string | undefi
 export function targetEngineEnvironment(target: CommandTarget): Record<string, string> {
     if (target.demo) return stackEngineEnvironment(target.project.dir, target.stackName);
     return configFileEngineEnvironment(path.join(target.project.stackConfigDir, `Pulumi.${target.stackName}.yaml`));
+}
+
+/** The stack config file the target's stack runs with (the demo's own or its base stack's), if any. */
+function targetStackConfigFile(target: CommandTarget): string | undefined {
+    if (target.demo) return effectiveStackConfigPath(target.project.dir, target.stackName);
+    return path.join(target.project.stackConfigDir, `Pulumi.${target.stackName}.yaml`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { hostProcesses } from "../../components/hostProcesses";
+import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
 import { processGone } from "./stackLocks";
 
 /**
@@ -31,8 +32,8 @@ export function engineProcesses(stack: string, proc = "/proc"): EngineProcess[] 
         if (!env.includes(`${ENGINE_STACK_VARIABLE}=${stack}`)) return [];
         const driver = Number(env.find((v) => v.startsWith(`${ENGINE_DRIVER_VARIABLE}=`))?.split("=")[1]);
         if (!Number.isInteger(driver) || driver <= 0) return [];
-        // COVERAGE_SPY_RUN_DIR is set only in the test run's environment (components/testRun/testRunScript.ts).
-        const testRun = env.some((v) => v.startsWith("COVERAGE_SPY_RUN_DIR="));
+        // Set only in the test run's environment, which its suite inherits (components/testRun/testRun.ts).
+        const testRun = env.some((v) => v.startsWith(`${TEST_RUN_VARIABLE}=`));
         return [{ pid, name, driver, testRun }];
     });
 }

@@ -1,8 +1,8 @@
 import { Stack } from "@pulumi/pulumi/automation";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LABEL_PROJECT, LABEL_STACK } from "../../components/naming";
+import { DockerCommandError, docker } from "../../components/engine/dockerCli";
+import { LABEL_PROJECT, LABEL_STACK } from "../../components/shared/naming";
 import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir } from "./stackLocks";
 import { interruptTestRun } from "./interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
@@ -17,11 +17,6 @@ type Kind = (typeof KINDS)[number]["kind"];
 
 /** Seconds an orphaned service gets to save its data before it is removed (its run is over anyway). */
 const ORPHAN_STOP_SECONDS = 10;
-
-function docker(args: string[]): { ok: boolean; out: string } {
-    const result = spawnSync("docker", args, { encoding: "utf8", timeout: 120_000 });
-    return { ok: result.status === 0, out: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
-}
 
 /**
  * A Docker object: its kind, name, id (the id the docker provider keeps in the state; a volume's is its name) and
@@ -49,11 +44,15 @@ export function labelledObjects(kind: Kind, project: string, stack?: string): Do
         "--filter",
         stack === undefined ? `label=${LABEL_STACK}` : `label=${LABEL_STACK}=${stack}`,
     ];
-    const result = docker([...list, ...filters, "--format", format]);
-    if (!result.ok) throw new Error(`coverage-spy: cannot list the project's Docker ${kind}s: ${result.out}`);
-    return result.out === ""
+    let out: string;
+    try {
+        out = docker([...list, ...filters, "--format", format]).stdout.trim();
+    } catch (err) {
+        throw new Error(`coverage-spy: cannot list the project's Docker ${kind}s: ${(err as Error).message}`);
+    }
+    return out === ""
         ? []
-        : result.out.split("\n").map((line) => {
+        : out.split("\n").map((line) => {
               const [id, name, objectStack] = line.split(" ");
               return { kind, name, id, stack: objectStack };
           });
@@ -69,13 +68,33 @@ export function removeObjects(objects: Array<Pick<DockerObject, "kind" | "name">
     const failed: string[] = [];
     for (const kind of order) {
         for (const { name } of objects.filter((o) => o.kind === kind)) {
-            if (kind === "container") docker(["stop", "--time", String(ORPHAN_STOP_SECONDS), name]);
-            const result = docker(kind === "container" ? ["rm", "-f", name] : [kind, "rm", name]);
-            (result.ok ? removed : failed).push(result.ok ? `${kind} ${name}` : `${kind} ${name}: ${result.out}`);
+            const problem = removeObject(kind, name);
+            if (problem === undefined) removed.push(`${kind} ${name}`);
+            else failed.push(`${kind} ${name}: ${problem}`);
         }
     }
     if (failed.length > 0) throw new Error(`coverage-spy: could not remove ${failed.join("; ")}`);
     return removed;
+}
+
+/**
+ * Removes one object, a container after a graceful stop (whose failure the forced removal makes up for); what went
+ * wrong, or undefined when it is gone.
+ */
+function removeObject(kind: Kind, name: string): string | undefined {
+    try {
+        if (kind === "container")
+            docker(["stop", "--time", String(ORPHAN_STOP_SECONDS), name], { waits: ORPHAN_STOP_SECONDS });
+    } catch (err) {
+        if (!(err instanceof DockerCommandError)) throw err;
+    }
+    try {
+        docker(kind === "container" ? ["rm", "-f", name] : [kind, "rm", name]);
+        return undefined;
+    } catch (err) {
+        if (!(err instanceof DockerCommandError)) throw err;
+        return err.message;
+    }
 }
 
 /** Every object carrying the stack's labels, of every kind. */
@@ -194,6 +213,11 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     if (left.processes.length > 0)
         cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
+    if (left.notStopped)
+        throw new Error(
+            `coverage-spy: could not stop ${left.notStopped.services.join(", ")}, left running by an earlier run ` +
+                `(${left.notStopped.cause}); stop them (docker stop ${left.notStopped.services.join(" ")}) and run again`,
+        );
     let deployment: Deployment;
     try {
         deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ??

@@ -1,7 +1,14 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ASSETS_DIR, DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../../components/layout";
+import {
+    ASSETS_DIR,
+    DATA_DIR,
+    ENGINE_REPORTS_DIR,
+    HARVEST_SCRIPT,
+    RCFILE,
+    REPORTS_DIR,
+} from "../../components/shared/layout";
 import {
     LABEL_HARVESTER_IMAGE,
     LABEL_MEASURED,
@@ -12,7 +19,8 @@ import {
     LABEL_SERVICE,
     LABEL_SOURCE_PATH,
     newRunId,
-} from "../../components/naming";
+} from "../../components/shared/naming";
+import { DockerCall, DockerResult, docker as runDocker } from "../../components/engine/dockerCli";
 import { runReportDir } from "../../components/harvester/harvester";
 import { runningServiceContainers } from "../../components/service/runningServices";
 import { HarvestedCoverage, readHarvestedCoverage } from "../../components/summary/readRunSummary";
@@ -65,13 +73,13 @@ interface LiveService {
     remoteEngine: boolean;
 }
 
-function docker(args: string[], what: string): { stdout: string; status: number } {
-    const result = spawnSync("docker", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (result.error) throw new Error(`coverage-spy: ${what}: cannot run docker (${result.error.message})`);
-    if (result.status !== 0 && result.status !== EXIT_NO_ANSWER) {
-        throw new Error(`coverage-spy: ${what} failed (exit ${result.status}):\n${result.stderr.trim()}`);
+/** Runs docker for `what` (named in its error); the signal helper's EXIT_NO_ANSWER is an answer. */
+function docker(args: string[], what: string, call: DockerCall = {}): DockerResult {
+    try {
+        return runDocker(args, { answers: [EXIT_NO_ANSWER], ...call });
+    } catch (err) {
+        throw new Error(`coverage-spy: ${what}: ${(err as Error).message}`);
     }
-    return { stdout: result.stdout, status: result.status ?? 0 };
 }
 
 /** The stack's running service containers, read from the labels the component puts on them. */
@@ -158,6 +166,8 @@ function signalService(service: LiveService, action: "snapshot" | "reset", timeo
             String(timeoutSeconds),
         ],
         `${action} of service ${service.name}`,
+        // The helper waits up to timeoutSeconds for the processes' answers.
+        { waits: timeoutSeconds },
     );
     const answer = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as ServiceAnswer;
     return {
@@ -171,6 +181,15 @@ function signalService(service: LiveService, action: "snapshot" | "reset", timeo
 /** Where the snapshot's sources are uploaded in a remote engine's harvester (harvest.py --inputs). */
 const SNAPSHOT_INPUTS = "/tmp/coverage-spy-run.tar";
 
+/** Removes the snapshot's harvester; a failure here must not hide the harvest's own (its label names it). */
+function removeQuietly(container: string): void {
+    try {
+        runDocker(["rm", "--force", container]);
+    } catch {
+        // Nothing to add: the harvest's outcome is what the snapshot reports.
+    }
+}
+
 /**
  * The snapshot's harvest on an engine that cannot see the report folder: a harvester container is created, the
  * copied sources go in as a tar, it runs, and its reports come out into `hostOut`; it is removed whatever happened.
@@ -180,7 +199,7 @@ function harvestThroughEngine(
     hostOut: string,
     createArgs: string[],
     engineOut: string,
-): { stdout: string; status: number } {
+): DockerResult {
     const name = `coverage-spy-snapshot-${snapshotId}`;
     const inputs = path.join(hostOut, "inputs.tar");
     const packed = spawnSync("tar", ["-C", hostOut, "-cf", inputs, "sources"], { encoding: "utf8" });
@@ -188,11 +207,11 @@ function harvestThroughEngine(
     docker(["create", "--name", name, ...createArgs], "creating the snapshot's harvester");
     try {
         docker(["cp", inputs, `${name}:${SNAPSHOT_INPUTS}`], "uploading the snapshot's sources");
-        const run = docker(["start", "--attach", name], "harvesting the snapshot");
+        const run = docker(["start", "--attach", name], "harvesting the snapshot", { waits: "container" });
         docker(["cp", `${name}:${engineOut}/.`, hostOut], "copying the snapshot's reports back");
         return run;
     } finally {
-        spawnSync("docker", ["rm", "--force", name], { stdio: "ignore" });
+        removeQuietly(name);
         fs.rmSync(inputs, { force: true });
     }
 }
@@ -279,6 +298,7 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
                   ...harvestCommand(snapshotDir(REPORTS_DIR)),
               ],
               "harvesting the snapshot",
+              { waits: "container" },
           );
     if (harvest.status !== 0) throw new Error(`coverage-spy: harvesting the snapshot failed (exit ${harvest.status})`);
     const coverage = readHarvestedCoverage({

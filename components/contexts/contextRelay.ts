@@ -1,10 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../layout";
+import { CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../shared/layout";
 import { spyFileMounts } from "../engine/spyFiles";
 import { dataVolumeMount } from "../infra/coverageVolume";
 import { publishedUrl } from "../service/publishedUrl";
-import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../naming";
+import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, stackObjectName, toLabelList } from "../shared/naming";
 import { ScriptService } from "../testRun/testRunScript";
 import { OneShotInput } from "../harvester/harvester";
 

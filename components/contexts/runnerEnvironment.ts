@@ -1,5 +1,5 @@
 import * as path from "path";
-import { RUNNER_FOLDER } from "../layout";
+import { RUNNER_FOLDER } from "../shared/layout";
 
 /** The variable that names the runner side's folder, for runners that load it by path (jest, a shell loop). */
 export const RUNNER_DIR_ENV = "COVERAGE_SPY_RUNNER_DIR";

@@ -1,6 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineSettings, dockerEnvironmentFor, engineSettingsFromConfig, isRemoteDockerHost } from "./engineAddress";
+import {
+    EngineSettings,
+    dockerEnvironmentFor,
+    engineSettingsFromConfig,
+    isRemoteDockerHost,
+} from "../shared/engineAddress";
 
 /** A Docker resource of the package, to ask a component which docker provider its children get. */
 const DOCKER_MODULE_MEMBER = "docker:index/container:Container";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalImage, inspectLocalImages, missingImageProblems } from "../service/localImages";
+import { LocalImage, inspectLocalImages, missingImageProblems } from "./localImages";
 import {
     CommandResult,
     EngineChecks,
@@ -7,9 +7,9 @@ import {
     inspectContainerNames,
     probeSourcePath,
     sourcePathProblem,
-} from "../service/imageChecks";
-import { CoverageSpyInputError } from "../options/validation";
-import { EngineSettings } from "./engineAddress";
+} from "./imageChecks";
+import { CoverageSpyInputError } from "../options/inputError";
+import { EngineSettings } from "../shared/engineAddress";
 import { defaultEngineSettings, dockerCliEnvironment, dockerProviderOf, providerEngineSettings } from "./dockerEngine";
 
 /** How the component's commands reach the engine its Docker resources use, and what that engine holds. */

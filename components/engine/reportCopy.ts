@@ -1,10 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { assetScriptPath } from "../testRun/testRunScript";
-
-/** The copy's script in the spy's assets. */
-const COPY_REPORTS_SCRIPT = "copy-reports.sh";
+import { COPY_REPORTS_ENTRY, runnerEntryPath } from "../shared/runnerPath";
 
 export interface ReportCopyInput {
     runId: string;
@@ -30,8 +27,8 @@ export function createReportCopy(
     return new command.local.Command(
         `${name}-reports-copy`,
         {
-            create: assetScriptPath(input.assetsDir, COPY_REPORTS_SCRIPT),
-            interpreter: ["/bin/bash"],
+            create: runnerEntryPath(COPY_REPORTS_ENTRY),
+            interpreter: [process.execPath],
             environment: pulumi
                 .all([input.cliEnv, input.harvester.name, input.harvester.exitCode])
                 .apply(([env, harvester, exitCode]) => ({

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LocalImage } from "../service/localImages";
+import { LocalImage } from "./localImages";
 import { SpyImageRecipe, coveragePins, createSpyImageBuild, spyImageTag } from "./spyImage";
 
 /** Which spy image a stack uses: one the user names (spyImage), or one coverage-spy builds from spyBaseImage. */

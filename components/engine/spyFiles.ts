@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SPY_ROOT } from "../layout";
+import { SPY_ROOT } from "../shared/layout";
 
 /** What gives a container the spy's files: the stack's spy volume (components/engine/spyVolume.ts). */
 export interface SpyFileMounts {

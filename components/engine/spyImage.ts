@@ -3,14 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { shellQuote } from "../shell";
-import { findUp } from "../findUp";
+import { shellQuote } from "../shared/shell";
+import { findUp } from "../shared/findUp";
+import { SPY_DOCKERFILE } from "../shared/layout";
 
 /** The repository of the spy images coverage-spy builds; the tag is the hash of what goes in. */
 export const SPY_IMAGE_REPOSITORY = "coverage-spy/spy";
-/** The image's Dockerfile and in-build script, in the assets folder (which is the build context). */
-export const SPY_DOCKERFILE = path.join("image", "Dockerfile");
-export const SPY_BUILD_SCRIPT = path.join("image", "build_spy.py");
 /** What of the assets the build context leaves out: the assets' .dockerignore says the same. */
 const LEFT_OUT_FOLDERS = new Set(["tests", "__pycache__"]);
 const LEFT_OUT_FILE = /(\.pyc|^\.dockerignore)$/;

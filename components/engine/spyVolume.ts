@@ -1,9 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
-import { ASSETS_DIR, LIB_DIR } from "../layout";
-import { LABEL_ROLE, SPY_INSTALL_CONTAINER, stackObjectName, toLabelList } from "../naming";
-import { createOneShot } from "../harvester/harvester";
+import { ASSETS_DIR, LIB_DIR } from "../shared/layout";
+import { LABEL_ROLE, SPY_INSTALL_CONTAINER, stackObjectName, toLabelList } from "../shared/naming";
+import { createOneShot } from "./oneShot";
 
 /** The install container's label holding what it installed: a new value replaces (and so re-runs) it. */
 const LABEL_SPY_DIGEST = "coverage-spy.spy-digest";

@@ -28,7 +28,7 @@ export function failTheUpdate(message: string, resource?: pulumi.Resource, argv:
  * reports are written (test/integration/stackOutputs.test.ts, test/integration/package.test.ts).
  */
 export function failTheUpdateIfNeeded(
-    summary: pulumi.Output<CoverageSummary>,
+    summary: pulumi.Output<CoverageSummary | undefined>,
     failOnTestFailure: boolean,
     resource?: pulumi.Resource,
 ): void {

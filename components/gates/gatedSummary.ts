@@ -4,7 +4,8 @@ import { CoverageSummary } from "../summary/coverageSummary";
 import { CoverageDelta, coverageDelta, parseSummaryOutput } from "../summary/coverageDelta";
 import { markdownSummary } from "../summary/markdownSummary";
 import { RunSummaryInput, readRunSummary } from "../summary/readRunSummary";
-import { GateThresholds, evaluateGates } from "./evaluateGates";
+import { GateThresholds } from "../options/gateOptions";
+import { evaluateGates } from "./evaluateGates";
 
 /** Everything the gates need besides the run: thresholds and the base stack's summary output. */
 export interface GateInput {

@@ -1,17 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LostProcessPolicy } from "../options/choices";
-import { DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../layout";
+import { DATA_DIR, ENGINE_REPORTS_DIR, HARVEST_SCRIPT, RCFILE, REPORTS_DIR } from "../shared/layout";
 import { dataVolumeMount } from "../infra/coverageVolume";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
-import {
-    HARVESTER_CONTAINER,
-    LABEL_ROLE,
-    LABEL_RUN_ID,
-    PREPARE_CONTAINER,
-    stackObjectName,
-    toLabelList,
-} from "../naming";
+import { HARVESTER_CONTAINER, PREPARE_CONTAINER } from "../shared/naming";
+import { createOneShot } from "../engine/oneShot";
 
 /** What the harvester needs to know about each service's data. */
 export interface HarvestService {
@@ -57,47 +51,6 @@ export function runReportDir(reportDir: string, runId: string): string {
 
 function serviceFlags(services: HarvestService[]): string[] {
     return services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]);
-}
-
-/** Whose one-shot container it is: the stack (its name), the image, its labels, and the run it belongs to, if any. */
-export interface OneShotOwner {
-    stack: string;
-    image: pulumi.Input<string>;
-    labels: Record<string, string>;
-    /** Labelled on the container, so every run replaces (runs) it; without one, it runs when its arguments change. */
-    runId?: string;
-}
-
-/**
- * A container that runs once and exits. `attach` makes the create wait for its exit; its exit code
- * must still be checked by the caller, because a non-zero exit does not fail the create.
- */
-export function createOneShot(
-    resourceName: string,
-    containerSuffix: string,
-    role: string,
-    owner: OneShotOwner,
-    args: Partial<docker.ContainerArgs>,
-    opts: pulumi.CustomResourceOptions,
-): docker.Container {
-    return new docker.Container(
-        resourceName,
-        {
-            name: stackObjectName(owner.stack, containerSuffix),
-            image: owner.image,
-            attach: true,
-            logs: true,
-            mustRun: false,
-            restart: "no",
-            labels: toLabelList({
-                ...owner.labels,
-                ...(owner.runId !== undefined ? { [LABEL_RUN_ID]: owner.runId } : {}),
-                [LABEL_ROLE]: role,
-            }),
-            ...args,
-        },
-        pulumi.mergeOptions(opts, { deleteBeforeReplace: true }),
-    );
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_DIR } from "../layout";
-import { stackObjectName, toLabelList } from "../naming";
+import { DATA_DIR } from "../shared/layout";
+import { stackObjectName, toLabelList } from "../shared/naming";
 
 /**
  * The coverage-data volume: every service writes its data files here and the harvester reads them.

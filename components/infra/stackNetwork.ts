@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { stackObjectName, toLabelList } from "../naming";
+import { stackObjectName, toLabelList } from "../shared/naming";
 
 /** The stack's own bridge network: services reach each other by name, and no other stack's services. */
 export function createStackNetwork(

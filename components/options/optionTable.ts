@@ -1,5 +1,5 @@
 import { CoverageOptions, CoverageSpyStackArgs, Service, ServiceHealthcheck, ServiceMount, ServicePort } from "./args";
-import { LOCAL_SERVICE_HOST } from "../engine/engineAddress";
+import { LOCAL_SERVICE_HOST } from "../shared/engineAddress";
 
 /**
  * The shape of an option's value, as stack config (YAML) holds it. "path" is a host path: absolute, or in

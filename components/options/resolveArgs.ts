@@ -9,7 +9,7 @@ import {
     SERVICE_OPTIONS,
     STACK_OPTIONS,
 } from "./optionTable";
-import { isRemoteDockerHost } from "../engine/engineAddress";
+import { isRemoteDockerHost } from "../shared/engineAddress";
 
 export type ResolvedMount = Resolved<ServiceMount, typeof MOUNT_OPTIONS>;
 export type ResolvedHealthcheck = Resolved<ServiceHealthcheck, typeof HEALTHCHECK_OPTIONS>;

@@ -15,18 +15,12 @@ import {
     optionNames,
 } from "./optionTable";
 import { normaliseSourcePath } from "./resolveArgs";
-import { validateGates } from "../gates/evaluateGates";
-import { OWN_CONTAINERS, serviceUrlEnvName } from "../naming";
-import { shellQuote } from "../shell";
-import { SPY_DOCKERFILE } from "../engine/spyImage";
-
-/** Thrown for bad input; the component turns it into a pulumi.ResourceError at preview time. */
-export class CoverageSpyInputError extends Error {
-    constructor(readonly problems: string[]) {
-        super(`invalid coverage-spy input:\n  - ${problems.join("\n  - ")}`);
-        this.name = "CoverageSpyInputError";
-    }
-}
+import { CoverageSpyInputError } from "./inputError";
+import { validateGates } from "./gateOptions";
+import { OWN_CONTAINERS, serviceUrlEnvName } from "../shared/naming";
+import { shellQuote } from "../shared/shell";
+import { SPY_DOCKERFILE } from "../shared/layout";
+import { DependencyGraph } from "../shared/dependencyGraph";
 
 /** Signals an app rarely uses itself; each process resolves SIGRTMIN+n with its own libc (glibc and musl differ). */
 const SPY_SIGNAL = /^(off|SIGUSR1|SIGUSR2|SIGRTMIN\+([0-9]|1[0-5])|SIGRTMAX-([0-9]|1[0-5]))$/;
@@ -434,7 +428,6 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
 function dependencyProblems(services: Service[]): string[] {
     const problems: string[] = [];
     const names = new Set(services.map((s) => s.name));
-    const edges = new Map<string, string[]>();
     services.forEach((service, i) => {
         if (!Array.isArray(service.dependsOn)) return;
         for (const dependency of service.dependsOn) {
@@ -446,33 +439,12 @@ function dependencyProblems(services: Service[]): string[] {
                 );
             }
         }
-        edges.set(
-            service.name,
-            service.dependsOn.filter((d) => names.has(d) && d !== service.name),
-        );
     });
-    // Depth-first search for a cycle; reported once, as the path around it.
-    const state = new Map<string, "visiting" | "done">();
-    const visit = (name: string, path: string[]): string[] | null => {
-        if (state.get(name) === "done") return null;
-        if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
-        state.set(name, "visiting");
-        for (const next of edges.get(name) ?? []) {
-            const cycle = visit(next, [...path, name]);
-            if (cycle) return cycle;
-        }
-        state.set(name, "done");
-        return null;
-    };
-    for (const name of edges.keys()) {
-        const cycle = visit(name, []);
-        if (cycle) {
-            problems.push(
-                `services: dependsOn goes round in a circle (${cycle.join(" → ")}): nothing could start first`,
-            );
-            break;
-        }
-    }
+    const cycle = new DependencyGraph(
+        services.map((s) => ({ name: s.name, dependsOn: Array.isArray(s.dependsOn) ? s.dependsOn : [] })),
+    ).cycle();
+    if (cycle !== undefined)
+        problems.push(`services: dependsOn goes round in a circle (${cycle.join(" → ")}): nothing could start first`);
     return problems;
 }
 

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { engineName } from "./localImages";
+import { engineName } from "../engine/localImages";
 
 /**
  * Reads the image's own PYTHONPATH from the engine's image, at preview time, so the spy can keep it.

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../layout";
+import { LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../shared/layout";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 
 /** What measuring a service adds to its container: nothing else of coverage-spy reaches it. */

@@ -1,22 +1,24 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ScriptService, WAIT_READY_SCRIPT, assetScriptPath, serviceParameters } from "../testRun/testRunScript";
+import { TEST_RUN_VARIABLE } from "../testRun/runner/description";
+import { WAIT_READY_ENTRY, runnerEntryPath } from "../shared/runnerPath";
+import { ScriptService, readinessDescription } from "../testRun/testRunScript";
 
 export interface ReadinessWaitInput {
-    /** The service, as the test-run script sees it (the same readiness parameters). */
+    /** The service, as the test run sees it (the same readiness parameters). */
     service: ScriptService;
     runId: string;
-    /** The spy's assets folder, which holds wait-ready.sh. */
-    assetsDir: string;
     /** The service's URL (on serviceHost), for its HTTP probe; none without a published port. */
     url?: pulumi.Input<string>;
+    /** A remote engine's address, where its TCP probe reaches the service's published port. */
+    remoteHost?: string;
     /** The docker CLI's environment for the engine (DOCKER_HOST...). */
     cliEnv: pulumi.Input<Record<string, string>>;
 }
 
 /**
- * Waits until a service others depend on is ready (coverage-spy/wait-ready.sh: the test run's own probes),
- * so that they start only then. Replaced on every run id, like the service itself.
+ * Waits until a service others depend on is ready (testRun/runner/waitReadyMain.ts: the test run's own probes, run
+ * by the Node that runs this program), so that they start only then. Replaced on every run id, like the service.
  */
 export function createReadinessWait(
     name: string,
@@ -27,13 +29,11 @@ export function createReadinessWait(
     return new command.local.Command(
         `${name}-${service.name}-ready`,
         {
-            create: assetScriptPath(input.assetsDir, WAIT_READY_SCRIPT),
-            interpreter: ["/bin/bash"],
+            create: runnerEntryPath(WAIT_READY_ENTRY),
+            interpreter: [process.execPath],
             environment: pulumi.all([input.url, input.cliEnv]).apply(([url, engineEnv]) => ({
                 ...engineEnv,
-                COVERAGE_SPY_SERVICE_COUNT: "1",
-                ...serviceParameters(service, 0),
-                ...(service.urlEnvName && url ? { [service.urlEnvName]: url } : {}),
+                [TEST_RUN_VARIABLE]: JSON.stringify(readinessDescription(service, url, input.remoteHost)),
             })),
             triggers: [input.runId],
             addPreviousOutputInEnv: false,

@@ -9,7 +9,7 @@ import {
     LABEL_SOURCE_PATH,
     stackObjectName,
     toLabelList,
-} from "../naming";
+} from "../shared/naming";
 import { Instrumentation, serviceSpyFiles, spyEnvironment } from "./instrumentation";
 import { dataVolumeMount } from "../infra/coverageVolume";
 

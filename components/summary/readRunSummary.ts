@@ -12,7 +12,7 @@ import {
 } from "./coverageSummary";
 import { parseCoverageJson } from "./parseCoverageJson";
 import { suiteTestCounts } from "./testOutput";
-import { HarvestedProcess, readHarvestJson } from "../harvester/harvestJson";
+import { HarvestedProcess, readHarvestJson } from "./harvestJson";
 
 export interface SummaryService {
     name: string;

@@ -17,7 +17,10 @@ export function suiteWarnings(summary: CoverageSummary): string[] {
 }
 
 /** Says the suite's warnings as warnings of the update, on the component. */
-export function warnAboutTheSuite(summary: pulumi.Output<CoverageSummary>, resource: pulumi.Resource): void {
+export function warnAboutTheSuite(
+    summary: pulumi.Output<CoverageSummary | undefined>,
+    resource: pulumi.Resource,
+): void {
     summary.apply((s) => {
         // No summary: the harvest failed, and said so.
         if (s === undefined) return;

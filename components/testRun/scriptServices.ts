@@ -1,5 +1,5 @@
 import { ResolvedService } from "../options/resolveArgs";
-import { serviceUrlEnvName, stackObjectName } from "../naming";
+import { serviceUrlEnvName, stackObjectName } from "../shared/naming";
 import { stopWaves } from "../service/dependencyOrder";
 import { ScriptService } from "./testRunScript";
 

@@ -1,24 +1,18 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    TEST_COMMAND_ENV,
-    TEST_RUN_SCRIPT,
-    TestRunScriptInput,
-    assetScriptPath,
-    testRunEnvironment,
-} from "./testRunScript";
+import { TEST_RUN_VARIABLE } from "./runner/description";
+import { TEST_RUN_ENTRY, runnerEntryPath } from "../shared/runnerPath";
+import { TestRunScriptInput, TestRunSettings, testRunDescription } from "./testRunScript";
 
-export interface TestRunInput extends TestRunScriptInput {
+export interface TestRunInput extends TestRunScriptInput, TestRunSettings {
     runId: string;
-    testCommand: string;
-    /** The spy's assets folder, which holds test-run.sh. */
-    assetsDir: string;
-    /** COVERAGE_SPY_<SERVICE>_URL and the user's test environment. */
+    /** COVERAGE_SPY_<SERVICE>_URL, the docker CLI's engine and the user's test environment. */
     environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**
- * Runs the test suite against the live services, then stops them gracefully.
+ * Runs the test suite against the live services, then stops them gracefully: runner/testRunMain.ts, run by the
+ * Node that runs this program (no shell, no tool but docker on the host), its whole input in one variable.
  * Replaced on every new run id, so every `pulumi up` runs the tests again.
  */
 export function createTestRun(
@@ -26,18 +20,17 @@ export function createTestRun(
     input: TestRunInput,
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command {
-    const script = assetScriptPath(input.assetsDir, TEST_RUN_SCRIPT);
+    const entry = runnerEntryPath(TEST_RUN_ENTRY);
     return new command.local.Command(
         `${name}-test-run`,
         {
-            // Run by path with every parameter in the environment: a failure shows this path, not a whole script.
-            create: script,
-            interpreter: ["/bin/bash"],
+            // Run by path: a failure shows this path, not a whole program.
+            create: entry,
+            interpreter: [process.execPath],
             environment: pulumi.output(input.environment).apply((env) => ({
                 ...env,
                 // After the user's variables, so a test environment cannot redirect the run.
-                ...testRunEnvironment(input),
-                [TEST_COMMAND_ENV]: input.testCommand,
+                [TEST_RUN_VARIABLE]: JSON.stringify(testRunDescription(input, env)),
                 COVERAGE_SPY_RUN_ID: input.runId,
             })),
             triggers: [input.runId],

@@ -1,9 +1,10 @@
 """Per-test contexts in real measured processes: the relay's switches land in coverage.py's data exactly.
 
 The processes run through the real sitecustomize with `contexts = true` in the rcfile's [coverage_spy] section. A
-tiny fake relay here does what the spec (issue 12) says contexts_relay.py does: writes the run's .context, then
-tells every <service>/.ctx.<host>.pid<pid>.sock "<seq> <context>\\n" and waits for "ok <seq>\\n". The lines each
-context ran are read back from the combined data (coverage.CoverageData: contexts_by_lineno).
+tiny fake relay here does what contexts_relay.py does (the protocol _coverage_spy/contexts.py's docstring names):
+writes the run's .context, then tells every <service>/.ctx.<host>.pid<pid>.sock "<seq> <context>\\n" and waits for
+"ok <seq>\\n". The lines each context ran are read back from the combined data (coverage.CoverageData:
+contexts_by_lineno).
 
 The core tests need a Python >= 3.12 (sys.monitoring): this one, or another found on PATH or in pyenv.
 """

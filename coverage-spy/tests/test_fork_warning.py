@@ -1,4 +1,4 @@
-"""A measured pre-fork server on Python 3.12+ must fork as quietly as the unmeasured one (issue 15 item 12).
+"""A measured pre-fork server on Python 3.12+ must fork as quietly as the unmeasured one.
 
 CPython 3.12+ warns "This process (pid=N) is multi-threaded, use of fork() may lead to deadlocks in the child"
 when the kernel still counts another thread after fork(): 3.12 before the after_in_parent hooks run (the spy's
@@ -150,8 +150,8 @@ class ForkWarningTest(unittest.TestCase):
             return json.load(f)
 
     def test_a_measured_process_forks_as_quietly_as_the_unmeasured_one(self):
-        # "error" is what the issue asks for, but 3.12 and 3.13 clear the error the warning becomes (it would show
-        # nothing either way); "always" prints every fork's warning, so a single noisy fork fails the test.
+        # "error" is the strict setting, but 3.12 and 3.13 clear the error the warning becomes (it would show nothing
+        # either way); "always" prints every fork's warning, so a single noisy fork fails the test.
         for version, python in sorted(self.pythons.items()):
             for warnings in ("error", "always"):
                 with self.subTest(python="{}.{}".format(*version), warnings=warnings):

@@ -417,7 +417,7 @@ class GunicornGeventTest(unittest.TestCase):
         summary, report, _ = self.harvest()
         self.assertEqual(summary["warnings"], [])
         # Nothing is recorded under the wrong file. (Lines right after gevent.joinall may still be missed:
-        # coverage.py #841, which the tracer has with this setting too.)
+        # https://github.com/nedbat/coveragepy/issues/841, which the tracer has with this setting too.)
         self.assert_no_false_lines(report)
 
     def test_a_master_patched_before_forking_forks_quickly_and_quietly(self):

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { DEMO_SOURCE, DEMO_TEST_COMMAND, DEMO_WORKERS, expectLines } from "./demoExpectations";
 import { StackRun, measureDemo } from "./stackRun";
 import { docker, labelledObjects, imageHasCoverage } from "./engine";

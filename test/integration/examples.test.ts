@@ -41,7 +41,7 @@ const EXAMPLES: Example[] = [
     },
     // gunicorn's master and 2 gevent workers, the app in greenlets. The reference uses the core the spy picks on 3.13:
     // sysmon follows greenlets exactly, while CTracer needs concurrency = gevent and even then drops lines after
-    // gevent.joinall now and then (coverage.py issue 841).
+    // gevent.joinall now and then (https://github.com/nedbat/coveragepy/issues/841).
     { name: "flask-gevent", processes: { web: 3 }, runSettings: ["core = sysmon"] },
     // gunicorn's master and 2 workers; celery's main process and 2 forked pool processes.
     { name: "celery", processes: { web: 3, worker: 3 } },

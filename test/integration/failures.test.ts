@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
+import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/shared/naming";
 import { processGone } from "../../cli/recovery/stackLocks";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker, labelledObjects } from "./engine";

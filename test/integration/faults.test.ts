@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { engineProcesses, orphanedEngineProcesses } from "../../cli/recovery/engineProcesses";
 import { readStackLocks, stackLockDir } from "../../cli/recovery/stackLocks";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";

@@ -1,4 +1,4 @@
-import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/naming";
+import { LABEL_PROJECT, LABEL_STACK, stackObjectName } from "../../components/shared/naming";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker } from "./engine";
 import { StackInput, demoService, destroyStack, upStack } from "./stackRun";

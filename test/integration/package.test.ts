@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { labelledObjects } from "../../cli/recovery/recovery";
-import { LABEL_STACK } from "../../components/naming";
+import { LABEL_STACK } from "../../components/shared/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { formatSummary } from "../../components/summary/formatSummary";
 import { DEMO_IMAGE } from "./demoExpectations";

@@ -1,5 +1,5 @@
 import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { DEMO_TEST_COMMAND } from "./demoExpectations";
 import { labelledObjects } from "./engine";
 import { ExecutedLines, referenceRun } from "./oracle";

@@ -1,4 +1,4 @@
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { devStackConfig, docker, labelledObjects, removeStackConfig, writeStackConfig } from "./engine";
 import { runStack } from "./stackRun";
 

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { isRunFolderOf } from "../../components/harvester/runMarker";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker } from "./engine";
 import { StackInput, StackRun, demoService, destroyStack, measureService, trackStack } from "./stackRun";

@@ -1,4 +1,4 @@
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { Service } from "../../components/options/args";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";
 import { docker } from "./engine";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Service } from "../../components/options/args";
-import { serviceUrlEnvName } from "../../components/naming";
+import { serviceUrlEnvName } from "../../components/shared/naming";
 import { REPO_ROOT, docker } from "./engine";
 import { ExecutedLines } from "./oracle";
 

@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { spyBuildNotice } from "../../components/engine/spyDelivery";
 import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "./demoExpectations";

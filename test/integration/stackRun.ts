@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CoverageOptions, Service } from "../../components/options/args";
-import { stackObjectName } from "../../components/naming";
+import { stackObjectName } from "../../components/shared/naming";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_SOURCE } from "./demoExpectations";
 import {

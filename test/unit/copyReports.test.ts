@@ -2,8 +2,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { tempDir } from "./fixtures";
+import { runnerProgram } from "./runnerProgram";
 
-const SCRIPT = path.resolve(__dirname, "..", "..", "coverage-spy", "copy-reports.sh");
+const PROGRAM = runnerProgram("copyReportsMain");
 
 /** A docker whose `cp` copies FROM's files (given as a host folder) into TO, or fails when FAKE_CP_FAIL is set. */
 const FAKE_DOCKER = `#!/bin/bash
@@ -32,12 +33,12 @@ function copy(env: Record<string, string>, unset: string[] = []) {
         ...env,
     };
     for (const name of unset) delete fullEnv[name];
-    const result = spawnSync("bash", [SCRIPT], { encoding: "utf8", env: fullEnv });
+    const result = spawnSync(process.execPath, [PROGRAM], { encoding: "utf8", env: fullEnv });
     const log = path.join(work, "docker.log");
     return { result, to, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim() : "" };
 }
 
-describe("copying a remote engine's reports back (copy-reports.sh)", () => {
+describe("copying a remote engine's reports back (components/testRun/runner/copyReportsMain.ts)", () => {
     it("copies the run's report folder out of the harvester into the run folder on this machine", () => {
         const { result, to, calls } = copy({});
         expect(result.status).toBe(0);

@@ -3,8 +3,9 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
 import { FIXTURE_RUN_ID, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
 import * as path from "path";
-import { missingImageProblems } from "../../components/service/localImages";
+import { missingImageProblems } from "../../components/engine/localImages";
 import { formatSummary } from "../../components/summary/formatSummary";
+import { ReadinessDescription, RunDescription, TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
 import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
 
 const CONTAINER = "docker:index/container:Container";
@@ -34,6 +35,12 @@ const docker = fakeDockerOnPath({
 });
 
 // Imported after the mocks are in place.
+/** The run description a test-run or readiness-wait command hands its program (components/testRun/runner). */
+function described(inputs: Record<string, unknown>): RunDescription & ReadinessDescription {
+    return JSON.parse((inputs.environment as Record<string, string>)[TEST_RUN_VARIABLE]) as RunDescription &
+        ReadinessDescription;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an import is hoisted above installMockEngine
 const { CoverageSpyStack } = require("../../components") as typeof import("../../components");
 
@@ -77,7 +84,7 @@ function baseArgs(reportDir: string): import("../../components").CoverageSpyStac
 }
 
 describe("CoverageSpyStack resource graph", () => {
-    let summary: pulumi.Output<import("../../components").CoverageSummary>;
+    let summary: pulumi.Output<import("../../components").CoverageSummary | undefined>;
     let reportDir: string;
 
     beforeAll(async () => {
@@ -155,11 +162,9 @@ describe("CoverageSpyStack resource graph", () => {
     it("gives the test command every service URL and re-runs it per run id", () => {
         const testRun = engine.one(COMMAND, "test-run");
         expect(testRun.inputs.environment).toEqual(
-            expect.objectContaining({
-                COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000",
-                COVERAGE_SPY_TEST_COMMAND: "pytest tests/e2e",
-            }),
+            expect.objectContaining({ COVERAGE_SPY_SHOP_URL: "http://127.0.0.1:49000" }),
         );
+        expect(described(testRun.inputs).testCommand).toBe("pytest tests/e2e");
         expect((testRun.inputs.environment as Record<string, string>).COVERAGE_SPY_WORKER_URL).toBeUndefined();
         expect(testRun.inputs.triggers).toEqual([FIXTURE_RUN_ID]);
         expect(testRun.inputs.addPreviousOutputInEnv).toBe(false);
@@ -233,7 +238,7 @@ describe("CoverageSpyStack resource graph", () => {
     });
 
     it("exports the harvested summary, with the failed test recorded", async () => {
-        const s = await valueOf(summary);
+        const s = (await valueOf(summary))!;
         expect(s.runId).toBe(FIXTURE_RUN_ID);
         expect(s.totals).toEqual({ statements: 30, covered: 24, missing: 6, excluded: 0, percent: 80 });
         expect(s.tests).toEqual({ exitCode: 1, succeeded: false, passed: 3, failed: 1, durationMs: 1234 });
@@ -276,7 +281,7 @@ describe("CoverageSpyStack gates", () => {
             });
             // The component's own applies on the summary (the gate's error among them) were registered before
             // valueOf's, and an output calls its applies in that order: they have run when this resolves.
-            const s = await valueOf(stack.summary);
+            const s = (await valueOf(stack.summary))!;
             expect(engine.one("pulumi:pulumi:StackReference", "gated-base").inputs.name).toBe(
                 "organization/coverage-spy/main",
             );
@@ -331,7 +336,7 @@ describe("CoverageSpyStack gates", () => {
         try {
             // The fixture run's suite exited 1; no failOnTestFailure given.
             const stack = new CoverageSpyStack("red", baseArgs(reportDirWithFixtureRun()));
-            const s = await valueOf(stack.summary);
+            const s = (await valueOf(stack.summary))!;
             const text = await valueOf(stack.summaryText);
             expect(text).toBe(formatSummary(s));
             expect(text.split("\n").slice(0, 3)).toEqual([
@@ -361,7 +366,7 @@ describe("CoverageSpyStack gates", () => {
                 failUnder: 80,
                 failOnTestFailure: false,
             });
-            expect((await valueOf(stack.summary)).gate?.passed).toBe(true);
+            expect((await valueOf(stack.summary))?.gate?.passed).toBe(true);
             expect(spy).not.toHaveBeenCalled();
         } finally {
             spy.mockRestore();
@@ -419,33 +424,22 @@ describe("CoverageSpyStack with a service it does not measure, and start order",
         expect(engine.one(CONTAINER, "deps-shop").registeredAt).toBeGreaterThan(dbReady.createdAt!);
         expect(engine.one(CONTAINER, "deps-worker").registeredAt).toBeGreaterThan(shopReady.createdAt!);
         // The wait runs the test run's own probes, by path, for that one service.
-        expect(dbReady.inputs.create).toMatch(/\/coverage-spy\/wait-ready\.sh$/);
-        expect(dbReady.inputs.environment).toEqual(
-            expect.objectContaining({
-                COVERAGE_SPY_SERVICE_COUNT: "1",
-                COVERAGE_SPY_SERVICE_0_NAME: "db",
-                COVERAGE_SPY_SERVICE_0_HEALTHCHECK: "1",
-                COVERAGE_SPY_SERVICE_0_SOURCE_PATH: "",
-            }),
+        expect(dbReady.inputs.create).toMatch(/\/components\/testRun\/runner\/waitReadyMain\.js$/);
+        expect(dbReady.inputs.interpreter).toEqual([process.execPath]);
+        expect(described(dbReady.inputs).service).toEqual(
+            expect.objectContaining({ name: "db", hasHealthcheck: true }),
         );
-        expect(shopReady.inputs.environment).toEqual(
-            expect.objectContaining({ COVERAGE_SPY_SERVICE_0_URL_ENV: "COVERAGE_SPY_SHOP_URL" }),
-        );
-        expect(Object.keys(shopReady.inputs.environment as object)).toContain("COVERAGE_SPY_SHOP_URL");
+        expect(described(dbReady.inputs).service).not.toHaveProperty("sourcePath");
+        expect(described(shopReady.inputs).service.url).toBe("http://127.0.0.1:49000");
     });
 
     it("stops a service before those it depends on, and the test run waits for every readiness wait", () => {
         const testRun = engine.one(COMMAND, "deps-test-run");
-        expect(testRun.inputs.environment).toEqual(
-            expect.objectContaining({
-                COVERAGE_SPY_SERVICE_0_NAME: "shop",
-                COVERAGE_SPY_SERVICE_0_STOP_WAVE: "1",
-                COVERAGE_SPY_SERVICE_1_NAME: "worker",
-                COVERAGE_SPY_SERVICE_1_STOP_WAVE: "0",
-                COVERAGE_SPY_SERVICE_2_NAME: "db",
-                COVERAGE_SPY_SERVICE_2_STOP_WAVE: "2",
-            }),
-        );
+        expect(described(testRun.inputs).services.map((s) => [s.name, s.stopWave])).toEqual([
+            ["shop", 1],
+            ["worker", 0],
+            ["db", 2],
+        ]);
         expect(testRun.registeredAt).toBeGreaterThan(engine.one(COMMAND, "deps-shop-ready").createdAt!);
     });
 });
@@ -478,15 +472,12 @@ describe("CoverageSpyStack with per-test contexts", () => {
         expect(env.COVERAGE_SPY_CONTEXTS_URL).toBe("http://127.0.0.1:49000");
         expect(env.COVERAGE_SPY_RUNNER_DIR).toMatch(/\/coverage-spy\/runner$/);
         expect(env.PYTHONPATH.split(":").pop()).toBe(env.COVERAGE_SPY_RUNNER_DIR);
-        expect(env).toEqual(
-            expect.objectContaining({
-                COVERAGE_SPY_SERVICE_COUNT: "3",
-                COVERAGE_SPY_SERVICE_2_NAME: "contexts",
-                COVERAGE_SPY_SERVICE_2_URL_ENV: "COVERAGE_SPY_CONTEXTS_URL",
-                COVERAGE_SPY_SERVICE_2_READINESS_PATH: "/healthz",
-                COVERAGE_SPY_SERVICE_2_SOURCE_PATH: "",
-            }),
+        const services = described(testRun.inputs).services;
+        expect(services).toHaveLength(3);
+        expect(services[2]).toEqual(
+            expect.objectContaining({ name: "contexts", url: "http://127.0.0.1:49000", readinessPath: "/healthz" }),
         );
+        expect(services[2]).not.toHaveProperty("sourcePath");
         expect(testRun.registeredAt).toBeGreaterThan(engine.one(CONTAINER, "ctx-contexts").createdAt!);
     });
 
@@ -617,7 +608,8 @@ describe("CoverageSpyStack on a remote engine", () => {
         expect(engine.one(CONTAINER, "far-shop").inputs.ports).toEqual([{ internal: 8000, ip: "0.0.0.0" }]);
         const env = engine.one(COMMAND, "far-test-run").inputs.environment as Record<string, string>;
         expect(env.COVERAGE_SPY_SHOP_URL).toBe("http://10.9.8.7:49000");
-        expect(env.COVERAGE_SPY_RUN_TAR).toMatch(/\/engine\/run-inputs\.tar$/);
+        expect(described({ environment: env }).runTar).toMatch(/\/engine\/run-inputs\.tar$/);
+        expect(described({ environment: env }).remoteHost).toBe("10.9.8.7");
     });
 
     it("uploads the run's results to the harvester and copies its reports back into the run folder", () => {

@@ -2,7 +2,8 @@ import * as path from "path";
 import { CoverageSummary, FileCoverage } from "../../components/summary/coverageSummary";
 import { coverageDelta, parseSummaryOutput } from "../../components/summary/coverageDelta";
 import { markdownSummary } from "../../components/summary/markdownSummary";
-import { evaluateGates, validateGates } from "../../components/gates/evaluateGates";
+import { evaluateGates } from "../../components/gates/evaluateGates";
+import { validateGates } from "../../components/options/gateOptions";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun, FIXTURE_SERVICES } from "./fixtures";
 

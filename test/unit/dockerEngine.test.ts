@@ -1,5 +1,5 @@
 import { dockerCliEnvironment } from "../../components/engine/dockerEngine";
-import { isRemoteDockerHost, publishAddress } from "../../components/engine/engineAddress";
+import { isRemoteDockerHost, publishAddress } from "../../components/shared/engineAddress";
 
 describe("which engine", () => {
     it.each([

@@ -51,7 +51,7 @@ describe("the engine processes a killed run left", () => {
         const testRun = await started({
             [ENGINE_STACK_VARIABLE]: STACK,
             [ENGINE_DRIVER_VARIABLE]: String(dead),
-            COVERAGE_SPY_RUN_DIR: "/tmp/run",
+            COVERAGE_SPY_TEST_RUN: "{}",
         });
 
         const marked = engineProcesses(STACK).map((p) => p.pid);

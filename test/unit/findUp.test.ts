@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { findUp } from "../../components/findUp";
+import { findUp } from "../../components/shared/findUp";
 import { tempDir } from "./fixtures";
 
 describe("findUp", () => {

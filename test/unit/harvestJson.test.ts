@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { readHarvestJson } from "../../components/harvester/harvestJson";
+import { readHarvestJson } from "../../components/summary/harvestJson";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { FIXTURE_RUN_ID, reportDirWithFixtureRun } from "./fixtures";
 

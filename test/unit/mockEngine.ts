@@ -95,6 +95,8 @@ export function installMockEngine(options: MockOptions = {}): MockEngine {
         "coverage-spy",
         "unit",
         false,
+        // A file backend's organization, as the engine gives it to programs there.
+        "organization",
     );
     return engine;
 }

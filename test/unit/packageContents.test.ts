@@ -77,9 +77,12 @@ describe("the npm package (npm pack)", () => {
         for (const asset of [
             "coverage-spy/site/sitecustomize.py",
             "coverage-spy/harvest.py",
-            "coverage-spy/test-run.sh",
             "coverage-spy/runner/coverage_spy_runner.py",
             "coverage-spy/image/Dockerfile",
+            // The test run and the readiness wait, run by Node on the user's host.
+            "dist/components/testRun/runner/testRunMain.js",
+            "dist/components/testRun/runner/waitReadyMain.js",
+            "dist/components/testRun/runner/copyReportsMain.js",
         ])
             expect(files).toContain(asset);
     });

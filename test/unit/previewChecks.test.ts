@@ -10,7 +10,7 @@ import {
 } from "../../components/options/optionTable";
 import { MAX_ENV_STRING_BYTES, shownValue, validateStackArgs } from "../../components/options/validation";
 import { readStackConfig, stackArgsFromConfig } from "../../components/programConfig";
-import { foreignContainerProblems, imageSourceChecks, sourcePathProblem } from "../../components/service/imageChecks";
+import { foreignContainerProblems, imageSourceChecks, sourcePathProblem } from "../../components/engine/imageChecks";
 import { ResolvedService } from "../../components/options/resolveArgs";
 import { formatDiagnostics } from "../../cli/output/updateReport";
 import { engineAccess } from "../../components/engine/engineAccess";

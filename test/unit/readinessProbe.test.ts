@@ -1,12 +1,13 @@
 import * as http from "http";
 import { AddressInfo } from "net";
-import * as path from "path";
-import { ScriptService, WAIT_READY_SCRIPT, serviceParameters } from "../../components/testRun/testRunScript";
-import { ScriptDocker, errorLine, runScript, scriptDocker } from "./scriptDocker";
+import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
+import { ScriptService, readinessDescription } from "../../components/testRun/testRunScript";
+import { runnerProgram } from "./runnerProgram";
+import { ScriptDocker, errorLine, runProgram, scriptDocker } from "./scriptDocker";
 
 jest.setTimeout(60_000);
 
-const WAIT_READY = path.join(__dirname, "..", "..", "coverage-spy", WAIT_READY_SCRIPT);
+const WAIT_READY = runnerProgram("waitReadyMain");
 
 function service(more: Partial<ScriptService> = {}): ScriptService {
     return {
@@ -38,26 +39,25 @@ function closed(server: http.Server): Promise<void> {
     return new Promise((resolve) => server.close(() => resolve()));
 }
 
-describe("the readiness wait (coverage-spy/service-lib.sh wait_ready, run by wait-ready.sh)", () => {
+describe("the readiness wait (components/testRun/runner: readiness.ts, run by waitReadyMain.ts)", () => {
     let docker: ScriptDocker;
     beforeEach(() => {
         docker = scriptDocker();
         docker.container("cs-unit-dav", { running: true, logs: "dav: listening on 8080\n" });
     });
 
-    function waitReady(one: ScriptService, env: Record<string, string> = {}) {
-        return runScript(WAIT_READY, {
+    /** Runs the wait for one service; its URL, if it has one, is `url`. */
+    function waitReady(one: ScriptService, url?: string) {
+        return runProgram(WAIT_READY, {
             ...docker.env,
-            COVERAGE_SPY_SERVICE_COUNT: "1",
-            ...serviceParameters(one, 0),
-            ...env,
+            [TEST_RUN_VARIABLE]: JSON.stringify(readinessDescription(one, url, undefined)),
         });
     }
 
     it.each([401, 404, 302])("counts a service that answers %i on every path as serving", async (status) => {
         const { url, server } = await answering(status);
         try {
-            const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), { DAV_URL: url });
+            const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), url);
             expect(result.stderr).toMatch(/service dav ready in \d+ ms/);
             expect(result.status).toBe(0);
         } finally {
@@ -68,7 +68,7 @@ describe("the readiness wait (coverage-spy/service-lib.sh wait_ready, run by wai
     it("waits on a 5xx, then names the status it got and the options that fix it", async () => {
         const { url, server } = await answering(503);
         try {
-            const result = await waitReady(service({ readinessPath: "/status" }), { DAV_URL: url });
+            const result = await waitReady(service({ readinessPath: "/status" }), url);
             expect(result.status).toBe(1);
             expect(errorLine(result.stderr)).toBe(
                 `[coverage-spy] error: service dav was not ready within 1 s (probe: GET ${url}/status; last: HTTP 503): ` +
@@ -86,7 +86,7 @@ describe("the readiness wait (coverage-spy/service-lib.sh wait_ready, run by wai
         // A port the OS gave a server that is closed again: nothing listens there now.
         const { url, server } = await answering(200);
         await closed(server);
-        const result = await waitReady(service(), { DAV_URL: url });
+        const result = await waitReady(service(), url);
         expect(errorLine(result.stderr)).toContain(`(probe: GET ${url}/; last: no connection to ${url.slice(7)}): `);
     });
 
@@ -111,7 +111,7 @@ describe("the readiness wait (coverage-spy/service-lib.sh wait_ready, run by wai
 
     it("names the exit code of a service that stopped, below its last log lines", async () => {
         docker.container("cs-unit-dav", { running: false, exitCode: 3, logs: "boom\n" });
-        const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), { DAV_URL: "http://127.0.0.1:1" });
+        const result = await waitReady(service({ readinessTimeoutSeconds: 30 }), "http://127.0.0.1:1");
         expect(result.status).toBe(1);
         const line = errorLine(result.stderr);
         expect(line).toBe(

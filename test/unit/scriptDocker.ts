@@ -4,9 +4,9 @@ import * as path from "path";
 import { tempDir } from "./fixtures";
 
 /**
- * A stand-in `docker` for the bash scripts of coverage-spy/ (the real engine is the integration tests' part). It
- * answers from one folder of state, per container NAME: NAME.running ("true"/"false"), NAME.exit (exit code),
- * NAME.health (healthcheck status) and NAME.logs; `stop` marks it stopped; every call is logged to calls.log.
+ * A stand-in `docker` for the test run's programs (the real engine is the integration tests' part). It answers
+ * from one folder of state, per container NAME: NAME.running ("true"/"false"), NAME.exit (exit code), NAME.health
+ * (healthcheck status) and NAME.logs; `stop` marks it stopped; every call is logged to calls.log.
  */
 const FAKE_DOCKER = `#!/bin/bash
 state=$FAKE_DOCKER_STATE
@@ -71,11 +71,15 @@ export interface ScriptResult {
 }
 
 /**
- * Runs a bash script by path and resolves when it has exited and its output is closed. Asynchronous, so a server in
- * this process keeps answering it.
+ * Runs a program with Node (as the Command does: components/testRun/runner/) and resolves when it has exited and its
+ * output is closed. Asynchronous, so a server in this process keeps answering it.
  */
-export function runScript(script: string, env: Record<string, string>, cwd?: string): Promise<ScriptResult> {
-    const child = spawn("bash", [script], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function runProgram(program: string, env: Record<string, string>, cwd?: string): Promise<ScriptResult> {
+    const child = spawn(process.execPath, [program], {
+        cwd,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -86,7 +90,7 @@ export function runScript(script: string, env: Record<string, string>, cwd?: str
     });
 }
 
-/** The script's error line: the one line that states the cause. */
+/** The program's error line: the one line that states the cause. */
 export function errorLine(stderr: string): string {
     return stderr.split("\n").find((l) => l.startsWith("[coverage-spy] error: ")) ?? `(no error line in: ${stderr})`;
 }

@@ -1,23 +1,20 @@
 import * as fs from "fs";
 import * as path from "path";
-import {
-    TEST_COMMAND_ENV,
-    TEST_RUN_SCRIPT,
-    TestRunScriptInput,
-    testRunEnvironment,
-} from "../../components/testRun/testRunScript";
+import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
+import { TestRunScriptInput, testRunDescription } from "../../components/testRun/testRunScript";
 import { formatSummary } from "../../components/summary/formatSummary";
 import { markdownSummary } from "../../components/summary/markdownSummary";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { suiteWarnings } from "../../components/summary/suiteWarnings";
 import { FIXTURE_RUN_ID, FIXTURE_SERVICES, reportDirWithFixtureRun, tempDir } from "./fixtures";
-import { runScript, scriptDocker } from "./scriptDocker";
+import { runnerProgram } from "./runnerProgram";
+import { runProgram, scriptDocker } from "./scriptDocker";
 
 jest.setTimeout(60_000);
 
-const TEST_RUN = path.join(__dirname, "..", "..", "coverage-spy", TEST_RUN_SCRIPT);
+const TEST_RUN = runnerProgram("testRunMain");
 
-/** Runs test-run.sh with one service that is ready once running (no URL, no port), and the given suite. */
+/** Runs the test run with one service that is ready once running (no URL, no port), and the given suite. */
 async function testRun(testCommand: string, testTimeoutSeconds: number) {
     const docker = scriptDocker();
     docker.container("cs-unit-api", { running: true });
@@ -39,10 +36,9 @@ async function testRun(testCommand: string, testTimeoutSeconds: number) {
             },
         ],
     };
-    const result = await runScript(TEST_RUN, {
+    const result = await runProgram(TEST_RUN, {
         ...docker.env,
-        ...testRunEnvironment(input),
-        [TEST_COMMAND_ENV]: testCommand,
+        [TEST_RUN_VARIABLE]: JSON.stringify(testRunDescription({ ...input, testCommand }, {})),
     });
     const testsFile = path.join(input.runDir, "tests.json");
     const tests = fs.existsSync(testsFile)

@@ -43,7 +43,7 @@ describe("CoverageSpyStack with a suite that timed out", () => {
                 runId: FIXTURE_RUN_ID,
             });
             // The component's applies on the summary ran before valueOf's, registered later.
-            expect((await valueOf(stack.summary)).tests.timedOutAfterSeconds).toBe(30);
+            expect((await valueOf(stack.summary))?.tests.timedOutAfterSeconds).toBe(30);
             expect(warnings).toEqual([
                 expect.stringMatching(
                     /^coverage-spy: the test suite timed out after 30 s \(testTimeoutSeconds\) and was killed \(exit code 124\)/,

@@ -1,20 +1,17 @@
 import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
+import { TEST_RUN_ENTRY, runnerEntryPath } from "../../components/shared/runnerPath";
 import {
     ScriptService,
-    TEST_COMMAND_ENV,
-    TEST_RUN_SCRIPT,
-    assetScriptPath,
     TestRunScriptInput,
-    WAIT_READY_SCRIPT,
-    serviceParameters,
-    testRunEnvironment,
+    readinessDescription,
+    testRunDescription,
 } from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
 import { installMockEngine, valueOf } from "./mockEngine";
-
-const ASSETS_DIR = path.join(__dirname, "..", "..", "coverage-spy");
+import { runnerProgram } from "./runnerProgram";
 
 /** What the script writes to tests.json (and prints), as far as these tests read it. */
 interface TestsJson {
@@ -25,7 +22,8 @@ interface TestsJson {
 function readTestsJson(runDir: string): TestsJson {
     return JSON.parse(fs.readFileSync(path.join(runDir, "tests.json"), "utf8")) as TestsJson;
 }
-const SCRIPT = assetScriptPath(ASSETS_DIR, TEST_RUN_SCRIPT);
+const SCRIPT = runnerProgram("testRunMain");
+const WAIT_READY = runnerProgram("waitReadyMain");
 const COMMAND = "command:local:Command";
 
 /**
@@ -154,7 +152,7 @@ function errorLine(stderr: string): string {
     return stderr.split("\n").find((l) => l.startsWith("[coverage-spy] error: ")) ?? `(no error line in: ${stderr})`;
 }
 
-describe("the test-run script", () => {
+describe("the test run (components/testRun/runner, run by Node)", () => {
     let work: string;
     let port: number;
     let http: ChildProcess;
@@ -176,26 +174,28 @@ describe("the test-run script", () => {
         recorder.kill();
     });
 
-    /** Runs coverage-spy/test-run.sh by path, as the Command does, with the fake docker and fresh container state. */
+    /** Runs the test run with Node, as the Command does, with the fake docker and fresh container state. */
     function runScript(input: TestRunScriptInput, testCommand: string, env: Record<string, string> = {}) {
         fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
         fs.mkdirSync(path.join(work, "state"));
         const id = Math.random().toString(36).slice(2);
         const log = path.join(work, `docker-${id}.log`);
         const argvLog = path.join(work, `docker-${id}.argv`);
-        const result: SpawnSyncReturns<string> = spawnSync("bash", [SCRIPT], {
+        const environment: Record<string, string> = {
+            PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+            DOCKER_LOG: log,
+            DOCKER_ARGV_LOG: argvLog,
+            DOCKER_STATE: path.join(work, "state"),
+            COVERAGE_SPY_API_URL: `http://127.0.0.1:${port}`,
+            ...env,
+        };
+        const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [SCRIPT], {
             encoding: "utf8",
             cwd: work,
             env: {
                 ...process.env,
-                PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
-                DOCKER_LOG: log,
-                DOCKER_ARGV_LOG: argvLog,
-                DOCKER_STATE: path.join(work, "state"),
-                COVERAGE_SPY_API_URL: `http://127.0.0.1:${port}`,
-                ...testRunEnvironment(input),
-                [TEST_COMMAND_ENV]: testCommand,
-                ...env,
+                ...environment,
+                [TEST_RUN_VARIABLE]: JSON.stringify(testRunDescription({ ...input, testCommand }, environment)),
             },
         });
         const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
@@ -258,10 +258,6 @@ describe("the test-run script", () => {
             services: [service("api", "cs-unit-api", "/app"), service("jobs", "cs-unit-jobs", "/srv")],
         };
     }
-
-    it("is valid bash", () => {
-        expect(spawnSync("bash", ["-n", SCRIPT]).status).toBe(0);
-    });
 
     it("needs no python3 on the host: tests.json is written by the script itself", () => {
         const stubs = path.join(work, "no-python");
@@ -363,21 +359,19 @@ describe("the test-run script", () => {
         );
     });
 
-    describe("the readiness wait of a service others depend on (wait-ready.sh)", () => {
-        function waitReady(one: ScriptService, env: Record<string, string> = {}) {
+    describe("the readiness wait of a service others depend on (waitReadyMain.ts)", () => {
+        function waitReady(one: ScriptService, url?: string) {
             fs.rmSync(path.join(work, "state"), { recursive: true, force: true });
             fs.mkdirSync(path.join(work, "state"));
             const log = path.join(work, `wait-${Math.random().toString(36).slice(2)}.log`);
-            const result = spawnSync("bash", [path.join(ASSETS_DIR, WAIT_READY_SCRIPT)], {
+            const result = spawnSync(process.execPath, [WAIT_READY], {
                 encoding: "utf8",
                 env: {
                     ...process.env,
                     PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
                     DOCKER_LOG: log,
                     DOCKER_STATE: path.join(work, "state"),
-                    COVERAGE_SPY_SERVICE_COUNT: "1",
-                    ...serviceParameters(one, 0),
-                    ...env,
+                    [TEST_RUN_VARIABLE]: JSON.stringify(readinessDescription(one, url, undefined)),
                 },
             });
             return { result, dockerCalls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
@@ -386,7 +380,7 @@ describe("the test-run script", () => {
         it("returns once the service answers, leaving it running", () => {
             const { result, dockerCalls } = waitReady(
                 service("api", "cs-unit-api", "/app", { urlEnvName: "API_URL", readinessPath: "/" }),
-                { API_URL: `http://127.0.0.1:${port}` },
+                `http://127.0.0.1:${port}`,
             );
             expect(result.status).toBe(0);
             expect(result.stderr).toMatch(/service api ready in \d+ ms/);
@@ -415,6 +409,15 @@ describe("the test-run script", () => {
         expect(result.status).toBe(0);
         expect(readTestsJson(runDir).exitCode).toBe(3);
         expect(dockerCalls.filter((c) => c.startsWith("stop "))).toHaveLength(2);
+    });
+
+    it("runs the test command with bash, as test commands always ran (source, [[ ]] and pipefail work)", () => {
+        const { result, runDir } = run(
+            'set -o pipefail; [[ -n "$BASH_VERSION" ]] && source /dev/null && echo "bash $BASH_VERSION" | cat',
+        );
+        expect(result.status).toBe(0);
+        expect(readTestsJson(runDir).exitCode).toBe(0);
+        expect(fs.readFileSync(path.join(runDir, "tests.log"), "utf8")).toMatch(/^bash \d/m);
     });
 
     it("fails with a clear message when a service never gets ready", () => {
@@ -447,13 +450,14 @@ describe("the test-run script", () => {
         expect(closed.stderr).toContain("fake logs of cs-unit-api");
     });
 
-    describe("ships as a file that takes every parameter from the environment", () => {
-        it("encodes the run and each service as variables", () => {
-            expect(
-                testRunEnvironment({
+    describe("takes its whole input as one description, from the Command", () => {
+        it("describes the run and each service in one JSON value, each URL from the suite's environment", () => {
+            const description = testRunDescription(
+                {
                     runDir: "/r",
                     testWorkingDir: "/w",
                     testTimeoutSeconds: 90,
+                    testCommand: "pytest -q",
                     services: [
                         service("api", "c-api", "/app", {
                             urlEnvName: "COVERAGE_SPY_API_URL",
@@ -472,63 +476,87 @@ describe("the test-run script", () => {
                             stopWave: 1,
                         }),
                     ],
-                }),
-            ).toEqual({
-                COVERAGE_SPY_RUN_DIR: "/r",
-                COVERAGE_SPY_TEST_WORKING_DIR: "/w",
-                COVERAGE_SPY_TEST_TIMEOUT: "90",
-                COVERAGE_SPY_SERVICE_COUNT: "3",
-                COVERAGE_SPY_SERVICE_0_NAME: "api",
-                COVERAGE_SPY_SERVICE_0_CONTAINER: "c-api",
-                COVERAGE_SPY_SERVICE_0_SOURCE_PATH: "/app",
-                COVERAGE_SPY_SERVICE_0_URL_ENV: "COVERAGE_SPY_API_URL",
-                COVERAGE_SPY_SERVICE_0_READINESS_PATH: "/healthz",
-                COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT: "60",
-                COVERAGE_SPY_SERVICE_0_READINESS_TCP_PORT: "",
-                COVERAGE_SPY_SERVICE_0_HEALTHCHECK: "0",
-                COVERAGE_SPY_SERVICE_0_STOP_GRACE: "30",
-                COVERAGE_SPY_SERVICE_0_STOP_WAVE: "0",
-                COVERAGE_SPY_SERVICE_1_NAME: "jobs",
-                COVERAGE_SPY_SERVICE_1_CONTAINER: "c-jobs",
-                COVERAGE_SPY_SERVICE_1_SOURCE_PATH: "/srv",
-                COVERAGE_SPY_SERVICE_1_URL_ENV: "",
-                COVERAGE_SPY_SERVICE_1_READINESS_PATH: "/",
-                COVERAGE_SPY_SERVICE_1_READINESS_TIMEOUT: "5",
-                COVERAGE_SPY_SERVICE_1_READINESS_TCP_PORT: "",
-                COVERAGE_SPY_SERVICE_1_HEALTHCHECK: "1",
-                COVERAGE_SPY_SERVICE_1_STOP_GRACE: "2",
-                COVERAGE_SPY_SERVICE_1_STOP_WAVE: "0",
-                // An unmeasured service: no source to copy; it stops after those that need it.
-                COVERAGE_SPY_SERVICE_2_NAME: "db",
-                COVERAGE_SPY_SERVICE_2_CONTAINER: "c-db",
-                COVERAGE_SPY_SERVICE_2_SOURCE_PATH: "",
-                COVERAGE_SPY_SERVICE_2_URL_ENV: "",
-                COVERAGE_SPY_SERVICE_2_READINESS_PATH: "/",
-                COVERAGE_SPY_SERVICE_2_READINESS_TIMEOUT: "20",
-                COVERAGE_SPY_SERVICE_2_READINESS_TCP_PORT: "5432",
-                COVERAGE_SPY_SERVICE_2_HEALTHCHECK: "0",
-                COVERAGE_SPY_SERVICE_2_STOP_GRACE: "1",
-                COVERAGE_SPY_SERVICE_2_STOP_WAVE: "1",
-            });
-        });
-
-        it("is a bash file whose header (or its service library's) documents every variable it reads", () => {
-            const text = fs.readFileSync(SCRIPT, "utf8");
-            expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
-            const headerOf = (t: string) => t.slice(0, t.search(/^[^#]/m));
-            const header = headerOf(text) + headerOf(fs.readFileSync(path.join(ASSETS_DIR, "service-lib.sh"), "utf8"));
-            const env = testRunEnvironment({
+                },
+                { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000" },
+            );
+            expect(description).toEqual({
                 runDir: "/r",
                 testWorkingDir: "/w",
-                testTimeoutSeconds: 1,
-                services: [service("a", "c", "/app")],
+                testCommand: "pytest -q",
+                testTimeoutSeconds: 90,
+                services: [
+                    {
+                        name: "api",
+                        containerName: "c-api",
+                        sourcePath: "/app",
+                        url: "http://127.0.0.1:49000",
+                        readinessPath: "/healthz",
+                        readinessTimeoutSeconds: 60,
+                        hasHealthcheck: false,
+                        stopGraceSeconds: 30,
+                        stopWave: 0,
+                    },
+                    {
+                        name: "jobs",
+                        containerName: "c-jobs",
+                        sourcePath: "/srv",
+                        readinessPath: "/",
+                        readinessTimeoutSeconds: 5,
+                        hasHealthcheck: true,
+                        stopGraceSeconds: 2,
+                        stopWave: 0,
+                    },
+                    // An unmeasured service: no source to copy; it stops after those that need it.
+                    {
+                        name: "db",
+                        containerName: "c-db",
+                        readinessPath: "/",
+                        readinessTimeoutSeconds: 20,
+                        readinessTcpPort: 5432,
+                        hasHealthcheck: false,
+                        stopGraceSeconds: 1,
+                        stopWave: 1,
+                    },
+                ],
             });
-            for (const name of [...Object.keys(env), TEST_COMMAND_ENV]) {
-                expect(header).toContain(name.replace(/_0_/, "_<i>_"));
-            }
         });
 
-        it("is what the Command runs, by path, with no value in its shell text", async () => {
+        it("refuses a description it cannot use, naming every problem, before any service is touched", () => {
+            const refused = (value: string | undefined) =>
+                spawnSync(process.execPath, [SCRIPT], {
+                    encoding: "utf8",
+                    env: {
+                        ...process.env,
+                        PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+                        DOCKER_LOG: path.join(work, "refused.log"),
+                        DOCKER_STATE: path.join(work, "state"),
+                        ...(value === undefined ? {} : { [TEST_RUN_VARIABLE]: value }),
+                    },
+                });
+            const missing = refused(undefined);
+            expect(missing.status).toBe(1);
+            expect(errorLine(missing.stderr)).toBe(
+                `[coverage-spy] error: ${TEST_RUN_VARIABLE} is not set: this program is run by coverage-spy's test-run command`,
+            );
+            const bad = refused(
+                JSON.stringify({
+                    runDir: "/r",
+                    testWorkingDir: "/w",
+                    testCommand: "true",
+                    testTimeoutSeconds: "90",
+                    services: [{ ...service("..", "c", "/app"), stopWave: -1 }],
+                }),
+            );
+            expect(bad.status).toBe(1);
+            expect(errorLine(bad.stderr)).toBe(
+                `[coverage-spy] error: ${TEST_RUN_VARIABLE} is not a run description: testTimeoutSeconds must be a ` +
+                    "whole number, got \"90\"; services[0].name '..' cannot name a folder; services[0].stopWave must be a " +
+                    "whole number, got -1",
+            );
+            expect(fs.existsSync(path.join(work, "refused.log"))).toBe(false);
+        });
+
+        it("is what the Command runs: this Node and the compiled program by absolute path, no shell", async () => {
             // Loaded here, after the mocks are in place (a static import would load it before installMockEngine ran).
             const { createTestRun } = await import("../../components/testRun/testRun");
             const input = {
@@ -548,40 +576,38 @@ describe("the test-run script", () => {
                     ...input,
                     runId: "r1",
                     testCommand: "pytest -q",
-                    assetsDir: ASSETS_DIR,
                     // A test environment cannot redirect the run.
-                    environment: { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000", COVERAGE_SPY_RUN_DIR: "/elsewhere" },
+                    environment: { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000", [TEST_RUN_VARIABLE]: "{}" },
                 },
                 {},
             );
             await valueOf(command.stdout);
             const registered = engine.one(COMMAND, "unit-test-run");
-            expect(registered.inputs.create).toBe(path.resolve(ASSETS_DIR, "test-run.sh"));
+            expect(registered.inputs.create).toBe(runnerEntryPath(TEST_RUN_ENTRY));
+            expect(registered.inputs.create).toMatch(/\/components\/testRun\/runner\/testRunMain\.js$/);
             expect(path.isAbsolute(registered.inputs.create as string)).toBe(true);
-            expect(registered.inputs.interpreter).toEqual(["/bin/bash"]);
+            expect(registered.inputs.interpreter).toEqual([process.execPath]);
+            const environment = { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000" };
             expect(registered.inputs.environment).toEqual({
-                ...testRunEnvironment(input),
-                COVERAGE_SPY_API_URL: "http://127.0.0.1:49000",
-                [TEST_COMMAND_ENV]: "pytest -q",
+                ...environment,
+                [TEST_RUN_VARIABLE]: JSON.stringify(
+                    testRunDescription({ ...input, testCommand: "pytest -q" }, environment),
+                ),
                 COVERAGE_SPY_RUN_ID: "r1",
             });
         });
 
-        it("is looked for at preview, so a custom assetsDir without it fails early", async () => {
-            const { createTestRun } = await import("../../components/testRun/testRun");
-            expect(() =>
-                createTestRun(
-                    "unit-missing",
-                    {
-                        ...twoServices("/r"),
-                        runId: "r1",
-                        testCommand: "true",
-                        assetsDir: work,
-                        environment: {},
-                    },
-                    {},
-                ),
-            ).toThrow(`the test-run script ${path.join(work, "test-run.sh")} does not exist`);
+        it("finds its compiled program beside a compiled module, and names the fix when it is missing", () => {
+            const built = path.join(work, "pkg", "dist", "components");
+            const runner = path.join(built, "testRun", "runner");
+            fs.mkdirSync(runner, { recursive: true });
+            fs.writeFileSync(path.join(runner, "testRunMain.js"), "");
+            const compiledModule = path.join(built, "shared", "runnerPath.js");
+            expect(runnerEntryPath(TEST_RUN_ENTRY, compiledModule)).toBe(path.join(runner, "testRunMain.js"));
+            expect(() => runnerEntryPath("waitReadyMain", compiledModule)).toThrow(
+                `coverage-spy: the test run's program ${path.join(runner, "waitReadyMain.js")} does not exist: ` +
+                    "build coverage-spy (npm run build in its checkout, or reinstall the package)",
+            );
         });
     });
 
@@ -711,55 +737,62 @@ describe("the test-run script", () => {
         });
     });
 
-    describe("refuses malformed parameters without evaluating them", () => {
+    describe("refuses a malformed description without evaluating it", () => {
         const payload = 'x[$(touch "$MARKER")]';
-        it.each([
-            "COVERAGE_SPY_TEST_TIMEOUT",
-            "COVERAGE_SPY_SERVICE_COUNT",
-            "COVERAGE_SPY_SERVICE_0_READINESS_TIMEOUT",
-            "COVERAGE_SPY_SERVICE_0_STOP_GRACE",
-        ])("%s, which reaches arithmetic", (variable) => {
-            const marker = path.join(work, `PWNED-${variable}`);
-            const { result, dockerCalls } = runScript(twoServices(path.join(work, "bad-number")), "true", {
-                MARKER: marker,
-                [variable]: payload,
+        /** Runs the test run with two services' description, one field replaced by `change`. */
+        function runWith(change: (d: Record<string, unknown> & { services: Record<string, unknown>[] }) => void) {
+            const marker = path.join(work, `PWNED-${Math.random().toString(36).slice(2)}`);
+            const log = path.join(work, `malformed-${Math.random().toString(36).slice(2)}.log`);
+            const description = JSON.parse(
+                JSON.stringify(testRunDescription({ ...twoServices(path.join(work, "bad")), testCommand: "true" }, {})),
+            ) as Record<string, unknown> & { services: Record<string, unknown>[] };
+            change(description);
+            const result = spawnSync(process.execPath, [SCRIPT], {
+                encoding: "utf8",
+                env: {
+                    ...process.env,
+                    PATH: `${path.join(work, "bin")}:${process.env.PATH}`,
+                    DOCKER_LOG: log,
+                    DOCKER_STATE: path.join(work, "state"),
+                    MARKER: marker,
+                    [TEST_RUN_VARIABLE]: JSON.stringify(description),
+                },
             });
-            expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(
-                `[coverage-spy] error: ${variable} must be a whole number, got '${payload}'`,
-            );
             expect(fs.existsSync(marker)).toBe(false);
-            expect(dockerCalls).toEqual([]);
-        });
+            // Refused before any service is touched.
+            expect(fs.existsSync(log)).toBe(false);
+            expect(result.status).toBe(1);
+            return errorLine(result.stderr);
+        }
+        const refusal = (problem: string) =>
+            `[coverage-spy] error: ${TEST_RUN_VARIABLE} is not a run description: ${problem}`;
 
-        it("a URL variable name, which reaches an indirect expansion", () => {
-            const marker = path.join(work, "PWNED-url-env");
-            const { result } = runScript(twoServices(path.join(work, "bad-url")), "true", {
-                MARKER: marker,
-                COVERAGE_SPY_SERVICE_0_URL_ENV: payload,
-            });
-            expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(
-                `[coverage-spy] error: COVERAGE_SPY_SERVICE_0_URL_ENV '${payload}' is not a variable name`,
+        it.each([
+            ["testTimeoutSeconds", (d: Record<string, unknown>) => (d.testTimeoutSeconds = payload)],
+            [
+                "services[0].readinessTimeoutSeconds",
+                (d: { services: Record<string, unknown>[] }) => (d.services[0].readinessTimeoutSeconds = payload),
+            ],
+            [
+                "services[0].stopGraceSeconds",
+                (d: { services: Record<string, unknown>[] }) => (d.services[0].stopGraceSeconds = payload),
+            ],
+        ] as const)("%s that is no whole number", (field, change) => {
+            expect(runWith(change as never)).toBe(
+                refusal(`${field} must be a whole number, got ${JSON.stringify(payload)}`),
             );
-            expect(fs.existsSync(marker)).toBe(false);
         });
 
         it("a service name that would leave the sources folder", () => {
-            const runDir = path.join(work, "bad-name");
-            const { result } = runScript(twoServices(runDir), "true", { COVERAGE_SPY_SERVICE_1_NAME: "../../escape" });
-            expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe(
-                "[coverage-spy] error: COVERAGE_SPY_SERVICE_1_NAME '../../escape' cannot name a folder",
+            expect(runWith((d) => (d.services[1].name = "../../escape"))).toBe(
+                refusal("services[1].name '../../escape' cannot name a folder"),
             );
         });
 
-        it("a missing variable", () => {
-            const { result } = runScript(twoServices(path.join(work, "missing")), "true", {
-                COVERAGE_SPY_SERVICE_COUNT: "3",
-            });
-            expect(result.status).not.toBe(0);
-            expect(errorLine(result.stderr)).toBe("[coverage-spy] error: COVERAGE_SPY_SERVICE_2_NAME is not set");
+        it("a missing field", () => {
+            expect(runWith((d) => delete d.services[1].name)).toBe(
+                refusal("services[1].name must be a string, got nothing"),
+            );
         });
     });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { DockerCommandError, docker } from "./dockerCli";
 
 /** What the Docker engine (the local one, or the provider's) says of one image. */
 export interface LocalImage {
@@ -27,23 +27,20 @@ function foundImage(stdout: string): LocalImage {
  */
 export function inspectLocalImages(images: string[], engineEnv: Record<string, string> = {}): Map<string, LocalImage> {
     const found = new Map<string, LocalImage>();
-    for (const image of new Set(images)) {
-        const result = spawnSync("docker", ["image", "inspect", "--format", INSPECT_FORMAT, image], {
-            encoding: "utf8",
-            timeout: 60_000,
-            // DOCKER_HOST and friends of the engine the Docker resources use, when a provider names one.
-            env: { ...process.env, ...engineEnv },
-        });
-        if (result.error)
-            throw new Error(`coverage-spy: cannot run docker to look up image ${image}: ${result.error.message}`);
-        found.set(
-            image,
-            result.status === 0
-                ? foundImage(result.stdout)
-                : { missing: (result.stderr || result.stdout).trim() || `docker exited with ${result.status}` },
-        );
-    }
+    for (const image of new Set(images)) found.set(image, inspectImage(image, engineEnv));
     return found;
+}
+
+/** One image as the engine describes it; a failed inspect (no such image, or the engine's refusal) says why. */
+function inspectImage(image: string, engineEnv: Record<string, string>): LocalImage {
+    try {
+        // DOCKER_HOST and friends of the engine the Docker resources use, when a provider names one.
+        return foundImage(docker(["image", "inspect", "--format", INSPECT_FORMAT, image], { env: engineEnv }).stdout);
+    } catch (err) {
+        if (!(err instanceof DockerCommandError)) throw err;
+        if (err.exitCode === null) throw new Error(`coverage-spy: cannot look up image ${image}: ${err.message}`);
+        return { missing: err.stderr.trim() || `docker exited with ${err.exitCode}` };
+    }
 }
 
 /** The engine as messages name it: its address when the docker CLI is sent to one, else the local engine. */

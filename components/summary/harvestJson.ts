@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { MeasurementWarning, PerTestCoverage, ProcessCounts } from "../summary/coverageSummary";
+import { MeasurementWarning, PerTestCoverage, ProcessCounts } from "./coverageSummary";
 
 /** A process record as the harvester writes it: Unix times (the spy's records carry more, e.g. signals). */
 export interface HarvestedProcess {

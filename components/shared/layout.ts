@@ -1,3 +1,5 @@
+import * as path from "path";
+
 /**
  * Where coverage-spy puts things inside containers. Everything lives under /opt/coverage-spy,
  * a path no production image uses, so nothing of the image is shadowed.
@@ -23,6 +25,11 @@ export const HARVEST_SCRIPT = `${ASSETS_DIR}/harvest.py`;
 /** The per-test contexts relay's script, and the port it listens on inside its container. */
 export const CONTEXT_RELAY_SCRIPT = `${ASSETS_DIR}/contexts_relay.py`;
 export const CONTEXT_RELAY_PORT = 7611;
+/**
+ * The spy image's Dockerfile, relative to the assets folder (the image's build context): the options check that a
+ * given assetsDir has it, the image is built from it.
+ */
+export const SPY_DOCKERFILE = path.join("image", "Dockerfile");
 /** The runner side of per-test contexts (pytest plugin, unittest entry, command), in the host's assets folder. */
 export const RUNNER_FOLDER = "runner";
 

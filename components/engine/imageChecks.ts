@@ -1,8 +1,8 @@
-import { spawnSync } from "child_process";
+import { DockerCommandError, docker } from "./dockerCli";
 import * as path from "path";
 import { ResolvedService } from "../options/resolveArgs";
 import { shownValue } from "../options/validation";
-import { LABEL_PROJECT, LABEL_STACK, OWN_CONTAINERS, stackObjectName } from "../naming";
+import { LABEL_PROJECT, LABEL_STACK, OWN_CONTAINERS, stackObjectName } from "../shared/naming";
 
 /** A measured service's sourcePath, to be looked for in its image at preview. */
 export interface SourceCheck {
@@ -79,15 +79,17 @@ export function imageSourceChecks(services: ResolvedService[]): SourceCheck[] {
  */
 export function probeSourcePath(check: SourceCheck, engineEnv: Record<string, string>): CommandResult {
     const user = check.user === undefined ? [] : ["--user", check.user];
-    const result = spawnSync(
-        "docker",
-        [
-            ...["run", "--rm", "--network", "none", "--pull", "never", "--log-driver", "none"],
-            ...["--entrypoint", "python3", ...user, check.image, "-I", "-S", "-c", PROBE, check.sourcePath],
-        ],
-        { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...engineEnv } },
-    );
-    return { status: result.status, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+    const args = [
+        ...["run", "--rm", "--network", "none", "--pull", "never", "--log-driver", "none"],
+        ...["--entrypoint", "python3", ...user, check.image, "-I", "-S", "-c", PROBE, check.sourcePath],
+    ];
+    try {
+        return docker(args, { env: engineEnv });
+    } catch (err) {
+        if (!(err instanceof DockerCommandError)) throw err;
+        // A probe that failed or did not end tells nothing (sourcePathProblem then says nothing).
+        return { status: err.exitCode, stdout: "", stderr: err.stderr };
+    }
 }
 
 /**
@@ -119,13 +121,14 @@ export function stackContainerNames(stack: string, services: Array<{ name: strin
 /** "NAME<TAB>STACK LABEL<TAB>PROJECT LABEL" of each container that holds one of `names` (the others are absent). */
 export function inspectContainerNames(names: string[], engineEnv: Record<string, string>): string {
     const format = `{{.Name}}\t{{index .Config.Labels "${LABEL_STACK}"}}\t{{index .Config.Labels "${LABEL_PROJECT}"}}`;
-    // Exits 1 when a name is free, which most are: only what it prints counts.
-    const result = spawnSync("docker", ["container", "inspect", "--format", format, ...names], {
-        encoding: "utf8",
-        timeout: 60_000,
-        env: { ...process.env, ...engineEnv },
-    });
-    return result.stdout ?? "";
+    try {
+        // Exits 1 when a name is free, which most are: only what it prints counts.
+        return docker(["container", "inspect", "--format", format, ...names], { env: engineEnv, answers: [1] }).stdout;
+    } catch (err) {
+        if (!(err instanceof DockerCommandError)) throw err;
+        // An engine that cannot say tells nothing: the container's create names a taken name as it did before.
+        return "";
+    }
 }
 
 /**

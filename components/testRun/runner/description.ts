@@ -1,0 +1,139 @@
+// The one description of a run the test run and the readiness wait read: built by the component (testRunScript.ts),
+// carried in one environment variable as JSON, checked here before anything starts.
+
+/** The variable that carries the description; also what marks a process as part of a test run (cli/recovery). */
+export const TEST_RUN_VARIABLE = "COVERAGE_SPY_TEST_RUN";
+
+/** One service, as the test run waits for it, stops it and copies its source out. */
+export interface ServiceDescription {
+    /** The service's name, also its folder under sources/. */
+    name: string;
+    containerName: string;
+    /** Container path of the measured source; none when the service is not measured. */
+    sourcePath?: string;
+    /** The service's URL (http://HOST:PORT), probed over HTTP; none without a published port. */
+    url?: string;
+    readinessPath: string;
+    readinessTimeoutSeconds: number;
+    /** A container port probed with a TCP connection (on a remote engine: its published port on remoteHost). */
+    readinessTcpPort?: number;
+    /** Wait for the Docker healthcheck to say healthy. */
+    hasHealthcheck: boolean;
+    /** Seconds `docker stop` waits before it kills the service. */
+    stopGraceSeconds: number;
+    /** Services stop wave by wave, 0 first: one stops before the services it depends on. */
+    stopWave: number;
+}
+
+/** A whole test run. */
+export interface RunDescription {
+    /** Host folder of this run's results: tests.log, tests.json, sources/<service>, the pid file. */
+    runDir: string;
+    testWorkingDir: string;
+    /** The user's test command, run by /bin/sh. */
+    testCommand: string;
+    /** Seconds after which the suite is stopped (exit code 124); 0 for no limit. */
+    testTimeoutSeconds: number;
+    /** Also pack tests.json and sources/ into this tar: a remote engine's harvester cannot see the run folder. */
+    runTar?: string;
+    /** A remote engine's address: its services' networks are out of reach, their published ports are not. */
+    remoteHost?: string;
+    services: ServiceDescription[];
+}
+
+/** The description the readiness wait reads: one service. */
+export interface ReadinessDescription {
+    service: ServiceDescription;
+    remoteHost?: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Collects every problem of a description, each naming its field, so one error lists them all. */
+class Checker {
+    readonly problems: string[] = [];
+
+    text(where: string, value: unknown, optional = false): void {
+        if (optional && value === undefined) return;
+        if (typeof value !== "string")
+            this.problems.push(`${where} must be a string, got ${JSON.stringify(value) ?? "nothing"}`);
+    }
+
+    wholeNumber(where: string, value: unknown, optional = false): void {
+        if (optional && value === undefined) return;
+        if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+            this.problems.push(`${where} must be a whole number, got ${JSON.stringify(value) ?? "nothing"}`);
+    }
+
+    flag(where: string, value: unknown): void {
+        if (typeof value !== "boolean")
+            this.problems.push(`${where} must be true or false, got ${JSON.stringify(value) ?? "nothing"}`);
+    }
+
+    service(where: string, s: unknown): void {
+        if (!isObject(s)) {
+            this.problems.push(`${where} must be an object`);
+            return;
+        }
+        this.text(`${where}.name`, s.name);
+        // The name is a folder under sources/ that is removed before the copy: it must stay inside it.
+        if (typeof s.name === "string" && (["", ".", ".."].includes(s.name) || s.name.includes("/")))
+            this.problems.push(`${where}.name '${s.name}' cannot name a folder`);
+        this.text(`${where}.containerName`, s.containerName);
+        this.text(`${where}.sourcePath`, s.sourcePath, true);
+        this.text(`${where}.url`, s.url, true);
+        this.text(`${where}.readinessPath`, s.readinessPath);
+        this.wholeNumber(`${where}.readinessTimeoutSeconds`, s.readinessTimeoutSeconds);
+        this.wholeNumber(`${where}.readinessTcpPort`, s.readinessTcpPort, true);
+        this.flag(`${where}.hasHealthcheck`, s.hasHealthcheck);
+        this.wholeNumber(`${where}.stopGraceSeconds`, s.stopGraceSeconds);
+        this.wholeNumber(`${where}.stopWave`, s.stopWave);
+    }
+}
+
+function parsed(text: string | undefined): Json {
+    if (text === undefined || text === "")
+        throw new Error(`${TEST_RUN_VARIABLE} is not set: this program is run by coverage-spy's test-run command`);
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (err) {
+        throw new Error(`${TEST_RUN_VARIABLE} is not JSON (${(err as Error).message})`);
+    }
+    if (!isObject(value)) throw new Error(`${TEST_RUN_VARIABLE} must hold a JSON object`);
+    return value;
+}
+
+function refuse(problems: string[]): void {
+    if (problems.length > 0) throw new Error(`${TEST_RUN_VARIABLE} is not a run description: ${problems.join("; ")}`);
+}
+
+/** The run the variable describes; throws naming every problem. */
+export function readRunDescription(text: string | undefined): RunDescription {
+    const run = parsed(text);
+    const check = new Checker();
+    check.text("runDir", run.runDir);
+    check.text("testWorkingDir", run.testWorkingDir);
+    check.text("testCommand", run.testCommand);
+    check.wholeNumber("testTimeoutSeconds", run.testTimeoutSeconds);
+    check.text("runTar", run.runTar, true);
+    check.text("remoteHost", run.remoteHost, true);
+    if (!Array.isArray(run.services)) check.problems.push("services must be a list");
+    else run.services.forEach((s: unknown, i: number) => check.service(`services[${i}]`, s));
+    refuse(check.problems);
+    return run as unknown as RunDescription;
+}
+
+/** The one service the readiness wait describes; throws naming every problem. */
+export function readReadinessDescription(text: string | undefined): ReadinessDescription {
+    const wait = parsed(text);
+    const check = new Checker();
+    check.service("service", wait.service);
+    check.text("remoteHost", wait.remoteHost, true);
+    refuse(check.problems);
+    return wait as unknown as ReadinessDescription;
+}

@@ -1,0 +1,34 @@
+// The test run's pid file in its run folder: how an interrupt (cli/recovery) finds the run and its suite.
+import * as fs from "fs";
+import * as path from "path";
+
+export const PID_FILE = "test-run.pid";
+
+export interface TestRunPids {
+    /** The test run's own process. */
+    runner: number;
+    /** The suite's process group, once it runs: it outlives a test run the engine killed outright. */
+    suiteGroup?: number;
+}
+
+export function writePidFile(runDir: string, pids: TestRunPids): void {
+    fs.writeFileSync(path.join(runDir, PID_FILE), `${JSON.stringify(pids)}\n`);
+}
+
+export function removePidFile(runDir: string): void {
+    fs.rmSync(path.join(runDir, PID_FILE), { force: true });
+}
+
+/** The pids a run folder's pid file names, or undefined when it has none (no run, or one that ended). */
+export function readPidFile(runDir: string): TestRunPids | undefined {
+    let value: unknown;
+    try {
+        value = JSON.parse(fs.readFileSync(path.join(runDir, PID_FILE), "utf8"));
+    } catch {
+        return undefined;
+    }
+    const pids = value as Partial<TestRunPids>;
+    const isPid = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n > 1;
+    if (!isPid(pids.runner)) return undefined;
+    return { runner: pids.runner, ...(isPid(pids.suiteGroup) ? { suiteGroup: pids.suiteGroup } : {}) };
+}
