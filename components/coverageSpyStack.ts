@@ -43,7 +43,7 @@ import { publishAddress } from "./shared/engineAddress";
 import { SpySource } from "./engine/spyFiles";
 import { createSpyVolume } from "./engine/spyVolume";
 import { SpyImagePlan, planSpyImage, provideSpyImage } from "./engine/spyDelivery";
-import { createReportCopy } from "./engine/reportCopy";
+import { runEngine } from "./engine/runEngine";
 import { publishedUrl } from "./service/publishedUrl";
 import { runnerEnvironment } from "./contexts/runnerEnvironment";
 import { findUp } from "./shared/findUp";
@@ -155,17 +155,20 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             if (err instanceof CoverageSpyInputError) throw this.inputError(err.message);
             throw err;
         }
+        // What differs between a local and a remote engine: the test run's address of the services, the way of the
+        // run's results to the harvester and of the reports back.
+        const engine = runEngine(resolved);
         // The docker CLI of every command must reach the engine the Docker resources use.
         const { cliEnv, images: engineImages } = engineAccess(
             this,
             needs,
-            resolved.remoteEngine,
+            engine.remote,
             (message) => this.inputError(message),
             engineChecks(stack, pulumi.getProject(), resolved.services),
             // The spy image coverage-spy builds may be missing: then it is built, once per engine.
             spyPlan.recipe !== undefined ? [spyPlan.image] : [],
         );
-        const { runId, reportDir, assetsDir, keepRuns, remoteEngine, serviceHost } = resolved;
+        const { runId, reportDir, assetsDir, keepRuns, serviceHost } = resolved;
         const publishIp = publishAddress(serviceHost);
         const labels = { [LABEL_PROJECT]: pulumi.getProject(), [LABEL_STACK]: stack };
         const child: pulumi.CustomResourceOptions = { parent: this };
@@ -180,8 +183,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
             sourcePaths: harvestServices.map((s) => s.sourcePath),
             perTestContexts: resolved.perTestContexts,
         });
-        // The test run's probes reach a remote engine's services only through their published ports on serviceHost.
-        const remoteHost = remoteEngine ? serviceHost : undefined;
+        const remoteHost = engine.probeHost;
         // Every engine, local or remote, gets the spy's files the same way: a volume filled from the spy image.
         const spyImage = provideSpyImage(this, name, spyPlan, { images: engineImages, cliEnv });
         const spyImageName = spyImage.image;
@@ -227,7 +229,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                         ...labels,
                         [LABEL_REPORT_DIR]: reportDir,
                         [LABEL_HARVESTER_IMAGE]: spyImageName,
-                        [LABEL_REMOTE_ENGINE]: String(remoteEngine),
+                        [LABEL_REMOTE_ENGINE]: String(engine.remote),
                     },
                     networkName: network.name,
                     publishIp,
@@ -287,8 +289,6 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         }
 
         const runDir = runReportDir(reportDir, runId);
-        // A remote engine's harvester gets the test run's results as a tar, uploaded with its create.
-        const runInputsTar = path.join(reportDir, "engine", "run-inputs.tar");
         const testRun = createTestRun(
             name,
             {
@@ -306,7 +306,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                     ...engineEnv,
                     COVERAGE_SPY_STACK: stack,
                 })),
-                runTar: remoteEngine ? runInputsTar : undefined,
+                runTar: engine.runTar,
                 remoteHost,
                 services: testRunServices,
             },
@@ -316,30 +316,15 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         const harvesterInput = {
             ...oneShot,
             lostProcesses: resolved.lostProcesses,
-            reports: remoteEngine
-                ? { inputsTar: runInputsTar }
-                : {
-                      reportDir,
-                      owner:
-                          typeof process.getuid === "function" ? `${process.getuid()}:${process.getgid!()}` : undefined,
-                  },
+            reports: engine.harvestReports,
         };
         const harvester = createHarvester(name, harvesterInput, { parent: this, dependsOn: [testRun, ...spyReady] });
         // Where the summary reads the reports: the host's folder, which a remote engine's are copied into first.
-        const reportsHere: pulumi.Output<unknown> = remoteEngine
-            ? createReportCopy(
-                  name,
-                  {
-                      runId,
-                      assetsDir,
-                      harvester,
-                      from: harvesterReportDir(harvesterInput),
-                      to: runDir,
-                      cliEnv,
-                  },
-                  child,
-              ).stdout
-            : pulumi.output(0);
+        const reportsHere = engine.reportsHome(
+            name,
+            { runId, harvester, from: harvesterReportDir(harvesterInput), to: runDir, cliEnv },
+            child,
+        );
 
         const gates = {
             ...(resolved.failUnder !== undefined ? { failUnder: resolved.failUnder } : {}),

@@ -6,6 +6,7 @@ import { dataVolumeMount } from "../infra/coverageVolume";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 import { HARVESTER_CONTAINER, PREPARE_CONTAINER } from "../shared/naming";
 import { createOneShot } from "../engine/oneShot";
+import { HarvestReports } from "../engine/engineKind";
 
 /** What the harvester needs to know about each service's data. */
 export interface HarvestService {
@@ -27,13 +28,7 @@ export interface OneShotInput {
     services: HarvestService[];
 }
 
-/**
- * Where the harvester writes a run's reports: into the host's report folder, mounted (a local engine), or into its
- * own filesystem, copied out afterwards (a remote engine: the test run's results are uploaded to it as a tar).
- */
-export type HarvestReports =
-    | { reportDir: string; /** "uid:gid" owning the reports on the host. */ owner?: string }
-    | { inputsTar: string };
+export { HarvestReports };
 
 export interface HarvesterInput extends OneShotInput {
     reports: HarvestReports;

@@ -109,7 +109,12 @@ describe("an interrupt of a running test run (cli/recovery/interruptTestRun.ts)"
     it("finds the run by its pid file, stops its suite and then its services gracefully", async () => {
         const run = startRun();
         const suitePidFile = path.join(work, "suite.pid");
-        await until("the suite ran", () => fs.existsSync(suitePidFile), run.child);
+        // The suite's shell may write its pid before the run records the suite's group: wait for both.
+        await until(
+            "the suite ran and the run recorded it",
+            () => fs.existsSync(suitePidFile) && readPidFile(runDir)?.suiteGroup !== undefined,
+            run.child,
+        );
         const suitePid = Number(fs.readFileSync(suitePidFile, "utf8"));
         // The pid file names the run and its suite's process group (the suite's shell leads it).
         expect(readPidFile(runDir)).toEqual({ runner: run.child.pid, suiteGroup: suitePid });

@@ -1,5 +1,5 @@
 // Brings a run's reports back from a remote engine, a process of its own on the user's host
-// (components/engine/reportCopy.ts starts it with Node): the harvester wrote them into its own filesystem, which
+// (components/engine/remote/reportCopy.ts starts it with Node): the harvester wrote them into its own filesystem, which
 // this machine cannot see, so they are copied out of the stopped container. Its parameters:
 //   COVERAGE_SPY_HARVESTER       the harvester container
 //   COVERAGE_SPY_FROM            the run's report folder inside it

@@ -11,8 +11,11 @@ export interface TestRunPids {
     suiteGroup?: number;
 }
 
+/** Written whole or not at all (a rename): an interrupt reading it meanwhile never sees half of it. */
 export function writePidFile(runDir: string, pids: TestRunPids): void {
-    fs.writeFileSync(path.join(runDir, PID_FILE), `${JSON.stringify(pids)}\n`);
+    const file = path.join(runDir, PID_FILE);
+    fs.writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(pids)}\n`);
+    fs.renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 export function removePidFile(runDir: string): void {

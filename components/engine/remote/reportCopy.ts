@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { COPY_REPORTS_ENTRY, runnerEntryPath } from "../shared/runnerPath";
+import { COPY_REPORTS_ENTRY, runnerEntryPath } from "../../shared/runnerPath";
 
 export interface ReportCopyInput {
     runId: string;
-    assetsDir: string;
     harvester: docker.Container;
     /** The run's report folder inside the harvester. */
     from: string;
