@@ -92,6 +92,20 @@ class Saver:
             if reset:
                 self._discard_collected()
 
+    def save_retrying(self, reset: bool = False) -> None:
+        """save(), tried once more when another thread dropped this thread's database connection meanwhile.
+
+        Holding the data's lock (_data_lock) keeps coverage.py's locked methods from reaping the connection in the
+        middle of a save, but its unlocked paths (CoverageData._connect's check-then-read, touch_files) can still meet
+        another thread's reap of the connections of threads threading.enumerate() does not list, as the saver's is
+        not (seen in a gevent-patched process that forks): a KeyError of this thread's id. The second try connects
+        anew; lines and arcs are sets, so saving them again loses and doubles nothing.
+        """
+        try:
+            self.save(reset=reset)
+        except KeyError:
+            self.save(reset=reset)
+
     def _data_lock(self) -> contextlib.AbstractContextManager[Any]:
         """coverage.py's own lock of the data (CoverageData._lock), held for a whole save.
 
@@ -137,7 +151,7 @@ class Saver:
             reset = self.requests[RESET] > self.counts[RESET]
             snapshot = self.requests[SNAPSHOT] > self.counts[SNAPSHOT]
             try:
-                self.save(reset=reset)
+                self.save_retrying(reset=reset)
             except Exception as exc:  # noqa: BLE001 - anything coverage.py raises: report it, keep measuring
                 report_failure(self.folder, "a background save failed", exc)
                 continue
