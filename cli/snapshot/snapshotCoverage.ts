@@ -21,6 +21,7 @@ import {
     newRunId,
 } from "../../components/shared/naming";
 import { DockerCall, DockerResult, docker as runDocker } from "../../components/engine/dockerCli";
+import { hostOwner } from "../../components/engine/local/localEngine";
 import { runReportDir } from "../../components/harvester/harvester";
 import { runningServiceContainers } from "../../components/service/runningServices";
 import { HarvestedCoverage, readHarvestedCoverage } from "../../components/summary/readRunSummary";
@@ -278,6 +279,8 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
         ...services.flatMap((s) => ["--service", `${s.name}=${s.sourcePath}`]),
     ];
     const engineOut = snapshotDir(ENGINE_REPORTS_DIR);
+    // The reports on this machine belong to its user, as the component's harvester's do.
+    const owner = hostOwner();
     const harvest = services[0].remoteEngine
         ? harvestThroughEngine(
               snapshotId,
@@ -292,9 +295,7 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
                   ...container,
                   "-v",
                   `${services[0].reportDir}:${REPORTS_DIR}`,
-                  ...(typeof process.getuid === "function"
-                      ? ["--user", `${process.getuid()}:${process.getgid!()}`]
-                      : []),
+                  ...(owner !== undefined ? ["--user", owner] : []),
                   ...harvestCommand(snapshotDir(REPORTS_DIR)),
               ],
               "harvesting the snapshot",

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineKind } from "../engineKind";
 
 /** The user running the update, "uid:gid", who should own the reports the harvester writes; none on Windows. */
-function hostOwner(): string | undefined {
+export function hostOwner(): string | undefined {
     return typeof process.getuid === "function" && typeof process.getgid === "function"
         ? `${process.getuid()}:${process.getgid()}`
         : undefined;
