@@ -18,7 +18,8 @@ export {
     ResolvedService,
     ResolvedCoverageOptions,
 } from "./options/resolveArgs";
-export { CoverageSpyStack, COVERAGE_SPY_STACK_TYPE, defaultAssetsDir } from "./coverageSpyStack";
+export { CoverageSpyStack, COVERAGE_SPY_STACK_TYPE } from "./coverageSpyStack";
+export { defaultAssetsDir } from "./stack/planRun";
 export * from "./summary/coverageSummary";
 export { parseCoverageJson } from "./summary/parseCoverageJson";
 export { parseTestCounts } from "./summary/testOutput";

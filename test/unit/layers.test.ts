@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
  */
 const LAYERS: ReadonlyArray<{ name: string; folders: readonly string[] }> = [
     { name: "commands", folders: ["cli", "plugin"] },
-    { name: "component", folders: ["components", "components/consumer"] },
+    { name: "component", folders: ["components", "components/consumer", "components/stack"] },
     {
         name: "steps",
         folders: [
@@ -33,13 +33,10 @@ const LAYERS: ReadonlyArray<{ name: string; folders: readonly string[] }> = [
 
 /**
  * Imports that still break the layers, from a file into a folder, in code being rewritten: each must exist (a stale
- * entry fails, so the list only shrinks) and is the only exception. The readiness wait (service/) reads the test
- * run's description of a service from testRun/, which reads the stop order from service/: the two folders import
- * each other.
+ * entry fails, so the list only shrinks) and is the only exception. None now; kept so that a rewrite in steps can
+ * name the one it still owes.
  */
-const PENDING: ReadonlyArray<{ from: string; to: string }> = [
-    { from: "components/service/readinessWait.ts", to: "components/testRun" },
-];
+const PENDING: ReadonlyArray<{ from: string; to: string }> = [];
 
 /** The folders whose code the layers order. */
 const CHECKED_ROOTS = ["components", "cli", "plugin"];

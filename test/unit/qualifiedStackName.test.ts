@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { qualifiedStackName } from "../../components/coverageSpyStack";
+import { qualifiedStackName } from "../../components/stack/summarizeResults";
 
 describe("a base stack's qualified name", () => {
     beforeAll(async () => {

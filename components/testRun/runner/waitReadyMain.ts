@@ -1,5 +1,5 @@
 // The readiness wait of one service others depend on, a process of its own on the user's host
-// (components/service/readinessWait.ts starts it with Node, before their containers are made): the test run's own
+// (components/testRun/readinessWait.ts starts it with Node, before their containers are made): the test run's own
 // probes. A service that is not ready in time is stopped gracefully and the wait fails, naming the cause. Its one
 // input is its description (description.ts), in COVERAGE_SPY_TEST_RUN.
 import { TEST_RUN_VARIABLE, readReadinessDescription } from "./description";

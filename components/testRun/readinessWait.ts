@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { TEST_RUN_VARIABLE } from "../testRun/runner/description";
+import { TEST_RUN_VARIABLE } from "./runner/description";
 import { WAIT_READY_ENTRY, runnerEntryPath } from "../shared/runnerPath";
-import { ScriptService, readinessDescription } from "../testRun/testRunScript";
+import { ScriptService, readinessDescription } from "./testRunScript";
 
 export interface ReadinessWaitInput {
     /** The service, as the test run sees it (the same readiness parameters). */
