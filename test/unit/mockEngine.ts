@@ -120,3 +120,25 @@ export async function errorOf(output: pulumi.Output<unknown>): Promise<Error> {
     }
     throw new Error("the output did not fail");
 }
+
+/** A message the program said through pulumi.log: its level, text and resource. */
+export type Said = Array<[level: "info" | "warn" | "error", message: string, resource: pulumi.Resource | undefined]>;
+
+/** Runs `body` with pulumi.log's info, warn and error recorded instead of said, then puts them back. */
+export async function loggedDuring<T>(body: () => Promise<T>): Promise<{ result: T; said: Said }> {
+    const said: Said = [];
+    const record = (level: Said[number][0]) => (message: string, resource?: pulumi.Resource) => {
+        said.push([level, message, resource]);
+        return Promise.resolve();
+    };
+    const spies = [
+        jest.spyOn(pulumi.log, "info").mockImplementation(record("info")),
+        jest.spyOn(pulumi.log, "warn").mockImplementation(record("warn")),
+        jest.spyOn(pulumi.log, "error").mockImplementation(record("error")),
+    ];
+    try {
+        return { result: await body(), said };
+    } finally {
+        for (const spy of spies) spy.mockRestore();
+    }
+}
