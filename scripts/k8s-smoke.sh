@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Smoke check of the running local cluster (scripts/k8s-cluster.sh smoke; `up` first): a locally built image loaded
+# with `kind load`, a 2-replica Deployment spread over two worker nodes, its Service answered from a pod on one
+# worker by both replicas (so across nodes, by DNS name and by each pod's IP) and from the host through the
+# NodePort on every node; then everything deleted. Prints each check; fails naming the one that did not hold.
+# Leaves nothing behind in the cluster (the namespace coverage-spy-smoke is deleted, also on failure).
+set -euo pipefail
+# shellcheck source=scripts/k8s-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k8s-env.sh"
+
+SMOKE_DIR="$K8S_FILES/smoke"
+IMAGE=coverage-spy/k8s/smoke-web:latest
+NS=coverage-spy-smoke
+TIMEOUT=120s
+started=$SECONDS
+
+ok() { log "ok: $*"; }
+k() { kubectl -n "$NS" "$@"; }
+
+cleanup() {
+  local rc=$?
+  if ((rc)) && kubectl get namespace "$NS" >/dev/null 2>&1; then
+    log "smoke check failed: the namespace's pods and events:"
+    { k get pods -o wide; k get events --sort-by=.lastTimestamp | tail -n 20; } 2>&1 | sed 's/^/[coverage-spy]   /' >&2
+  fi
+  kubectl delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true
+  return "$rc"
+}
+
+[[ -s $K8S_KUBECONFIG ]] || die "no cluster: run scripts/k8s-cluster.sh up first (no $K8S_KUBECONFIG)"
+mapfile -t workers < <(kubectl get nodes -l '!node-role.kubernetes.io/control-plane' -o name | sed 's#^node/##')
+((${#workers[@]} >= 2)) || die "the smoke check needs at least 2 worker nodes, the cluster has ${#workers[@]} (COVERAGE_SPY_K8S_WORKERS)"
+trap cleanup EXIT
+kubectl delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s >/dev/null
+
+# 1. A local image, never pulled: built here, loaded into every node.
+step "docker build $IMAGE" logged "$K8S_LOGS/smoke-build.log" docker build --label "$K8S_LABEL=smoke" \
+  --build-arg "BASE_IMAGE=$K8S_BASE_IMAGE" -t "$IMAGE" "$SMOKE_DIR"
+step "kind load docker-image $IMAGE" logged "$K8S_LOGS/smoke-load.log" \
+  kind_run load docker-image --name "$K8S_CLUSTER" "$IMAGE"
+ok "image $IMAGE built locally and loaded into the $((${#workers[@]} + 1)) nodes"
+
+# 2. Two replicas on two different workers.
+kubectl apply -f "$SMOKE_DIR/web.yaml" >/dev/null
+step "rollout of deployment web (2 replicas)" logged "$K8S_LOGS/smoke-rollout.log" \
+  k rollout status deployment/web --timeout="$TIMEOUT"
+mapfile -t pods < <(k get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\n"}{end}')
+((${#pods[@]} == 2)) || die "deployment web has ${#pods[@]} pods, 2 wanted"
+read -r pod_a node_a ip_a <<<"${pods[0]}"
+read -r pod_b node_b ip_b <<<"${pods[1]}"
+[[ $node_a != "$node_b" ]] || die "both replicas run on $node_a: the anti-affinity did not spread them"
+ok "2 replicas Ready on 2 workers: $pod_a on $node_a ($ip_a), $pod_b on $node_b ($ip_b)"
+
+# 3. From a pod on the first replica's node: the Service by DNS name reaches both replicas (one of them on the
+#    other node), and each pod's IP answers directly.
+sed "s/NODE_NAME/$node_a/" <<'EOF' | kubectl apply -f - >/dev/null
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: coverage-spy-smoke}
+spec:
+  nodeName: NODE_NAME
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: client, image: coverage-spy/k8s/smoke-web:latest, imagePullPolicy: Never, command: [sleep, infinity]}
+EOF
+k wait --for=condition=Ready pod/client --timeout="$TIMEOUT" >/dev/null
+log "from pod client on $node_a:"
+k exec client -- python3 /srv/probe.py "http://web.$NS.svc.cluster.local/" "$pod_a" "$pod_b" >&2 \
+  || die "the Service (by DNS name) did not answer from both replicas"
+ok "Service web by DNS name answered by both replicas, across nodes"
+k exec client -- python3 /srv/probe.py "http://$ip_b:8080/" "$pod_b" >&2 \
+  || die "pod $pod_b on $node_b did not answer at its IP from $node_a"
+ok "pod IP $ip_b on $node_b reached from $node_a (pod network across nodes)"
+
+# 4. From the host: the NodePort on every node's address reaches both replicas.
+port=$(k get service web -o jsonpath='{.spec.ports[0].nodePort}')
+log "from the host, NodePort $port:"
+while read -r node address; do
+  python3 "$SMOKE_DIR/probe.py" "http://$address:$port/" "$pod_a" "$pod_b" >&2 \
+    || die "NodePort $port on $node ($address) did not answer from both replicas"
+done < <(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}')
+ok "NodePort $port answered from the host on every node by both replicas"
+
+# 5. Deleted: nothing left.
+step "deleting namespace $NS" kubectl delete namespace "$NS" --wait=true --timeout=120s >/dev/null
+[[ -z $(kubectl get pods -A -l app=web -o name 2>/dev/null) ]] || die "pods of the smoke check left after deleting $NS"
+ok "namespace $NS deleted, no pod left"
+log "smoke check passed in $((SECONDS - started)) s"
