@@ -9,6 +9,19 @@ export const WAIT_READY_ENTRY = "waitReadyMain";
 export const COPY_REPORTS_ENTRY = "copyReportsMain";
 
 /**
+ * What Node acts on as it starts, before any of a program's code runs, and the runner's programs need neither: a
+ * NODE_EXTRA_CA_CERTS bundle is read and parsed at every start (about 35 ms of each on a 2-core machine with a
+ * 145-certificate bundle; the programs make no TLS connection), and NODE_OPTIONS may load modules into them. Each
+ * program's Command sets them empty (runnerStartEnvironment); the test run gives the suite back their values.
+ */
+export const NODE_START_VARIABLES = ["NODE_EXTRA_CA_CERTS", "NODE_OPTIONS"] as const;
+
+/** The variables a runner program's Command adds to its environment so Node starts without them. */
+export function runnerStartEnvironment(): Record<string, string> {
+    return Object.fromEntries(NODE_START_VARIABLES.map((name) => [name, ""]));
+}
+
+/**
  * Absolute path of a runner entry's compiled JavaScript (components/testRun/runner/, found from this module's own
  * place, so the engine's steps below the test run's layer can name it without importing it): bin/ in the
  * repository's build, dist/ in the package's (also what Pulumi's plugin host loads). Throws, naming the fix, when

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { TEST_RUN_VARIABLE } from "./runner/description";
-import { WAIT_READY_ENTRY, runnerEntryPath } from "../shared/runnerPath";
+import { WAIT_READY_ENTRY, runnerEntryPath, runnerStartEnvironment } from "../shared/runnerPath";
 import { ScriptService, readinessDescription } from "./testRunScript";
 
 export interface ReadinessWaitInput {
@@ -33,6 +33,8 @@ export function createReadinessWait(
             interpreter: [process.execPath],
             environment: pulumi.all([input.url, input.cliEnv]).apply(([url, engineEnv]) => ({
                 ...engineEnv,
+                // Nothing it runs needs them back: it starts no process of the user's.
+                ...runnerStartEnvironment(),
                 [TEST_RUN_VARIABLE]: JSON.stringify(readinessDescription(service, url, input.remoteHost)),
             })),
             triggers: [input.runId],

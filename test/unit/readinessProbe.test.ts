@@ -1,8 +1,6 @@
-import * as http from "http";
-import { AddressInfo } from "net";
 import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
 import { ScriptService, readinessDescription } from "../../components/testRun/testRunScript";
-import { runnerProgram } from "./runnerProgram";
+import { answering, closed, runnerProgram, scriptService } from "./runnerProgram";
 import { ScriptDocker, errorLine, runProgram, scriptDocker } from "./scriptDocker";
 
 jest.setTimeout(60_000);
@@ -10,33 +8,7 @@ jest.setTimeout(60_000);
 const WAIT_READY = runnerProgram("waitReadyMain");
 
 function service(more: Partial<ScriptService> = {}): ScriptService {
-    return {
-        name: "dav",
-        containerName: "cs-unit-dav",
-        sourcePath: "/app",
-        urlEnvName: "DAV_URL",
-        readinessPath: "/",
-        readinessTimeoutSeconds: 1,
-        hasHealthcheck: false,
-        stopGraceSeconds: 2,
-        stopWave: 0,
-        ...more,
-    };
-}
-
-/** An HTTP server in this process answering `status` on every path; resolves once it listens. */
-async function answering(status: number): Promise<{ url: string; server: http.Server }> {
-    const server = http.createServer((req, res) => {
-        res.writeHead(status, { "Content-Length": "0" });
-        res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-function closed(server: http.Server): Promise<void> {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return scriptService("dav", { urlEnvName: "DAV_URL", readinessTimeoutSeconds: 1, stopGraceSeconds: 2, ...more });
 }
 
 describe("the readiness wait (components/testRun/runner: readiness.ts, run by waitReadyMain.ts)", () => {

@@ -7,7 +7,7 @@ import { markdownSummary } from "../../components/summary/markdownSummary";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { suiteWarnings } from "../../components/summary/suiteWarnings";
 import { FIXTURE_RUN_ID, FIXTURE_SERVICES, reportDirWithFixtureRun, tempDir } from "./fixtures";
-import { runnerProgram } from "./runnerProgram";
+import { runnerProgram, scriptService } from "./runnerProgram";
 import { runProgram, scriptDocker } from "./scriptDocker";
 
 jest.setTimeout(60_000);
@@ -23,18 +23,7 @@ async function testRun(testCommand: string, testTimeoutSeconds: number) {
         runDir: path.join(work, "run"),
         testWorkingDir: work,
         testTimeoutSeconds,
-        services: [
-            {
-                name: "api",
-                containerName: "cs-unit-api",
-                sourcePath: "/app",
-                readinessPath: "/",
-                readinessTimeoutSeconds: 30,
-                hasHealthcheck: false,
-                stopGraceSeconds: 1,
-                stopWave: 0,
-            },
-        ],
+        services: [scriptService("api")],
     };
     const result = await runProgram(TEST_RUN, {
         ...docker.env,

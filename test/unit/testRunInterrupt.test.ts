@@ -6,7 +6,7 @@ import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
 import { PID_FILE, readPidFile } from "../../components/testRun/runner/pidFile";
 import { testRunDescription } from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
-import { runnerProgram } from "./runnerProgram";
+import { runnerProgram, scriptService } from "./runnerProgram";
 
 const TEST_RUN = runnerProgram("testRunMain");
 const RUN_ID = "20261205T160000Z-intrpt";
@@ -81,18 +81,7 @@ describe("an interrupt of a running test run (cli/recovery/interruptTestRun.ts)"
                 testWorkingDir: work,
                 testTimeoutSeconds: 300,
                 testCommand: `echo $$ > '${suitePid}.tmp' && mv '${suitePid}.tmp' '${suitePid}' && exec sleep 300`,
-                services: [
-                    {
-                        name: "api",
-                        containerName: "cs-unit-api",
-                        sourcePath: "/app",
-                        readinessPath: "/",
-                        readinessTimeoutSeconds: 30,
-                        hasHealthcheck: false,
-                        stopGraceSeconds: 1,
-                        stopWave: 0,
-                    },
-                ],
+                services: [scriptService("api")],
             },
             {},
         );

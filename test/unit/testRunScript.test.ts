@@ -11,7 +11,7 @@ import {
 } from "../../components/testRun/testRunScript";
 import { tempDir } from "./fixtures";
 import { installMockEngine, valueOf } from "./mockEngine";
-import { runnerProgram } from "./runnerProgram";
+import { runnerProgram, scriptService } from "./runnerProgram";
 
 /** What the script writes to tests.json (and prints), as far as these tests read it. */
 interface TestsJson {
@@ -134,17 +134,7 @@ function service(
     sourcePath: string,
     more: Partial<ScriptService> = {},
 ): ScriptService {
-    return {
-        name,
-        containerName,
-        sourcePath,
-        readinessPath: "/",
-        readinessTimeoutSeconds: 20,
-        hasHealthcheck: false,
-        stopGraceSeconds: 1,
-        stopWave: 0,
-        ...more,
-    };
+    return scriptService(name, { containerName, sourcePath, readinessTimeoutSeconds: 20, ...more });
 }
 
 /** The script's error line: the one line that states the cause. */
@@ -329,7 +319,8 @@ describe("the test run (components/testRun/runner, run by Node)", () => {
         // Wave 0 (api, jobs) has stopped before wave 1 (db) begins.
         expect(at("stop --time 1 cs-unit-db")).toBeGreaterThan(at("stopped cs-unit-api"));
         expect(at("stop --time 1 cs-unit-db")).toBeGreaterThan(at("stopped cs-unit-jobs"));
-        expect(dockerCalls.filter((c) => c.startsWith("cp "))).toEqual([
+        // The copies run at once: in either order.
+        expect(dockerCalls.filter((c) => c.startsWith("cp ")).sort()).toEqual([
             `cp cs-unit-api:/app/. ${runDir}/sources/api`,
             `cp cs-unit-jobs:/srv/. ${runDir}/sources/jobs`,
         ]);
@@ -590,9 +581,15 @@ describe("the test run (components/testRun/runner, run by Node)", () => {
             const environment = { COVERAGE_SPY_API_URL: "http://127.0.0.1:49000" };
             expect(registered.inputs.environment).toEqual({
                 ...environment,
-                [TEST_RUN_VARIABLE]: JSON.stringify(
-                    testRunDescription({ ...input, testCommand: "pytest -q" }, environment),
-                ),
+                NODE_EXTRA_CA_CERTS: "",
+                NODE_OPTIONS: "",
+                [TEST_RUN_VARIABLE]: JSON.stringify({
+                    ...testRunDescription({ ...input, testCommand: "pytest -q" }, environment),
+                    suiteNodeVariables: {
+                        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? null,
+                        NODE_OPTIONS: process.env.NODE_OPTIONS ?? null,
+                    },
+                }),
                 COVERAGE_SPY_RUN_ID: "r1",
             });
         });
@@ -685,7 +682,7 @@ describe("the test run (components/testRun/runner, run by Node)", () => {
             expect(result.status).toBe(0);
             expect(dockerArgv).toEqual(
                 expect.arrayContaining([
-                    ["inspect", "-f", "{{.State.Running}}", container],
+                    ["inspect", "-f", "{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}", container],
                     ["stop", "--time", "2", container],
                     ["cp", `${container}:/app/${payload}/.`, `${input.runDir}/sources/${name}`],
                 ]),

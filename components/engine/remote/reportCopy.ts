@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { COPY_REPORTS_ENTRY, runnerEntryPath } from "../../shared/runnerPath";
+import { COPY_REPORTS_ENTRY, runnerEntryPath, runnerStartEnvironment } from "../../shared/runnerPath";
 
 export interface ReportCopyInput {
     runId: string;
@@ -32,6 +32,7 @@ export function createReportCopy(
                 .all([input.cliEnv, input.harvester.name, input.harvester.exitCode])
                 .apply(([env, harvester, exitCode]) => ({
                     ...env,
+                    ...runnerStartEnvironment(),
                     COVERAGE_SPY_HARVESTER: harvester,
                     COVERAGE_SPY_FROM: input.from,
                     COVERAGE_SPY_TO: input.to,

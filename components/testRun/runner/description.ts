@@ -39,6 +39,11 @@ export interface RunDescription {
     /** A remote engine's address: its services' networks are out of reach, their published ports are not. */
     remoteHost?: string;
     services: ServiceDescription[];
+    /**
+     * What Node reads as it starts (NODE_EXTRA_CA_CERTS, NODE_OPTIONS) as the suite gets it, null for unset: the
+     * runner's own Node starts with them empty (components/shared/runnerPath.ts), the user's suite as it would have.
+     */
+    suiteNodeVariables?: Record<string, string | null>;
 }
 
 /** The description the readiness wait reads: one service. */
@@ -67,6 +72,18 @@ class Checker {
         if (optional && value === undefined) return;
         if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
             this.problems.push(`${where} must be a whole number, got ${JSON.stringify(value) ?? "nothing"}`);
+    }
+
+    /** An object of strings or nulls (null: the variable is unset), or nothing. */
+    variables(where: string, value: unknown): void {
+        if (value === undefined) return;
+        if (!isObject(value)) {
+            this.problems.push(`${where} must be an object of strings or nulls, got ${JSON.stringify(value)}`);
+            return;
+        }
+        for (const [name, v] of Object.entries(value))
+            if (typeof v !== "string" && v !== null)
+                this.problems.push(`${where}.${name} must be a string or null, got ${JSON.stringify(v) ?? "nothing"}`);
     }
 
     flag(where: string, value: unknown): void {
@@ -122,6 +139,7 @@ export function readRunDescription(text: string | undefined): RunDescription {
     check.wholeNumber("testTimeoutSeconds", run.testTimeoutSeconds);
     check.text("runTar", run.runTar, true);
     check.text("remoteHost", run.remoteHost, true);
+    check.variables("suiteNodeVariables", run.suiteNodeVariables);
     if (!Array.isArray(run.services)) check.problems.push("services must be a list");
     else run.services.forEach((s: unknown, i: number) => check.service(`services[${i}]`, s));
     refuse(check.problems);

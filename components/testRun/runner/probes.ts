@@ -120,11 +120,19 @@ export async function tcpProbe(container: string, port: number, remoteHost?: str
     return { ready: true, last: "connected" };
 }
 
-/** The container's Docker healthcheck says "healthy". */
+/**
+ * The container runs and its Docker healthcheck says "healthy": one inspect for both, as a container that exited
+ * may keep its last health status.
+ */
 export async function healthProbe(container: string): Promise<ProbeResult> {
-    const result = await docker(["inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container]);
-    const status = result.status === 0 ? result.stdout.trim() : "";
-    return status === "healthy"
+    const result = await docker([
+        "inspect",
+        "-f",
+        "{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
+        container,
+    ]);
+    const [running, status = ""] = result.status === 0 ? result.stdout.trim().split(" ") : ["false"];
+    return running === "true" && status === "healthy"
         ? { ready: true, last: "healthy" }
         : { ready: false, last: `health status '${status || "none"}'` };
 }

@@ -75,11 +75,33 @@ function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number 
 }
 
 /**
- * Starts the suite in `cwd` with this process's environment. Its own process group (the group's id is its pid)
+ * This process's environment as the suite gets it: what Node reads as it starts (empty for this process, see
+ * RunDescription.suiteNodeVariables) as the host or the test environment had it, null for unset.
+ */
+export function suiteEnvironment(
+    own: NodeJS.ProcessEnv,
+    nodeVariables: Record<string, string | null> = {},
+): NodeJS.ProcessEnv {
+    const env = { ...own };
+    for (const [name, value] of Object.entries(nodeVariables)) {
+        if (value === null) delete env[name];
+        else env[name] = value;
+    }
+    return env;
+}
+
+/**
+ * Starts the suite in `cwd` with `env`. Its own process group (the group's id is its pid)
  * keeps a terminal's Ctrl-C from reaching it past the run, and lets the time limit and an interrupt stop every
  * process it started. A folder that cannot be entered fails the suite (exit code 1), saying so in its log.
  */
-export function startSuite(command: string, cwd: string, timeoutSeconds: number, logFile: string): RunningSuite {
+export function startSuite(
+    command: string,
+    cwd: string,
+    timeoutSeconds: number,
+    logFile: string,
+    env: NodeJS.ProcessEnv = process.env,
+): RunningSuite {
     const log = fs.createWriteStream(logFile);
     if (!isFolder(cwd)) {
         const line = `[coverage-spy] cannot enter the test working folder ${cwd}: it is not a folder\n`;
@@ -93,7 +115,7 @@ export function startSuite(command: string, cwd: string, timeoutSeconds: number,
     const child = spawn(suiteShell(), ["-c", SHELL_SCRIPT], {
         cwd,
         detached: true,
-        env: { ...process.env, [COMMAND_VARIABLE]: command },
+        env: { ...env, [COMMAND_VARIABLE]: command },
         stdio: ["ignore", "pipe", "inherit"],
     });
     child.stdout?.on("data", (d: Buffer) => {

@@ -12,7 +12,7 @@ import { waitReady } from "./readiness";
 import { packRunResults } from "./runTar";
 import { copySources } from "./sourceCopy";
 import { stopServices } from "./stopWaves";
-import { RunningSuite, startSuite } from "./suite";
+import { RunningSuite, startSuite, suiteEnvironment } from "./suite";
 import { earlyExits, testsJson, writeTestsJson } from "./testsJson";
 import { exitAfterOutput } from "./exit";
 
@@ -87,6 +87,7 @@ async function testRun(run: RunDescription, state: RunState): Promise<void> {
         run.testWorkingDir,
         run.testTimeoutSeconds,
         path.join(run.runDir, "tests.log"),
+        suiteEnvironment(process.env, run.suiteNodeVariables),
     );
     writePidFile(run.runDir, { runner: process.pid, suiteGroup: state.suite.pid || undefined });
     const suite = await state.suite.ended;
@@ -100,6 +101,8 @@ async function testRun(run: RunDescription, state: RunState): Promise<void> {
         );
     log(`test suite exited with ${suite.exitCode} after ${suite.durationMs} ms; stopping services gracefully`);
     const exited = await earlyExits(run.services);
+    // The copy waits for the stop: Docker holds a container's lock while it streams a copy out, which can delay the
+    // stop's signal and so the stop time reported.
     const stops = await stopServices(run.services);
     for (const [name, ms] of stops) log(`service ${name} stopped in ${ms} ms`);
     await copySources(run.services, run.runDir);

@@ -19,8 +19,10 @@ export interface EarlyExit {
  */
 export async function earlyExits(services: ServiceDescription[]): Promise<Record<string, EarlyExit>> {
     const exited: Record<string, EarlyExit> = {};
-    for (const s of services) {
-        const state = (await containerState(s.containerName)) ?? { running: false, exitCode: -1, oomKilled: false };
+    // Asked all at once (each its own docker call), then said in the services' order.
+    const states = await Promise.all(services.map((s) => containerState(s.containerName)));
+    for (const [i, s] of services.entries()) {
+        const state = states[i] ?? { running: false, exitCode: -1, oomKilled: false };
         if (state.running) continue;
         await showLogs(s.containerName);
         log(
