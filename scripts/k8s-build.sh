@@ -7,12 +7,13 @@
 # Binaries ($COVERAGE_SPY_CACHE/k8s/bin, each with NAME.stamp: versions, Go version and a hash of its build inputs):
 #   Kubernetes (kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy) from a
 #   wrapper module over k8s.io/kubernetes whose staging modules point at their published versions; etcd; CoreDNS
-#   with the plugins kubeadm's Corefile uses; kind; crictl only with COVERAGE_SPY_K8S_CRICTL=1 (debugging inside
-#   nodes; about 1.5 min more).
+#   with the plugins kubeadm's Corefile uses; kind; local-path-provisioner (the default StorageClass); crictl only
+#   with COVERAGE_SPY_K8S_CRICTL=1 (debugging inside nodes; about 1.5 min more).
 # Images (each skipped while its content-hash label matches what it is built from; all labelled coverage-spy.k8s):
 #   coverage-spy/k8s/node-base:trixie  kind's base files (from the kind module) + Debian packages + images/kind-node/base
 #   coverage-spy/k8s/<component>:<tag> the images kubeadm runs, under the tags kubeadm asks for
 #   coverage-spy/k8s/kindnet-lite:v1   the pod network (images/kind-node/kindnet-lite)
+#   coverage-spy/k8s/local-path-*      the default StorageClass's provisioner and its helper pod (images/kind-node/local-path)
 #   coverage-spy/k8s/node:v<k8s>       the node image: node-base + kubeadm/kubelet/kubectl + all the images above,
 #                                      imported into its containerd under the names kubeadm and kind look for
 set -euo pipefail
@@ -133,21 +134,26 @@ go_install() {
 }
 kind_key() { echo "kind $KIND_VERSION $(go env GOVERSION)"; }
 build_kind() { go_install kind "-s -w" "sigs.k8s.io/kind@$KIND_VERSION"; }
+local_path_provisioner_key() { echo "local-path-provisioner $LOCAL_PATH_VERSION $(go env GOVERSION)"; }
+build_local_path_provisioner() {
+  go_install local-path-provisioner "-s -w -X main.VERSION=$LOCAL_PATH_VERSION" \
+    "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION"
+}
 crictl_key() { echo "crictl $CRICTL_VERSION $(go env GOVERSION)"; }
 build_crictl() {
   go_install crictl "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
     "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
 }
 
-# binary NAME LABEL: builds NAME with build_NAME unless its stamp matches NAME_key.
+# binary NAME LABEL: builds NAME with build_NAME unless its stamp matches NAME_key (- in NAME is _ in the functions).
 binary() {
   local name="$1" label="$2" key
-  key=$("${name}_key")
+  key=$("${name//-/_}_key")
   if stamp_ok "$name" "$key"; then
     log "$name: cached ($key)"
     return 0
   fi
-  step "building $label" heartbeat "$name build" "build_$name" || die "building $name failed (logs in $K8S_LOGS)"
+  step "building $label" heartbeat "$name build" "build_${name//-/_}" || die "building $name failed (logs in $K8S_LOGS)"
   echo "$key" >"$K8S_BIN/$name.stamp"
 }
 
@@ -165,6 +171,7 @@ build_binaries() {
   binary etcd "etcd $ETCD_VERSION (cold: 1-2 min)"
   binary coredns "CoreDNS $COREDNS_VERSION with ${#COREDNS_PLUGINS[@]} plugins (cold: 2-4 min)"
   binary kind "kind $KIND_VERSION"
+  binary local-path-provisioner "local-path-provisioner $LOCAL_PATH_VERSION (cold: 1-2 min)"
   if [[ $WANT_CRICTL == 1 ]]; then
     binary crictl "crictl $CRICTL_VERSION"
   else
@@ -288,6 +295,58 @@ build_kindnet() {
   rm -rf "$context"
 }
 
+# The default StorageClass as kind ships it: local-path-provisioner in the component image, its helper pod's image,
+# and kind's own manifest (read from the kind module) naming our two images.
+LOCAL_PATH_IMAGE="$K8S_IMAGE_PREFIX/local-path-provisioner:$LOCAL_PATH_VERSION"
+LOCAL_PATH_HELPER_IMAGE="$K8S_IMAGE_PREFIX/local-path-helper:v1"
+STORAGE_MANIFEST="$K8S_WORK/default-storage.yaml"
+
+build_local_path() {
+  local hash context
+  hash=$(content_hash "$K8S_FILES/component" local-path-provisioner "$(stamp_of local-path-provisioner)" "base=$BASE_ID")
+  if [[ $(image_hash "$LOCAL_PATH_IMAGE") == "$hash" ]]; then
+    log "$LOCAL_PATH_IMAGE: current"
+  else
+    context="$K8S_WORK/images/local-path-provisioner"
+    rm -rf "$context" && mkdir -p "$context"
+    cp "$K8S_FILES/component/Dockerfile" "$K8S_BIN/local-path-provisioner" "$context/"
+    step "docker build $LOCAL_PATH_IMAGE" build_image "$LOCAL_PATH_IMAGE" "$hash" "$context" local-path-provisioner \
+      --build-arg "BASE_IMAGE=$K8S_BASE_IMAGE" --build-arg BINARY=local-path-provisioner \
+      || die "the local-path-provisioner image could not be built"
+    rm -rf "$context"
+  fi
+  hash=$(content_hash "$K8S_FILES/local-path" "base=$BASE_ID")
+  if [[ $(image_hash "$LOCAL_PATH_HELPER_IMAGE") == "$hash" ]]; then
+    log "$LOCAL_PATH_HELPER_IMAGE: current"
+  else
+    step "docker build $LOCAL_PATH_HELPER_IMAGE" build_image "$LOCAL_PATH_HELPER_IMAGE" "$hash" "$K8S_FILES/local-path" \
+      local-path-helper -f "$K8S_FILES/local-path/helper.Dockerfile" --build-arg "BASE_IMAGE=$K8S_BASE_IMAGE" \
+      || die "the local-path helper image could not be built"
+  fi
+}
+
+# kind's storage manifest is a Go string in its node-image builder, with the two image names spliced in: print it
+# with ours instead.
+storage_manifest() {
+  local source
+  source="$(go_module_json "sigs.k8s.io/kind@$KIND_VERSION" Dir)/pkg/build/nodeimage/const_storage.go"
+  awk -v provisioner="$LOCAL_PATH_IMAGE" -v helper="$LOCAL_PATH_HELPER_IMAGE" '
+    /^const defaultStorageManifest = `/ { inside = 1; next }
+    inside && /^`/ { exit }
+    inside { gsub(/` \+ storageProvisionerImage \+ `/, provisioner); gsub(/` \+ storageHelperImage \+ `/, helper); print }
+  ' "$source"
+}
+
+write_storage_manifest() {
+  storage_manifest >"$STORAGE_MANIFEST.new"
+  # What the rest relies on: both images ours, nothing left of the Go splicing, volumes under the node's /var.
+  if ! grep -q "image: $LOCAL_PATH_IMAGE\$" "$STORAGE_MANIFEST.new" || ! grep -q "image: $LOCAL_PATH_HELPER_IMAGE\$" "$STORAGE_MANIFEST.new" \
+    || grep -q '`' "$STORAGE_MANIFEST.new" || ! grep -q '"/var/local-path-provisioner"' "$STORAGE_MANIFEST.new"; then
+    die "kind $KIND_VERSION's storage manifest (pkg/build/nodeimage/const_storage.go) is not laid out as this script expects: see $STORAGE_MANIFEST.new and adapt storage_manifest in scripts/k8s-build.sh"
+  fi
+  mv "$STORAGE_MANIFEST.new" "$STORAGE_MANIFEST"
+}
+
 # "HOST_IMAGE NODE_NAME" a line: what goes into the node's containerd, and under which name kubelet looks for it.
 node_image_list() {
   local name tag reference sandbox
@@ -299,6 +358,8 @@ node_image_list() {
     fi
   done < <(kubeadm_images)
   echo "$(kindnet_image) -"
+  echo "$LOCAL_PATH_IMAGE -"
+  echo "$LOCAL_PATH_HELPER_IMAGE -"
 }
 
 # imported_ref NAME: the line of stdin (image references) that ends with /NAME.
@@ -313,6 +374,8 @@ assemble_node() {
   docker exec "$container" sh -c 'chown root:root /usr/bin/kube* && chmod 755 /usr/bin/kube* \
     && printf %s "$1" >/kind/version && mkdir -p /kind/manifests' _ "v$K8S_VERSION"
   docker cp "$K8S_FILES/kindnet-lite/manifest.yaml" "$container:/kind/manifests/default-cni.yaml"
+  # kind create cluster applies this one instead of its fallback (an in-tree host-path class in the node's /tmp).
+  docker cp "$STORAGE_MANIFEST" "$container:/kind/manifests/default-storage.yaml"
   docker exec -d "$container" sh -c 'exec containerd >/tmp/containerd.log 2>&1'
   docker exec "$container" sh -c 'for i in $(seq 100); do ctr version >/dev/null 2>&1 && exit 0; sleep 0.2; done
     cat /tmp/containerd.log; exit 1' || { log "containerd did not start in the node build container"; return 1; }
@@ -338,10 +401,11 @@ assemble_node() {
 build_node() {
   local list="$K8S_WORK/node-images.txt" hash host ids="" container="$K8S_CLUSTER-node-build" entrypoint
   node_image_list >"$list.new" && mv "$list.new" "$list"
+  write_storage_manifest
   while read -r host; do ids+="$host=$(image_id "$host") "; done < <(cut -d' ' -f1 "$list" | sort -u)
   hash=$({
     echo "base=$(image_id "$K8S_NODE_BASE_IMAGE") $ids"
-    cat "$list" "$K8S_FILES/kindnet-lite/manifest.yaml"
+    cat "$list" "$K8S_FILES/kindnet-lite/manifest.yaml" "$STORAGE_MANIFEST"
     stamp_of kubernetes
     [[ $WANT_CRICTL == 1 ]] && stamp_of crictl
     declare -f assemble_node
@@ -376,6 +440,7 @@ build_images() {
     if [[ $name == pause ]]; then build_pause "$tag"; else build_component "$name" "$tag"; fi
   done <<<"$images"
   build_kindnet
+  build_local_path
   build_node
 }
 

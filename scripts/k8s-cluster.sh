@@ -153,8 +153,8 @@ cmd_down() {
 
 cmd_status() {
   local reason name image
-  log "pins: Kubernetes v$K8S_VERSION, kind $KIND_VERSION, etcd $ETCD_VERSION, CoreDNS $COREDNS_VERSION, Debian $K8S_DEBIAN_SUITE"
-  for name in kubernetes etcd coredns kind crictl; do
+  log "pins: Kubernetes v$K8S_VERSION, kind $KIND_VERSION, etcd $ETCD_VERSION, CoreDNS $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_VERSION, Debian $K8S_DEBIAN_SUITE"
+  for name in kubernetes etcd coredns kind local-path-provisioner crictl; do
     if [[ -f $K8S_BIN/$name.stamp ]]; then
       log "  built: $(<"$K8S_BIN/$name.stamp")"
     elif [[ $name == crictl ]]; then

@@ -11,6 +11,8 @@ KIND_VERSION=v0.33.0
 ETCD_VERSION=v3.6.16
 COREDNS_VERSION=v1.12.1
 CRICTL_VERSION=v1.34.0
+# The default StorageClass's provisioner, as kind ships it (images/kind-node/local-path).
+LOCAL_PATH_VERSION=v0.0.30
 K8S_DEBIAN_SUITE=trixie
 # The plugins kubeadm's default Corefile uses: CoreDNS is built with these only (minutes instead of the full set).
 COREDNS_PLUGINS=(cache errors forward health hosts kubernetes loadbalance log loop metrics ready reload whoami)
