@@ -262,6 +262,7 @@ class ShippingTest(unittest.TestCase):
         env = support.measured_env(self.root, self.rc, os.path.join(folder, ".coverage"), lib=self.lib)
         env["PYTHONPATH"] = os.pathsep.join([self.shim, env["PYTHONPATH"]])
         env.update({"FAKE_POD_NAME": pod, "SPY_SITECUSTOMIZE": os.path.join(support.SITE, "sitecustomize.py")})
+        env["PYTHONFAULTHANDLER"] = "1"
         process = subprocess.Popen(
             [sys.executable, "-m", "shop.console"],
             cwd=self.root,
@@ -283,7 +284,14 @@ class ShippingTest(unittest.TestCase):
     def stop_console(self, process):
         """SIGTERM, as the kubelet stops the app's container; the spy saves and leaves an end record."""
         process.send_signal(signal.SIGTERM)
-        self.assertEqual(process.wait(LIMIT), -signal.SIGTERM, process.stderr.read())
+        try:
+            status = process.wait(LIMIT)
+        except subprocess.TimeoutExpired:
+            # faulthandler (PYTHONFAULTHANDLER) prints where each of its threads is on SIGABRT.
+            process.send_signal(signal.SIGABRT)
+            process.wait(LIMIT)
+            self.fail(f"pid {process.pid} still ran {LIMIT} s after SIGTERM; its threads:\n{process.stderr.read()}")
+        self.assertEqual(status, -signal.SIGTERM, process.stderr.read())
 
     # --- what the folders hold ---
 
