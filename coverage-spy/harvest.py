@@ -418,19 +418,23 @@ def _command(record: records.Record) -> str:
     return " ".join(record["command"])
 
 
+def _process(record: records.Record) -> str:
+    """A process named for a message: its pid, its host (pids repeat across pods and containers) and command line."""
+    return f"{record['pid']} on host {record['host']} ({_command(record)})"
+
+
 def report_outcomes(name: str, outcomes: Outcomes, summary: dict[str, Any]) -> None:
     """Adds a service's lost and interrupted processes to the summary, and says so on stderr."""
     for record in outcomes["lost"]:
         summary["lostProcesses"].append(dict(record, service=name))
         sys.stderr.write(
-            f"coverage-spy: service {name}: process {record['pid']} ({_command(record)}) started measuring but saved"
-            " no data\n"
+            f"coverage-spy: service {name}: process {_process(record)} started measuring but saved no data\n"
         )
     for record in outcomes["interrupted"]:
         summary["interruptedProcesses"].append(dict(record, service=name))
         sys.stderr.write(
-            f"coverage-spy: service {name}: process {record['pid']} ({_command(record)}) was killed; its data up to"
-            " its last periodic save is kept\n"
+            f"coverage-spy: service {name}: process {_process(record)} was killed; its data up to its last periodic"
+            " save is kept\n"
         )
 
 

@@ -19,8 +19,9 @@ process creating it, or one killed while writing it) is tried again next round; 
 The records are written whole by renaming, so they are sent as they are. Nothing else in the folder is sent.
 
 A collector that does not answer (restarting, say) is tried again next round; nothing is lost while the pod lives.
-Standard library only. One line on stderr per round that shipped or removed something, with counts and bytes, and one
-when the collector stops answering; `kubectl logs` shows them.
+Standard library only. One line on stderr per round that shipped or removed something, with counts and bytes, one
+when the collector stops answering, and a last one after SIGTERM saying how the last rounds ended; `kubectl logs`
+shows them.
 """
 
 from __future__ import annotations
@@ -324,9 +325,11 @@ class Shipper:
         """The last rounds, after SIGTERM: until the collector took every file, at most `limit` s. The exit code."""
         deadline = time.monotonic() + limit
         done = self.run_round(min(REQUEST_TIMEOUT, limit))
+        rounds, shipped = 1, done.data + done.records
         while done.unshipped and time.monotonic() + RETRY_PAUSE <= deadline:
             time.sleep(RETRY_PAUSE)
             done = self.run_round(min(REQUEST_TIMEOUT, max(deadline - time.monotonic(), 0)))
+            rounds, shipped = rounds + 1, shipped + done.data + done.records
         for name, why in sorted(done.not_ready.items()):
             kept = "the collector keeps its last shipped copy" if name in self.shipped else "none was shipped"
             log(
@@ -334,6 +337,12 @@ class Shipper:
                 f" {kept}"
             )
         if not done.unshipped:
+            # The last line of a stopped pod's `kubectl logs`: how its data left.
+            unfinished = f", but the {len(done.not_ready)} unfinished data file(s) above" if done.not_ready else ""
+            log(
+                f"after SIGTERM: shipped {shipped} file(s) in {rounds} round(s); every file of {self.folder} is at the"
+                f" collector {self.collector.url}{unfinished}"
+            )
             return 0
         why = "; ".join(sorted(set(done.unshipped.values())))
         log(

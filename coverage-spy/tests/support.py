@@ -2,7 +2,9 @@
 
 import glob
 import os
+import platform
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -34,6 +36,73 @@ def end_processes(processes):
         process.wait()
         for stream in (process.stdin, process.stdout, process.stderr):
             stream.close()
+
+
+def start_console(test, env, cwd, processes, module="shop.console", python=None, records_in=None, timeout=60):
+    """Starts `python -m MODULE` in `cwd` with the measured `env`, driven line by line on stdin; returns the Popen.
+
+    Added to `processes` at once (the test's tearDown ends them with end_processes). Its stdin, stdout and stderr are
+    pipes (text). PYTHONFAULTHANDLER is on, so the SIGABRT of stop_console makes it print every thread's stack. With
+    `records_in` (its data folder), returns once its start record is there: the spy runs in it.
+    """
+    process = subprocess.Popen(
+        [python or sys.executable, "-m", module],
+        cwd=cwd,
+        env=dict(env, PYTHONFAULTHANDLER="1"),
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    processes.append(process)
+    if records_in is not None:
+        pattern = os.path.join(records_in, f".start.*.pid{process.pid}.json")
+        wait_for(test, lambda: glob.glob(pattern), "a start record", timeout)
+    return process
+
+
+def send(process, command, answered=True):
+    """Sends one command line to a console; returns its answer line (stripped), or None when it gives none."""
+    process.stdin.write(command + "\n")
+    process.stdin.flush()
+    return process.stdout.readline().strip() if answered else None
+
+
+# The read system call's number by machine, as /proc/PID/syscall gives the call a thread is blocked in.
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
+
+
+def blocked_in_read(pid):
+    """Whether the main thread of process `pid` is blocked in read(2) (always True where READ_SYSCALL is unknown)."""
+    if READ_SYSCALL is None:
+        return True
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            return f.read().split(" ", 1)[0] == READ_SYSCALL
+    except OSError:
+        return True  # gone, or /proc unreadable: nothing to wait for
+
+
+def stop_console(test, process, timeout):
+    """SIGTERM, as `docker stop` or the kubelet stops a service, once the console waits for its next line; returns
+    the exit status.
+
+    Sent while the console's main thread is inside its read of stdin: the signal interrupts the read and Python runs
+    the SIGTERM handler (coverage.py's [run] sigterm one, the spy's in front of it). A SIGTERM that lands after the
+    thread's last check for signals but before it enters read() is handled only once that read returns: a race of
+    every Python-level signal handler (https://docs.python.org/3/library/signal.html#execution-of-python-signal-handlers),
+    with or without the spy, which a test sending SIGTERM right after an answer hits now and then.
+    A process still running `timeout` s later fails the test with where each of its threads is: it gets SIGABRT, which
+    faulthandler (on since start_console) answers by printing every thread's stack on stderr.
+    """
+    wait_for(test, lambda: blocked_in_read(process.pid), "the console waiting in its read of stdin", timeout)
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout)
+        test.fail(f"pid {process.pid} still ran {timeout} s after SIGTERM; its threads:\n{process.stderr.read()}")
 
 
 def coverage_lib():

@@ -17,7 +17,6 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -193,16 +192,7 @@ class ContextsTest(unittest.TestCase):
             lib=self.lib,
             extra_env={"PYTHONWARNINGS": warnings, "GO_DIR": self.tmp.name},
         )
-        process = subprocess.Popen(
-            [python or sys.executable, "-m", module],
-            cwd=self.root,
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.processes.append(process)
+        process = support.start_console(self, env, self.root, self.processes, module=module, python=python)
         # Answered once the app has imported its modules: their lines ran in the context it started in.
         answer = self.send(process, "ping")
         self.assertEqual(answer, "pong", process.stderr.read() if process.poll() is not None else "")
@@ -220,9 +210,7 @@ class ContextsTest(unittest.TestCase):
         support.wait_for(self, condition, what, timeout)
 
     def send(self, process, command):
-        process.stdin.write(command + "\n")
-        process.stdin.flush()
-        return process.stdout.readline().strip()
+        return support.send(process, command)
 
     def finish(self, process):
         process.stdin.close()
@@ -367,8 +355,7 @@ class ContextsTest(unittest.TestCase):
         process = self.start()
         self.relay.broadcast("A", expected=1)
         self.send(process, "a")
-        process.send_signal(signal.SIGTERM)
-        self.assertEqual(process.wait(20), -signal.SIGTERM)
+        self.assertEqual(support.stop_console(self, process, 20), -signal.SIGTERM)
         self.assertEqual(self.lines_by_context(), {OUTSIDE: DEFS, "A": {A_LINE}})
         self.assertEqual([r["how"] for r in records.read_all(self.data, records.END).values()], ["sigterm"])
         self.assert_no_sockets_left()

@@ -1,5 +1,7 @@
+import glob
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -8,6 +10,11 @@ import tempfile
 import unittest
 
 from tests import support
+
+sys.path.insert(0, support.SITE)
+from _coverage_spy import records  # noqa: E402
+
+sys.path.remove(support.SITE)
 
 RUN = "20261124T120000Z-aaaaaa"
 
@@ -355,16 +362,54 @@ class HarvestTest(unittest.TestCase):
         self.stage_sources()
         result = self.run_harvest()
         self.assertEqual(result.returncode, 0, result.stderr)
+        host = re.escape(records.host_name())
         self.assertRegex(
-            result.stderr, r"service shop: process \d+ \(.*shop\.crash\) started measuring but saved no data"
+            result.stderr,
+            rf"service shop: process \d+ on host {host} \(.*shop\.crash\) started measuring but saved no data",
         )
         with open(os.path.join(self.out, "harvest.json")) as f:
             lost = json.load(f)["lostProcesses"]
-        self.assertEqual([(r["service"], r["command"][-1]) for r in lost], [("shop", "shop.crash")])
+        self.assertEqual(
+            [(r["service"], r["host"], r["command"][-1]) for r in lost], [("shop", records.host_name(), "shop.crash")]
+        )
 
         strict = self.run_harvest(lost="fail")
         self.assertEqual(strict.returncode, 3)
         self.assertIn("1 process(es) saved no coverage data", strict.stderr)
+
+    def test_killed_and_lost_processes_are_named_with_their_host_as_pids_repeat_across_pods(self):
+        self.measure("book")
+        folder = os.path.join(self.data, "runs", RUN, "shop")
+        [start] = glob.glob(os.path.join(folder, ".start.*.json"))
+        [data_file] = glob.glob(os.path.join(folder, ".coverage.*"))
+        with open(start) as f:
+            record = json.load(f)
+        # Pid 7 in two pods, both killed after a periodic save; pid 7 in a third, killed before saving anything.
+        for pod, saved in (("shop-7d9f-a", True), ("shop-7d9f-b", True), ("shop-7d9f-c", False)):
+            with open(os.path.join(folder, f".start.{pod}.pid7.json"), "w") as f:
+                json.dump(dict(record, pid=7, host=pod), f)
+            if saved:
+                shutil.copy(data_file, os.path.join(folder, f".coverage.{pod}.pid7.Xabcdefx"))
+        self.stage_sources()
+        result = self.run_harvest()
+        self.assertEqual(result.returncode, 0, result.stderr)
+        command = " ".join(record["command"])
+        for pod in ("shop-7d9f-a", "shop-7d9f-b"):
+            self.assertIn(
+                f"coverage-spy: service shop: process 7 on host {pod} ({command}) was killed; its data up to its last"
+                " periodic save is kept\n",
+                result.stderr,
+            )
+        self.assertIn(
+            f"coverage-spy: service shop: process 7 on host shop-7d9f-c ({command}) started measuring but saved no"
+            " data\n",
+            result.stderr,
+        )
+        with open(os.path.join(self.out, "harvest.json")) as f:
+            summary = json.load(f)
+        interrupted = [(r["host"], r["pid"]) for r in summary["interruptedProcesses"]]
+        self.assertEqual(interrupted, [("shop-7d9f-a", 7), ("shop-7d9f-b", 7)])
+        self.assertEqual([(r["host"], r["pid"]) for r in summary["lostProcesses"]], [("shop-7d9f-c", 7)])
 
     def test_data_that_measured_nothing_under_the_source_fails(self):
         self.measure("book")

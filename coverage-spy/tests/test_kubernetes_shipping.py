@@ -262,35 +262,14 @@ class ShippingTest(unittest.TestCase):
         env = support.measured_env(self.root, self.rc, os.path.join(folder, ".coverage"), lib=self.lib)
         env["PYTHONPATH"] = os.pathsep.join([self.shim, env["PYTHONPATH"]])
         env.update({"FAKE_POD_NAME": pod, "SPY_SITECUSTOMIZE": os.path.join(support.SITE, "sitecustomize.py")})
-        env["PYTHONFAULTHANDLER"] = "1"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shop.console"],
-            cwd=self.root,
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.consoles.append(process)
-        self.wait_for(lambda: glob.glob(os.path.join(folder, f".start.{pod}.pid{process.pid}.json")), "a start record")
-        return process
+        return support.start_console(self, env, self.root, self.consoles, records_in=folder, timeout=LIMIT)
 
     def send(self, process, command):
-        process.stdin.write(command + "\n")
-        process.stdin.flush()
-        return process.stdout.readline().strip()
+        return support.send(process, command)
 
     def stop_console(self, process):
         """SIGTERM, as the kubelet stops the app's container; the spy saves and leaves an end record."""
-        process.send_signal(signal.SIGTERM)
-        try:
-            status = process.wait(LIMIT)
-        except subprocess.TimeoutExpired:
-            # faulthandler (PYTHONFAULTHANDLER) prints where each of its threads is on SIGABRT.
-            process.send_signal(signal.SIGABRT)
-            process.wait(LIMIT)
-            self.fail(f"pid {process.pid} still ran {LIMIT} s after SIGTERM; its threads:\n{process.stderr.read()}")
+        status = support.stop_console(self, process, LIMIT)
         self.assertEqual(status, -signal.SIGTERM, process.stderr.read())
 
     # --- what the folders hold ---
@@ -460,6 +439,30 @@ class ShippingTest(unittest.TestCase):
         self.assertIn(f".end.{pod}.pid42.json, .start.{pod}.pid42.json. They are lost with the pod", log)
         self.assertNotIn("notes.txt", log)
 
+    def test_after_sigterm_the_last_log_line_says_every_file_reached_the_collector(self):
+        pod = "shop-7d9f-e"
+        folder = self.cluster.pod_folder(pod)
+        os.makedirs(folder)
+        start = os.path.join(folder, f".start.{pod}.pid42.json")
+        with open(start, "w") as f:
+            json.dump({"pid": 42}, f)
+        # Older than the shipper's window for files changed within the clock's tick: shipped once, not again at the end.
+        os.utime(start, (time.time() - 60, time.time() - 60))
+        self.cluster.start_collector()
+        # No round of its own after the first: what changes next leaves in the last rounds only.
+        shipper = self.cluster.start_shipper(pod, interval="3600")
+        self.wait_for(lambda: shipped_rounds(shipper[1]), "the first round")
+        with open(os.path.join(folder, f".end.{pod}.pid42.json"), "w") as f:
+            json.dump({"pid": 42}, f)
+        self.assertEqual(self.cluster.stop_shipper(shipper), 0, read_log(shipper[1]))
+        last = read_log(shipper[1]).splitlines()[-1]
+        self.assertEqual(
+            last,
+            f"coverage-spy shipper: after SIGTERM: shipped 1 file(s) in 1 round(s); every file of {folder} is at the"
+            f" collector http://127.0.0.1:{self.cluster.port}",
+        )
+        self.assertEqual(self.records(self.cluster.collector_folder(), pod), self.records(folder, pod))
+
     def test_a_database_being_written_is_never_shipped_torn(self):
         copies = []
 
@@ -532,6 +535,11 @@ class ShippingTest(unittest.TestCase):
         self.assertIn(f".coverage.{pod}.pid6.Xabcdefx is not a whole data file (no coverage.py schema in it yet", log)
         self.assertIn(f".coverage.{pod}.pid7.Xabcdefx is not a whole data file (database disk image is malformed)", log)
         self.assertIn("none was shipped", log)
+        self.assertRegex(
+            log.splitlines()[-1],
+            rf"after SIGTERM: shipped \d+ file\(s\) in 1 round\(s\); every file of {re.escape(folder)} is at the"
+            rf" collector http://127\.0\.0\.1:{self.cluster.port}, but the 2 unfinished data file\(s\) above$",
+        )
 
     def test_the_collector_refuses_what_is_not_a_spy_file_of_a_run(self):
         self.cluster.start_collector()

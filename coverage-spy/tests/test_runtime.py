@@ -158,25 +158,10 @@ class RuntimeTest(unittest.TestCase):
             lib=self.lib,
             extra_env={"PYTHONWARNINGS": "default"},
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shop.console"],
-            cwd=self.root,
-            env=env,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.processes.append(process)
-        self.wait_for(lambda: glob.glob(os.path.join(self.data, f".start.*.pid{process.pid}.json")), "start record")
-        return process
+        return support.start_console(self, env, self.root, self.processes, records_in=self.data)
 
     def send(self, process, command):
-        process.stdin.write(command + "\n")
-        process.stdin.flush()
-        if command in ("book", "pen", "fork"):
-            return process.stdout.readline().strip()
-        return None
+        return support.send(process, command, answered=command in ("book", "pen", "fork"))
 
     def wait_for(self, condition, what, timeout=60):
         support.wait_for(self, condition, what, timeout)

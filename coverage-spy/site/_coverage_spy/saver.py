@@ -11,12 +11,16 @@ went wrong in a patched process: one started after the patching (after a fork) b
 waited 0.5 s for its "thread" to leave the kernel; one started before it printed a KeyError when it ended (the
 patched threading.get_ident no longer finds it); one restarted in a forked child broke gevent's own fork hook (an
 AssertionError printed per fork). The app's threading module never sees this thread.
+
+The thread blocks every signal but the faults a thread raises itself (see SaverThread.start): a signal sent to the
+process must reach one of the app's threads, so that its main thread runs the handler.
 """
 
 from __future__ import annotations
 
 import _thread
 import contextlib
+import signal
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -24,6 +28,8 @@ from _coverage_spy import records
 from _coverage_spy.problems import warn_once
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from _coverage_spy.settings import Settings
 
 # The requests a signal can make (settings: snapshot_signal, reset_signal).
@@ -36,6 +42,11 @@ STOP_TIMEOUT = 5.0
 _start_new_thread = _thread.start_new_thread
 _allocate_lock = _thread.allocate_lock
 _get_native_id = getattr(_thread, "get_native_id", None)  # Python 3.8+, not on every platform
+_pthread_sigmask = getattr(signal, "pthread_sigmask", None)  # not on Windows
+
+# The signals a thread raises at itself (a fault in its own code, abort()): the kernel sends them to that thread,
+# blocked or not, so they stay unblocked and Python's faulthandler still reports the thread that faulted.
+FAULT_SIGNALS = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT", "SIGTRAP", "SIGSYS")
 
 
 class Saver:
@@ -258,10 +269,11 @@ class SaverThread:
         self._running = _allocate_lock()
 
     def start(self) -> None:
-        """Starts the thread."""
+        """Starts the thread, with every signal but the faults blocked from its first instruction on."""
         self._running.acquire()
         try:
-            _start_new_thread(self._run, ())
+            with signals_blocked():
+                _start_new_thread(self._run, ())
         except BaseException:
             self._running.release()
             raise
@@ -286,3 +298,25 @@ class SaverThread:
             self._running.release()
             return False
         return True
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Blocks every signal but the faults in the calling thread for the block; a thread started in it inherits that.
+
+    The kernel gives a signal sent to the process (kill, the kubelet's or `docker stop`'s SIGTERM, the snapshot
+    signal) to any one of its threads that does not block it. Python runs the handler in the main thread only, once
+    that thread runs Python code again: a signal one of the spy's threads took while the main thread waited in a
+    read (an app reading stdin, a server in accept()) was handled only when that read returned, and never if it did
+    not, so the process outlived SIGTERM. Blocked here, such signals go to the app's threads, as without the spy.
+    A signal that comes meanwhile waits, and is delivered when the block ends.
+    """
+    if _pthread_sigmask is None:
+        yield
+        return
+    faults = {getattr(signal, name) for name in FAULT_SIGNALS if hasattr(signal, name)}
+    before = _pthread_sigmask(signal.SIG_BLOCK, set(signal.valid_signals()) - faults)
+    try:
+        yield
+    finally:
+        _pthread_sigmask(signal.SIG_SETMASK, before)
