@@ -22,7 +22,14 @@ end_integration_tests() {
   node bin/test/integration/teardown.js \
     || log "warning: cleaning up failed; the next integration test run removes what is left"
 }
-trap 'end_integration_tests; rm -rf "$results"' EXIT
+# Set when this run started the project's Kubernetes cluster, which it then deletes at the end (a cluster that was
+# up before stays up: someone uses it).
+k8s_started=false
+end_cluster() {
+  "$k8s_started" || return 0
+  bash scripts/k8s-cluster.sh down || log "warning: the Kubernetes cluster is still up: bash scripts/k8s-cluster.sh down"
+}
+trap 'end_integration_tests; end_cluster; rm -rf "$results"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 passed=0
@@ -70,6 +77,11 @@ if [ "$mode" != integration ]; then
 fi
 if [ "$mode" != unit ]; then
   step "engine, toolchain and images" bash scripts/setup.sh
+  # The Kubernetes engine's tests run on the project's own kind cluster: built once from local builds and cached.
+  if ! bash scripts/k8s-cluster.sh status >/dev/null 2>&1; then
+    k8s_started=true
+  fi
+  step "kubernetes cluster" bash scripts/k8s-cluster.sh up
   # shellcheck source=scripts/pulumi-env.sh
   source scripts/pulumi-env.sh
   step "build" npx tsc -p tsconfig.json

@@ -23,7 +23,27 @@ export interface ServiceDescription {
     stopGraceSeconds: number;
     /** Services stop wave by wave, 0 first: one stops before the services it depends on. */
     stopWave: number;
+    /**
+     * On the kubectl engine: the service's Deployment, in the engine's namespace; containerName is then its app
+     * container's name in the pods.
+     */
+    deployment?: string;
 }
+
+/** The services run as Kubernetes Deployments, asked and stopped with kubectl. */
+export interface KubectlEngineDescription {
+    kind: "kubectl";
+    /** The kubectl program; found on PATH when not given. */
+    kubectl?: string;
+    /** Absolute path of the kubeconfig; kubectl's own default (KUBECONFIG, ~/.kube/config) when not given. */
+    kubeconfig?: string;
+    /** The kubeconfig's context; its current context when not given. */
+    context?: string;
+    namespace: string;
+}
+
+/** The engine that runs the services: Docker (each service a container) when not given. */
+export type EngineDescription = { kind: "docker" } | KubectlEngineDescription;
 
 /** A whole test run. */
 export interface RunDescription {
@@ -38,6 +58,8 @@ export interface RunDescription {
     runTar?: string;
     /** A remote engine's address: its services' networks are out of reach, their published ports are not. */
     remoteHost?: string;
+    /** The engine that runs the services; Docker when not given. */
+    engine?: EngineDescription;
     services: ServiceDescription[];
     /**
      * What Node reads as it starts (NODE_EXTRA_CA_CERTS, NODE_OPTIONS) as the suite gets it, null for unset: the
@@ -50,12 +72,25 @@ export interface RunDescription {
 export interface ReadinessDescription {
     service: ServiceDescription;
     remoteHost?: string;
+    engine?: EngineDescription;
 }
 
 type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
     return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Kubernetes' names: a DNS-1123 label (a namespace, a container) and subdomain (a Deployment). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isDnsLabel(value: string): boolean {
+    return value.length <= 63 && DNS_LABEL.test(value);
+}
+
+function isDnsSubdomain(value: string): boolean {
+    return value.length <= 253 && DNS_SUBDOMAIN.test(value);
 }
 
 /** Collects every problem of a description, each naming its field, so one error lists them all. */
@@ -89,6 +124,53 @@ class Checker {
     flag(where: string, value: unknown): void {
         if (typeof value !== "boolean")
             this.problems.push(`${where} must be true or false, got ${JSON.stringify(value) ?? "nothing"}`);
+    }
+
+    /** A string that is an absolute path, or nothing. */
+    absolutePath(where: string, value: unknown): void {
+        if (value === undefined) return;
+        if (typeof value !== "string" || !value.startsWith("/"))
+            this.problems.push(`${where} must be an absolute path, got ${JSON.stringify(value)}`);
+    }
+
+    /** The engine, or nothing (Docker); returns its kind as far as it is known. */
+    engine(where: string, e: unknown): "docker" | "kubectl" | undefined {
+        if (e === undefined) return "docker";
+        if (!isObject(e) || (e.kind !== "docker" && e.kind !== "kubectl")) {
+            this.problems.push(`${where} must be {"kind": "docker"} or {"kind": "kubectl", ...}`);
+            return undefined;
+        }
+        if (e.kind === "docker") return "docker";
+        this.absolutePath(`${where}.kubectl`, e.kubectl);
+        this.absolutePath(`${where}.kubeconfig`, e.kubeconfig);
+        this.text(`${where}.context`, e.context, true);
+        if (e.context === "")
+            this.problems.push(`${where}.context must not be empty (leave it out for the current one)`);
+        this.text(`${where}.namespace`, e.namespace);
+        if (typeof e.namespace === "string" && !isDnsLabel(e.namespace))
+            this.problems.push(
+                `${where}.namespace '${e.namespace}' is not a Kubernetes namespace name ` +
+                    "(lower-case letters, digits and '-', at most 63)",
+            );
+        return "kubectl";
+    }
+
+    /** What a service needs on its engine: a Deployment and a container name on kubectl, neither on Docker. */
+    serviceOnEngine(where: string, s: unknown, engine: "docker" | "kubectl" | undefined): void {
+        if (!isObject(s) || engine === undefined) return;
+        if (engine === "docker") {
+            if (s.deployment !== undefined)
+                this.problems.push(`${where}.deployment is for the kubectl engine only (the engine is Docker)`);
+            return;
+        }
+        this.text(`${where}.deployment`, s.deployment);
+        if (typeof s.deployment === "string" && !isDnsSubdomain(s.deployment))
+            this.problems.push(`${where}.deployment '${s.deployment}' is not a Kubernetes Deployment name`);
+        if (typeof s.containerName === "string" && !isDnsLabel(s.containerName))
+            this.problems.push(
+                `${where}.containerName '${s.containerName}' is not a Kubernetes container name ` +
+                    "(lower-case letters, digits and '-', at most 63)",
+            );
     }
 
     service(where: string, s: unknown): void {
@@ -140,8 +222,13 @@ export function readRunDescription(text: string | undefined): RunDescription {
     check.text("runTar", run.runTar, true);
     check.text("remoteHost", run.remoteHost, true);
     check.variables("suiteNodeVariables", run.suiteNodeVariables);
+    const engine = check.engine("engine", run.engine);
     if (!Array.isArray(run.services)) check.problems.push("services must be a list");
-    else run.services.forEach((s: unknown, i: number) => check.service(`services[${i}]`, s));
+    else
+        run.services.forEach((s: unknown, i: number) => {
+            check.service(`services[${i}]`, s);
+            check.serviceOnEngine(`services[${i}]`, s, engine);
+        });
     refuse(check.problems);
     return run as unknown as RunDescription;
 }
@@ -151,6 +238,7 @@ export function readReadinessDescription(text: string | undefined): ReadinessDes
     const wait = parsed(text);
     const check = new Checker();
     check.service("service", wait.service);
+    check.serviceOnEngine("service", wait.service, check.engine("engine", wait.engine));
     check.text("remoteHost", wait.remoteHost, true);
     refuse(check.problems);
     return wait as unknown as ReadinessDescription;

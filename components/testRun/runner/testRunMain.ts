@@ -6,6 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { RunDescription, TEST_RUN_VARIABLE, readRunDescription } from "./description";
+import { Engine } from "./engines/engine";
+import { engineFor } from "./engines/select";
 import { RunFailure, errorLine, log } from "./log";
 import { removePidFile, writePidFile } from "./pidFile";
 import { waitReady } from "./readiness";
@@ -29,10 +31,10 @@ interface RunState {
 const handedOver = () => new Promise<never>(() => undefined);
 
 /** The run cannot go on: every service is stopped gracefully first (none may be left running), then it fails. */
-async function stopAndFail(run: RunDescription, failure: RunFailure): Promise<never> {
+async function stopAndFail(engine: Engine, run: RunDescription, failure: RunFailure): Promise<never> {
     log("stopping every service gracefully before failing");
     try {
-        await stopServices(run.services);
+        await stopServices(engine, run.services);
     } catch (err) {
         log((err as Error).message);
     }
@@ -43,7 +45,7 @@ async function stopAndFail(run: RunDescription, failure: RunFailure): Promise<ne
  * An interrupt (Ctrl-C reaching the run, the command's SIGTERM, the cli's interrupt) stops the suite, then the
  * services, gracefully, so every process saves its data. During the run's own stop, there is nothing more to do.
  */
-function onInterrupt(run: RunDescription, state: RunState): void {
+function onInterrupt(engine: Engine, run: RunDescription, state: RunState): void {
     const handler = () => {
         if (state.interrupted || state.stopping) return;
         state.interrupted = true;
@@ -52,6 +54,7 @@ function onInterrupt(run: RunDescription, state: RunState): void {
         const suiteEnded = state.suite?.ended;
         state.suite?.stop();
         stopAndFail(
+            engine,
             run,
             new RunFailure("the run was interrupted (the test suite and the services were stopped)", 130),
         ).catch(async (err: unknown) => {
@@ -62,7 +65,7 @@ function onInterrupt(run: RunDescription, state: RunState): void {
     for (const signal of INTERRUPTS) process.on(signal, handler);
 }
 
-async function testRun(run: RunDescription, state: RunState): Promise<void> {
+async function testRun(engine: Engine, run: RunDescription, state: RunState): Promise<void> {
     const sources = path.join(run.runDir, "sources");
     try {
         fs.mkdirSync(sources, { recursive: true });
@@ -70,14 +73,15 @@ async function testRun(run: RunDescription, state: RunState): Promise<void> {
     } catch (err) {
         throw new RunFailure(`could not create ${sources} (${(err as Error).message}): check reportDir`);
     }
+    await engine.check();
     for (const service of run.services) {
         try {
-            await waitReady(service, run.remoteHost);
+            await waitReady(engine, service, run.remoteHost);
         } catch (err) {
             if (state.interrupted) return handedOver();
             if (!(err instanceof RunFailure)) throw err;
             state.stopping = true;
-            return stopAndFail(run, err);
+            return stopAndFail(engine, run, err);
         }
     }
     if (state.interrupted) return handedOver();
@@ -100,12 +104,12 @@ async function testRun(run: RunDescription, state: RunState): Promise<void> {
                 "killed: the coverage is of the part that ran",
         );
     log(`test suite exited with ${suite.exitCode} after ${suite.durationMs} ms; stopping services gracefully`);
-    const exited = await earlyExits(run.services);
+    const exited = await earlyExits(engine, run.services);
     // The copy waits for the stop: Docker holds a container's lock while it streams a copy out, which can delay the
     // stop's signal and so the stop time reported.
-    const stops = await stopServices(run.services);
+    const stops = await stopServices(engine, run.services);
     for (const [name, ms] of stops) log(`service ${name} stopped in ${ms} ms`);
-    await copySources(run.services, run.runDir);
+    await copySources(engine, run.services, run.runDir);
     const results = testsJson(suite, stops, exited);
     try {
         writeTestsJson(run.runDir, results);
@@ -136,8 +140,9 @@ function main(): void {
     }
     runDir = run.runDir;
     const state: RunState = { stopping: false, interrupted: false };
-    onInterrupt(run, state);
-    testRun(run, state).then(() => finish(), finish);
+    const engine = engineFor(run.engine);
+    onInterrupt(engine, run, state);
+    testRun(engine, run, state).then(() => finish(), finish);
 }
 
 main();

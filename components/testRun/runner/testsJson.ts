@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ServiceDescription } from "./description";
-import { containerState, describeExit, showLogs } from "./docker";
+import { Engine, describeExit } from "./engines/engine";
 import { log } from "./log";
 import { SuiteResult } from "./suite";
 import { StopTimes } from "./stopWaves";
@@ -17,14 +17,14 @@ export interface EarlyExit {
  * The services that exited before the stop (crashed, OOM-killed): reported as such, not as a quick graceful stop,
  * each with its last log lines and a warning.
  */
-export async function earlyExits(services: ServiceDescription[]): Promise<Record<string, EarlyExit>> {
+export async function earlyExits(engine: Engine, services: ServiceDescription[]): Promise<Record<string, EarlyExit>> {
     const exited: Record<string, EarlyExit> = {};
-    // Asked all at once (each its own docker call), then said in the services' order.
-    const states = await Promise.all(services.map((s) => containerState(s.containerName)));
+    // Asked all at once (each its own engine call), then said in the services' order.
+    const states = await Promise.all(services.map((s) => engine.state(s)));
     for (const [i, s] of services.entries()) {
         const state = states[i] ?? { running: false, exitCode: -1, oomKilled: false };
         if (state.running) continue;
-        await showLogs(s.containerName);
+        await engine.showLogs(s);
         log(
             `warning: service ${s.name} exited during the test suite (${describeExit(state)}): ` +
                 "only the data it saved before is measured",

@@ -3,18 +3,22 @@
 // probes. A service that is not ready in time is stopped gracefully and the wait fails, naming the cause. Its one
 // input is its description (description.ts), in COVERAGE_SPY_TEST_RUN.
 import { TEST_RUN_VARIABLE, readReadinessDescription } from "./description";
-import { docker } from "./docker";
+import { engineFor } from "./engines/select";
 import { exitAfterOutput } from "./exit";
 import { RunFailure, errorLine, log } from "./log";
 import { waitReady } from "./readiness";
 
 async function main(): Promise<void> {
-    const { service, remoteHost } = readReadinessDescription(process.env[TEST_RUN_VARIABLE]);
+    const description = readReadinessDescription(process.env[TEST_RUN_VARIABLE]);
+    const { service, remoteHost } = description;
+    const engine = engineFor(description.engine);
+    await engine.check();
     try {
-        await waitReady(service, remoteHost);
+        await waitReady(engine, service, remoteHost);
     } catch (err) {
-        const stop = await docker(["stop", "--time", String(service.stopGraceSeconds), service.containerName]);
-        if (stop.status !== 0) log(`could not stop ${service.containerName}`);
+        const stop = await engine.stop(service);
+        if (!stop.stopped)
+            log(`could not stop ${service.containerName}${stop.why !== undefined ? `: ${stop.why}` : ""}`);
         throw err;
     }
 }

@@ -1,0 +1,248 @@
+// The kubectl engine's operations: each service is a Deployment (its pods spread over the cluster's nodes), asked,
+// stopped and read with kubectl; its measured source is copied from its image on this machine's Docker engine.
+import { CommandResult, isExecutableFile, onPath, runCommand } from "../command";
+import { KubectlEngineDescription, ServiceDescription } from "../description";
+import { docker } from "../docker";
+import { RunFailure, log, nowMs } from "../log";
+import { ProbeResult } from "../probes";
+import { CopyResult, Engine, ServiceState, StopResult } from "./engine";
+import {
+    PodPlace,
+    containerImage,
+    deploymentReadiness,
+    deploymentState,
+    podGraceSeconds,
+    podSelector,
+    podsForLogs,
+    runningPods,
+} from "./kubectlJson";
+
+/** After the pods' own grace, how long a stop waits for Kubernetes to remove them (the kubelet's round trips). */
+export const STOP_MARGIN_SECONDS = 30;
+/** The pause between two readiness probes: each is a kubectl call. */
+const PROBE_INTERVAL_MS = 500;
+/** Never run: the container made to copy an image's files out needs a command, and the image may have none. */
+const NEVER_RUN = "/coverage-spy-never-run";
+
+/** A value as it can be pasted into a shell, for the commands the messages suggest. */
+function shellWord(value: string): string {
+    return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/** Where the Deployments are, as kubectl's global flags. */
+function clusterFlags(e: KubectlEngineDescription): string[] {
+    return [
+        ...(e.kubeconfig !== undefined ? ["--kubeconfig", e.kubeconfig] : []),
+        ...(e.context !== undefined ? ["--context", e.context] : []),
+        "--namespace",
+        e.namespace,
+    ];
+}
+
+/** The kubectl program: the description's, else the first on PATH; undefined when there is none. */
+export function findKubectl(e: KubectlEngineDescription, searchPath: string | undefined): string | undefined {
+    if (e.kubectl !== undefined) return isExecutableFile(e.kubectl) ? e.kubectl : undefined;
+    return onPath("kubectl", searchPath);
+}
+
+/** The failure of a run whose kubectl cannot be found, naming where it was looked for and the fix. */
+export function missingKubectl(e: KubectlEngineDescription, searchPath: string | undefined): string {
+    const where =
+        e.kubectl !== undefined
+            ? `engine.kubectl ${e.kubectl} is not an executable file`
+            : `no kubectl on PATH (${searchPath ?? ""})`;
+    return (
+        `${where}: the kubectl engine needs it to ask, stop and read the services' pods. Install kubectl, or put it ` +
+        'on PATH (for the project\'s local cluster: eval "$(bash scripts/k8s-cluster.sh env)"), or name it in the ' +
+        "run's engine.kubectl"
+    );
+}
+
+class KubectlEngine implements Engine {
+    private readonly program: string | undefined;
+    /** The pods each service (by name) was seen running with: one gone since then was lost without a stop. */
+    private readonly seen = new Map<string, PodPlace[]>();
+
+    constructor(
+        private readonly e: KubectlEngineDescription,
+        private readonly searchPath: string | undefined,
+    ) {
+        this.program = findKubectl(e, searchPath);
+    }
+
+    check(): Promise<void> {
+        return this.program === undefined
+            ? Promise.reject(new RunFailure(missingKubectl(this.e, this.searchPath)))
+            : Promise.resolve();
+    }
+
+    private kubectl(args: string[], toStderr = false): Promise<CommandResult> {
+        return runCommand(this.program ?? "kubectl", [...clusterFlags(this.e), ...args], toStderr);
+    }
+
+    /** kubectl as a message suggests it, with the run's kubeconfig, context and namespace. */
+    private hint(args: string): string {
+        return `kubectl ${clusterFlags(this.e).map(shellWord).join(" ")} ${args}`;
+    }
+
+    /** `get ... -o json`, parsed; or what kubectl said. */
+    private async getJson(args: string[]): Promise<{ json?: unknown; said: string }> {
+        const result = await this.kubectl(["get", ...args, "-o", "json"]);
+        if (result.status !== 0) return { said: result.stderr.trim() || `kubectl exited with ${result.status}` };
+        try {
+            return { json: JSON.parse(result.stdout), said: "" };
+        } catch (err) {
+            return { said: `kubectl's output is not JSON (${(err as Error).message})` };
+        }
+    }
+
+    private deployment(s: ServiceDescription): Promise<{ json?: unknown; said: string }> {
+        return this.getJson(["deployment", s.deployment ?? ""]);
+    }
+
+    private pods(selector: string): Promise<{ json?: unknown; said: string }> {
+        return this.getJson(["pods", "--selector", selector]);
+    }
+
+    async state(s: ServiceDescription): Promise<ServiceState | undefined> {
+        const deployment = await this.deployment(s);
+        if (deployment.json === undefined) return undefined;
+        const pods = await this.pods(podSelector(deployment.json));
+        if (pods.json === undefined) return undefined;
+        return deploymentState(pods.json, s.containerName, this.seen.get(s.name));
+    }
+
+    async running(s: ServiceDescription): Promise<boolean> {
+        return (await this.state(s))?.running ?? false;
+    }
+
+    async showLogs(s: ServiceDescription): Promise<void> {
+        log(`last lines of Deployment ${s.deployment ?? ""}'s pods (container ${s.containerName}):`);
+        const deployment = await this.deployment(s);
+        const pods = deployment.json === undefined ? undefined : (await this.pods(podSelector(deployment.json))).json;
+        const found = pods === undefined ? [] : podsForLogs(pods, s.containerName);
+        if (found.length === 0) log(`no pod of Deployment ${s.deployment ?? ""} is left to show the logs of`);
+        for (const p of found) {
+            if (p.restarts > 0) {
+                log(`pod ${p.pod} on node ${p.node}, before its last restart:`);
+                await this.logs(p.pod, s.containerName, ["--previous"]);
+            }
+            await this.logs(p.pod, s.containerName, []);
+        }
+    }
+
+    /** A pod's last lines, each prefixed by the pod ("[pod/NAME/CONTAINER] ..."), and what kubectl said. */
+    private async logs(pod: string, container: string, more: string[]): Promise<void> {
+        const result = await this.kubectl(["logs", pod, "-c", container, ...more, "--tail", "40", "--prefix"]);
+        process.stderr.write(result.stdout + result.stderr);
+    }
+
+    /**
+     * Scales the Deployment to 0 (each pod gets SIGTERM and its grace, then its sidecars end) and waits until its
+     * pods are gone, within their grace and a margin.
+     */
+    async stop(s: ServiceDescription): Promise<StopResult> {
+        const name = s.deployment ?? "";
+        const deployment = await this.deployment(s);
+        if (deployment.json === undefined)
+            return { stopped: false, why: `could not read Deployment ${name} to stop it: ${deployment.said}` };
+        const selector = podSelector(deployment.json);
+        const bound = Math.max(s.stopGraceSeconds, podGraceSeconds(deployment.json)) + STOP_MARGIN_SECONDS;
+        const scaled = await this.kubectl(["scale", `deployment/${name}`, "--replicas=0"]);
+        if (scaled.status !== 0)
+            return { stopped: false, why: `could not scale Deployment ${name} to 0: ${scaled.stderr.trim()}` };
+        const deadline = nowMs() + bound * 1000;
+        for (;;) {
+            const pods = await this.pods(selector);
+            const left = pods.json === undefined ? undefined : podsForLogs(pods.json, s.containerName);
+            if (left !== undefined && left.length === 0) return { stopped: true };
+            const remaining = Math.ceil((deadline - nowMs()) / 1000);
+            if (remaining <= 0 || left === undefined)
+                return { stopped: false, why: this.stillThere(name, bound, left ?? [], pods.said) };
+            await this.kubectl(["wait", "--for=delete", ...left.map((p) => `pod/${p.pod}`), `--timeout=${remaining}s`]);
+        }
+    }
+
+    private stillThere(name: string, bound: number, left: PodPlace[], said: string): string {
+        if (left.length === 0) return `could not list the pods of Deployment ${name}: ${said}`;
+        const pods = left.map((p) => `${p.pod} (node ${p.node})`).join(", ");
+        return (
+            `Deployment ${name} was scaled to 0 but its pods were still there after ${bound} s (their grace and ` +
+            `${STOP_MARGIN_SECONDS} s more): ${pods}. See why with ${this.hint(`describe pod ${left[0].pod}`)} ` +
+            `and ${this.hint(`logs ${left[0].pod} --all-containers`)}`
+        );
+    }
+
+    /** The files of the app's image, from this machine's Docker engine: the same image the pods run. */
+    async copySource(s: ServiceDescription, target: string): Promise<CopyResult> {
+        const source = (s.sourcePath ?? "").replace(/\/+$/, "");
+        const name = s.deployment ?? "";
+        const deployment = await this.deployment(s);
+        if (deployment.json === undefined)
+            return { failure: `could not read Deployment ${name} to find its image: ${deployment.said}` };
+        const image = containerImage(deployment.json, s.containerName);
+        if (image === undefined)
+            return {
+                failure:
+                    `Deployment ${name} has no container ${s.containerName}: set the service's containerName to ` +
+                    "its app container's name",
+            };
+        const inspected = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+        if (inspected.status !== 0)
+            return {
+                failure:
+                    `the measured source of service ${s.name} (${s.sourcePath ?? ""}) is copied from its image ` +
+                    `${image}, which this machine's Docker engine does not have: pull it (docker pull ${image}) ` +
+                    "or build it here before the run",
+            };
+        return copyFromImage(image, source, target);
+    }
+
+    probe(s: ServiceDescription): Promise<ProbeResult> {
+        return this.readiness(s);
+    }
+
+    /** The Deployment's readiness as Kubernetes sees it (its pods' readinessProbe); records its pods when ready. */
+    private async readiness(s: ServiceDescription): Promise<ProbeResult> {
+        const deployment = await this.deployment(s);
+        if (deployment.json === undefined) return { ready: false, last: deployment.said };
+        const { ready, last } = deploymentReadiness(deployment.json);
+        if (!ready) return { ready, last };
+        const pods = await this.pods(podSelector(deployment.json));
+        if (pods.json === undefined) return { ready: false, last: pods.said };
+        this.seen.set(s.name, runningPods(pods.json));
+        return { ready, last };
+    }
+
+    probeInterval(): number {
+        return PROBE_INTERVAL_MS;
+    }
+
+    probeDescription(s: ServiceDescription): string {
+        return `probe: Deployment ${s.deployment ?? ""}'s pods ready (their readinessProbe)`;
+    }
+
+    readinessFix(s: ServiceDescription): string {
+        return (
+            `see why its pods are not ready with ${this.hint(`describe deployment ${s.deployment ?? ""}`)} and ` +
+            "`describe pods`; fix their readinessProbe, or give a longer readinessTimeoutSeconds"
+        );
+    }
+}
+
+/** Copies `source` out of `image` through a container made and never started, removed after. */
+async function copyFromImage(image: string, source: string, target: string): Promise<CopyResult> {
+    const created = await docker(["create", "--entrypoint", NEVER_RUN, image]);
+    if (created.status !== 0) return { said: created.stderr };
+    const container = created.stdout.trim();
+    try {
+        const copied = await docker(["cp", `${container}:${source}/.`, target]);
+        return copied.status === 0 ? {} : { said: copied.stderr };
+    } finally {
+        await docker(["rm", container]);
+    }
+}
+
+export function kubectlEngine(e: KubectlEngineDescription, searchPath: string | undefined = process.env.PATH): Engine {
+    return new KubectlEngine(e, searchPath);
+}
