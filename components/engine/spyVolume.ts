@@ -16,7 +16,7 @@ export const SPY_VOLUME = "spy";
  * the rcfile (argument 4) and makes the mount points under it. Empties the volume first: a file the new image no
  * longer has must not stay behind. Services run as any user: everything readable by all.
  */
-const INSTALL_SCRIPT = [
+export const INSTALL_SCRIPT = [
     "set -e",
     'find "$1" -mindepth 1 -delete',
     'cp -a "$2" "$3" "$1"/',

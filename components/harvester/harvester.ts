@@ -68,8 +68,50 @@ function withDataVolume(
 }
 
 /** The run's report folder as the harvester sees it. */
-export function harvesterReportDir(input: HarvesterInput): string {
+export function harvesterReportDir(input: Pick<HarvesterInput, "reports" | "runId">): string {
     return `${"reportDir" in input.reports ? REPORTS_DIR : ENGINE_REPORTS_DIR}/runs/${input.runId}`;
+}
+
+/** What the harvester's command line is made of: no container's part (image, mounts). */
+export type HarvestCommandInput = Pick<
+    HarvesterInput,
+    "stack" | "runId" | "keepRuns" | "services" | "volumeName" | "reports" | "lostProcesses"
+>;
+
+/**
+ * The harvester's command line, the same on every engine: `harvest.py harvest` of the run's data into its report
+ * folder (harvesterReportDir). Its --volume-name is the data volume's (or claim's) name, known once it exists.
+ */
+export function harvestCommand(input: HarvestCommandInput): pulumi.Input<string>[] {
+    const { reports } = input;
+    return [
+        "python3",
+        HARVEST_SCRIPT,
+        "harvest",
+        "--data-dir",
+        DATA_DIR,
+        "--run-id",
+        input.runId,
+        "--rcfile",
+        RCFILE,
+        "--out",
+        harvesterReportDir(input),
+        "--keep",
+        String(input.keepRuns),
+        "--lost",
+        input.lostProcesses,
+        // Whose runs these are: the harvest prunes only runs its marker says are this stack's.
+        "--project",
+        pulumi.getProject(),
+        "--stack",
+        input.stack,
+        // Named when the volume fills up.
+        "--volume-name",
+        input.volumeName,
+        ...serviceFlags(input.services),
+        ...("inputsTar" in reports ? ["--inputs", INPUTS_IN_CONTAINER] : []),
+        ...("reportDir" in reports && reports.owner !== undefined ? ["--owner", reports.owner] : []),
+    ];
 }
 
 /**
@@ -80,34 +122,7 @@ export function harvesterContainerSpec(input: HarvesterInput): Partial<docker.Co
     const { reports } = input;
     const files = spyFileMounts(input.spyFiles, ["assets", "config"]);
     return {
-        command: [
-            "python3",
-            HARVEST_SCRIPT,
-            "harvest",
-            "--data-dir",
-            DATA_DIR,
-            "--run-id",
-            input.runId,
-            "--rcfile",
-            RCFILE,
-            "--out",
-            harvesterReportDir(input),
-            "--keep",
-            String(input.keepRuns),
-            "--lost",
-            input.lostProcesses,
-            // Whose runs these are: the harvest prunes only runs its marker says are this stack's.
-            "--project",
-            pulumi.getProject(),
-            "--stack",
-            input.stack,
-            // Named when the volume fills up.
-            "--volume-name",
-            input.volumeName,
-            ...serviceFlags(input.services),
-            ...("inputsTar" in reports ? ["--inputs", INPUTS_IN_CONTAINER] : []),
-            ...("reportDir" in reports && reports.owner !== undefined ? ["--owner", reports.owner] : []),
-        ],
+        command: harvestCommand(input),
         // Root, and the data volume writable: it prunes old runs, whichever user's processes wrote them.
         user: "0:0",
         ...withDataVolume(files, input.volumeName),

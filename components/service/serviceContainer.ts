@@ -26,19 +26,28 @@ export interface ServiceContainerInput {
 }
 
 /**
- * The service's environment as Docker's "K=V" list: the user's variables (secrets stay secrets), then the spy's
- * when it is measured.
+ * The service's environment, on every engine: the user's variables (secrets stay secrets), then the spy's when it is
+ * measured (its PYTHONPATH keeps the user's, else the image's, after the spy's folders).
  */
-export function serviceEnvList(input: ServiceContainerInput): pulumi.Output<string[]> {
-    const { service, instrumentation } = input;
+export function serviceEnvironment(
+    service: ResolvedService,
+    instrumentation?: Pick<Instrumentation, "runId" | "imagePythonPath">,
+): pulumi.Output<Record<string, string>> {
     return pulumi
         .all([pulumi.output(service.env), instrumentation?.imagePythonPath ?? ""])
         .apply(([env, imagePythonPath]) => {
             const spy = instrumentation
                 ? spyEnvironment(service.name, instrumentation.runId, env.PYTHONPATH ?? imagePythonPath)
                 : {};
-            return Object.entries({ ...env, ...spy }).map(([k, v]) => `${k}=${v}`);
+            return { ...env, ...spy };
         });
+}
+
+/** The service's environment as Docker's "K=V" list. */
+export function serviceEnvList(input: ServiceContainerInput): pulumi.Output<string[]> {
+    return serviceEnvironment(input.service, input.instrumentation).apply((env) =>
+        Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    );
 }
 
 /**

@@ -1,0 +1,191 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedService } from "../../options/resolveArgs";
+import { LABEL_MEASURED, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE } from "../../shared/naming";
+import { labelValue } from "./names";
+import { ImagePullPolicy, NODE_TOPOLOGY_KEY, SKIP_AWAIT, portName } from "./objectBasics";
+import { readinessProbe } from "./readinessProbe";
+import { appSpyMounts, podGraceSeconds, shipperContainer, spyInstallContainer, spyVolumes } from "./spyPodParts";
+
+/** What measuring a service adds to its pods: the spy's files, the data folder, the shipper. */
+export interface MeasuredPod {
+    spyImage: pulumi.Input<string>;
+    /** The stack's rcfile ConfigMap (createCoveragercConfigMap). */
+    coveragercConfigMap: pulumi.Input<string>;
+    /** Where the shipper sends the data (the data home's collectorUrl). */
+    collectorUrl: string;
+    /** Seconds between two shipper rounds. */
+    shipIntervalSeconds: number;
+}
+
+export interface ServiceWorkloadInput {
+    namespace: pulumi.Input<string>;
+    /** The stack's labels (stackLabels). */
+    labels: Record<string, string>;
+    service: ResolvedService;
+    runId: string;
+    /** Pods of the service, spread over the nodes: at least 1. */
+    replicas: number;
+    /** For the app's unchanged image and the spy image alike. */
+    imagePullPolicy: ImagePullPolicy;
+    /**
+     * The app's whole environment: components/service/serviceContainer.ts's serviceEnvironment, which holds the spy's
+     * three variables (PYTHONPATH with the spy's site first, COVERAGE_PROCESS_START, COVERAGE_FILE) when measured.
+     */
+    env: pulumi.Input<Record<string, string>>;
+    /** How the service is measured; none for a service that is not (a plain Deployment and Service). */
+    measured?: MeasuredPod;
+}
+
+/** The service's pods and the Service the other pods (by its name) and the host (on a node's address) reach it by. */
+export interface ServiceWorkload {
+    deployment: k8s.apps.v1.Deployment;
+    /** None when the service has no port to reach. */
+    service?: k8s.core.v1.Service;
+}
+
+/** The labels that find the service's pods: stable across runs, since a Deployment's selector never changes. */
+export function serviceSelector(labels: Record<string, string>, service: string): Record<string, string> {
+    return { ...labels, [LABEL_SERVICE]: labelValue(service) };
+}
+
+/**
+ * The ports the service is reached on inside the cluster: its ports and its readiness TCP port (on Docker, the others
+ * reach any port on the stack's network; here only a Service's ports).
+ */
+export function reachablePorts(service: ResolvedService): number[] {
+    const ports = service.ports.map((p) => p.internal);
+    if (service.readinessTcpPort !== undefined) ports.push(service.readinessTcpPort);
+    return [...new Set(ports)];
+}
+
+/** A numeric `user` ("uid" or "uid:gid") as the container's securityContext; the image's user otherwise. */
+function userContext(user: string | undefined): k8s.types.input.core.v1.SecurityContext | undefined {
+    const m = user === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(user);
+    if (m === null) return undefined;
+    return { runAsUser: Number(m[1]), ...(m[2] !== undefined ? { runAsGroup: Number(m[2]) } : {}) };
+}
+
+/** The app's container: its unchanged image, its command, its environment; the spy's mounts when measured. */
+function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Container {
+    const { service } = input;
+    return {
+        name: service.name,
+        image: service.image,
+        imagePullPolicy: input.imagePullPolicy,
+        // Docker's entrypoint is Kubernetes' command, Docker's command its args.
+        command: service.entrypoint,
+        args: service.command,
+        workingDir: service.workingDir,
+        securityContext: userContext(service.user),
+        env: pulumi.output(input.env).apply((env) => Object.entries(env).map(([name, value]) => ({ name, value }))),
+        ports: service.ports.map((p) => ({ containerPort: p.internal, name: portName(p.internal) })),
+        readinessProbe: readinessProbe(service),
+        volumeMounts: input.measured ? appSpyMounts() : undefined,
+    };
+}
+
+/**
+ * One pod per node as far as the nodes go. Only this revision's pods count (pod-template-hash): a rolling update's
+ * new pod would otherwise meet the old ones and stay Pending. Tainted nodes (the control plane) are no domain: counted
+ * with 0 pods, they would make the second pod on any worker a skew of 2.
+ */
+function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core.v1.TopologySpreadConstraint {
+    return {
+        maxSkew: 1,
+        topologyKey: NODE_TOPOLOGY_KEY,
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: selector },
+        matchLabelKeys: ["pod-template-hash"],
+        nodeTaintsPolicy: "Honor",
+    };
+}
+
+/** The pod template: the app, and for a measured service the spy-install container and the shipper sidecar. */
+function podTemplate(
+    input: ServiceWorkloadInput,
+    selector: Record<string, string>,
+): k8s.types.input.core.v1.PodTemplateSpec {
+    const { service, measured } = input;
+    const labels = {
+        ...selector,
+        [LABEL_ROLE]: "service",
+        [LABEL_MEASURED]: String(measured !== undefined),
+        // In the template, so every run rolls out new pods (the shipper's run id changes with it anyway).
+        [LABEL_RUN_ID]: labelValue(input.runId),
+    };
+    const spy = measured && {
+        initContainers: [
+            spyInstallContainer(measured.spyImage, input.imagePullPolicy),
+            shipperContainer({
+                spyImage: measured.spyImage,
+                imagePullPolicy: input.imagePullPolicy,
+                collectorUrl: measured.collectorUrl,
+                runId: input.runId,
+                service: service.name,
+                intervalSeconds: measured.shipIntervalSeconds,
+            }),
+        ],
+        volumes: spyVolumes(measured.coveragercConfigMap),
+    };
+    return {
+        metadata: { labels },
+        spec: {
+            terminationGracePeriodSeconds: podGraceSeconds(service.stopGraceSeconds, measured !== undefined),
+            topologySpreadConstraints: [spreadOverNodes(selector)],
+            ...spy,
+            containers: [appContainer(input)],
+        },
+    };
+}
+
+/** Refuses a replica count the Deployment cannot have, naming the fix. */
+function checkReplicas(service: string, replicas: number): void {
+    if (!Number.isInteger(replicas) || replicas < 1)
+        throw new Error(
+            `coverage-spy: service ${service}: replicas must be a whole number of at least 1, got ${replicas}: ` +
+                "give 1 or more (a run with no pod of a service measures nothing of it)",
+        );
+}
+
+/**
+ * A service's pods on the cluster: a Deployment of its unchanged image, spread over the nodes, with the spy's parts
+ * when measured, and a NodePort Service (the host reaches it on a node's address, the other pods by its name).
+ */
+export function createServiceWorkload(
+    name: string,
+    input: ServiceWorkloadInput,
+    opts: pulumi.CustomResourceOptions,
+): ServiceWorkload {
+    const { service, namespace } = input;
+    checkReplicas(service.name, input.replicas);
+    const selector = serviceSelector(input.labels, service.name);
+    const labels = { ...selector, [LABEL_MEASURED]: String(input.measured !== undefined) };
+    const deployment = new k8s.apps.v1.Deployment(
+        `${name}-${service.name}`,
+        {
+            metadata: { name: service.name, namespace, labels },
+            spec: {
+                replicas: input.replicas,
+                selector: { matchLabels: selector },
+                template: podTemplate(input, selector),
+            },
+        },
+        opts,
+    );
+    const ports = reachablePorts(service);
+    if (ports.length === 0) return { deployment };
+    const reach = new k8s.core.v1.Service(
+        `${name}-${service.name}`,
+        {
+            metadata: { name: service.name, namespace, labels, annotations: SKIP_AWAIT },
+            spec: {
+                type: "NodePort",
+                selector,
+                ports: ports.map((port) => ({ name: portName(port), port, targetPort: port })),
+            },
+        },
+        opts,
+    );
+    return { deployment, service: reach };
+}
