@@ -127,7 +127,7 @@ export interface GateVerdict {
 export interface LostProcess {
     service: string;
     pid: number;
-    /** Container hostname. */
+    /** The host name of its container or pod (pids repeat across pods). */
     host: string;
     command: string[];
     python: string;

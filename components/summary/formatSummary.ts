@@ -61,12 +61,14 @@ export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
             );
     }
     for (const p of s.lostProcesses) {
-        out.push(`LOST   ${p.service}: process ${p.pid} (${p.command.join(" ")}) started measuring but saved no data`);
+        out.push(
+            `LOST   ${p.service}: process ${p.pid} on ${p.host} (${p.command.join(" ")}) started measuring but saved no data`,
+        );
     }
     for (const w of s.warnings ?? []) out.push(`WARN   ${w.message}`);
     for (const p of s.interruptedProcesses ?? []) {
         const since = p.lastSave === null ? "" : ` (data up to ${p.lastSave} kept)`;
-        out.push(`KILLED ${p.service}: process ${p.pid} (${p.command.join(" ")}) never ended${since}`);
+        out.push(`KILLED ${p.service}: process ${p.pid} on ${p.host} (${p.command.join(" ")}) never ended${since}`);
     }
     if ("gate" in s && s.gate) {
         out.push(`gates  ${s.gate.passed ? "passed" : "FAILED"}`);

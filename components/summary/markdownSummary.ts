@@ -77,7 +77,8 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
     for (const w of summary.warnings ?? []) out.push(`> [!WARNING]`, `> ${cell(w.message)}`, "");
     if (lost.length > 0) {
         out.push(`> [!WARNING]`, `> ${lost.length} process(es) did not end cleanly, so lines may be missing:`);
-        for (const p of lost) out.push(`> - ${p.service}: pid ${p.pid} \`${cell(p.command.join(" "))}\` ${p.what}`);
+        for (const p of lost)
+            out.push(`> - ${p.service}: pid ${p.pid} on ${cell(p.host)} \`${cell(p.command.join(" "))}\` ${p.what}`);
         out.push("");
     }
     out.push(

@@ -211,7 +211,7 @@ describe("markdownSummary", () => {
                 "",
                 "> [!WARNING]",
                 "> 1 process(es) did not end cleanly, so lines may be missing:",
-                "> - api: pid 7 `python3 -m api` was killed; data up to its last periodic save kept",
+                "> - api: pid 7 on h `python3 -m api` was killed; data up to its last periodic save kept",
                 "",
                 "### Services",
                 "",

@@ -31,6 +31,28 @@ describe("formatSummary", () => {
         expect(text).not.toContain("LOST");
     });
 
+    it("names every process killed before it ended with its host, as pids repeat across pods", () => {
+        const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
+        const harvestFile = path.join(runDir, "harvest.json");
+        const harvest = JSON.parse(fs.readFileSync(harvestFile, "utf8")) as Record<string, unknown>;
+        const killed = (host: string) => ({
+            service: "api",
+            pid: 7,
+            host,
+            command: ["python3", "-m", "api"],
+            python: "3.13.5",
+            started: 1,
+            lastSave: 2,
+        });
+        harvest.interruptedProcesses = [killed("api-7d9f-a"), killed("api-7d9f-b")];
+        fs.writeFileSync(harvestFile, JSON.stringify(harvest));
+        const text = formatSummary(readRunSummary({ runDir, runId: FIXTURE_RUN_ID, services: FIXTURE_SERVICES }));
+        for (const pod of ["api-7d9f-a", "api-7d9f-b"])
+            expect(text).toContain(
+                `KILLED api: process 7 on ${pod} (python3 -m api) never ended (data up to 1970-01-01T00:00:02.000Z kept)`,
+            );
+    });
+
     it("names every process that saved no data", () => {
         const runDir = path.join(reportDirWithFixtureRun(), "runs", FIXTURE_RUN_ID);
         const harvestFile = path.join(runDir, "harvest.json");
@@ -57,7 +79,7 @@ describe("formatSummary", () => {
         // The record's Unix time becomes ISO 8601 UTC, the summary's one time format.
         expect(summary.lostProcesses).toEqual([{ ...harvest.lostProcesses[0], started: "1970-01-01T00:00:01.000Z" }]);
         expect(formatSummary(summary)).toContain(
-            "LOST   worker: process 42 (python3 -m jobs) started measuring but saved no data",
+            "LOST   worker: process 42 on c0ffee (python3 -m jobs) started measuring but saved no data",
         );
     });
 
