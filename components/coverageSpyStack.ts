@@ -57,6 +57,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
                 stack: pulumi.getStack(),
                 project: pulumi.getProject(),
                 projectDir: pulumiProjectDir(),
+                component: this,
             });
         } catch (err) {
             if (err instanceof CoverageSpyInputError) throw this.inputError(err.message);
