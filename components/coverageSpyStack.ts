@@ -4,6 +4,7 @@ import { CoverageSpyInputError } from "./options/inputError";
 import { CoverageSummary } from "./summary/coverageSummary";
 import { pulumiProjectDir } from "./programConfig";
 import { RunPlan, planRun } from "./stack/planRun";
+import { RunEngine } from "./stack/runEngine";
 import { prepareRun } from "./stack/prepareRun";
 import { startServices } from "./stack/startServices";
 import { runSuite } from "./stack/runSuite";
@@ -51,7 +52,7 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
     }
 
     /** The run, planned from the arguments before anything is created; every input problem is said at once. */
-    private plan(args: CoverageSpyStackArgs): RunPlan {
+    private plan(args: CoverageSpyStackArgs): RunPlan<RunEngine> {
         try {
             return planRun(args, {
                 stack: pulumi.getStack(),
@@ -81,8 +82,9 @@ export class CoverageSpyStack extends pulumi.ComponentResource {
         this.runId = pulumi.output(plan.resolved.runId);
         this.reportDir = pulumi.output(plan.runDir);
         this.serviceUrls = pulumi.output(services.urls);
-        this.volumeName = prepared.volume.name;
-        this.networkName = prepared.network.name;
+        const places = plan.engine.stackPlaces(prepared);
+        this.volumeName = places.volumeName;
+        this.networkName = places.networkName;
         this.registerOutputs({
             coverage: this.coverage,
             summaryText: this.summaryText,

@@ -6,12 +6,13 @@ import { ResolvedStackArgs, resolveArgs } from "../options/resolveArgs";
 import { validateStackArgs } from "../options/validation";
 import { SpyImagePlan, planSpyImage } from "../engine/spyDelivery";
 import { defaultEngineSettings } from "../engine/dockerEngine";
-import { EngineKind } from "../engine/engineKind";
-import { runEngine } from "../engine/runEngine";
 import { runReportDir } from "../harvester/harvester";
 import { stackNamespace } from "../engine/kubernetes/names";
 import { kubernetesServiceProblems } from "../engine/kubernetes/serviceChecks";
 import { CoverageSpyInputError } from "../options/inputError";
+import type { DockerRunEngine } from "./docker/dockerRun";
+import { engineOf } from "./engineChoice";
+import type { RunEngine } from "./runEngine";
 import { LABEL_PROJECT, LABEL_STACK, newRunId } from "../shared/naming";
 import { findUp } from "../shared/findUp";
 
@@ -83,16 +84,19 @@ export interface ImageNeed {
     image: string;
 }
 
-/** What a run is, decided before any resource exists: every later step reads it and none changes it. */
-export interface RunPlan {
+/**
+ * What a run is, decided before any resource exists: every later step reads it and none changes it. `Engine`: the
+ * run's engine; Docker's for a plan made without a component (no provider to find a cluster by).
+ */
+export interface RunPlan<Engine extends RunEngine = DockerRunEngine> {
     stack: string;
     project: string;
     resolved: ResolvedStackArgs;
     spyImage: SpyImagePlan;
     /** Images looked up on the engine at preview: those named by plain strings (an Output image is built later). */
     imageNeeds: ImageNeed[];
-    /** What differs between a local and a remote engine. */
-    engine: EngineKind;
+    /** What runs the services: a Docker engine, local or remote, or a Kubernetes cluster. */
+    engine: Engine;
     /** The labels of every object of the stack, by which recovery and prune find them. */
     labels: Record<string, string>;
     /** The host folder of this run's reports, where the summary reads them. */
@@ -105,7 +109,9 @@ export interface RunPlan {
  * Resolves and checks the component's arguments and decides the run's engine and spy image. Throws a
  * CoverageSpyInputError listing every problem of the input: nothing is created for a run that cannot work.
  */
-export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPlan {
+export function planRun(args: CoverageSpyStackArgs, context: Omit<RunContext, "component">): RunPlan;
+export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPlan<RunEngine>;
+export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPlan<RunEngine> {
     const { stack, project } = context;
     const resolved = resolveArgs(args, {
         stack,
@@ -138,7 +144,7 @@ export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPla
         resolved,
         spyImage,
         imageNeeds,
-        engine: runEngine(resolved),
+        engine: engineOf(resolved, kubernetes),
         labels: { [LABEL_PROJECT]: project, [LABEL_STACK]: stack },
         runDir: runReportDir(resolved.reportDir, resolved.runId),
         ...(kubernetes !== undefined ? { kubernetes } : {}),

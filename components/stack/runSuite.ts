@@ -1,12 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { contextRelayScriptService, contextRelayUrl, createContextRelay } from "../contexts/contextRelay";
+import { contextRelayScriptService } from "../contexts/contextRelay";
 import { runnerEnvironment } from "../contexts/runnerEnvironment";
 import { createTestRun } from "../testRun/testRun";
-import { publishAddress } from "../shared/engineAddress";
 import { CONTEXT_RELAY_CONTAINER, serviceUrlEnvName } from "../shared/naming";
-import { PreparedRun } from "./prepareRun";
 import { RunPlan } from "./planRun";
+import { PreparedBase, RunEngine } from "./runEngine";
 import { StartedServices } from "./startServices";
 
 /**
@@ -14,11 +13,11 @@ import { StartedServices } from "./startServices";
  * every process saves its data. With per-test contexts, the relay the test runner reports each test to is started
  * first and the runner's plugin goes first on the suite's PYTHONPATH.
  */
-export function runSuite(
+export function runSuite<P extends PreparedBase>(
     component: pulumi.ComponentResource,
     name: string,
-    plan: RunPlan,
-    prepared: PreparedRun,
+    plan: RunPlan<RunEngine<P>>,
+    prepared: P,
     services: StartedServices,
 ): command.local.Command {
     const { resolved, stack, engine } = plan;
@@ -28,13 +27,9 @@ export function runSuite(
     const needs: pulumi.Resource[] = [...services.containers.values(), ...services.readiness.values()];
     let runnerEnv: Record<string, string> = {};
     if (resolved.perTestContexts) {
-        const relay = createContextRelay(
-            name,
-            { ...prepared.oneShot, publishIp: publishAddress(resolved.serviceHost) },
-            { parent: component, dependsOn: [prepared.preparation] },
-        );
+        const { relay, url } = engine.startContextRelay(component, name, plan, prepared);
         const relayUrlEnv = serviceUrlEnvName(CONTEXT_RELAY_CONTAINER);
-        urlEnv[relayUrlEnv] = contextRelayUrl(relay, resolved.serviceHost);
+        urlEnv[relayUrlEnv] = url;
         described.push(contextRelayScriptService(stack, relayUrlEnv));
         needs.push(relay);
         // A plain string (validation): the runner's folder goes before it.
@@ -62,6 +57,7 @@ export function runSuite(
                 })),
             runTar: engine.runTar,
             remoteHost: engine.probeHost,
+            engine: engine.testRunEngine(plan, prepared),
             services: described,
         },
         { parent: component, dependsOn: needs },

@@ -8,6 +8,7 @@ import { CoverageSummary } from "../summary/coverageSummary";
 import { warnAboutTheSuite } from "../summary/suiteWarnings";
 import { HarvestedRun } from "./harvestRun";
 import { RunPlan } from "./planRun";
+import { RunEngine } from "./runEngine";
 
 /**
  * "main" → "<organization>/<this project>/main", in the organization of the backend the program runs on ("organization"
@@ -26,7 +27,7 @@ export interface RunResults {
 }
 
 /** The gate thresholds the user set, and only those. */
-function gateThresholds(plan: RunPlan): GateThresholds {
+function gateThresholds(plan: RunPlan<RunEngine>): GateThresholds {
     const { failUnder, failUnderPerService, maxDrop } = plan.resolved;
     return {
         ...(failUnder !== undefined ? { failUnder } : {}),
@@ -43,7 +44,7 @@ function gateThresholds(plan: RunPlan): GateThresholds {
 export function summarizeResults(
     component: pulumi.ComponentResource,
     name: string,
-    plan: RunPlan,
+    plan: RunPlan<RunEngine>,
     harvest: HarvestedRun,
 ): RunResults {
     const { resolved, runDir } = plan;

@@ -1,4 +1,4 @@
-import { ReadinessDescription, RunDescription, ServiceDescription } from "./runner/description";
+import { EngineDescription, ReadinessDescription, RunDescription, ServiceDescription } from "./runner/description";
 
 /**
  * What the test run needs to know about one service: its description (runner/description.ts), with the variable of
@@ -24,6 +24,8 @@ export interface TestRunSettings {
     runTar?: string;
     /** A remote engine's address: the TCP probes reach its services on their published ports there. */
     remoteHost?: string;
+    /** The engine that runs the services, when it is not Docker (the runner's default). */
+    engine?: EngineDescription;
 }
 
 /** One service as the test run and the readiness wait read it, with its URL (none without a port). */
@@ -32,6 +34,7 @@ export function serviceDescription(s: ScriptService, url: string | undefined): S
         name: s.name,
         containerName: s.containerName,
         ...(s.sourcePath ? { sourcePath: s.sourcePath } : {}),
+        ...(s.deployment !== undefined ? { deployment: s.deployment } : {}),
         ...(s.urlEnvName && url ? { url } : {}),
         readinessPath: s.readinessPath,
         readinessTimeoutSeconds: s.readinessTimeoutSeconds,
@@ -57,6 +60,7 @@ export function testRunDescription(
         testTimeoutSeconds: input.testTimeoutSeconds,
         ...(input.runTar !== undefined ? { runTar: input.runTar } : {}),
         ...(input.remoteHost !== undefined ? { remoteHost: input.remoteHost } : {}),
+        ...(input.engine !== undefined ? { engine: input.engine } : {}),
         services: input.services.map((s) =>
             serviceDescription(s, s.urlEnvName ? environment[s.urlEnvName] : undefined),
         ),

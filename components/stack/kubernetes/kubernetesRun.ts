@@ -1,0 +1,186 @@
+import * as pulumi from "@pulumi/pulumi";
+import { generateCoveragerc } from "../../config/coveragerc";
+import { createCoveragercConfigMap } from "../../engine/kubernetes/coveragercConfigMap";
+import { createDataHome } from "../../engine/kubernetes/dataHome";
+import { stackLabels } from "../../engine/kubernetes/names";
+import { ImagePullPolicy } from "../../engine/kubernetes/objectBasics";
+import { createServiceWorkload } from "../../engine/kubernetes/serviceWorkload";
+import { inspectLocalImages } from "../../engine/localImages";
+import { ResolvedService, ResolvedStackArgs, measuredServices } from "../../options/resolveArgs";
+import { pythonPathFromImageEnv, readImagePythonPath } from "../../service/imagePythonPath";
+import { serviceEnvironment } from "../../service/serviceContainer";
+import { scriptServices } from "../../testRun/scriptServices";
+import type { KubernetesTarget, RunPlan } from "../planRun";
+import type { RunEngine, ServiceToStart, StartedService } from "../runEngine";
+import { KubernetesPreparedRun, harvestOnCluster, runTarOf } from "./kubernetesHarvest";
+import { clusterNodeAddress } from "./nodeAddress";
+
+/**
+ * Images loaded into the nodes (kind load) and images a registry serves alike: the kubelet pulls only what its node
+ * lacks.
+ */
+const IMAGE_PULL_POLICY: ImagePullPolicy = "IfNotPresent";
+/** Pods per service, spread over the nodes (one per node as far as they go). */
+export const SERVICE_REPLICAS = 2;
+/** Seconds between two shipper rounds: what a pod lost without a word loses at most. */
+export const SHIP_INTERVAL_SECONDS = 5;
+/** The data claim's size: the data of the runs kept (keepRuns), and their reports. */
+const CLAIM_SIZE = "1Gi";
+
+/** The app image's own PYTHONPATH: given, else read from the image on this machine's Docker engine, else none. */
+function imagePythonPath(component: pulumi.Resource, service: ResolvedService): pulumi.Output<string> {
+    if (service.imagePythonPath !== undefined) return pulumi.output(service.imagePythonPath);
+    const image = service.image;
+    if (typeof image !== "string")
+        return readImagePythonPath(service.name, image, pulumi.output({}), { parent: component });
+    const found = inspectLocalImages([image]).get(image);
+    return pulumi.output(found?.envJson !== undefined ? pythonPathFromImageEnv(found.envJson) : "");
+}
+
+/** What kubectl on this machine reads to reach the cluster: the kubeconfig found, else its own default. */
+function kubectlEnvironment(target: KubernetesTarget): Record<string, string> {
+    return target.kubeconfig !== undefined ? { KUBECONFIG: target.kubeconfig } : {};
+}
+
+/** The stack's namespace, data claim, collector and rcfile: kept across runs, deleted with the namespace. */
+function prepareCluster(
+    target: KubernetesTarget,
+    component: pulumi.ComponentResource,
+    name: string,
+    plan: RunPlan<RunEngine>,
+    inputError: (message: string) => Error,
+    findNodeAddress: (target: KubernetesTarget) => string,
+): KubernetesPreparedRun {
+    const { resolved } = plan;
+    const labels = stackLabels(plan.project, plan.stack);
+    let nodeAddress: string;
+    try {
+        nodeAddress = findNodeAddress(target);
+    } catch (err) {
+        throw inputError((err as Error).message);
+    }
+    const child = { parent: component };
+    const spyImage = plan.spyImage.image;
+    const home = createDataHome(
+        name,
+        { namespace: target.namespace, labels, spyImage, imagePullPolicy: IMAGE_PULL_POLICY, claimSize: CLAIM_SIZE },
+        child,
+    );
+    const coveragerc = createCoveragercConfigMap(
+        name,
+        {
+            namespace: home.namespaceName,
+            labels,
+            coveragerc: generateCoveragerc({
+                options: resolved.coverage,
+                sourcePaths: measuredServices(resolved.services).map((s) => s.sourcePath),
+                perTestContexts: resolved.perTestContexts,
+            }),
+        },
+        child,
+    );
+    return {
+        cliEnv: pulumi.output(kubectlEnvironment(target)),
+        target,
+        labels,
+        home,
+        coveragerc,
+        nodeAddress,
+        spyImage,
+        imagePullPolicy: IMAGE_PULL_POLICY,
+    };
+}
+
+/**
+ * A service as a Deployment of its unchanged image (measured: the spy's init container and the shipper sidecar) and a
+ * NodePort Service; the test run reaches it on a node's address. The Deployment is ready once its pods are: what a
+ * service depending on it waits for.
+ */
+function startOnCluster(
+    component: pulumi.ComponentResource,
+    name: string,
+    plan: RunPlan<RunEngine>,
+    prepared: KubernetesPreparedRun,
+    start: ServiceToStart,
+): StartedService {
+    const { service } = start;
+    const { runId } = plan.resolved;
+    const { home, coveragerc } = prepared;
+    const measured = service.instrument
+        ? {
+              spyImage: prepared.spyImage,
+              coveragercConfigMap: coveragerc.metadata.name,
+              collectorUrl: home.collectorUrl,
+              shipIntervalSeconds: SHIP_INTERVAL_SECONDS,
+          }
+        : undefined;
+    const env = serviceEnvironment(
+        service,
+        service.instrument ? { runId, imagePythonPath: imagePythonPath(component, service) } : undefined,
+    );
+    const workload = createServiceWorkload(
+        name,
+        {
+            namespace: home.namespaceName,
+            labels: prepared.labels,
+            service,
+            runId,
+            replicas: SERVICE_REPLICAS,
+            imagePullPolicy: prepared.imagePullPolicy,
+            env,
+            measured,
+        },
+        // A measured pod ships to the collector from its start.
+        { parent: component, dependsOn: [...(measured ? [home.collector, coveragerc] : []), ...start.dependsOn] },
+    );
+    const firstPort = service.ports[0]?.internal;
+    const url =
+        firstPort !== undefined && workload.service !== undefined
+            ? workload.service.spec.ports.apply((ports) => {
+                  const nodePort = ports.find((p) => p.port === firstPort)?.nodePort;
+                  return `http://${prepared.nodeAddress}:${nodePort}`;
+              })
+            : undefined;
+    return {
+        workload: workload.deployment,
+        ...(url !== undefined ? { url } : {}),
+        ...(start.needed ? { readiness: workload.deployment } : {}),
+    };
+}
+
+/** The run's engine on a Kubernetes cluster, reached by the component's kubernetes provider and, here, by kubectl. */
+export function kubernetesRunEngine(
+    target: KubernetesTarget,
+    resolved: Pick<ResolvedStackArgs, "reportDir">,
+    findNodeAddress: (target: KubernetesTarget) => string = clusterNodeAddress,
+): RunEngine<KubernetesPreparedRun> {
+    return {
+        // The harvest runs on the cluster: the run's results go to it as a tar.
+        remote: true,
+        runTar: runTarOf(resolved.reportDir),
+        prepare: (component, name, plan, inputError) =>
+            prepareCluster(target, component, name, plan, inputError, findNodeAddress),
+        // Each service is its Deployment, whose app container has the service's name.
+        describeServices: (plan) =>
+            scriptServices(plan.resolved.services, plan.stack).map((s) => ({
+                ...s,
+                containerName: s.name,
+                deployment: s.name,
+            })),
+        startService: startOnCluster,
+        startContextRelay: () => {
+            // planRun refuses perTestContexts on a cluster at preview.
+            throw new Error("coverage-spy: per-test contexts do not run on a Kubernetes cluster yet");
+        },
+        testRunEngine: () => ({
+            kind: "kubectl",
+            ...(target.kubeconfig !== undefined ? { kubeconfig: target.kubeconfig } : {}),
+            namespace: target.namespace,
+        }),
+        harvest: harvestOnCluster,
+        stackPlaces: (prepared) => ({
+            volumeName: prepared.home.claim.metadata.name,
+            networkName: prepared.home.namespaceName,
+        }),
+    };
+}

@@ -1,0 +1,50 @@
+import { execFileSync } from "child_process";
+import type { KubernetesTarget } from "../planRun";
+
+/** kubectl's flags reaching the target's cluster: its kubeconfig when one was found. */
+export function kubectlFlags(target: Pick<KubernetesTarget, "kubeconfig">): string[] {
+    return target.kubeconfig !== undefined ? ["--kubeconfig", target.kubeconfig] : [];
+}
+
+interface NodeJson {
+    metadata?: { name?: string };
+    spec?: { taints?: Array<{ effect?: string }> };
+    status?: { addresses?: Array<{ type?: string; address?: string }> };
+}
+
+/**
+ * The address this machine reaches a NodePort on: a node's InternalIP (every node forwards a NodePort), a node that
+ * runs pods (untainted) first. On a kind cluster that is the node container's address on Docker's network.
+ */
+export function nodeAddressOf(nodes: NodeJson[]): string | undefined {
+    const runsPods = (n: NodeJson) => !(n.spec?.taints ?? []).some((t) => t.effect === "NoSchedule");
+    const ordered = [...nodes.filter(runsPods), ...nodes.filter((n) => !runsPods(n))];
+    for (const node of ordered) {
+        const internal = node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
+        if (internal) return internal;
+    }
+    return undefined;
+}
+
+/** The address of a node of the target's cluster, asked with kubectl; throws naming the fix when there is none. */
+export function clusterNodeAddress(target: Pick<KubernetesTarget, "kubeconfig">): string {
+    const args = [...kubectlFlags(target), "get", "nodes", "-o", "json"];
+    let text: string;
+    try {
+        text = execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    } catch (err) {
+        const said = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+        throw new Error(
+            `coverage-spy: could not list the cluster's nodes (kubectl ${args.join(" ")}): ${said}. The test run reaches ` +
+                "the services on a node's address: install kubectl, and set KUBECONFIG to the cluster the kubernetes " +
+                "provider uses",
+        );
+    }
+    const address = nodeAddressOf((JSON.parse(text) as { items?: NodeJson[] }).items ?? []);
+    if (address === undefined)
+        throw new Error(
+            "coverage-spy: no node of the cluster has an InternalIP, which the test run reaches the services' " +
+                "NodePorts on: check `kubectl get nodes -o wide`",
+        );
+    return address;
+}
