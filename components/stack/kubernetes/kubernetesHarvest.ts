@@ -1,4 +1,4 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
@@ -12,6 +12,7 @@ import { REPORTS_DIR } from "../../shared/layout";
 import type { HarvestedRun } from "../harvestRun";
 import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { PreparedBase, RunEngine } from "../runEngine";
+import { clusterCommand } from "./clusterCommand";
 
 /** What the cluster's preparation gives the later steps. */
 export interface KubernetesPreparedRun extends PreparedBase {
@@ -55,27 +56,6 @@ const FETCH_SCRIPT = [
     'rm -f "$tar_file"',
     'echo "reports brought from the cluster into $COVERAGE_SPY_TO"',
 ].join("\n");
-
-/** A command on this machine, once per run, its values in the environment. */
-function clusterCommand(
-    name: string,
-    script: string,
-    runId: string,
-    env: pulumi.Input<Record<string, string>>,
-    opts: pulumi.CustomResourceOptions,
-): command.local.Command {
-    return new command.local.Command(
-        name,
-        {
-            create: script,
-            interpreter: ["/bin/sh", "-c"],
-            environment: env,
-            triggers: [runId],
-            addPreviousOutputInEnv: false,
-        },
-        opts,
-    );
-}
 
 /**
  * Once the test run ended: its results (tests.json, the measured sources) go to the run's report folder on the

@@ -14,6 +14,7 @@ import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { RunEngine, ServiceToStart, StartedService } from "../runEngine";
 import { KubernetesPreparedRun, harvestOnCluster, runTarOf } from "./kubernetesHarvest";
 import { clusterNodeAddress } from "./nodeAddress";
+import { createPreviousPodsGone } from "./previousPods";
 
 /**
  * Images loaded into the nodes (kind load) and images a registry serves alike: the kubelet pulls only what its node
@@ -118,6 +119,11 @@ function startOnCluster(
         service,
         service.instrument ? { runId, imagePythonPath: imagePythonPath(component, service) } : undefined,
     );
+    const previousGone = createPreviousPodsGone(
+        name,
+        { namespace: home.namespaceName, labels: prepared.labels, service, runId, cliEnv: prepared.cliEnv },
+        { parent: component },
+    );
     const workload = createServiceWorkload(
         name,
         {
@@ -131,7 +137,10 @@ function startOnCluster(
             measured,
         },
         // A measured pod ships to the collector from its start.
-        { parent: component, dependsOn: [...(measured ? [home.collector, coveragerc] : []), ...start.dependsOn] },
+        {
+            parent: component,
+            dependsOn: [previousGone, ...(measured ? [home.collector, coveragerc] : []), ...start.dependsOn],
+        },
     );
     const firstPort = service.ports[0]?.internal;
     const url =

@@ -157,6 +157,21 @@ describe("a run on a Kubernetes cluster, step by step", () => {
         expect(shop.registeredAt).toBeGreaterThan(one(DEPLOYMENT, "collector").createdAt!);
     });
 
+    it("starts a service's new pods only once every pod of its previous run is gone (a killed run leaves them)", () => {
+        for (const service of ["shop", "worker", "db"]) {
+            const gone = one(COMMAND, `kube-${service}-previous-pods-gone`);
+            expect(one(DEPLOYMENT, `kube-${service}`).registeredAt).toBeGreaterThan(gone.createdAt!);
+            expect(gone.inputs.environment).toEqual(
+                expect.objectContaining({
+                    COVERAGE_SPY_NAMESPACE: "coverage-spy-shop-ci",
+                    COVERAGE_SPY_DEPLOYMENT: service,
+                    COVERAGE_SPY_SELECTOR: `coverage-spy.project=shop,coverage-spy.stack=ci,coverage-spy.service=${service}`,
+                }),
+            );
+            expect(gone.inputs.triggers).toEqual([FIXTURE_RUN_ID]);
+        }
+    });
+
     it("gives the suite each service's URL on a node's address and its NodePort", () => {
         const shopService = one(SERVICE, "kube-shop");
         expect((shopService.inputs.spec as { type: string }).type).toBe("NodePort");
@@ -218,7 +233,7 @@ describe("a run on a Kubernetes cluster, step by step", () => {
     });
 
     it("says no value to the shell it runs: every value of the upload and fetch reaches them as a variable", () => {
-        for (const part of ["kube-results-upload", "kube-reports-home"]) {
+        for (const part of ["kube-results-upload", "kube-reports-home", "kube-shop-previous-pods-gone"]) {
             const script = one(COMMAND, part).inputs.create as string;
             expect(script).not.toContain(made.reportDir);
             expect(script).not.toContain("coverage-spy-shop-ci");
@@ -249,6 +264,41 @@ describe("the upload and fetch scripts, run by a real shell with a kubectl stand
     function runScript(script: string, env: Record<string, string>): void {
         childProcess.execFileSync("/bin/sh", ["-c", script], { env: { ...process.env, ...env }, stdio: "pipe" });
     }
+
+    it("scales the previous run's Deployment to 0 and waits for its pods to go; does nothing on a first run", async () => {
+        const made = runOnCluster("again");
+        await new Promise<void>((resolve) => made.harvested.failure.apply(() => resolve()));
+        const script = one(COMMAND, "again-shop-previous-pods-gone").inputs.create as string;
+        const env = one(COMMAND, "again-shop-previous-pods-gone").inputs.environment as Record<string, string>;
+        for (const exists of [true, false]) {
+            const dir = tempDir();
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            // A kubectl that logs its calls; `get deployment` finds it or not.
+            fs.writeFileSync(
+                path.join(bin, "kubectl"),
+                `#!/bin/sh\nprintf "%s\\n" "$*" >> "$KUBECTL_LOG"\ncase "$*" in *" get deployment "*) exit ${exists ? 0 : 1};; esac\n`,
+                { mode: 0o755 },
+            );
+            const log = path.join(dir, "kubectl.log");
+            runScript(script, { ...env, PATH: `${bin}:${process.env.PATH}`, KUBECTL_LOG: log });
+            const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+            const ns = "--namespace coverage-spy-shop-ci";
+            expect(calls).toEqual(
+                exists
+                    ? [
+                          `${ns} get deployment shop`,
+                          `${ns} scale deployment shop --replicas=0`,
+                          expect.stringMatching(
+                              new RegExp(
+                                  `^${ns} wait --for=delete pod --selector ${env.COVERAGE_SPY_SELECTOR.replace(/\./g, "\\.")} --timeout=\\d+s$`,
+                              ),
+                          ),
+                      ]
+                    : [`${ns} get deployment shop`],
+            );
+        }
+    });
 
     it("puts tests.json and sources/ into the claim's run folder and brings the reports back", async () => {
         const made = runOnCluster("shell");
