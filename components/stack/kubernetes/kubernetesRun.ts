@@ -93,6 +93,25 @@ function prepareCluster(
 }
 
 /**
+ * The URL of a service's first port on a node: its NodePort, which the API server gives when it creates the Service
+ * (unknown at preview).
+ */
+function nodePortUrl(
+    nodeAddress: string,
+    service: string,
+    port: number,
+    ports: Array<{ port: number; nodePort?: number }>,
+): string {
+    const nodePort = ports.find((p) => p.port === port)?.nodePort;
+    if (nodePort !== undefined) return `http://${nodeAddress}:${nodePort}`;
+    if (pulumi.runtime.isDryRun()) return pulumi.unknown as unknown as string;
+    throw new Error(
+        `coverage-spy: the cluster gave the Service of ${service} no NodePort for port ${port}, which the test run ` +
+            `reaches it on: see \`kubectl get service ${service} -o yaml\` in the stack's namespace`,
+    );
+}
+
+/**
  * A service as a Deployment of its unchanged image (measured: the spy's init container and the shipper sidecar) and a
  * NodePort Service; the test run reaches it on a node's address. The Deployment is ready once its pods are: what a
  * service depending on it waits for.
@@ -145,10 +164,9 @@ function startOnCluster(
     const firstPort = service.ports[0]?.internal;
     const url =
         firstPort !== undefined && workload.service !== undefined
-            ? workload.service.spec.ports.apply((ports) => {
-                  const nodePort = ports.find((p) => p.port === firstPort)?.nodePort;
-                  return `http://${prepared.nodeAddress}:${nodePort}`;
-              })
+            ? workload.service.spec.ports.apply((ports) =>
+                  nodePortUrl(prepared.nodeAddress, service.name, firstPort, ports),
+              )
             : undefined;
     return {
         workload: workload.deployment,
