@@ -82,6 +82,9 @@ if [ "$mode" != unit ]; then
     k8s_started=true
   fi
   step "kubernetes cluster" bash scripts/k8s-cluster.sh up
+  # The Pulumi Kubernetes plugin the component's cluster engine needs (built once from the Go proxy, cached): after
+  # the cluster, so the two cold Go builds never share the memory and the cores.
+  step "kubernetes provider plugin" bash scripts/kubernetes-provider.sh
   # shellcheck source=scripts/pulumi-env.sh
   source scripts/pulumi-env.sh
   step "build" npx tsc -p tsconfig.json
