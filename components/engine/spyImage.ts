@@ -104,13 +104,15 @@ export function spyBuildFailure(tag: string, baseImage: string): string {
 /**
  * The shell command that builds the spy image unless the engine has it (another stack may have built it since the
  * program looked): `docker build` of the assets folder with image/Dockerfile, quiet, so the resource's state
- * stays small; Docker prints a failed step's output whatever. Every value is quoted.
+ * stays small; Docker prints a failed step's output whatever. `--force-rm`: the classic builder otherwise keeps the
+ * container of a failed step, one exited container left on the engine per failed build. Every value is quoted.
  */
 export function spyBuildCommand(tag: string, recipe: SpyImageRecipe): string {
     const build = [
         "docker",
         "build",
         "--quiet",
+        "--force-rm",
         "--file",
         path.join(recipe.assetsDir, SPY_DOCKERFILE),
         "--build-arg",

@@ -103,7 +103,11 @@ describe("a spy image that cannot be built", () => {
     const stack = `itest-spyimage-bad-${process.pid}`;
 
     beforeAll(() => {
-        buildImage(NO_PYTHON_BASE, `FROM ${spyBaseImage()}\nRUN rm -f /usr/bin/python3*\n`);
+        // Its label is inherited by the containers of the spy build's steps: the failed step's must not be left.
+        buildImage(
+            NO_PYTHON_BASE,
+            `FROM ${spyBaseImage()}\nLABEL coverage-spy.itest-nopython=${process.pid}\nRUN rm -f /usr/bin/python3*\n`,
+        );
         configure({
             stack,
             service: demoService(DEMO_IMAGE),
@@ -126,5 +130,13 @@ describe("a spy image that cannot be built", () => {
         expect(up.output).toContain(`coverage-spy: building the spy image coverage-spy/spy:`);
         expect(up.output).toContain(`from ${NO_PYTHON_BASE} failed (Docker's output above)`);
         expect(labelledObjects("container", stack)).toEqual([]);
+        const leftByBuild = docker(
+            "ps",
+            "--all",
+            "--quiet",
+            "--filter",
+            `label=coverage-spy.itest-nopython=${process.pid}`,
+        );
+        expect(leftByBuild).toBe("");
     });
 });

@@ -142,6 +142,7 @@ describe("the spy image's build command", () => {
             [
                 "build",
                 "--quiet",
+                "--force-rm",
                 "--file",
                 path.join(odd, "image", "Dockerfile"),
                 "--build-arg",
