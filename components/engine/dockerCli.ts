@@ -1,4 +1,5 @@
 import { spawnSync } from "child_process";
+import { shownWord } from "../shared/shell";
 
 /**
  * The bound on a docker command that asks or changes the engine's objects (inspect, ps, ls, create, cp, rm): an
@@ -51,7 +52,7 @@ export class DockerCommandError extends Error {
 
 /** The arguments as a reader would type them: quoted where a shell would split them. */
 function shownCommand(args: readonly string[]): string {
-    return args.map((a) => (/^[A-Za-z0-9_@%+=:,./{}"-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+    return args.map(shownWord).join(" ");
 }
 
 /** The bound of a call, in milliseconds; undefined when it has none. */

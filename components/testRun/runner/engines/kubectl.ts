@@ -24,7 +24,10 @@ const PROBE_INTERVAL_MS = 500;
 /** Never run: the container made to copy an image's files out needs a command, and the image may have none. */
 const NEVER_RUN = "/coverage-spy-never-run";
 
-/** A value as it can be pasted into a shell, for the commands the messages suggest. */
+/**
+ * A value as it can be pasted into a shell, for the commands the messages suggest. components/shared/shell.ts has
+ * the same rule for the component's messages; the runner's folder imports nothing from outside it (it runs as it is).
+ */
 function shellWord(value: string): string {
     return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
