@@ -149,6 +149,22 @@ function checkReplicas(service: string, replicas: number): void {
 }
 
 /**
+ * What a service's pods may take, beyond its readinessTimeoutSeconds, to be scheduled, to pull an image not yet on
+ * their node and to run the spy's init container before the app starts.
+ */
+export const POD_START_MARGIN_SECONDS = 60;
+
+/**
+ * How long `pulumi up` waits for a service's Deployment to have its pods ready: the service's own readiness timeout
+ * (as on Docker) and the pods' start, not the provider's default of 10 minutes, so a service that never gets ready
+ * fails the run in the time its options say, with the provider naming the unready pods.
+ */
+export function deploymentTimeouts(service: ResolvedService): pulumi.CustomTimeouts {
+    const wait = `${service.readinessTimeoutSeconds + POD_START_MARGIN_SECONDS}s`;
+    return { create: wait, update: wait };
+}
+
+/**
  * A service's pods on the cluster: a Deployment of its unchanged image, spread over the nodes, with the spy's parts
  * when measured, and a NodePort Service (the host reaches it on a node's address, the other pods by its name).
  */
@@ -171,7 +187,7 @@ export function createServiceWorkload(
                 template: podTemplate(input, selector),
             },
         },
-        opts,
+        { ...opts, customTimeouts: deploymentTimeouts(service) },
     );
     const ports = reachablePorts(service);
     if (ports.length === 0) return { deployment };

@@ -45,6 +45,7 @@ const SERVICES: Service[] = [
         sourcePath: "/app",
         ports: [{ internal: 8000, external: 18000 }],
         readinessPath: "/healthz",
+        readinessTimeoutSeconds: 45,
         stopGraceSeconds: 20,
         env: { MODE: "web" },
         imagePythonPath: "/app",
@@ -64,13 +65,13 @@ const resolved = resolvedServices(SERVICES);
 const byName = (name: string) => resolved.find((s) => s.name === name)!;
 
 /** The workload of a service as the steps would declare it: measured ones with the spy, under `parent`. */
-function declare(parent: pulumi.Resource, name: string, more: Partial<WorkloadInput> = {}) {
+function declare(parent: pulumi.Resource, name: string, more: Partial<WorkloadInput> = {}, prefix = "wl") {
     const service = byName(name);
     const measured = service.instrument
         ? { spyImage: SPY_IMAGE, coveragercConfigMap: "coverage-spy-coveragerc", collectorUrl: COLLECTOR_URL }
         : undefined;
     return createServiceWorkload(
-        "wl",
+        prefix,
         {
             namespace: NS,
             labels: LABELS,
@@ -300,5 +301,32 @@ describe("a workload's replica count", () => {
             "coverage-spy: service shop: replicas must be a whole number of at least 1, got 0: give 1 or more " +
                 "(a run with no pod of a service measures nothing of it)",
         );
+    });
+});
+
+describe("how long pulumi up waits for a service's pods", () => {
+    // Legacy transformations run in the SDK itself (mocks included) and see each child's resource options.
+    const seen = new Map<string, pulumi.CustomResourceOptions>();
+    const { ComponentResource } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi"); // eslint-disable-line @typescript-eslint/no-require-imports
+    const watched = new ComponentResource(
+        PARENT,
+        "timeouts",
+        {},
+        {
+            transformations: [({ type, name, opts }) => (seen.set(`${type} ${name}`, opts), undefined)],
+        },
+    );
+    declare(watched, "shop", {}, "timed");
+    declare(watched, "db", {}, "timed");
+
+    it("is the service's readiness timeout and the pods' start, for a first run and every later one", () => {
+        expect(seen.get(`${DEPLOYMENT} timed-shop`)?.customTimeouts).toEqual({ create: "105s", update: "105s" });
+        expect(byName("db").readinessTimeoutSeconds).toBe(60);
+        expect(seen.get(`${DEPLOYMENT} timed-db`)?.customTimeouts).toEqual({ create: "120s", update: "120s" });
+    });
+
+    it("leaves the Service's options as given (its await is skipped)", () => {
+        expect(seen.has(`${SERVICE} timed-shop`)).toBe(true);
+        expect(seen.get(`${SERVICE} timed-shop`)?.customTimeouts).toBeUndefined();
     });
 });
