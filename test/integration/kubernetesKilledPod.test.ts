@@ -1,7 +1,8 @@
-// A pod of the demo killed by SIGKILL during the suite, on the project's kind cluster: every container of the pod
-// (the app, whose processes then all die at once, and the shipper) is killed by its node's container runtime, as the
-// OOM killer or a crashed node would, once the pod's shipper sent the collector a periodic save made after the
-// pod's last request. Its processes are reported interrupted, with what they ran up to that save in the report.
+// A pod of the demo killed by SIGKILL during the suite, on the project's kind cluster: the pod's app container (its
+// server, and so every process in it) is killed by its node's container runtime, as the OOM killer would, once the
+// pod's shipper sent the collector a periodic save made after the pod's last request; the kubelet restarts it in the
+// same pod, its new processes with the killed ones' host name and pids. The killed processes are reported
+// interrupted, with what they ran up to that save in the report, and the restarted ones as ended.
 import * as fs from "fs";
 import * as path from "path";
 import { COLLECTOR_NAME } from "../../components/engine/kubernetes/names";
@@ -35,7 +36,7 @@ interface Killed {
 
 // After the suite: the first pod serves a request (made inside it, without the spy's variables, so the request's
 // own python is not measured), then its save count is read where the spy writes it; once the collector holds a
-// count two higher (a whole save begun after the request, shipped), every running container of the pod is killed.
+// count two higher (a whole save begun after the request, shipped), the pod's app container is killed.
 const KILL_POD = `set -eu
 work=$1
 ns=$(kubectl get pods --all-namespaces -l "${SERVICE_PODS},${LABEL_STACK}=$ITEST_STACK" -o jsonpath='{.items[0].metadata.namespace}')
@@ -53,10 +54,14 @@ shipped() {
 }
 until [ "$(shipped)" -ge $((saved + 2)) ]; do sleep 0.5; done
 at_kill=$(shipped)
-for id in $(kubectl get pod -n "$ns" "$pod" -o \\
-    jsonpath='{.status.containerStatuses[?(@.state.running)].containerID} {.status.initContainerStatuses[?(@.state.running)].containerID}'); do
-    docker exec "$node" ctr -n k8s.io task kill -a -s SIGKILL "\${id#containerd://}"
+id=$(kubectl get pod -n "$ns" "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="${SERVICE}")].containerID}')
+docker exec "$node" ctr -n k8s.io task kill -a -s SIGKILL "\${id#containerd://}"
+# The kubelet restarts the killed container in the same pod (its name, and so the spy's host, unchanged): the suite
+# ends once the new app is ready, so its processes are measured beside the killed ones.
+until [ "$(kubectl get pod -n "$ns" "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="${SERVICE}")].restartCount}')" -ge 1 ]; do
+    sleep 0.5
 done
+kubectl wait -n "$ns" --for=condition=Ready --timeout=300s "pod/$pod" >&2
 printf '{"pod": "%s", "node": "%s", "pid": %s, "savedBefore": %s, "shippedAtKill": %s}' \\
     "$pod" "$node" "$pid" "$saved" "$at_kill" > "$work/killed-$ITEST_STACK.json"
 `;
@@ -85,7 +90,9 @@ describe("a pod killed by SIGKILL during the suite, on a Kubernetes cluster", ()
         // The server and its workers, all in the killed pod, all killed at once.
         expect(interrupted).toHaveLength(1 + DEMO_WORKERS);
         for (const process of interrupted) {
-            expect(process).toEqual(expect.objectContaining({ service: SERVICE, host: killed.pod }));
+            expect(process.service).toBe(SERVICE);
+            // The pod's name, with "-k<n>" where a restarted process took the killed one's pid.
+            expect(process.host).toMatch(new RegExp(`^${killed.pod}(-k\\d+)?$`));
             expect(process.lastSave).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         }
         expect(interrupted.map((process) => process.pid)).toContain(killed.pid);
@@ -96,10 +103,20 @@ describe("a pod killed by SIGKILL during the suite, on a Kubernetes cluster", ()
         expectDemoLines(result.summary);
     });
 
-    it("counts every process of the killed pod: each started one left its data file, none its end record", () => {
-        const files = program.podFiles(STACK, result.runId)[killed.pod];
-        expect(files.started).toBeGreaterThanOrEqual(1 + DEMO_WORKERS);
+    it("counts every process of the killed pod, before and after its restart: each its data file, the killed no end", () => {
+        const files = { started: 0, ended: 0, dataFiles: 0 };
+        for (const [host, counts] of Object.entries(program.podFiles(STACK, result.runId)))
+            if (host === killed.pod || host.startsWith(`${killed.pod}-k`)) {
+                files.started += counts.started;
+                files.ended += counts.ended;
+                files.dataFiles += counts.dataFiles;
+            }
+        // The killed server and workers, and the restarted ones (the same pids again in the new container).
+        expect(files.started).toBeGreaterThanOrEqual(2 * (1 + DEMO_WORKERS));
         expect(files.dataFiles).toBe(files.started);
         expect(files.ended).toBe(files.started - (1 + DEMO_WORKERS));
+        expect(result.summary.services.app.processes).toEqual(
+            expect.objectContaining({ interrupted: 1 + DEMO_WORKERS, lost: 0 }),
+        );
     });
 });
