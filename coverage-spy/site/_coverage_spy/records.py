@@ -184,6 +184,43 @@ def data_file_owner(name: str) -> ProcessKey | None:
     return match["host"].replace(".", "_"), int(match["pid"])
 
 
+#: The host of a killed process set aside (set_aside_killed): its host with "-k<n>" added, a valid host in the names.
+KILLED_SUFFIX = "-k"
+
+
+def set_aside_killed(folder: str) -> ProcessKey | None:
+    """Gives the files of a killed earlier process with this process's key a key of their own; returns that key.
+
+    A container restarted in place (the kubelet restarts a pod's SIGKILLed or OOM-killed container in the same pod,
+    whose data folder outlives it) starts its processes with the killed ones' host name and, in a new pid namespace,
+    often their pids. Without this, the new process's records would replace the killed one's, which would then be
+    counted as the new one: its data kept, but no longer reported interrupted. An earlier process that wrote its end
+    record (the same process before an exec, or a recycled pid of one that ended) is replaced as before: None.
+    """
+    host, pid = key = this_process()
+    start = os.path.join(folder, record_name(START, key))
+    if not os.path.exists(start) or os.path.exists(os.path.join(folder, record_name(END, key))):
+        return None
+    n = 1
+    while os.path.exists(os.path.join(folder, record_name(START, (f"{host}{KILLED_SUFFIX}{n}", pid)))):
+        n += 1
+    aside = (f"{host}{KILLED_SUFFIX}{n}", pid)
+    # Its data files first and its start record last: a reader in between sees a process with data, never without.
+    for name in os.listdir(folder):
+        match = _DATA_FILE.match(name) or _LEGACY_DATA_FILE.match(name)
+        if match is not None and data_file_owner(name) == key:
+            moved = f"{name[: match.end('host')]}{KILLED_SUFFIX}{n}{name[match.end('host') :]}"
+            os.replace(os.path.join(folder, name), os.path.join(folder, moved))
+    for name, moved in (
+        (full_mark_name(key), full_mark_name(aside)),
+        (record_name(SAVES, key), record_name(SAVES, aside)),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(os.path.join(folder, name), os.path.join(folder, moved))
+    os.replace(start, os.path.join(folder, record_name(START, aside)))
+    return aside
+
+
 def process_files(folder: str, keys: Iterable[ProcessKey]) -> list[str]:
     """The paths of every file some processes left in a folder: their data files, records and FULL marks.
 

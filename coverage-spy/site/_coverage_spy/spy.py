@@ -46,6 +46,10 @@ class Spy:
     def write_start_record(self) -> None:
         """Says this process measures (replacing the records an earlier program of the same pid left)."""
         try:
+            records.set_aside_killed(self.folder)
+        except OSError as exc:
+            report_failure(self.folder, "could not set aside the records of a killed earlier process of its pid", exc)
+        try:
             # The same pid after exec, or a recycled pid: the old end and saves records no longer speak for it.
             records.remove(self.folder, records.END)
             records.remove(self.folder, records.SAVES)
