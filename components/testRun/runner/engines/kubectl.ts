@@ -29,14 +29,17 @@ function shellWord(value: string): string {
     return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
 
-/** Where the Deployments are, as kubectl's global flags. */
-function clusterFlags(e: KubectlEngineDescription): string[] {
-    return [
-        ...(e.kubeconfig !== undefined ? ["--kubeconfig", e.kubeconfig] : []),
-        ...(e.context !== undefined ? ["--context", e.context] : []),
-        "--namespace",
-        e.namespace,
-    ];
+/** Where the Deployments are, as kubectl's global flags (its kubeconfig: kubectlEnvironment). */
+export function clusterFlags(e: KubectlEngineDescription): string[] {
+    return [...(e.context !== undefined ? ["--context", e.context] : []), "--namespace", e.namespace];
+}
+
+/**
+ * kubectl's environment: this process's, with the description's kubeconfig as KUBECONFIG, which may name several
+ * files (--kubeconfig takes one).
+ */
+export function kubectlEnvironment(e: KubectlEngineDescription, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    return e.kubeconfig !== undefined ? { ...env, KUBECONFIG: e.kubeconfig } : env;
 }
 
 /** The kubectl program: the description's, else the first on PATH; undefined when there is none. */
@@ -77,12 +80,18 @@ class KubectlEngine implements Engine {
     }
 
     private kubectl(args: string[], toStderr = false): Promise<CommandResult> {
-        return runCommand(this.program ?? "kubectl", [...clusterFlags(this.e), ...args], toStderr);
+        return runCommand(
+            this.program ?? "kubectl",
+            [...clusterFlags(this.e), ...args],
+            toStderr,
+            kubectlEnvironment(this.e, process.env),
+        );
     }
 
     /** kubectl as a message suggests it, with the run's kubeconfig, context and namespace. */
     private hint(args: string): string {
-        return `kubectl ${clusterFlags(this.e).map(shellWord).join(" ")} ${args}`;
+        const kubeconfig = this.e.kubeconfig !== undefined ? `KUBECONFIG=${shellWord(this.e.kubeconfig)} ` : "";
+        return `${kubeconfig}kubectl ${clusterFlags(this.e).map(shellWord).join(" ")} ${args}`;
     }
 
     /** `get ... -o json`, parsed; or what kubectl said. */
