@@ -59,6 +59,8 @@ const { TEST_RUN_VARIABLE, readRunDescription } =
     require("../../../components/testRun/runner/description") as typeof import("../../../components/testRun/runner/description");
 const { kubectlEngine } =
     require("../../../components/testRun/runner/engines/kubectl") as typeof import("../../../components/testRun/runner/engines/kubectl");
+const { clusterNodeAddress } =
+    require("../../../components/stack/kubernetes/nodeAddress") as typeof import("../../../components/stack/kubernetes/nodeAddress");
 const { stackArgsFromConfig } =
     require("../../../components/programConfig") as typeof import("../../../components/programConfig");
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -331,6 +333,27 @@ describe("kubectl reaches the same cluster as the provider", () => {
         expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
             expect.stringMatching(/^--context kind-coverage-spy --namespace coverage-spy-shop-ci get deployment shop /),
         ]);
+    });
+
+    it("asks the node address of the cluster the context and the kubeconfig (several files too) name", () => {
+        const { bin, log } = kubectlStandIn();
+        // This one answers with a node, as `kubectl get nodes -o json` does.
+        fs.writeFileSync(
+            path.join(bin, "kubectl"),
+            `#!/bin/sh\nprintf '%s | KUBECONFIG=%s\\n' "$*" "\${KUBECONFIG:-}" >> '${log}'\n` +
+                `echo '{"items":[{"status":{"addresses":[{"type":"InternalIP","address":"10.0.0.7"}]}}]}'\n`,
+        );
+        const several = ["/home/me/.kube/config", "/home/me/.kube/kind"].join(path.delimiter);
+        const savedPath = process.env.PATH;
+        process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ""}`;
+        try {
+            expect(clusterNodeAddress({ kubeconfig: several, context: "kind-coverage-spy" })).toBe("10.0.0.7");
+        } finally {
+            process.env.PATH = savedPath;
+        }
+        expect(fs.readFileSync(log, "utf8").trim()).toBe(
+            `--context kind-coverage-spy get nodes -o json | KUBECONFIG=${several}`,
+        );
     });
 
     it("gives the test run's kubectl the context, and the kubeconfig as KUBECONFIG, several files too", async () => {
