@@ -61,7 +61,7 @@ const { kubectlEngine } =
     require("../../../components/testRun/runner/engines/kubectl") as typeof import("../../../components/testRun/runner/engines/kubectl");
 const { clusterNodeAddress } =
     require("../../../components/stack/kubernetes/nodeAddress") as typeof import("../../../components/stack/kubernetes/nodeAddress");
-const { stackArgsFromConfig } =
+const { readStackConfig, stackArgsFromConfig } =
     require("../../../components/programConfig") as typeof import("../../../components/programConfig");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -402,6 +402,16 @@ describe("kubectl reaches the same cluster as the provider", () => {
 });
 
 describe("the kubernetes option in stack config", () => {
+    it("is the key <project>:kubernetes, read as an object", () => {
+        const group = { kubeconfig: "kube/config", context: "kind-coverage-spy", namespace: "team-a" };
+        pulumi.runtime.setAllConfig({ "shop:kubernetes": JSON.stringify(group) }, []);
+        try {
+            expect(readStackConfig("shop").kubernetes).toEqual(group);
+        } finally {
+            pulumi.runtime.setAllConfig({}, []);
+        }
+    });
+
     it("makes a kubeconfig path relative to the project folder absolute, and keeps a kubeconfig's text", () => {
         const projectDir = tempDir();
         expect(stackArgsFromConfig({ kubernetes: { kubeconfig: "kube/config", context: "c" } }, projectDir)).toEqual({
