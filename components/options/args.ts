@@ -161,7 +161,8 @@ export interface KubernetesOptions {
     /** The kubeconfig's context that names the cluster. Default: the kubeconfig's current context. */
     context?: string;
     /**
-     * The namespace the stack's objects go in, a DNS label (lower-case letters, digits, `-`; at most 63). Default:
+     * The namespace the stack's objects go in, a DNS label (lower-case letters, digits, `-`; at most 63). The stack
+     * creates it and deletes it with everything in it: name one nothing else uses. Default:
      * `coverage-spy-<project>-<stack>`.
      */
     namespace?: string;
