@@ -117,15 +117,23 @@ beforeAll(() => {
     fs.mkdirSync(path.join(work, ".state"));
     pulumi(["stack", "init"]);
     // The kubeconfig's text, as a secret, as a team's CI gives it.
-    pulumi([
-        "config",
-        "set",
-        "--secret",
-        "--path",
-        `${PROJECT}:kubernetes.kubeconfig`,
-        "--",
-        fs.readFileSync(kubeconfig, "utf8"),
-    ]);
+    // Given on stdin, as a multi-line value is (its words would not be shown in a failure either).
+    const set = spawnSync(
+        "pulumi",
+        [
+            "config",
+            "set",
+            "--secret",
+            "--path",
+            `${PROJECT}:kubernetes.kubeconfig`,
+            "--non-interactive",
+            "--stack",
+            STACK,
+        ],
+        { cwd: work, env, input: fs.readFileSync(kubeconfig, "utf8"), encoding: "utf8" },
+    );
+    if (set.status !== 0)
+        throw new Error(`pulumi config set kubernetes.kubeconfig exited ${set.status}: ${set.stderr}`);
 }, CLUSTER_UP_MS);
 
 let destroyed = false;
