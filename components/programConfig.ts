@@ -4,6 +4,7 @@ import * as path from "path";
 import { CoverageSpyStackArgs, Service } from "./options/args";
 import { CoverageSpyInputError } from "./options/inputError";
 import { envStringProblem, shownValue } from "./options/validation";
+import { isKubeconfigText } from "./options/kubernetesOptions";
 import { OptionKind, SERVICE_OPTIONS, STACK_OPTIONS, pathOptions } from "./options/optionTable";
 import { ComposeImportError, servicesFromCompose } from "./compose/servicesFromCompose";
 import { findUp } from "./shared/findUp";
@@ -63,6 +64,14 @@ function servicePathsFromProject(service: Service, baseDir: string): Service {
     return resolved as unknown as Service;
 }
 
+/** The `kubernetes` option with a kubeconfig file's path made absolute; its text, and anything else, as it is. */
+function kubernetesFromProject(kubernetes: unknown, baseDir: string): unknown {
+    if (typeof kubernetes !== "object" || kubernetes === null || Array.isArray(kubernetes)) return kubernetes;
+    const { kubeconfig } = kubernetes as { kubeconfig?: unknown };
+    if (typeof kubeconfig !== "string" || kubeconfig.trim() === "" || isKubeconfigText(kubeconfig)) return kubernetes;
+    return { ...kubernetes, kubeconfig: path.resolve(baseDir, kubeconfig) };
+}
+
 /**
  * Turns stack config values into component arguments: host paths may be relative to the project folder,
  * which keeps stack files portable between checkouts. Everything else is passed on for validation.
@@ -79,6 +88,7 @@ export function stackArgsFromConfig(values: Record<string, unknown>, baseDir: st
     for (const key of PATH_KEYS) {
         if (values[key] !== undefined) resolved[key] = resolveFrom(baseDir, values[key]);
     }
+    if (values.kubernetes !== undefined) resolved.kubernetes = kubernetesFromProject(values.kubernetes, baseDir);
     if (secretEnv !== undefined) resolved.services = withSecretEnv(resolved.services, secretEnv);
     return resolved as unknown as CoverageSpyStackArgs;
 }

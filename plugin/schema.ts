@@ -2,6 +2,7 @@ import { COVERAGE_SPY_STACK_TYPE } from "../components/coverageSpyStack";
 import {
     COVERAGE_OPTIONS,
     HEALTHCHECK_OPTIONS,
+    KUBERNETES_OPTIONS,
     MOUNT_OPTIONS,
     OptionSpec,
     PORT_OPTIONS,
@@ -32,6 +33,7 @@ const TYPE_TABLES: Record<string, Record<string, OptionSpec<unknown>>> = {
     ServiceMount: MOUNT_OPTIONS,
     ServiceHealthcheck: HEALTHCHECK_OPTIONS,
     CoverageOptions: COVERAGE_OPTIONS,
+    KubernetesOptions: KUBERNETES_OPTIONS,
 };
 
 /**

@@ -148,6 +148,26 @@ export interface CoverageOptions {
     patch?: Patch[];
 }
 
+/**
+ * The Kubernetes cluster the services run on, named in the component's arguments or stack config (`kubernetes`), for
+ * programs that declare no `kubernetes.Provider` themselves (Python, YAML, `npx coverage-spy up`).
+ */
+export interface KubernetesOptions {
+    /**
+     * The kubeconfig: a file's path (absolute; in stack config also relative to the project folder), or the
+     * kubeconfig's text itself (a secret, say). Default: kubectl's own (KUBECONFIG, else ~/.kube/config).
+     */
+    kubeconfig?: string;
+    /** The kubeconfig's context that names the cluster. Default: the kubeconfig's current context. */
+    context?: string;
+    /**
+     * The namespace the stack's objects go in, a DNS label (lower-case letters, digits, `-`; at most 63). The stack
+     * creates it and deletes it with everything in it: name one nothing else uses. Default:
+     * `coverage-spy-<project>-<stack>`.
+     */
+    namespace?: string;
+}
+
 /** Arguments of {@link CoverageSpyStack}. */
 export interface CoverageSpyStackArgs {
     /** The services to measure (at least one). */
@@ -234,6 +254,13 @@ export interface CoverageSpyStackArgs {
      * than 127.0.0.1 or localhost publishes them on every interface of the engine's machine. Default: "127.0.0.1".
      */
     serviceHost?: string;
+    /**
+     * Runs the services on a Kubernetes cluster: setting it chooses the cluster, as a `kubernetes.Provider` in the
+     * component's `providers` does. Without such a provider the component makes its own from these options; with one,
+     * kubeconfig and context must name the provider's cluster: kubectl, which the run also uses, reaches it with
+     * them. Default: none (Docker, unless a kubernetes provider is given).
+     */
+    kubernetes?: KubernetesOptions;
 }
 
 /** @deprecated Renamed {@link Service}; this alias keeps programs written before compiling. */

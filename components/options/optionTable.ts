@@ -1,4 +1,12 @@
-import { CoverageOptions, CoverageSpyStackArgs, Service, ServiceHealthcheck, ServiceMount, ServicePort } from "./args";
+import {
+    CoverageOptions,
+    CoverageSpyStackArgs,
+    KubernetesOptions,
+    Service,
+    ServiceHealthcheck,
+    ServiceMount,
+    ServicePort,
+} from "./args";
 import { LOCAL_SERVICE_HOST } from "../shared/engineAddress";
 
 /**
@@ -106,6 +114,15 @@ export const COVERAGE_OPTIONS = {
     resetSignal: { kind: "string", default: "SIGRTMIN+5" },
 } satisfies OptionTable<CoverageOptions>;
 
+/** `KubernetesOptions`: the cluster the services run on. */
+export const KUBERNETES_OPTIONS = {
+    // A path or the kubeconfig's text: not a "path" option, which stack config would resolve as one.
+    kubeconfig: { kind: "string" },
+    context: { kind: "string" },
+    // No default here: the stack's own namespace, computed from the project and stack names when the run is planned.
+    namespace: { kind: "string" },
+} satisfies OptionTable<KubernetesOptions>;
+
 /** `CoverageSpyStackArgs`: the component's arguments, which are also the stack config keys. */
 export const STACK_OPTIONS = {
     services: { kind: "list", required: true },
@@ -132,6 +149,8 @@ export const STACK_OPTIONS = {
         computedDefault: "true when docker:host or DOCKER_HOST names a tcp://, ssh:// or http(s):// engine",
     },
     serviceHost: { kind: "string", default: LOCAL_SERVICE_HOST },
+    // Not given: Docker, unless the component was given a kubernetes provider.
+    kubernetes: { kind: "object" },
 } satisfies OptionTable<CoverageSpyStackArgs>;
 
 /** The names of a table's options, for unknown-key checks and messages. */

@@ -6,6 +6,7 @@ import { CONCURRENCY_MODES, CORES, LOST_PROCESS_POLICIES, MOUNT_TYPES, PATCHES }
 import {
     COVERAGE_OPTIONS,
     HEALTHCHECK_OPTIONS,
+    KUBERNETES_OPTIONS,
     MOUNT_OPTIONS,
     OptionKind,
     OptionSpec,
@@ -17,6 +18,7 @@ import {
 import { normaliseSourcePath } from "./resolveArgs";
 import { CoverageSpyInputError } from "./inputError";
 import { validateGates } from "./gateOptions";
+import { kubernetesOptionProblems } from "./kubernetesOptions";
 import { OWN_CONTAINERS, serviceUrlEnvName } from "../shared/naming";
 import { shellQuote } from "../shared/shell";
 import { SPY_DOCKERFILE } from "../shared/layout";
@@ -422,6 +424,14 @@ function validateCoverage(options: CoverageOptions | undefined, problems: Proble
     }
 }
 
+/** The cluster's options (`kubernetes`): its shape is checked with the other options'. */
+function validateKubernetes(options: unknown, problems: Problems): void {
+    if (!isPlainObject(options)) return;
+    problems.unknownKeys("kubernetes", options, optionNames(KUBERNETES_OPTIONS));
+    problems.shapes("kubernetes.", options, KUBERNETES_OPTIONS);
+    for (const problem of kubernetesOptionProblems(options)) problems.add(problem);
+}
+
 /**
  * Problems with the services' dependsOn: names no other service, or a cycle (nothing could start first).
  */
@@ -529,6 +539,7 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
         );
     problems.oneOf("lostProcesses", args.lostProcesses, LOST_PROCESS_POLICIES);
     validateCoverage(args.coverage, problems);
+    validateKubernetes(args.kubernetes, problems);
     problems.absolutePath("reportDir", args.reportDir, false);
     problems.absolutePath("assetsDir", args.assetsDir, true);
     for (const key of ["spyBaseImage", "spyImage"] as const) {

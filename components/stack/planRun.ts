@@ -10,6 +10,7 @@ import { runReportDir } from "../harvester/harvester";
 import { stackNamespace } from "../engine/kubernetes/names";
 import { kubernetesServiceProblems } from "../engine/kubernetes/serviceChecks";
 import { CoverageSpyInputError } from "../options/inputError";
+import { isKubeconfigText } from "../options/kubernetesOptions";
 import type { DockerRunEngine } from "./docker/dockerRun";
 import { engineOf } from "./engineChoice";
 import type { RunEngine } from "./runEngine";
@@ -41,21 +42,91 @@ export interface RunContext {
  */
 export const KUBERNETES_MODULE_MEMBER = "kubernetes:core/v1:Namespace";
 
-/** The cluster a run's services run on, when the component was given a kubernetes provider. */
+/** The provider the component makes itself, from the `kubernetes` option, when it was given none. */
+export interface OwnKubernetesProvider {
+    /** The option's kubeconfig: a file's path or its text. */
+    kubeconfig?: string;
+    context?: string;
+    namespace: string;
+}
+
+/** The cluster a run's services run on, when the component was given a kubernetes provider or option. */
 export interface KubernetesTarget {
     /** The stack's namespace on the cluster. */
     namespace: string;
-    /** What kubectl reads on this machine to reach the same cluster as the provider: KUBECONFIG when set. */
+    /**
+     * What kubectl reads on this machine to reach the same cluster as the provider, as its KUBECONFIG: the option's
+     * file (the option's text written to one), else this machine's KUBECONFIG when set (one path or several).
+     */
     kubeconfig?: string;
+    /** The kubeconfig's context kubectl is given (`--context`); its current context when none. */
+    context?: string;
+    /** The provider the component makes from the `kubernetes` option; none when it was given one. */
+    ownProvider?: OwnKubernetesProvider;
 }
 
-/** The cluster the component's services run on: one when it was given a kubernetes provider, none for Docker. */
-export function kubernetesTarget(context: RunContext): KubernetesTarget | undefined {
-    if (context.component?.getProvider(KUBERNETES_MODULE_MEMBER) === undefined) return undefined;
-    const kubeconfig = process.env.KUBECONFIG;
+/** Whether the component's children get a kubernetes provider (its `providers` option, or a parent's). */
+function hasKubernetesProvider(context: RunContext): boolean {
+    return context.component?.getProvider(KUBERNETES_MODULE_MEMBER) !== undefined;
+}
+
+/** Whether the run is on a cluster: the component was given a kubernetes provider, or the `kubernetes` option. */
+export function runsOnCluster(context: RunContext, args: Pick<CoverageSpyStackArgs, "kubernetes">): boolean {
+    return hasKubernetesProvider(context) || args.kubernetes !== undefined;
+}
+
+/** The file kubectl reads a kubeconfig given as text from: the stack's engine folder, beside the run's tar. */
+export function kubeconfigFileOf(reportDir: string): string {
+    return path.join(reportDir, "engine", "kubeconfig");
+}
+
+/**
+ * Writes a kubeconfig's text where only this user can read it (it holds the cluster's credentials), replacing an
+ * older one; returns its path.
+ */
+export function writeKubeconfigFile(file: string, text: string): string {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, "w", 0o600);
+    try {
+        // The mode of an existing file is not changed by opening it.
+        fs.fchmodSync(fd, 0o600);
+        fs.writeFileSync(fd, text);
+    } finally {
+        fs.closeSync(fd);
+    }
+    return file;
+}
+
+/** The KUBECONFIG kubectl gets: the option's file (its text written to one), else this machine's own, if set. */
+function kubectlKubeconfig(option: string | undefined, reportDir: string): string | undefined {
+    if (option !== undefined)
+        return isKubeconfigText(option) ? writeKubeconfigFile(kubeconfigFileOf(reportDir), option) : option;
+    const fromEnv = process.env.KUBECONFIG;
+    return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
+}
+
+/**
+ * The cluster the component's services run on: one when it was given a kubernetes provider or the `kubernetes`
+ * option, none for Docker. Call it on validated arguments: it writes a kubeconfig given as text to a file.
+ */
+export function kubernetesTarget(context: RunContext, resolved: ResolvedStackArgs): KubernetesTarget | undefined {
+    if (!runsOnCluster(context, resolved)) return undefined;
+    const options = resolved.kubernetes ?? {};
+    const namespace = options.namespace ?? stackNamespace(context.project, context.stack);
+    const kubeconfig = kubectlKubeconfig(options.kubeconfig, resolved.reportDir);
+    const ownProvider: OwnKubernetesProvider | undefined =
+        resolved.kubernetes !== undefined && !hasKubernetesProvider(context)
+            ? {
+                  namespace,
+                  ...(options.kubeconfig !== undefined ? { kubeconfig: options.kubeconfig } : {}),
+                  ...(options.context !== undefined ? { context: options.context } : {}),
+              }
+            : undefined;
     return {
-        namespace: stackNamespace(context.project, context.stack),
-        ...(kubeconfig !== undefined && kubeconfig !== "" ? { kubeconfig } : {}),
+        namespace,
+        ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+        ...(options.context !== undefined ? { context: options.context } : {}),
+        ...(ownProvider !== undefined ? { ownProvider } : {}),
     };
 }
 
@@ -67,8 +138,8 @@ export function kubernetesProblems(args: CoverageSpyStackArgs, resolved: Resolve
     const problems: string[] = [];
     if (args.remoteEngine === true)
         problems.push(
-            "remoteEngine: true names a remote Docker engine, but the component was given a kubernetes provider, " +
-                "which runs the services on the cluster: remove remoteEngine, or the kubernetes provider",
+            "remoteEngine: true names a remote Docker engine, but the component was given a kubernetes provider or " +
+                "the kubernetes option, which run the services on the cluster: remove remoteEngine, or the cluster",
         );
     if (resolved.perTestContexts)
         problems.push(
@@ -120,8 +191,7 @@ export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPla
         defaultAssetsDir,
         newRunId,
     });
-    const kubernetes = kubernetesTarget(context);
-    const clusterProblems = kubernetes === undefined ? [] : kubernetesProblems(args, resolved);
+    const clusterProblems = runsOnCluster(context, args) ? kubernetesProblems(args, resolved) : [];
     try {
         validateStackArgs(resolved);
     } catch (err) {
@@ -131,6 +201,7 @@ export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPla
         throw err;
     }
     if (clusterProblems.length > 0) throw new CoverageSpyInputError(clusterProblems);
+    const kubernetes = kubernetesTarget(context, resolved);
     const spyImage = planSpyImage(resolved);
     const imageNeeds: ImageNeed[] = [
         ...resolved.services.flatMap((s) =>

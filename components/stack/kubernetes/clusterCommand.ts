@@ -1,6 +1,28 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 
+/** The environment variable naming the kubeconfig's context every kubectl of a cluster command is given. */
+export const KUBECTL_CONTEXT_VARIABLE = "COVERAGE_SPY_KUBECTL_CONTEXT";
+
+/** The environment that gives the context to every kubectl of a cluster command; none for the current context. */
+export function kubectlContextEnvironment(context: string | undefined): Record<string, string> {
+    return context !== undefined ? { [KUBECTL_CONTEXT_VARIABLE]: context } : {};
+}
+
+/**
+ * Comes before each script: its kubectl is given the context when one is set (kubectl reads none from its
+ * environment, unlike its kubeconfig, KUBECONFIG).
+ */
+export const KUBECTL_WITH_CONTEXT = [
+    "kubectl() {",
+    `  if [ -n "\${${KUBECTL_CONTEXT_VARIABLE}:-}" ]; then`,
+    `    command kubectl --context "$${KUBECTL_CONTEXT_VARIABLE}" "$@"`,
+    "  else",
+    '    command kubectl "$@"',
+    "  fi",
+    "}",
+].join("\n");
+
 /**
  * A shell script run on this machine once per run (kubectl reaching the cluster), its values in the environment:
  * the shell parses none of them.
@@ -15,7 +37,7 @@ export function clusterCommand(
     return new command.local.Command(
         name,
         {
-            create: script,
+            create: `${KUBECTL_WITH_CONTEXT}\n${script}`,
             interpreter: ["/bin/sh", "-c"],
             environment: env,
             triggers: [runId],

@@ -1,3 +1,4 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { generateCoveragerc } from "../../config/coveragerc";
 import { createCoveragercConfigMap } from "../../engine/kubernetes/coveragercConfigMap";
@@ -12,9 +13,13 @@ import { serviceEnvironment } from "../../service/serviceContainer";
 import { scriptServices } from "../../testRun/scriptServices";
 import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { RunEngine, ServiceToStart, StartedService } from "../runEngine";
+import { kubectlContextEnvironment } from "./clusterCommand";
 import { KubernetesPreparedRun, harvestOnCluster, runTarOf } from "./kubernetesHarvest";
 import { clusterNodeAddress } from "./nodeAddress";
 import { createPreviousPodsGone } from "./previousPods";
+
+/** The cluster's preparation, and the parent of the run's objects on the cluster (see clusterScope). */
+export type ClusterPreparedRun = KubernetesPreparedRun & { scope: pulumi.ComponentResource };
 
 /**
  * Images loaded into the nodes (kind load) and images a registry serves alike: the kubelet pulls only what its node
@@ -38,9 +43,36 @@ function imagePythonPath(component: pulumi.Resource, service: ResolvedService): 
     return pulumi.output(found?.envJson !== undefined ? pythonPathFromImageEnv(found.envJson) : "");
 }
 
-/** What kubectl on this machine reads to reach the cluster: the kubeconfig found, else its own default. */
-function kubectlEnvironment(target: KubernetesTarget): Record<string, string> {
-    return target.kubeconfig !== undefined ? { KUBECONFIG: target.kubeconfig } : {};
+/** What kubectl on this machine reads to reach the cluster: the kubeconfig found, and the context given. */
+export function kubectlEnvironment(target: KubernetesTarget): Record<string, string> {
+    return {
+        ...(target.kubeconfig !== undefined ? { KUBECONFIG: target.kubeconfig } : {}),
+        ...kubectlContextEnvironment(target.context),
+    };
+}
+
+/** The component's child that holds the provider it makes from the `kubernetes` option, for its Kubernetes objects. */
+export const CLUSTER_SCOPE_TYPE = "coverage-spy:kubernetes:Cluster";
+
+/**
+ * What the run's Kubernetes objects are children of: the component, whose kubernetes provider they get; or, when the
+ * component makes its own provider from the `kubernetes` option, a child of it holding that provider, which every
+ * object under it gets.
+ */
+function clusterScope(component: pulumi.ComponentResource, name: string, target: KubernetesTarget) {
+    const own = target.ownProvider;
+    if (own === undefined) return component;
+    const provider = new k8s.Provider(
+        `${name}-cluster`,
+        {
+            // Its text holds the cluster's credentials: a secret in the state.
+            ...(own.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(own.kubeconfig) } : {}),
+            ...(own.context !== undefined ? { context: own.context } : {}),
+            namespace: own.namespace,
+        },
+        { parent: component },
+    );
+    return new pulumi.ComponentResource(CLUSTER_SCOPE_TYPE, name, {}, { parent: component, providers: [provider] });
 }
 
 /** The stack's namespace, data claim, collector and rcfile: kept across runs, deleted with the namespace. */
@@ -51,7 +83,7 @@ function prepareCluster(
     plan: RunPlan<RunEngine>,
     inputError: (message: string) => Error,
     findNodeAddress: (target: KubernetesTarget) => string,
-): KubernetesPreparedRun {
+): ClusterPreparedRun {
     const { resolved } = plan;
     const labels = stackLabels(plan.project, plan.stack);
     let nodeAddress: string;
@@ -81,6 +113,7 @@ function prepareCluster(
         child,
     );
     return {
+        scope: component,
         cliEnv: pulumi.output(kubectlEnvironment(target)),
         target,
         labels,
@@ -180,13 +213,13 @@ export function kubernetesRunEngine(
     target: KubernetesTarget,
     resolved: Pick<ResolvedStackArgs, "reportDir">,
     findNodeAddress: (target: KubernetesTarget) => string = clusterNodeAddress,
-): RunEngine<KubernetesPreparedRun> {
+): RunEngine<ClusterPreparedRun> {
     return {
         // The harvest runs on the cluster: the run's results go to it as a tar.
         remote: true,
         runTar: runTarOf(resolved.reportDir),
         prepare: (component, name, plan, inputError) =>
-            prepareCluster(target, component, name, plan, inputError, findNodeAddress),
+            prepareCluster(target, clusterScope(component, name, target), name, plan, inputError, findNodeAddress),
         // Each service is its Deployment, whose app container has the service's name.
         describeServices: (plan) =>
             scriptServices(plan.resolved.services, plan.stack).map((s) => ({
@@ -194,7 +227,8 @@ export function kubernetesRunEngine(
                 containerName: s.name,
                 deployment: s.name,
             })),
-        startService: startOnCluster,
+        startService: (_component, name, plan, prepared, start) =>
+            startOnCluster(prepared.scope, name, plan, prepared, start),
         startContextRelay: () => {
             // planRun refuses perTestContexts on a cluster at preview.
             throw new Error("coverage-spy: per-test contexts do not run on a Kubernetes cluster yet");
@@ -202,9 +236,11 @@ export function kubernetesRunEngine(
         testRunEngine: () => ({
             kind: "kubectl",
             ...(target.kubeconfig !== undefined ? { kubeconfig: target.kubeconfig } : {}),
+            ...(target.context !== undefined ? { context: target.context } : {}),
             namespace: target.namespace,
         }),
-        harvest: harvestOnCluster,
+        harvest: (_component, name, plan, prepared, testRun) =>
+            harvestOnCluster(prepared.scope, name, plan, prepared, testRun),
         stackPlaces: (prepared) => ({
             volumeName: prepared.home.claim.metadata.name,
             networkName: prepared.home.namespaceName,

@@ -1,9 +1,9 @@
 import { execFileSync } from "child_process";
 import type { KubernetesTarget } from "../planRun";
 
-/** kubectl's flags reaching the target's cluster: its kubeconfig when one was found. */
-export function kubectlFlags(target: Pick<KubernetesTarget, "kubeconfig">): string[] {
-    return target.kubeconfig !== undefined ? ["--kubeconfig", target.kubeconfig] : [];
+/** kubectl's flags reaching the target's cluster: its context when one was given (its kubeconfig: KUBECONFIG). */
+export function kubectlFlags(target: Pick<KubernetesTarget, "context">): string[] {
+    return target.context !== undefined ? ["--context", target.context] : [];
 }
 
 interface NodeJson {
@@ -27,11 +27,18 @@ export function nodeAddressOf(nodes: NodeJson[]): string | undefined {
 }
 
 /** The address of a node of the target's cluster, asked with kubectl; throws naming the fix when there is none. */
-export function clusterNodeAddress(target: Pick<KubernetesTarget, "kubeconfig">): string {
+export function clusterNodeAddress(target: Pick<KubernetesTarget, "kubeconfig" | "context">): string {
     const args = [...kubectlFlags(target), "get", "nodes", "-o", "json"];
     let text: string;
     try {
-        text = execFileSync("kubectl", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+        // The kubeconfig as KUBECONFIG: it may name several files, which --kubeconfig does not take.
+        const env = { ...process.env, ...(target.kubeconfig !== undefined ? { KUBECONFIG: target.kubeconfig } : {}) };
+        text = execFileSync("kubectl", args, {
+            encoding: "utf8",
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: 30_000,
+        });
     } catch (err) {
         const said = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
         throw new Error(

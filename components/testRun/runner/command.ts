@@ -12,11 +12,17 @@ export interface CommandResult {
 
 /**
  * Runs `program` with arguments. Resolves with its exit status (127 when it could not start, as a shell would say)
- * and output; its output goes to this process's stderr instead with `toStderr`.
+ * and output; its output goes to this process's stderr instead with `toStderr`. `env`: its environment, this
+ * process's when not given.
  */
-export function runCommand(program: string, args: string[], toStderr = false): Promise<CommandResult> {
+export function runCommand(
+    program: string,
+    args: string[],
+    toStderr = false,
+    env?: NodeJS.ProcessEnv,
+): Promise<CommandResult> {
     return new Promise((resolve) => {
-        const child = spawn(program, args, { stdio: ["ignore", toStderr ? 2 : "pipe", toStderr ? 2 : "pipe"] });
+        const child = spawn(program, args, { env, stdio: ["ignore", toStderr ? 2 : "pipe", toStderr ? 2 : "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -1,5 +1,6 @@
 // The one description of a run the test run and the readiness wait read: built by the component (testRunScript.ts),
 // carried in one environment variable as JSON, checked here before anything starts.
+import * as path from "path";
 
 /** The variable that carries the description; also what marks a process as part of a test run (cli/recovery). */
 export const TEST_RUN_VARIABLE = "COVERAGE_SPY_TEST_RUN";
@@ -35,7 +36,11 @@ export interface KubectlEngineDescription {
     kind: "kubectl";
     /** The kubectl program; found on PATH when not given. */
     kubectl?: string;
-    /** Absolute path of the kubeconfig; kubectl's own default (KUBECONFIG, ~/.kube/config) when not given. */
+    /**
+     * The kubeconfig kubectl is given as its KUBECONFIG: an absolute path, or several joined by the system's list
+     * separator (":", ";" on Windows) as KUBECONFIG takes them; kubectl's own default (KUBECONFIG, ~/.kube/config)
+     * when not given.
+     */
     kubeconfig?: string;
     /** The kubeconfig's context; its current context when not given. */
     context?: string;
@@ -133,6 +138,21 @@ class Checker {
             this.problems.push(`${where} must be an absolute path, got ${JSON.stringify(value)}`);
     }
 
+    /** KUBECONFIG's value: one absolute path, or several joined by the system's list separator; or nothing. */
+    kubeconfigPaths(where: string, value: unknown): void {
+        if (value === undefined) return;
+        const paths = typeof value === "string" ? value.split(path.delimiter).filter((p) => p !== "") : [];
+        if (typeof value !== "string" || paths.length < 2) {
+            this.absolutePath(where, value);
+            return;
+        }
+        for (const p of paths.filter((p) => !path.isAbsolute(p)))
+            this.problems.push(
+                `${where} must be absolute paths joined by "${path.delimiter}" (KUBECONFIG's list), got ` +
+                    `${JSON.stringify(p)} in ${JSON.stringify(value)}`,
+            );
+    }
+
     /** The engine, or nothing (Docker); returns its kind as far as it is known. */
     engine(where: string, e: unknown): "docker" | "kubectl" | undefined {
         if (e === undefined) return "docker";
@@ -142,7 +162,7 @@ class Checker {
         }
         if (e.kind === "docker") return "docker";
         this.absolutePath(`${where}.kubectl`, e.kubectl);
-        this.absolutePath(`${where}.kubeconfig`, e.kubeconfig);
+        this.kubeconfigPaths(`${where}.kubeconfig`, e.kubeconfig);
         this.text(`${where}.context`, e.context, true);
         if (e.context === "")
             this.problems.push(`${where}.context must not be empty (leave it out for the current one)`);

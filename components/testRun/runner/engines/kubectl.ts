@@ -1,5 +1,6 @@
 // The kubectl engine's operations: each service is a Deployment (its pods spread over the cluster's nodes), asked,
 // stopped and read with kubectl; its measured source is copied from its image on this machine's Docker engine.
+import * as path from "path";
 import { CommandResult, isExecutableFile, onPath, runCommand } from "../command";
 import { KubectlEngineDescription, ServiceDescription } from "../description";
 import { docker } from "../docker";
@@ -32,14 +33,24 @@ function shellWord(value: string): string {
     return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
 
-/** Where the Deployments are, as kubectl's global flags. */
-function clusterFlags(e: KubectlEngineDescription): string[] {
-    return [
-        ...(e.kubeconfig !== undefined ? ["--kubeconfig", e.kubeconfig] : []),
-        ...(e.context !== undefined ? ["--context", e.context] : []),
-        "--namespace",
-        e.namespace,
-    ];
+/** Where the Deployments are, as kubectl's global flags (its kubeconfig: kubectlEnvironment). */
+export function clusterFlags(e: KubectlEngineDescription): string[] {
+    return [...(e.context !== undefined ? ["--context", e.context] : []), "--namespace", e.namespace];
+}
+
+/**
+ * kubectl's environment: this process's, with the description's kubeconfig as KUBECONFIG, which may name several
+ * files (--kubeconfig takes one).
+ */
+export function kubectlEnvironment(e: KubectlEngineDescription, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    return e.kubeconfig !== undefined ? { ...env, KUBECONFIG: e.kubeconfig } : env;
+}
+
+/** How a suggested command names the kubeconfig: one file as kubectl's flag, several as KUBECONFIG before it. */
+function hintKubeconfig(kubeconfig: string | undefined): { prefix: string; flags: string[] } {
+    if (kubeconfig === undefined) return { prefix: "", flags: [] };
+    if (kubeconfig.includes(path.delimiter)) return { prefix: `KUBECONFIG=${shellWord(kubeconfig)} `, flags: [] };
+    return { prefix: "", flags: ["--kubeconfig", kubeconfig] };
 }
 
 /** The kubectl program: the description's, else the first on PATH; undefined when there is none. */
@@ -80,12 +91,19 @@ class KubectlEngine implements Engine {
     }
 
     private kubectl(args: string[], toStderr = false): Promise<CommandResult> {
-        return runCommand(this.program ?? "kubectl", [...clusterFlags(this.e), ...args], toStderr);
+        return runCommand(
+            this.program ?? "kubectl",
+            [...clusterFlags(this.e), ...args],
+            toStderr,
+            kubectlEnvironment(this.e, process.env),
+        );
     }
 
     /** kubectl as a message suggests it, with the run's kubeconfig, context and namespace. */
     private hint(args: string): string {
-        return `kubectl ${clusterFlags(this.e).map(shellWord).join(" ")} ${args}`;
+        const kubeconfig = hintKubeconfig(this.e.kubeconfig);
+        const flags = [...kubeconfig.flags, ...clusterFlags(this.e)].map(shellWord).join(" ");
+        return `${kubeconfig.prefix}kubectl ${flags} ${args}`;
     }
 
     /** `get ... -o json`, parsed; or what kubectl said. */

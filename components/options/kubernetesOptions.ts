@@ -1,0 +1,109 @@
+// The `kubernetes` option group: the cluster the services run on, for programs that declare no kubernetes provider.
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { KubernetesOptions } from "./args";
+
+/** A Kubernetes namespace name: a DNS label (RFC 1123). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL_MAX = 63;
+/** The rule a namespace follows, as messages say it. */
+export const DNS_LABEL_RULE =
+    'a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+
+/** Whether a name is a DNS label, as a namespace must be. */
+export function isDnsLabel(name: string): boolean {
+    return name.length <= DNS_LABEL_MAX && DNS_LABEL.test(name);
+}
+
+/**
+ * Whether `kubernetes.kubeconfig` holds the kubeconfig's text rather than a file's path: a path has no line break
+ * and does not start like a JSON document.
+ */
+export function isKubeconfigText(value: string): boolean {
+    return /[\r\n]/.test(value) || value.trimStart().startsWith("{");
+}
+
+/** The kubeconfig's contexts by name, or why the text is no kubeconfig. */
+function kubeconfigContexts(text: string): { contexts: string[] } | { problem: string } {
+    let parsed: unknown;
+    try {
+        parsed = parseYaml(text);
+    } catch (err) {
+        return { problem: `it is not YAML (${(err as Error).message.split("\n")[0]})` };
+    }
+    const config = parsed as { clusters?: unknown; contexts?: unknown } | null;
+    if (typeof config !== "object" || config === null || !Array.isArray(config.clusters))
+        return { problem: "it has no list of clusters" };
+    const contexts = Array.isArray(config.contexts) ? (config.contexts as Array<{ name?: unknown }>) : [];
+    return { contexts: contexts.map((c) => c?.name).filter((n): n is string => typeof n === "string") };
+}
+
+/** The text of the kubeconfig the option names (its own, or its file's), or why there is none to read. */
+function kubeconfigText(value: string): { text: string } | { problem: string } {
+    if (isKubeconfigText(value)) return { text: value };
+    if (!path.isAbsolute(value))
+        return {
+            problem:
+                `kubernetes.kubeconfig must be an absolute path (in stack config also one relative to the project ` +
+                `folder) or a kubeconfig's text, got ${JSON.stringify(value)}`,
+        };
+    try {
+        return { text: fs.readFileSync(value, "utf8") };
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        return {
+            problem:
+                `kubernetes.kubeconfig ${value} cannot be read (${code}): give the path of a kubeconfig file ` +
+                `(kubectl config view --raw > FILE writes one), or the kubeconfig's text`,
+        };
+    }
+}
+
+/** The problems of the kubeconfig option, and the contexts its kubeconfig has (when it could be read). */
+function kubeconfigProblems(value: unknown): { problems: string[]; contexts?: string[] } {
+    if (value === undefined || typeof value !== "string") return { problems: [] };
+    if (value.trim() === "")
+        return {
+            problems: ["kubernetes.kubeconfig must not be empty: leave it out for kubectl's own (KUBECONFIG)"],
+        };
+    const read = kubeconfigText(value);
+    if ("problem" in read) return { problems: [read.problem] };
+    const found = kubeconfigContexts(read.text);
+    if ("problem" in found) {
+        const what = isKubeconfigText(value) ? "text" : `file ${value}`;
+        return { problems: [`kubernetes.kubeconfig: the ${what} is no kubeconfig: ${found.problem}`] };
+    }
+    return { problems: [], contexts: found.contexts };
+}
+
+/** The problems of the context option, checked against the kubeconfig's contexts when they are known. */
+function contextProblems(value: unknown, contexts: string[] | undefined): string[] {
+    if (value === undefined || typeof value !== "string") return [];
+    if (value.trim() === "")
+        return ["kubernetes.context must not be empty: leave it out for the kubeconfig's current context"];
+    if (/[\r\n]/.test(value)) return [`kubernetes.context ${JSON.stringify(value)} must not contain a line break`];
+    if (contexts !== undefined && !contexts.includes(value))
+        return [
+            `kubernetes.context ${JSON.stringify(value)} is not a context of kubernetes.kubeconfig ` +
+                `(its contexts: ${contexts.length > 0 ? contexts.join(", ") : "none"}): name one of them`,
+        ];
+    return [];
+}
+
+/**
+ * What is wrong with the group's values, each problem naming its option: a namespace that is no DNS label, an
+ * empty context or one the kubeconfig lacks, a kubeconfig that is neither a readable file nor a kubeconfig's text.
+ * The group's shape and unknown keys are checked with the other options.
+ */
+export function kubernetesOptionProblems(options: KubernetesOptions): string[] {
+    const namespace: unknown = options.namespace;
+    const namespaceProblems =
+        typeof namespace === "string" && !isDnsLabel(namespace)
+            ? [
+                  `kubernetes.namespace ${JSON.stringify(namespace)} is not a Kubernetes namespace name: ${DNS_LABEL_RULE}`,
+              ]
+            : [];
+    const kubeconfig = kubeconfigProblems(options.kubeconfig);
+    return [...kubeconfig.problems, ...contextProblems(options.context, kubeconfig.contexts), ...namespaceProblems];
+}

@@ -1,0 +1,199 @@
+// The demo on the project's kind cluster chosen by stack config alone, as `npx coverage-spy up`, Python and YAML
+// programs choose it: the package's own program (coverageStackProgram) with `<project>:kubernetes` holding the
+// kubeconfig's text (a secret), its context and a namespace, and this machine's KUBECONFIG naming no file, so the
+// provider and every kubectl reach the cluster through the config only.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify as yamlText } from "yaml";
+import { planSpyImage } from "../../components/engine/spyDelivery";
+import { spyBuildCommand } from "../../components/engine/spyImage";
+import { CoverageSummary } from "../../components/summary/coverageSummary";
+import { DEMO_IMAGE } from "./demoExpectations";
+import { REPO_ROOT, spyBaseImage } from "./engine";
+import { expectDemoLines } from "./freshProject";
+
+const PROJECT = "itest-k8s-config";
+const STACK = `itest-k8s-config-${process.pid}`;
+const NAMESPACE = `itest-k8s-config-${process.pid}`;
+const CONTEXT = "kind-coverage-spy";
+const CLUSTER_UP_MS = 10 * 60 * 1000;
+const UP_MS = 10 * 60 * 1000;
+
+function run(program: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT): string {
+    const result = spawnSync(program, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (result.status !== 0)
+        throw new Error(`${program} ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+}
+
+/** The package's stack-config program, as the repository's index.ts is. */
+const PROGRAM = `import { coverageStackProgram } from ${JSON.stringify(path.join(REPO_ROOT, "components"))};
+
+const outputs = coverageStackProgram(__dirname);
+export const coverage = outputs.coverage;
+export const runId = outputs.runId;
+export const reportDir = outputs.reportDir;
+export const serviceUrls = outputs.serviceUrls;
+`;
+
+/** The stack's config: the demo (stacks/Pulumi.dev.yaml's service, named app), the cluster's context and namespace. */
+function stackConfig(reportDir: string): string {
+    const key = (option: string) => `${PROJECT}:${option}`;
+    return yamlText({
+        config: {
+            [key("services")]: [
+                {
+                    name: "app",
+                    image: DEMO_IMAGE,
+                    sourcePath: "/app",
+                    ports: [{ internal: 8000 }],
+                    readinessPath: "/healthz",
+                    env: { DEMO_WORKERS: "3" },
+                    stopGraceSeconds: 20,
+                },
+            ],
+            [key("testCommand")]:
+                'COVERAGE_SPY_DEMO_URL="$COVERAGE_SPY_APP_URL" python3 -m unittest discover -s examples/demo/tests -v',
+            [key("testWorkingDir")]: REPO_ROOT,
+            [key("testTimeoutSeconds")]: 300,
+            [key("spyBaseImage")]: spyBaseImage(),
+            [key("lostProcesses")]: "fail",
+            [key("reportDir")]: reportDir,
+            [key("kubernetes")]: { context: CONTEXT, namespace: NAMESPACE },
+        },
+    });
+}
+
+let work: string;
+let env: NodeJS.ProcessEnv;
+/** kubectl on the cluster, for the test's own checks. */
+let kubectlEnv: NodeJS.ProcessEnv;
+
+function pulumi(args: string[]): string {
+    return run("pulumi", [...args, "--non-interactive", "--stack", STACK], env, work);
+}
+
+function kubectl(args: string[]): { status: number | null; stdout: string } {
+    return spawnSync("kubectl", ["--context", CONTEXT, ...args], { env: kubectlEnv, encoding: "utf8" });
+}
+
+beforeAll(() => {
+    const kubeconfig = run("bash", ["scripts/k8s-cluster.sh", "up"]).trim().split("\n").pop() ?? "";
+    const clusterPath = run("bash", ["-c", 'eval "$(bash scripts/k8s-cluster.sh env)" && printf %s "$PATH"']);
+    // The spy image the component plans, built on this machine when missing, and the demo's, in every node.
+    const spy = planSpyImage({ spyBaseImage: spyBaseImage(), assetsDir: path.join(REPO_ROOT, "coverage-spy") });
+    run("sh", ["-c", spyBuildCommand(spy.image, spy.recipe!)]);
+    for (const image of [spy.image, DEMO_IMAGE])
+        run("bash", [
+            "-c",
+            'source scripts/k8s-env.sh && kind_run load docker-image --name "$K8S_CLUSTER" "$1"',
+            "load",
+            image,
+        ]);
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-k8s-config-"));
+    fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
+    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));
+    fs.writeFileSync(
+        path.join(work, "tsconfig.json"),
+        JSON.stringify({
+            compilerOptions: { module: "commonjs", moduleResolution: "node", target: "ES2020", strict: true },
+            files: ["index.ts"],
+        }),
+    );
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(work, "node_modules"));
+    fs.writeFileSync(path.join(work, "index.ts"), PROGRAM);
+    fs.writeFileSync(path.join(work, `Pulumi.${STACK}.yaml`), stackConfig(path.join(work, "reports")));
+    kubectlEnv = { ...process.env, PATH: clusterPath, KUBECONFIG: kubeconfig };
+    env = {
+        ...process.env,
+        PATH: clusterPath,
+        // No file: the cluster is reached through the stack's config only.
+        KUBECONFIG: path.join(work, "no-such-kubeconfig"),
+        PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "itest",
+    };
+    fs.mkdirSync(path.join(work, ".state"));
+    pulumi(["stack", "init"]);
+    // The kubeconfig's text, as a secret, as a team's CI gives it.
+    // Given on stdin, as a multi-line value is (its words would not be shown in a failure either).
+    const set = spawnSync(
+        "pulumi",
+        [
+            "config",
+            "set",
+            "--secret",
+            "--path",
+            `${PROJECT}:kubernetes.kubeconfig`,
+            "--non-interactive",
+            "--stack",
+            STACK,
+        ],
+        { cwd: work, env, input: fs.readFileSync(kubeconfig, "utf8"), encoding: "utf8" },
+    );
+    if (set.status !== 0)
+        throw new Error(`pulumi config set kubernetes.kubeconfig exited ${set.status}: ${set.stderr}`);
+}, CLUSTER_UP_MS);
+
+let destroyed = false;
+
+afterAll(() => {
+    if (work === undefined) return;
+    try {
+        if (!destroyed) pulumi(["destroy", "--yes", "--skip-preview"]);
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}, UP_MS);
+
+describe("the demo on a Kubernetes cluster chosen by stack config", () => {
+    let summary: CoverageSummary;
+    let url: string;
+    beforeAll(() => {
+        pulumi(["up", "--yes", "--skip-preview"]);
+        const outputs = JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"])) as {
+            coverage: CoverageSummary;
+            serviceUrls: Record<string, string>;
+        };
+        summary = outputs.coverage;
+        url = outputs.serviceUrls.app;
+    }, UP_MS);
+
+    it("passes the suite and measures exactly the lines Docker does, every process harvested", () => {
+        expect(summary.tests).toEqual(expect.objectContaining({ passed: 10, failed: 0 }));
+        expectDemoLines(summary);
+        expect(summary.lostProcesses).toEqual([]);
+        expect(summary.services.app.dataFiles).toBeGreaterThanOrEqual(8);
+    });
+
+    it("runs in the namespace the config names, on a node's NodePort, the pods scaled to 0 after the run", () => {
+        expect(url).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:3\d{4}$/);
+        const replicas = kubectl([
+            "--namespace",
+            NAMESPACE,
+            "get",
+            "deployment",
+            "app",
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ]);
+        expect([replicas.status, replicas.stdout]).toEqual([0, "0"]);
+    });
+
+    it("wrote the kubeconfig's text for kubectl to a file only its owner reads", () => {
+        const file = path.join(work, "reports", "engine", "kubeconfig");
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    });
+
+    it(
+        "destroys the namespace, and everything in it, with the stack",
+        () => {
+            pulumi(["destroy", "--yes", "--skip-preview"]);
+            destroyed = true;
+            const found = kubectl(["get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"]);
+            expect([found.status, found.stdout.trim()]).toEqual([0, ""]);
+        },
+        UP_MS,
+    );
+});
