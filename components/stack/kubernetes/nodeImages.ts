@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { spyBuildCommand } from "../../engine/spyImage";
+import { spyDockerBuild } from "../../engine/spyImage";
 import { shellQuote } from "../../shared/shell";
 import type { ImageNeed, RunPlan } from "../planRun";
 import type { RunEngine } from "../runEngine";
@@ -9,7 +9,7 @@ import { NodeJson, acceptsPods } from "./nodeAddress";
 export const NODE_STATUS_MAX_IMAGES = 50;
 
 /** Who uses coverage-spy's own spy image on the cluster. */
-const SPY_OWNER = "the spy image (measured pods' init container, collector, harvest Job)";
+const SPY_OWNER = "the spy: measured pods' init container, the collector, the harvest Job";
 
 /**
  * The name a node's runtime lists a Docker Hub image under (`x:t` → `docker.io/library/x:t`, `o/x` →
@@ -98,8 +98,9 @@ function loadAdvice(images: string[], kindCluster: string | undefined, spy: RunP
     const lines: string[] = [];
     if (spy.recipe !== undefined && images.includes(spy.image))
         lines.push(
-            `${spy.image} is coverage-spy's own spy image: build it on this machine's Docker engine first ` +
-                `(it does nothing when the image is there): ${spyBuildCommand(spy.image, spy.recipe)}`,
+            `${spy.image} is coverage-spy's own spy image: unless this machine's Docker engine has it ` +
+                `(docker image inspect ${shellQuote(spy.image)}), build it there first: ` +
+                spyDockerBuild(spy.image, spy.recipe),
         );
     const load = `kind load docker-image ${quoted} --name ${shellQuote(kindCluster ?? "CLUSTER")}`;
     lines.push(

@@ -17,7 +17,7 @@ const { kubernetesRunEngine } =
     require("../../../components/stack/kubernetes/kubernetesRun") as typeof import("../../../components/stack/kubernetes/kubernetesRun");
 const images =
     require("../../../components/stack/kubernetes/nodeImages") as typeof import("../../../components/stack/kubernetes/nodeImages");
-const { spyBuildCommand } =
+const { spyDockerBuild } =
     require("../../../components/engine/spyImage") as typeof import("../../../components/engine/spyImage");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -161,11 +161,11 @@ describe("the run on a cluster whose nodes lack images", () => {
         const message = refusalOf(prepare);
         const spy = plan.spyImage.image;
         expect(message).toContain("postgres:16 (service db): not on coverage-spy-worker, coverage-spy-worker2");
-        expect(message).toContain(`${spy} (the spy image`);
+        expect(message).toContain(`${spy} (the spy: measured pods' init container, the collector, the harvest Job)`);
         expect(message).not.toContain(`${DEMO} (`);
         expect(message).toContain(`kind load docker-image 'postgres:16' '${spy}' --name 'coverage-spy'`);
         // The spy image is coverage-spy's own: the message says how to build it on this machine first.
-        expect(message).toContain(spyBuildCommand(spy, plan.spyImage.recipe!));
+        expect(message).toContain(spyDockerBuild(spy, plan.spyImage.recipe!));
         expect(message).toContain("registry");
         // Nothing was declared: the namespace, claim and collector come after the check.
         expect(engine.resources.slice(before).filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
