@@ -72,8 +72,9 @@ export function checkNodeImages(needs: ImageNeed[], nodes: NodeJson[]): NodeImag
         return {
             name: nodeName(node),
             listed: new Set(images.flatMap((i) => i.names ?? [])),
-            // A list at the kubelet's cap may leave out images the node holds.
-            complete: images.length < NODE_STATUS_MAX_IMAGES,
+            // A list at the kubelet's cap may leave out images the node holds; none at all: a kubelet that reports
+            // none (--node-status-max-images=0), as every node holds at least the pause image.
+            complete: images.length > 0 && images.length < NODE_STATUS_MAX_IMAGES,
         };
     });
     const check: NodeImageCheck = { missing: [], unsure: [] };
@@ -132,16 +133,17 @@ export function missingImagesMessage(
     ].join("\n");
 }
 
-/** The warning: images absent only from nodes listing as many images as a kubelet reports at most. */
+/** The warning: images absent only from nodes whose list may be cut (at the kubelet's cap, or empty). */
 export function unsureImagesMessage(
     unsure: AbsentImage[],
     nodes: NodeJson[],
     spy: RunPlan<RunEngine>["spyImage"],
 ): string {
     return [
-        `coverage-spy: these images are not among the images some nodes report, but those nodes report ` +
-            `${NODE_STATUS_MAX_IMAGES}, the most a kubelet lists by default (--node-status-max-images), so they may ` +
-            "hold them; if the pods wait in ErrImagePull or ImagePullBackOff, the images are missing:",
+        "coverage-spy: nodes the pods can go to do not list these images, but their lists may be incomplete (a " +
+            `kubelet lists at most ${NODE_STATUS_MAX_IMAGES} images by default, --node-status-max-images, and none ` +
+            "when it is 0), so they may hold them; if the pods wait in ErrImagePull or ImagePullBackOff, the images " +
+            "are missing:",
         ...absentLines(unsure),
         ...loadAdvice(
             unsure.map((m) => m.image),

@@ -117,6 +117,16 @@ describe("which images the nodes the pods can go to lack", () => {
         expect(images.checkNodeImages([need(DEMO)], nodes).missing).toHaveLength(1);
     });
 
+    it("only warns about a node that lists no image at all (its kubelet reports none)", () => {
+        const nodes = kindNodes();
+        nodeNamed(nodes, "coverage-spy-worker").status!.images = [];
+        delete nodeNamed(nodes, "coverage-spy-worker2").status!.images;
+        expect(images.checkNodeImages([need(DEMO)], nodes)).toEqual({
+            missing: [],
+            unsure: [{ image: DEMO, owners: ["service demo"], nodes: ["coverage-spy-worker", "coverage-spy-worker2"] }],
+        });
+    });
+
     it("reads the kind cluster's name from the nodes' providerID, and none from another cluster's", () => {
         expect(images.kindClusterOf(kindNodes())).toBe("coverage-spy");
         const cloud = kindNodes().map((n) => ({ ...n, spec: { providerID: "aws:///eu-west-1a/i-0abc" } }));
