@@ -2,7 +2,7 @@
 # The project's own Kubernetes cluster on this machine's Docker engine: kind (kubeadm) with one control plane and
 # COVERAGE_SPY_K8S_WORKERS workers, built from the Go module proxy and Debian packages only (no registry).
 #
-# Usage: scripts/k8s-cluster.sh [up|build|down|status|env|smoke]      (default: up)
+# Usage: scripts/k8s-cluster.sh [up|build|down|status|env|smoke|load IMAGE...]      (default: up)
 #   up      builds what is missing (scripts/k8s-build.sh), creates the cluster unless it is running with all its
 #           nodes Ready on the current node image, waits for the nodes and CoreDNS; prints the kubeconfig's path
 #   build   only the binaries and images (each skipped while what it is built from is unchanged)
@@ -10,6 +10,8 @@
 #   status  what is built and whether the cluster is up; exit 0 when it is up and healthy, 1 otherwise
 #   env     prints KUBECONFIG=..., KUBECACHEDIR=... and PATH=... (our kubectl first): eval "$(scripts/k8s-cluster.sh env)"
 #   smoke   checks the running cluster end to end (scripts/k8s-smoke.sh)
+#   load IMAGE...  copies images from this machine's Docker engine into every node (kind load docker-image, through
+#           the docker shim kind needs here): the services' images and the spy image the component names
 #   COVERAGE_SPY_K8S_WORKERS=2   worker nodes (1 to 99)
 #   COVERAGE_SPY_K8S_CRICTL=1    also build crictl into the node image (debugging; off by default to save time)
 # Names: cluster coverage-spy (nodes coverage-spy-control-plane, coverage-spy-worker, ...), Docker network
@@ -183,6 +185,13 @@ cmd_env() {
   printf 'export PATH=%q:"$PATH"\n' "$K8S_BIN"
 }
 
+cmd_load() {
+  (($# > 0)) || die "load: name the images to copy into the nodes (load IMAGE...)"
+  cluster_exists || die "cluster $K8S_CLUSTER is not up: bash scripts/k8s-cluster.sh up"
+  install_shim
+  kind_run load docker-image --name "$K8S_CLUSTER" "$@"
+}
+
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 main() {
@@ -194,8 +203,9 @@ main() {
     status) cmd_status ;;
     env) cmd_env ;;
     smoke) bash "$REPO_ROOT/scripts/k8s-smoke.sh" ;;
+    load) shift; cmd_load "$@" ;;
     -h | --help | help) usage ;;
-    *) usage >&2; die "unknown command '$command' (up | build | down | status | env | smoke)" ;;
+    *) usage >&2; die "unknown command '$command' (up | build | down | status | env | smoke | load)" ;;
   esac
 }
 

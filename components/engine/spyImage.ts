@@ -102,13 +102,11 @@ export function spyBuildFailure(tag: string, baseImage: string): string {
 }
 
 /**
- * The shell command that builds the spy image unless the engine has it (another stack may have built it since the
- * program looked): `docker build` of the assets folder with image/Dockerfile, quiet, so the resource's state
- * stays small; Docker prints a failed step's output whatever. `--force-rm`: the classic builder otherwise keeps the
- * container of a failed step, one exited container left on the engine per failed build. Every value is quoted.
+ * The `docker build` of the spy image (assets folder, image/Dockerfile), quiet, every value quoted. `--force-rm`: the
+ * classic builder otherwise keeps the container of a failed step, one exited container left per failed build.
  */
-export function spyBuildCommand(tag: string, recipe: SpyImageRecipe): string {
-    const build = [
+export function spyDockerBuild(tag: string, recipe: SpyImageRecipe): string {
+    return [
         "docker",
         "build",
         "--quiet",
@@ -127,6 +125,15 @@ export function spyBuildCommand(tag: string, recipe: SpyImageRecipe): string {
     ]
         .map(shellQuote)
         .join(" ");
+}
+
+/**
+ * The shell command that builds the spy image unless the engine has it (another stack may have built it since the
+ * program looked): `docker build` of the assets folder with image/Dockerfile, quiet, so the resource's state
+ * stays small; Docker prints a failed step's output whatever. Every value is quoted.
+ */
+export function spyBuildCommand(tag: string, recipe: SpyImageRecipe): string {
+    const build = spyDockerBuild(tag, recipe);
     const present = `docker image inspect ${shellQuote(tag)} >/dev/null 2>&1`;
     const fail = `{ printf '%s\\n' ${shellQuote(spyBuildFailure(tag, recipe.baseImage))} >&2; exit 1; }`;
     return `${present} || ${build} >/dev/null || ${fail}`;

@@ -5,6 +5,11 @@ import { HARVESTER_CONTAINER, LABEL_ROLE, LABEL_RUN_ID } from "../../shared/nami
 import { dnsLabel, harvestJobName, labelValue } from "./names";
 import { ImagePullPolicy, NODE_TOPOLOGY_KEY } from "./objectBasics";
 
+/**
+ * A container that fails ends with its log's tail (80 lines at most) as its termination message, which the Kubernetes
+ * provider's Job await shows in the update's error: the harvest's own words, not only its exit code.
+ */
+const SAYS_WHY_IT_FAILED = { terminationMessagePolicy: "FallbackToLogsOnError" } as const;
 /** The folder of the data claim holding the reports: the harvester sees it at REPORTS_DIR, as on a local engine. */
 export const CLAIM_REPORTS_FOLDER = "reports";
 const CLAIM_VOLUME = "coverage-data";
@@ -78,6 +83,7 @@ function sourceCopyContainer(input: HarvestJobInput, source: SourceToCopy): k8s.
             source.sourcePath,
         ],
         securityContext: AS_ROOT,
+        ...SAYS_WHY_IT_FAILED,
         volumeMounts: [REPORTS_MOUNT],
     };
 }
@@ -123,6 +129,7 @@ export function createHarvestJob(
                                 imagePullPolicy: input.imagePullPolicy,
                                 command: input.command,
                                 securityContext: AS_ROOT,
+                                ...SAYS_WHY_IT_FAILED,
                                 volumeMounts: [
                                     { name: CLAIM_VOLUME, mountPath: DATA_DIR },
                                     REPORTS_MOUNT,

@@ -4,11 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { DataHome, COLLECTOR_ROLE } from "../../engine/kubernetes/dataHome";
 import { claimRunReportDir, createHarvestJob } from "../../engine/kubernetes/harvestJob";
-import { COLLECTOR_NAME } from "../../engine/kubernetes/names";
+import { COLLECTOR_NAME, harvestJobName } from "../../engine/kubernetes/names";
 import { ImagePullPolicy } from "../../engine/kubernetes/objectBasics";
 import { harvestCommand } from "../../harvester/harvester";
 import { measuredServices } from "../../options/resolveArgs";
 import { REPORTS_DIR } from "../../shared/layout";
+import { HARVESTER_CONTAINER } from "../../shared/naming";
 import type { HarvestedRun } from "../harvestRun";
 import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { PreparedBase, RunEngine } from "../runEngine";
@@ -58,6 +59,31 @@ const FETCH_SCRIPT = [
 ].join("\n");
 
 /**
+ * Runs the harvester (its command after the namespace and the Job's name) and, when it fails, ends its log with where
+ * to look further: the log's tail becomes the container's termination message, which pulumi's error shows. Values as
+ * arguments: the shell parses none of them.
+ */
+export const HARVEST_WRAPPER = [
+    'namespace="$1" job="$2"',
+    "shift 2",
+    '"$@" && exit 0',
+    "code=$?",
+    "printf 'coverage-spy: the harvest Job %s in namespace %s failed (exit code %s): its whole log: kubectl " +
+        `--namespace %s logs job/%s -c ${HARVESTER_CONTAINER}; the Job and its pod: kubectl --namespace %s describe ` +
+        `job/%s\\n' "$job" "$namespace" "$code" "$namespace" "$job" "$namespace" "$job" >&2`,
+    'exit "$code"',
+].join("\n");
+
+/** The harvester's command inside HARVEST_WRAPPER. */
+export function wrappedHarvestCommand(
+    namespace: pulumi.Input<string>,
+    jobName: string,
+    command: pulumi.Input<string>[],
+): pulumi.Input<string>[] {
+    return ["sh", "-c", HARVEST_WRAPPER, "sh", namespace, jobName, ...command];
+}
+
+/**
  * Once the test run ended: its results (tests.json, the measured sources) go to the run's report folder on the
  * claim, the harvest Job combines the data the shippers brought to the collector and writes the reports there, and
  * the reports come back into the host's run folder.
@@ -96,15 +122,22 @@ export function harvestOnCluster(
             claimName,
             coveragercConfigMap: prepared.coveragerc.metadata.name,
             collectorLabels: home.collectorLabels,
-            command: harvestCommand({
-                stack: plan.stack,
-                runId,
-                keepRuns: resolved.keepRuns,
-                services: measuredServices(resolved.services).map((s) => ({ name: s.name, sourcePath: s.sourcePath })),
-                volumeName: claimName,
-                reports: { reportDir: REPORTS_DIR },
-                lostProcesses: resolved.lostProcesses,
-            }),
+            command: wrappedHarvestCommand(
+                home.namespaceName,
+                harvestJobName(runId),
+                harvestCommand({
+                    stack: plan.stack,
+                    runId,
+                    keepRuns: resolved.keepRuns,
+                    services: measuredServices(resolved.services).map((s) => ({
+                        name: s.name,
+                        sourcePath: s.sourcePath,
+                    })),
+                    volumeName: claimName,
+                    reports: { reportDir: REPORTS_DIR },
+                    lostProcesses: resolved.lostProcesses,
+                }),
+            ),
             // The test run copied the sources from the images on this machine; they came with its tar.
             sources: [],
         },

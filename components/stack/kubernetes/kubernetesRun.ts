@@ -15,7 +15,8 @@ import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { RunEngine, ServiceToStart, StartedService } from "../runEngine";
 import { kubectlContextEnvironment } from "./clusterCommand";
 import { KubernetesPreparedRun, harvestOnCluster, runTarOf } from "./kubernetesHarvest";
-import { clusterNodeAddress } from "./nodeAddress";
+import { NodeJson, clusterNodeAddress, clusterNodes } from "./nodeAddress";
+import { requireImagesOnNodes } from "./nodeImages";
 import { createPreviousPodsGone } from "./previousPods";
 
 /** The cluster's preparation, and the parent of the run's objects on the cluster (see clusterScope). */
@@ -82,13 +83,15 @@ function prepareCluster(
     name: string,
     plan: RunPlan<RunEngine>,
     inputError: (message: string) => Error,
-    findNodeAddress: (target: KubernetesTarget) => string,
+    readNodes: (target: KubernetesTarget) => NodeJson[],
 ): ClusterPreparedRun {
     const { resolved } = plan;
     const labels = stackLabels(plan.project, plan.stack);
     let nodeAddress: string;
     try {
-        nodeAddress = findNodeAddress(target);
+        const nodes = readNodes(target);
+        nodeAddress = clusterNodeAddress(nodes);
+        requireImagesOnNodes(component, plan, nodes);
     } catch (err) {
         throw inputError((err as Error).message);
     }
@@ -212,14 +215,14 @@ function startOnCluster(
 export function kubernetesRunEngine(
     target: KubernetesTarget,
     resolved: Pick<ResolvedStackArgs, "reportDir">,
-    findNodeAddress: (target: KubernetesTarget) => string = clusterNodeAddress,
+    readNodes: (target: KubernetesTarget) => NodeJson[] = clusterNodes,
 ): RunEngine<ClusterPreparedRun> {
     return {
         // The harvest runs on the cluster: the run's results go to it as a tar.
         remote: true,
         runTar: runTarOf(resolved.reportDir),
         prepare: (component, name, plan, inputError) =>
-            prepareCluster(target, clusterScope(component, name, target), name, plan, inputError, findNodeAddress),
+            prepareCluster(target, clusterScope(component, name, target), name, plan, inputError, readNodes),
         // Each service is its Deployment, whose app container has the service's name.
         describeServices: (plan) =>
             scriptServices(plan.resolved.services, plan.stack).map((s) => ({

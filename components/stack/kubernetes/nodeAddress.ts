@@ -6,10 +6,24 @@ export function kubectlFlags(target: Pick<KubernetesTarget, "context">): string[
     return target.context !== undefined ? ["--context", target.context] : [];
 }
 
-interface NodeJson {
+/** A node as `kubectl get nodes -o json` gives it: the parts the component reads. */
+export interface NodeJson {
     metadata?: { name?: string };
-    spec?: { taints?: Array<{ effect?: string }> };
-    status?: { addresses?: Array<{ type?: string; address?: string }> };
+    spec?: { taints?: Array<{ effect?: string }>; unschedulable?: boolean; providerID?: string };
+    status?: {
+        addresses?: Array<{ type?: string; address?: string }>;
+        /** The images the node's runtime holds, each under every name it has (normalised: docker.io/library/x:tag). */
+        images?: Array<{ names?: string[] }>;
+    };
+}
+
+/** Taints that keep the services' pods (which tolerate none) off a node. */
+const KEEPS_PODS_OFF = new Set(["NoSchedule", "NoExecute"]);
+
+/** A node the services' pods can be scheduled on: not cordoned, and no taint they would need to tolerate. */
+export function acceptsPods(node: NodeJson): boolean {
+    if (node.spec?.unschedulable === true) return false;
+    return !(node.spec?.taints ?? []).some((t) => t.effect !== undefined && KEEPS_PODS_OFF.has(t.effect));
 }
 
 /**
@@ -17,8 +31,7 @@ interface NodeJson {
  * runs pods (untainted) first. On a kind cluster that is the node container's address on Docker's network.
  */
 export function nodeAddressOf(nodes: NodeJson[]): string | undefined {
-    const runsPods = (n: NodeJson) => !(n.spec?.taints ?? []).some((t) => t.effect === "NoSchedule");
-    const ordered = [...nodes.filter(runsPods), ...nodes.filter((n) => !runsPods(n))];
+    const ordered = [...nodes.filter(acceptsPods), ...nodes.filter((n) => !acceptsPods(n))];
     for (const node of ordered) {
         const internal = node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
         if (internal) return internal;
@@ -26,8 +39,8 @@ export function nodeAddressOf(nodes: NodeJson[]): string | undefined {
     return undefined;
 }
 
-/** The address of a node of the target's cluster, asked with kubectl; throws naming the fix when there is none. */
-export function clusterNodeAddress(target: Pick<KubernetesTarget, "kubeconfig" | "context">): string {
+/** The nodes of the target's cluster, asked with kubectl once per program run; throws naming the fix. */
+export function clusterNodes(target: Pick<KubernetesTarget, "kubeconfig" | "context">): NodeJson[] {
     const args = [...kubectlFlags(target), "get", "nodes", "-o", "json"];
     let text: string;
     try {
@@ -47,7 +60,12 @@ export function clusterNodeAddress(target: Pick<KubernetesTarget, "kubeconfig" |
                 "provider uses",
         );
     }
-    const address = nodeAddressOf((JSON.parse(text) as { items?: NodeJson[] }).items ?? []);
+    return (JSON.parse(text) as { items?: NodeJson[] }).items ?? [];
+}
+
+/** The address of a node of the cluster; throws naming the fix when there is none. */
+export function clusterNodeAddress(nodes: NodeJson[]): string {
+    const address = nodeAddressOf(nodes);
     if (address === undefined)
         throw new Error(
             "coverage-spy: no node of the cluster has an InternalIP, which the test run reaches the services' " +

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { FIXTURE_RUN_ID, tempDir } from "../fixtures";
+import { nodeHolding } from "./kindNodes";
 
 const COMMAND = "command:local:Command";
 const PROVIDER = "pulumi:providers:kubernetes";
@@ -59,7 +60,7 @@ const { TEST_RUN_VARIABLE, readRunDescription } =
     require("../../../components/testRun/runner/description") as typeof import("../../../components/testRun/runner/description");
 const { kubectlEngine } =
     require("../../../components/testRun/runner/engines/kubectl") as typeof import("../../../components/testRun/runner/engines/kubectl");
-const { clusterNodeAddress } =
+const { clusterNodeAddress, clusterNodes } =
     require("../../../components/stack/kubernetes/nodeAddress") as typeof import("../../../components/stack/kubernetes/nodeAddress");
 const { readStackConfig, stackArgsFromConfig } =
     require("../../../components/programConfig") as typeof import("../../../components/programConfig");
@@ -128,7 +129,12 @@ function problemsOf(component: pulumi.ComponentResource, given: Args): string[] 
 /** Every step of a run declared under `component`, the node's address as kubectl would find it. */
 async function runAll(name: string, component: pulumi.ComponentResource, given: Args) {
     const planned = planFor(component, given);
-    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => "172.18.0.3") };
+    // The node as kubectl would list it: its address, and the images loaded into it.
+    const node = nodeHolding("172.18.0.3", [
+        ...given.services.map((s) => `docker.io/library/${s.image}`),
+        `docker.io/${planned.spyImage.image}`,
+    ]);
+    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => [node]) };
     const prepared = prepareRun(component, name, plan, (message) => new Error(message));
     const services = startServices(component, name, plan, prepared);
     const testRun = runSuite(component, name, plan, prepared, services);
@@ -347,7 +353,9 @@ describe("kubectl reaches the same cluster as the provider", () => {
         const savedPath = process.env.PATH;
         process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ""}`;
         try {
-            expect(clusterNodeAddress({ kubeconfig: several, context: "kind-coverage-spy" })).toBe("10.0.0.7");
+            expect(clusterNodeAddress(clusterNodes({ kubeconfig: several, context: "kind-coverage-spy" }))).toBe(
+                "10.0.0.7",
+            );
         } finally {
             process.env.PATH = savedPath;
         }

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { FIXTURE_RUN_ID, tempDir } from "../fixtures";
+import { nodeHolding } from "./kindNodes";
 import { CLAIM, CONFIG_MAP, DEPLOYMENT, JOB, NAMESPACE, SERVICE, containerNamed, podSpecOf } from "./kubernetesInputs";
 
 const COMMAND = "command:local:Command";
@@ -98,8 +99,12 @@ function runOnCluster(name: string) {
         },
         { stack: "ci", project: "shop", projectDir: reportDir, component: parent },
     );
-    // The node's address as kubectl would find it.
-    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => NODE_ADDRESS) };
+    // The node as kubectl would list it: its address, and the images loaded into it.
+    const node = nodeHolding(NODE_ADDRESS, [
+        ...["shop:prod", "worker:prod", "postgres:16"].map((i) => `docker.io/library/${i}`),
+        `docker.io/${planned.spyImage.image}`,
+    ]);
+    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => [node]) };
     const inputError = (message: string) => new Error(message);
     const prepared = prepareRun(parent, name, plan, inputError);
     const services = startServices(parent, name, plan, prepared);
