@@ -131,7 +131,9 @@ async function runAll(name: string, component: pulumi.ComponentResource, given: 
     const planned = planFor(component, given);
     // The node as kubectl would list it: its address, and the images loaded into it.
     const node = nodeHolding("172.18.0.3", [
-        ...given.services.map((s) => `docker.io/library/${s.image}`),
+        ...planned.resolved.services.flatMap((s) =>
+            typeof s.image === "string" ? [`docker.io/library/${s.image}`] : [],
+        ),
         `docker.io/${planned.spyImage.image}`,
     ]);
     const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => [node]) };
