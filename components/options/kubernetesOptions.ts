@@ -92,18 +92,34 @@ function contextProblems(value: unknown, contexts: string[] | undefined): string
 }
 
 /**
+ * Namespaces the cluster itself keeps: the stack creates its namespace and deletes it with everything in it on
+ * `destroy`, so it must never be one of these (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces).
+ */
+const CLUSTER_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
+
+/** What is wrong with the namespace option: not a DNS label, or one of the cluster's own namespaces. */
+function namespaceProblemsOf(namespace: unknown): string[] {
+    if (typeof namespace !== "string") return [];
+    if (!isDnsLabel(namespace))
+        return [
+            `kubernetes.namespace ${JSON.stringify(namespace)} is not a Kubernetes namespace name: ${DNS_LABEL_RULE}`,
+        ];
+    if (CLUSTER_NAMESPACES.has(namespace))
+        return [
+            `kubernetes.namespace "${namespace}" is one of the cluster's own namespaces, and the stack creates its ` +
+                "namespace and deletes it, with everything in it, on destroy: name a namespace of the stack's own, " +
+                "or leave it out for coverage-spy-<project>-<stack>",
+        ];
+    return [];
+}
+
+/**
  * What is wrong with the group's values, each problem naming its option: a namespace that is no DNS label, an
  * empty context or one the kubeconfig lacks, a kubeconfig that is neither a readable file nor a kubeconfig's text.
  * The group's shape and unknown keys are checked with the other options.
  */
 export function kubernetesOptionProblems(options: KubernetesOptions): string[] {
-    const namespace: unknown = options.namespace;
-    const namespaceProblems =
-        typeof namespace === "string" && !isDnsLabel(namespace)
-            ? [
-                  `kubernetes.namespace ${JSON.stringify(namespace)} is not a Kubernetes namespace name: ${DNS_LABEL_RULE}`,
-              ]
-            : [];
+    const namespaceProblems = namespaceProblemsOf(options.namespace);
     const kubeconfig = kubeconfigProblems(options.kubeconfig);
     return [...kubeconfig.problems, ...contextProblems(options.context, kubeconfig.contexts), ...namespaceProblems];
 }

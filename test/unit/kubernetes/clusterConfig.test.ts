@@ -262,6 +262,15 @@ describe("the kubernetes option's problems, said at preview", () => {
         ]);
     });
 
+    it("refuses the cluster's own namespaces, which destroy would delete", () => {
+        for (const namespace of ["default", "kube-system", "kube-public", "kube-node-lease"])
+            expect(problemsOf(parent(`ns-${namespace}`), args(tempDir(), { kubernetes: { namespace } }))).toEqual([
+                `kubernetes.namespace "${namespace}" is one of the cluster's own namespaces, and the stack creates its ` +
+                    "namespace and deletes it, with everything in it, on destroy: name a namespace of the stack's own, " +
+                    "or leave it out for coverage-spy-<project>-<stack>",
+            ]);
+    });
+
     it("refuses a context the kubeconfig lacks, a text that is no kubeconfig, a relative path, unknown keys", () => {
         expect(
             problemsOf(
