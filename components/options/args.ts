@@ -95,6 +95,12 @@ export interface Service {
     /** Seconds to wait for readiness. Default: 60. */
     readinessTimeoutSeconds?: number;
     /**
+     * On a Kubernetes cluster, the pods the service's Deployment runs, spread over the nodes (1 for an app that must
+     * run alone, e.g. one that migrates its database at start). A Docker engine runs one container per service: there
+     * only 1 is accepted. Default: 2 on a cluster.
+     */
+    replicas?: number;
+    /**
      * Seconds a graceful stop may take before Docker kills the service (coverage data is saved on SIGTERM). Default:
      * 30.
      */

@@ -89,6 +89,8 @@ export const SERVICE_OPTIONS = {
     readinessPath: { kind: "string", default: "/" },
     readinessTcpPort: { kind: "integer" },
     readinessTimeoutSeconds: { kind: "integer", default: 60 },
+    // No default here: the cluster's is SERVICE_REPLICAS; a Docker engine runs one container.
+    replicas: { kind: "integer" },
     stopGraceSeconds: { kind: "integer", default: 30 },
     stopSignal: { kind: "string", default: "SIGTERM" },
     // No default here: the component reads the image's own when it inspects the image.

@@ -307,6 +307,7 @@ function validateService(
         );
     }
     problems.integer(`${where}.readinessTimeoutSeconds`, service.readinessTimeoutSeconds, 1, 3600);
+    problems.integer(`${where}.replicas`, service.replicas, 1, 100);
     problems.integer(`${where}.stopGraceSeconds`, service.stopGraceSeconds, 1, 600);
     if (
         service.readinessPath !== undefined &&

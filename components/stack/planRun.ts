@@ -149,6 +149,19 @@ export function kubernetesProblems(args: CoverageSpyStackArgs, resolved: Resolve
     return [...problems, ...kubernetesServiceProblems(resolved.services)];
 }
 
+/** What the arguments ask that a Docker engine cannot do: more than one container of a service. */
+export function dockerProblems(resolved: ResolvedStackArgs): string[] {
+    return resolved.services.flatMap((service, i) =>
+        service.replicas !== undefined && service.replicas !== 1
+            ? [
+                  `services[${i}].replicas ${service.replicas}: a Docker engine runs one container per service; ` +
+                      "replicas is for a Kubernetes cluster (a kubernetes provider or the kubernetes option): remove " +
+                      "it, or run this stack on a cluster",
+              ]
+            : [],
+    );
+}
+
 /** An image the engine must hold before anything is created, and who asked for it (named in the error). */
 export interface ImageNeed {
     owner: string;
@@ -191,16 +204,15 @@ export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPla
         defaultAssetsDir,
         newRunId,
     });
-    const clusterProblems = runsOnCluster(context, args) ? kubernetesProblems(args, resolved) : [];
+    const engineProblems = runsOnCluster(context, args) ? kubernetesProblems(args, resolved) : dockerProblems(resolved);
     try {
         validateStackArgs(resolved);
     } catch (err) {
-        // Every problem at once: the options' and what the cluster cannot do.
-        if (err instanceof CoverageSpyInputError)
-            throw new CoverageSpyInputError([...err.problems, ...clusterProblems]);
+        // Every problem at once: the options' and what the engine cannot do.
+        if (err instanceof CoverageSpyInputError) throw new CoverageSpyInputError([...err.problems, ...engineProblems]);
         throw err;
     }
-    if (clusterProblems.length > 0) throw new CoverageSpyInputError(clusterProblems);
+    if (engineProblems.length > 0) throw new CoverageSpyInputError(engineProblems);
     const kubernetes = kubernetesTarget(context, resolved);
     const spyImage = planSpyImage(resolved);
     const imageNeeds: ImageNeed[] = [

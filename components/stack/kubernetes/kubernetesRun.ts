@@ -186,7 +186,7 @@ function startOnCluster(
             labels: prepared.labels,
             service,
             runId,
-            replicas: SERVICE_REPLICAS,
+            replicas: service.replicas ?? SERVICE_REPLICAS,
             imagePullPolicy: prepared.imagePullPolicy,
             env,
             measured,

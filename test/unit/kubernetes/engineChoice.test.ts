@@ -88,6 +88,22 @@ describe("planRun's engine choice", () => {
         expect(() => planFor(parentNamed("docker"), args)).not.toThrow();
     });
 
+    it("takes a service's replicas on a cluster, and refuses more than one container of a service on Docker", () => {
+        const args = stepArgs("/tmp/reports");
+        args.services[0].replicas = 3;
+        expect(planFor(clusterComponent("replicas"), args).resolved.services[0].replicas).toBe(3);
+        expect(problemsOf(parentNamed("docker-replicas"), args)).toEqual([
+            "services[0].replicas 3: a Docker engine runs one container per service; replicas is for a Kubernetes " +
+                "cluster (a kubernetes provider or the kubernetes option): remove it, or run this stack on a cluster",
+        ]);
+        args.services[0].replicas = 1;
+        expect(planFor(parentNamed("docker-one"), args).resolved.services[0].replicas).toBe(1);
+        args.services[0].replicas = 0;
+        expect(problemsOf(clusterComponent("no-replicas"), args)).toEqual([
+            expect.stringMatching(/^services\[0\]\.replicas must be .*1/),
+        ]);
+    });
+
     it("declares nothing, on either engine", async () => {
         await declarationsSettled();
         const before = engine.resources.length;

@@ -91,7 +91,7 @@ function runOnCluster(name: string) {
                     dependsOn: ["db"],
                 },
                 { name: "worker", image: "worker:prod", sourcePath: "/srv/worker", imagePythonPath: "" },
-                { name: "db", image: "postgres:16", instrument: false, ports: [{ internal: 5432 }] },
+                { name: "db", image: "postgres:16", instrument: false, ports: [{ internal: 5432 }], replicas: 1 },
             ],
             testCommand: "pytest tests/e2e",
             reportDir,
@@ -152,8 +152,10 @@ describe("a run on a Kubernetes cluster, step by step", () => {
         const db = podSpecOf(one(DEPLOYMENT, "kube-db"));
         expect(db.initContainers ?? []).toEqual([]);
         expect(envOf(containerNamed(db, "db")).COVERAGE_FILE).toBeUndefined();
-        const replicas = (one(DEPLOYMENT, "kube-shop").inputs.spec as { replicas: number }).replicas;
-        expect(replicas).toBe(SERVICE_REPLICAS);
+        const replicas = (name: string) => (one(DEPLOYMENT, name).inputs.spec as { replicas: number }).replicas;
+        expect(replicas("kube-shop")).toBe(SERVICE_REPLICAS);
+        // A service's own count: a database runs alone.
+        expect(replicas("kube-db")).toBe(1);
     });
 
     it("starts a service once those it depends on are ready, and measured ones once the collector is", () => {
