@@ -97,7 +97,7 @@ export interface Service {
     /**
      * On a Kubernetes cluster, the pods the service's Deployment runs, spread over the nodes (1 for an app that must
      * run alone, e.g. one that migrates its database at start). A Docker engine runs one container per service: there
-     * only 1 is accepted. Default: 2 on a cluster.
+     * only 1 is accepted. Default on a cluster: 2 for a measured service, 1 for one with `instrument: false`.
      */
     replicas?: number;
     /**

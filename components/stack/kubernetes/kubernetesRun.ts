@@ -27,8 +27,17 @@ export type ClusterPreparedRun = KubernetesPreparedRun & { scope: pulumi.Compone
  * lacks.
  */
 const IMAGE_PULL_POLICY: ImagePullPolicy = "IfNotPresent";
-/** Pods per service, spread over the nodes (one per node as far as they go). */
+/** Pods per measured service, spread over the nodes (one per node as far as they go). */
 export const SERVICE_REPLICAS = 2;
+
+/**
+ * A service's pods: its own count, else SERVICE_REPLICAS for a measured service (measured on several nodes at once)
+ * and 1 for one it needs (a database or a cache: two replicas would be two separate stores behind one Service).
+ */
+export function replicasOf(service: Pick<ResolvedService, "replicas" | "instrument">): number {
+    return service.replicas ?? (service.instrument ? SERVICE_REPLICAS : 1);
+}
+
 /** Seconds between two shipper rounds: what a pod lost without a word loses at most. */
 export const SHIP_INTERVAL_SECONDS = 5;
 /** The data claim's size: the data of the runs kept (keepRuns), and their reports. */
@@ -186,7 +195,7 @@ function startOnCluster(
             labels: prepared.labels,
             service,
             runId,
-            replicas: service.replicas ?? SERVICE_REPLICAS,
+            replicas: replicasOf(service),
             imagePullPolicy: prepared.imagePullPolicy,
             env,
             measured,

@@ -91,7 +91,7 @@ function runOnCluster(name: string) {
                     dependsOn: ["db"],
                 },
                 { name: "worker", image: "worker:prod", sourcePath: "/srv/worker", imagePythonPath: "" },
-                { name: "db", image: "postgres:16", instrument: false, ports: [{ internal: 5432 }], replicas: 1 },
+                { name: "db", image: "postgres:16", instrument: false, ports: [{ internal: 5432 }] },
             ],
             testCommand: "pytest tests/e2e",
             reportDir,
@@ -154,7 +154,7 @@ describe("a run on a Kubernetes cluster, step by step", () => {
         expect(envOf(containerNamed(db, "db")).COVERAGE_FILE).toBeUndefined();
         const replicas = (name: string) => (one(DEPLOYMENT, name).inputs.spec as { replicas: number }).replicas;
         expect(replicas("kube-shop")).toBe(SERVICE_REPLICAS);
-        // A service's own count: a database runs alone.
+        // A service it needs runs alone (two databases behind one Service would be two separate stores).
         expect(replicas("kube-db")).toBe(1);
     });
 
