@@ -1,12 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
 import { Service } from "../../components/options/args";
-import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT } from "./engine";
 import { ExecutedLines } from "./oracle";
+import { copyExampleStack, exampleTestCommand, executedLines } from "./exampleStacks";
 import { referenceRun } from "./serviceOracle";
-import { destroyStack, runStack, stackRun, StackRun, trackStack } from "./stackRun";
+import { destroyStack, runStack, stackRun, StackRun } from "./stackRun";
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -47,20 +46,6 @@ const EXAMPLES: Example[] = [
     { name: "celery", processes: { web: 3, worker: 3 } },
 ];
 
-/** stacks/Pulumi.example-NAME.yaml under a test stack name (its secrets stay encrypted), reports in a temp folder. */
-function copyExampleStack(example: string, stack: string): Service[] {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.example-${example}.yaml`), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    file.config["coverage-spy:reportDir"] = trackStack(stack);
-    fs.writeFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.${stack}.yaml`), stringify(file));
-    return file.config["coverage-spy:services"] as Service[];
-}
-
-function executedLines(summary: CoverageSummary, service: string): ExecutedLines {
-    return Object.fromEntries(summary.files.filter((f) => f.service === service).map((f) => [f.path, f.executedLines]));
-}
-
 describe.each(EXAMPLES)("the $name example, measured from its unchanged images", (example) => {
     const stack = `itest-example-${example.name}-${process.pid}`;
     let run: StackRun;
@@ -73,11 +58,7 @@ describe.each(EXAMPLES)("the $name example, measured from its unchanged images",
         const up = runStack("up", stack);
         output = up.output;
         run = stackRun({ stack, service: services[0], testCommand: "" }, up);
-        const testCommand = (
-            parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.example-${example.name}.yaml`), "utf8")) as {
-                config: Record<string, string>;
-            }
-        ).config["coverage-spy:testCommand"];
+        const testCommand = exampleTestCommand(example.name);
         reference = referenceRun({
             name: `itest-reference-${example.name.replace(/[^a-z]/g, "")}-${process.pid}`,
             services,

@@ -7,26 +7,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify as yamlText } from "yaml";
-import { planSpyImage } from "../../components/engine/spyDelivery";
-import { spyBuildCommand } from "../../components/engine/spyImage";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "./engine";
 import { expectDemoLines } from "./freshProject";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, run } from "./kubernetesProgram";
 
 const PROJECT = "itest-k8s-config";
 const STACK = `itest-k8s-config-${process.pid}`;
 const NAMESPACE = `itest-k8s-config-${process.pid}`;
 const CONTEXT = "kind-coverage-spy";
-const CLUSTER_UP_MS = 10 * 60 * 1000;
-const UP_MS = 10 * 60 * 1000;
-
-function run(program: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT): string {
-    const result = spawnSync(program, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (result.status !== 0)
-        throw new Error(`${program} ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    return result.stdout;
-}
 
 /** The package's stack-config program, as the repository's index.ts is. */
 const PROGRAM = `import { coverageStackProgram } from ${JSON.stringify(path.join(REPO_ROOT, "components"))};
@@ -80,18 +70,9 @@ function kubectl(args: string[]): { status: number | null; stdout: string } {
 }
 
 beforeAll(() => {
-    const kubeconfig = run("bash", ["scripts/k8s-cluster.sh", "up"]).trim().split("\n").pop() ?? "";
-    const clusterPath = run("bash", ["-c", 'eval "$(bash scripts/k8s-cluster.sh env)" && printf %s "$PATH"']);
-    // The spy image the component plans, built on this machine when missing, and the demo's, in every node.
-    const spy = planSpyImage({ spyBaseImage: spyBaseImage(), assetsDir: path.join(REPO_ROOT, "coverage-spy") });
-    run("sh", ["-c", spyBuildCommand(spy.image, spy.recipe!)]);
-    for (const image of [spy.image, DEMO_IMAGE])
-        run("bash", [
-            "-c",
-            'source scripts/k8s-env.sh && kind_run load docker-image --name "$K8S_CLUSTER" "$1"',
-            "load",
-            image,
-        ]);
+    const cluster = prepareCluster();
+    const { kubeconfig } = cluster;
+    const clusterPath = cluster.env.PATH;
     work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-k8s-config-"));
     fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
     fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));

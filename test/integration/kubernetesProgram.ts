@@ -60,13 +60,7 @@ export function prepareCluster(): Cluster {
     // The spy image the component plans, built on this machine when missing, and the demo's, in every node.
     const spy = planSpyImage({ spyBaseImage: spyBaseImage(), assetsDir: path.join(REPO_ROOT, "coverage-spy") });
     run("sh", ["-c", spyBuildCommand(spy.image, spy.recipe!)]);
-    for (const image of [spy.image, DEMO_IMAGE])
-        run("bash", [
-            "-c",
-            'source scripts/k8s-env.sh && kind_run load docker-image --name "$K8S_CLUSTER" "$1"',
-            "load",
-            image,
-        ]);
+    run("bash", ["scripts/k8s-cluster.sh", "load", spy.image, DEMO_IMAGE]);
     return { env: { ...process.env, PATH: clusterPath, KUBECONFIG: kubeconfig }, kubeconfig };
 }
 
