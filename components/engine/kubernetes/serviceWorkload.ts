@@ -5,7 +5,15 @@ import { LABEL_MEASURED, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE } from "../../s
 import { labelValue } from "./names";
 import { ImagePullPolicy, NODE_TOPOLOGY_KEY, SKIP_AWAIT, portName } from "./objectBasics";
 import { readinessProbe } from "./readinessProbe";
-import { appSpyMounts, podGraceSeconds, shipperContainer, spyInstallContainer, spyVolumes } from "./spyPodParts";
+import { contextsSidecarContainer } from "./contextRelay";
+import {
+    DATA_VOLUME,
+    appSpyMounts,
+    podGraceSeconds,
+    shipperContainer,
+    spyInstallContainer,
+    spyVolumes,
+} from "./spyPodParts";
 
 /** What measuring a service adds to its pods: the spy's files, the data folder, the shipper. */
 export interface MeasuredPod {
@@ -16,6 +24,8 @@ export interface MeasuredPod {
     collectorUrl: string;
     /** Seconds between two shipper rounds. */
     shipIntervalSeconds: number;
+    /** With per-test contexts: the relay's pods address (contextRelayPodsAddress), which a sidecar follows. */
+    contextRelay?: string;
 }
 
 export interface ServiceWorkloadInput {
@@ -101,7 +111,10 @@ function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core
     };
 }
 
-/** The pod template: the app, and for a measured service the spy-install container and the shipper sidecar. */
+/**
+ * The pod template: the app, and for a measured service the spy-install container, the shipper sidecar and, with
+ * per-test contexts, the contexts sidecar.
+ */
 function podTemplate(
     input: ServiceWorkloadInput,
     selector: Record<string, string>,
@@ -125,6 +138,17 @@ function podTemplate(
                 service: service.name,
                 intervalSeconds: measured.shipIntervalSeconds,
             }),
+            ...(measured.contextRelay !== undefined
+                ? [
+                      contextsSidecarContainer({
+                          spyImage: measured.spyImage,
+                          imagePullPolicy: input.imagePullPolicy,
+                          relayAddress: measured.contextRelay,
+                          runId: input.runId,
+                          dataVolume: DATA_VOLUME,
+                      }),
+                  ]
+                : []),
         ],
         volumes: spyVolumes(measured.coveragercConfigMap),
     };
