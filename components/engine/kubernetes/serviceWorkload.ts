@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../../options/resolveArgs";
 import { LABEL_MEASURED, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE } from "../../shared/naming";
 import { labelValue } from "./names";
-import { ImagePullPolicy, NODE_TOPOLOGY_KEY, SKIP_AWAIT, portName } from "./objectBasics";
+import { ImagePullPolicy, NODE_TOPOLOGY_KEY, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 import { readinessProbe } from "./readinessProbe";
 import { contextsSidecarContainer } from "./contextRelay";
 import {
@@ -76,6 +76,23 @@ function userContext(user: string | undefined): k8s.types.input.core.v1.Security
     return { runAsUser: Number(m[1]), ...(m[2] !== undefined ? { runAsGroup: Number(m[2]) } : {}) };
 }
 
+/**
+ * The app's readiness check. With per-test contexts it is a startupProbe, run until the app first answers and never
+ * again: a readinessProbe's periodic request during a test would run the app's code under that test's name, which
+ * the Docker engine (its readiness checked once, before the suite) never does. The pod is ready once started.
+ */
+function appProbe(
+    service: ResolvedService,
+    perTestContexts: boolean,
+): Pick<k8s.types.input.core.v1.Container, "readinessProbe" | "startupProbe"> {
+    const probe = readinessProbe(service);
+    if (probe === undefined) return {};
+    if (!perTestContexts) return { readinessProbe: probe };
+    // As long as the service's readinessTimeoutSeconds: the kubelet restarts an app that failed it.
+    const failureThreshold = Math.ceil(service.readinessTimeoutSeconds / PROBE_PERIOD_SECONDS) + 1;
+    return { startupProbe: { ...probe, failureThreshold } };
+}
+
 /** The app's container: its unchanged image, its command, its environment; the spy's mounts when measured. */
 function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Container {
     const { service } = input;
@@ -90,7 +107,7 @@ function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Cont
         securityContext: userContext(service.user),
         env: pulumi.output(input.env).apply((env) => Object.entries(env).map(([name, value]) => ({ name, value }))),
         ports: service.ports.map((p) => ({ containerPort: p.internal, name: portName(p.internal) })),
-        readinessProbe: readinessProbe(service),
+        ...appProbe(service, input.measured?.contextRelay !== undefined),
         volumeMounts: input.measured ? appSpyMounts() : undefined,
     };
 }

@@ -82,6 +82,7 @@ function runWithContexts(name: string) {
                     sourcePath: "/app",
                     imagePythonPath: "",
                     ports: [{ internal: 80 }],
+                    readinessPath: "/healthz",
                 },
                 { name: "worker", image: "worker:prod", sourcePath: "/srv", imagePythonPath: "" },
                 { name: "db", image: "postgres:16", instrument: false, ports: [{ internal: 5432 }] },
@@ -169,5 +170,15 @@ describe("per-test contexts on a Kubernetes cluster", () => {
             expect(sidecar.securityContext?.runAsUser).toBe(0);
         }
         expect(podSpecOf(one(DEPLOYMENT, "ctx-db")).initContainers ?? []).toEqual([]);
+    });
+
+    it("checks a measured app's readiness once, at its start, as Docker does: no probe runs its code during a test", () => {
+        const app: Container = containerNamed(podSpecOf(one(DEPLOYMENT, "ctx-shop")), "shop");
+        expect(app.readinessProbe).toBeUndefined();
+        expect(app.startupProbe?.httpGet).toEqual({ path: "/healthz", port: 80 });
+        // readinessTimeoutSeconds (60 by default) at a probe every 2 s.
+        expect(app.startupProbe?.failureThreshold).toBe(31);
+        // A service not measured keeps its readinessProbe.
+        expect(containerNamed(podSpecOf(one(DEPLOYMENT, "ctx-db")), "db").readinessProbe).toBeDefined();
     });
 });
