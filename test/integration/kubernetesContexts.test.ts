@@ -163,6 +163,12 @@ describe("per-test contexts on a Kubernetes cluster, against the Docker engine",
         expect(summaries.docker.perTest!.boundaries.maxProcesses).toBe(4);
         expect(summaries.kind.perTest!.parallel).toBe(false);
         expect(summaries.kind.warnings ?? []).toEqual([]);
+        for (const [engine, summary] of Object.entries(summaries)) {
+            const b = summary.perTest!.boundaries;
+            console.log(
+                `[${engine}] boundaries: median ${b.medianMs} ms, max ${b.maxMs} ms, ${b.maxProcesses} processes`,
+            );
+        }
     });
 
     it("gives each test exactly the lines it ran on the Docker engine: the line index is the same", () => {
