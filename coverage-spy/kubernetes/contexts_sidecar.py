@@ -73,7 +73,7 @@ class Sidecar:
         while not stop.is_set():
             try:
                 self.session()
-            except (OSError, EOFError, WireError) as e:
+            except Exception as e:  # noqa: BLE001 - lost, refused, or a bug of ours: the pod's app runs on regardless
                 if not self.outage_said:
                     self.outage_said = True
                     log(
