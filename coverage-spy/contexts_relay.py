@@ -1,6 +1,6 @@
 r"""coverage-spy's per-test contexts relay: tells every measured process of a run which test is running now.
 
-    contexts_relay.py --data-dir D --run-id R --port P
+    contexts_relay.py --data-dir D --run-id R --port P [--pods-port Q]
 
 The test runner on the host says when each test starts and ends (coverage-spy/runner/coverage_spy_runner.py, or
 any HTTP client); the relay passes it on to every measured process of every service of run R, through the unix
@@ -27,6 +27,12 @@ For each event it connects to every <service>/.ctx.<host>.pid<pid>.sock, sends "
 2 s for "ok <seq>\n", to all processes at once; sockets nobody listens on any more (the process died without
 removing its socket) are removed and skipped; a process that does not answer in time is named in "failed", and
 is given 0.1 s only at the next event, until it answers in time again (a hung process costs 2 s once, not per test).
+That part is contexts_broadcast.py, which the pods' sidecars use as well.
+
+On a Kubernetes cluster the processes are in pods on several nodes: --pods-port Q makes the relay listen on TCP Q
+for the contexts sidecar of every measured pod (kubernetes/contexts_sidecar.py), which tells the processes of its own
+pod as above and answers; an event is answered once every connected pod did, its processes counted as if local
+(contexts_pods.py). A pod that connects is told the current context at once.
 
 The names, files and wire it shares with the measured processes come from their side,
 site/_coverage_spy/contexts.py (mounted next to this script). Standard library only, Python 3.11+ (the harvester
@@ -40,33 +46,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import selectors
 import signal
-import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, cast
+from typing import Any
 
 # The measured processes' side of the protocol (names, files, wire) and the record format, from the spy's own
 # folder: mounted with this script (coverage-spy/site).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "site"))
-from _coverage_spy.contexts import (  # noqa: E402
-    ANSWER_TIMEOUT,
-    EVENT_LOG,
-    OUTSIDE,
-    SOCKET_PREFIX,
-    SOCKET_SUFFIX,
-    answer_line,
-    connect_unix,
-    read_context,
-    request_line,
-    write_context,
-)
+from _coverage_spy.contexts import EVENT_LOG, OUTSIDE, read_context, write_context  # noqa: E402
 from _coverage_spy.records import RUNS  # noqa: E402
+from contexts_broadcast import RunProcesses  # noqa: E402
+from contexts_pods import Pods  # noqa: E402
 
 DEFAULT_RUNNER = "default"
-LAGGING_TIMEOUT = 0.1  # ANSWER_TIMEOUT, for a process that did not answer the previous switch in time
 MAX_BODY = 1 << 20
 START, END = "start", "end"
 
@@ -82,183 +76,20 @@ def append_event(run_folder: str, event: dict[str, Any]) -> None:
         f.write(json.dumps(event) + "\n")
 
 
-def process_sockets(run_folder: str) -> list[tuple[str, str]]:
-    """(service folder, socket file name) of every process listening in the run: <run>/<service>/.ctx.*.sock."""
-    found = []
-    try:
-        services = [entry.path for entry in os.scandir(run_folder) if entry.is_dir()]
-    except FileNotFoundError:
-        return []  # no run folder yet: no process either
-    for folder in services:
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue  # removed meanwhile, or not ours to read: no process of ours can listen there
-        found.extend((folder, n) for n in names if n.startswith(SOCKET_PREFIX) and n.endswith(SOCKET_SUFFIX))
-    return sorted(found)
-
-
-def connect(path: str) -> socket.socket:
-    """A blocking socket connected to the unix socket `path` (however long), with ANSWER_TIMEOUT."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(ANSWER_TIMEOUT)
-        connect_unix(sock, path)
-        return sock
-    except BaseException:
-        sock.close()
-        raise
-
-
-class _Pending:
-    """A process told, whose answer is awaited."""
-
-    def __init__(self, path: str, label: str, started: float, timeout: float) -> None:
-        """The process at socket `path` (named `label`) has `timeout` s from `started` (time.monotonic()) to answer."""
-        self.path = path
-        self.label = label
-        self.timeout = timeout
-        self.deadline = started + timeout
-        self.got = b""
-
-
-class Broadcast:
-    """One context switch told to every process of the run at once: connect and send to each, then wait for all."""
-
-    def __init__(self, run_folder: str, seq: int, context: str) -> None:
-        r"""Prepares the line "<seq> <context>\n" for the processes of `run_folder`."""
-        self.run_folder = run_folder
-        self.line = request_line(seq, context)
-        self.expected = answer_line(seq)
-        self.switched = 0
-        self.failed: dict[str, str] = {}  # socket name (service/file) -> why
-        self.timed_out: set[str] = set()  # socket paths of the processes that did not answer in time
-        self.unremovable: list[tuple[str, str]] = []  # dead sockets this user may not delete: (path, why)
-
-    def run(self, skip: dict[str, int], lagging: set[str]) -> None:
-        """Tells every process and waits for their answers.
-
-        skip: dead sockets this user cannot remove (path -> inode), not asked again while the file is the same.
-        lagging: sockets whose process did not answer the previous switch in time: told, but given LAGGING_TIMEOUT
-        only, so one hung process costs ANSWER_TIMEOUT once, not at every test.
-        """
-        waiting: dict[socket.socket, _Pending] = {}
-        started = time.monotonic()
-        for folder, name in process_sockets(self.run_folder):
-            path = os.path.join(folder, name)
-            if path in skip and skip[path] == _inode(path):
-                continue
-            timeout = LAGGING_TIMEOUT if path in lagging else ANSWER_TIMEOUT
-            self._send(_Pending(path, f"{os.path.basename(folder)}/{name}", started, timeout), waiting)
-        self._collect(waiting)
-
-    def _send(self, pending: _Pending, waiting: dict[socket.socket, _Pending]) -> None:
-        """Connects to one process and sends the line; then its answer is awaited, unless it is gone or failed."""
-        try:
-            sock = connect(pending.path)
-        except FileNotFoundError:
-            return  # removed by its process since the listing: it has exited
-        except ConnectionRefusedError:
-            # Nobody listens: the process died without removing its socket (a live one listens before its socket
-            # file has its name, see contexts.py).
-            self._remove_dead(pending)
-            return
-        except OSError as e:  # a full backlog that stays full (TimeoutError), a file that is no socket, ...
-            self.failed[pending.label] = f"cannot connect: {e.strerror or e}"
-            return
-        try:
-            sock.sendall(self.line)
-            sock.setblocking(False)
-        except OSError as e:
-            sock.close()
-            self.failed[pending.label] = f"cannot send: {e.strerror or e}"
-            return
-        waiting[sock] = pending
-
-    def _remove_dead(self, pending: _Pending) -> None:
-        """Removes the socket of a process that is gone, so no later event asks it again."""
-        try:
-            os.unlink(pending.path)
-        except FileNotFoundError:
-            pass  # its process removed it meanwhile: gone all the same
-        except OSError as e:
-            self.unremovable.append((pending.path, e.strerror or str(e)))
-
-    def _collect(self, waiting: dict[socket.socket, _Pending]) -> None:
-        """Reads every answer until each process said "ok <seq>", closed, or its time was up."""
-        with selectors.DefaultSelector() as selector:
-            for sock in waiting:
-                selector.register(sock, selectors.EVENT_READ)
-            while waiting:
-                now = time.monotonic()
-                for sock, pending in list(waiting.items()):
-                    if pending.deadline <= now:
-                        self._done(selector, waiting, sock, f"no answer in {pending.timeout:g} s", timed_out=True)
-                if not waiting:
-                    break
-                for key, _ in selector.select(min(p.deadline for p in waiting.values()) - now):
-                    self._read(selector, waiting, cast(socket.socket, key.fileobj))
-
-    def _read(
-        self, selector: selectors.BaseSelector, waiting: dict[socket.socket, _Pending], sock: socket.socket
-    ) -> None:
-        """Reads what one process sent; once its line is complete (or it closed), it is done."""
-        pending = waiting[sock]
-        try:
-            chunk = sock.recv(256)
-        except BlockingIOError:
-            return
-        except OSError as e:
-            self._done(selector, waiting, sock, f"connection lost: {e.strerror or e}")
-            return
-        if not chunk:
-            self._done(selector, waiting, sock, f"closed after {pending.got!r}" if pending.got else "closed, no answer")
-            return
-        pending.got += chunk
-        if b"\n" in pending.got or len(pending.got) >= 256:
-            answer = pending.got.partition(b"\n")[0] + b"\n"
-            why = None if answer == self.expected else f"answered {pending.got!r}, not {self.expected!r}"
-            self._done(selector, waiting, sock, why)
-
-    def _done(
-        self,
-        selector: selectors.BaseSelector,
-        waiting: dict[socket.socket, _Pending],
-        sock: socket.socket,
-        why: str | None,
-        timed_out: bool = False,
-    ) -> None:
-        """One process is done: switched (why None) or failed, for `why` (`timed_out`: it did not answer in time)."""
-        pending = waiting.pop(sock)
-        selector.unregister(sock)
-        sock.close()
-        if why is None:
-            self.switched += 1
-        else:
-            self.failed[pending.label] = why
-        if timed_out:
-            self.timed_out.add(pending.path)
-
-
-def _inode(path: str) -> int | None:
-    """The file's inode, or None when it is gone."""
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
-
-
 class Relay:
     """The state of one run's relay: the open test of each runner, the sequence number, what was said already."""
 
-    def __init__(self, run_folder: str) -> None:
-        """A relay for the run folder `run_folder`; seq goes on from its .context, if any."""
+    def __init__(self, run_folder: str, pods: Pods | None = None) -> None:
+        """A relay for the run folder `run_folder`; seq goes on from its .context, if any.
+
+        pods: on a cluster, the measured pods' sidecars, told each switch after the processes of `run_folder`.
+        """
         self.run_folder = run_folder
         self.seq = read_context(run_folder)[1]
         self.open_tests: dict[str, str] = {}  # runner -> its open test, oldest start first
         self.said_parallel = False
-        self.unremovable: dict[str, int] = {}  # dead sockets this user may not delete: path -> inode
-        self.lagging: set[str] = set()  # sockets whose process did not answer the last switch in time
+        self.processes = RunProcesses(run_folder)
+        self.pods = pods
 
     def start(self, test: str, runner: str) -> dict[str, Any]:
         """A runner's test starts: every process switches to its name."""
@@ -305,9 +136,13 @@ class Relay:
         self.seq += 1
         write_context(self.run_folder, context, self.seq)
         started = time.perf_counter()
-        broadcast = Broadcast(self.run_folder, self.seq, context)
-        broadcast.run(self.unremovable, self.lagging)
-        self.lagging = broadcast.timed_out
+        broadcast, wrong = self.processes.switch(self.seq, context)
+        problems.extend(wrong)
+        switched, failed = broadcast.switched, dict(broadcast.failed)
+        if self.pods is not None:
+            told = self.pods.switch(self.seq, context)
+            switched += told.switched
+            failed.update(told.failed)
         ms = round((time.perf_counter() - started) * 1000, 3)
         append_event(
             self.run_folder,
@@ -318,28 +153,22 @@ class Relay:
                 "time": when,
                 "seq": self.seq,
                 "context": context,
-                "processes": broadcast.switched,
-                "failed": len(broadcast.failed),
+                "processes": switched,
+                "failed": len(failed),
                 "ms": ms,
                 "parallel": parallel,
             },
         )
-        if broadcast.failed:
-            total = broadcast.switched + len(broadcast.failed)
-            why = "; ".join(f"{label}: {reason}" for label, reason in sorted(broadcast.failed.items()))
-            problems.append(f"{len(broadcast.failed)} of {total} processes did not switch ({why})")
-        for path, why in broadcast.unremovable:
-            inode = _inode(path)
-            if inode is not None and path not in self.unremovable:
-                self.unremovable[path] = inode
-                problems.append(f"cannot remove the dead socket {path} ({why}): no longer asked")
+        if failed:
+            why = "; ".join(f"{label}: {reason}" for label, reason in sorted(failed.items()))
+            problems.append(f"{len(failed)} of {switched + len(failed)} processes did not switch ({why})")
         if problems:
             log(f"{event} {test!r} (runner {runner!r}, seq {self.seq}): {'; '.join(problems)}")
         return {
             "context": context,
             "seq": self.seq,
-            "processes": broadcast.switched,
-            "failed": sorted(broadcast.failed),
+            "processes": switched,
+            "failed": sorted(failed),
             "ms": ms,
             "parallel": parallel,
         }
@@ -442,6 +271,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", required=True, help="the coverage-data volume")
     parser.add_argument("--run-id", required=True, help="the run whose processes it tells")
     parser.add_argument("--port", required=True, type=int, help="the HTTP port (0: any free one)")
+    parser.add_argument("--pods-port", type=int, help="on a cluster: the TCP port the pods' sidecars connect to")
     return parser.parse_args(argv)
 
 
@@ -451,8 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: os._exit(0))
     run_folder = os.path.join(args.data_dir, RUNS, args.run_id)
-    server = RelayServer(args.port, Relay(run_folder))
-    log(f"run {args.run_id}: listening on 0.0.0.0:{server.server_address[1]}, telling the processes in {run_folder}")
+    pods = None
+    if args.pods_port is not None:
+        pods = Pods(args.pods_port, read_context(run_folder), log)
+        pods.start()
+    server = RelayServer(args.port, Relay(run_folder, pods))
+    told = f"the processes in {run_folder}" + (f" and the pods connecting to port {pods.port}" if pods else "")
+    log(f"run {args.run_id}: listening on 0.0.0.0:{server.server_address[1]}, telling {told}")
     server.serve_forever()
     return 0
 

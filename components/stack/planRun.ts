@@ -141,11 +141,6 @@ export function kubernetesProblems(args: CoverageSpyStackArgs, resolved: Resolve
             "remoteEngine: true names a remote Docker engine, but the component was given a kubernetes provider or " +
                 "the kubernetes option, which run the services on the cluster: remove remoteEngine, or the cluster",
         );
-    if (resolved.perTestContexts)
-        problems.push(
-            "perTestContexts: the relay that tells each measured process the current test cannot reach pods on a " +
-                "cluster yet: remove perTestContexts, or run this stack on a Docker engine",
-        );
     return [...problems, ...kubernetesServiceProblems(resolved.services)];
 }
 

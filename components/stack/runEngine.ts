@@ -37,6 +37,8 @@ export interface StartedService {
 export interface ContextRelay {
     relay: pulumi.Resource;
     url: pulumi.Output<string>;
+    /** Where the test run finds it to stop it, when not as a container of the Docker engine (a Deployment). */
+    where?: Pick<ScriptService, "containerName" | "deployment">;
 }
 
 /** What the component exports about where the run's data lives. */

@@ -27,10 +27,10 @@ export function runSuite<P extends PreparedBase>(
     const needs: pulumi.Resource[] = [...services.containers.values(), ...services.readiness.values()];
     let runnerEnv: Record<string, string> = {};
     if (resolved.perTestContexts) {
-        const { relay, url } = engine.startContextRelay(component, name, plan, prepared);
+        const { relay, url, where } = engine.startContextRelay(component, name, plan, prepared);
         const relayUrlEnv = serviceUrlEnvName(CONTEXT_RELAY_CONTAINER);
         urlEnv[relayUrlEnv] = url;
-        described.push(contextRelayScriptService(stack, relayUrlEnv));
+        described.push({ ...contextRelayScriptService(stack, relayUrlEnv), ...where });
         needs.push(relay);
         // A plain string (validation): the runner's folder goes before it.
         const testPythonPath = resolved.testEnv.PYTHONPATH as string | undefined;

@@ -89,7 +89,7 @@ function sourceCopyContainer(input: HarvestJobInput, source: SourceToCopy): k8s.
 }
 
 /** The Job's pods run on the collector's node: the only node the ReadWriteOnce claim can be mounted on meanwhile. */
-function onTheCollectorsNode(collectorLabels: Record<string, string>): k8s.types.input.core.v1.Affinity {
+export function onTheCollectorsNode(collectorLabels: Record<string, string>): k8s.types.input.core.v1.Affinity {
     return {
         podAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: [

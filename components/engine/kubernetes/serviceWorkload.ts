@@ -3,9 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../../options/resolveArgs";
 import { LABEL_MEASURED, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE } from "../../shared/naming";
 import { labelValue } from "./names";
-import { ImagePullPolicy, NODE_TOPOLOGY_KEY, SKIP_AWAIT, portName } from "./objectBasics";
+import { ImagePullPolicy, NODE_TOPOLOGY_KEY, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 import { readinessProbe } from "./readinessProbe";
-import { appSpyMounts, podGraceSeconds, shipperContainer, spyInstallContainer, spyVolumes } from "./spyPodParts";
+import { contextsSidecarContainer } from "./contextRelay";
+import {
+    DATA_VOLUME,
+    appSpyMounts,
+    podGraceSeconds,
+    shipperContainer,
+    spyInstallContainer,
+    spyVolumes,
+} from "./spyPodParts";
 
 /** What measuring a service adds to its pods: the spy's files, the data folder, the shipper. */
 export interface MeasuredPod {
@@ -16,6 +24,8 @@ export interface MeasuredPod {
     collectorUrl: string;
     /** Seconds between two shipper rounds. */
     shipIntervalSeconds: number;
+    /** With per-test contexts: the relay's pods address (contextRelayPodsAddress), which a sidecar follows. */
+    contextRelay?: string;
 }
 
 export interface ServiceWorkloadInput {
@@ -66,6 +76,23 @@ function userContext(user: string | undefined): k8s.types.input.core.v1.Security
     return { runAsUser: Number(m[1]), ...(m[2] !== undefined ? { runAsGroup: Number(m[2]) } : {}) };
 }
 
+/**
+ * The app's readiness check. With per-test contexts it is a startupProbe, run until the app first answers and never
+ * again: a readinessProbe's periodic request during a test would run the app's code under that test's name, which
+ * the Docker engine (its readiness checked once, before the suite) never does. The pod is ready once started.
+ */
+function appProbe(
+    service: ResolvedService,
+    perTestContexts: boolean,
+): Pick<k8s.types.input.core.v1.Container, "readinessProbe" | "startupProbe"> {
+    const probe = readinessProbe(service);
+    if (probe === undefined) return {};
+    if (!perTestContexts) return { readinessProbe: probe };
+    // As long as the service's readinessTimeoutSeconds: the kubelet restarts an app that failed it.
+    const failureThreshold = Math.ceil(service.readinessTimeoutSeconds / PROBE_PERIOD_SECONDS) + 1;
+    return { startupProbe: { ...probe, failureThreshold } };
+}
+
 /** The app's container: its unchanged image, its command, its environment; the spy's mounts when measured. */
 function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Container {
     const { service } = input;
@@ -80,7 +107,7 @@ function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Cont
         securityContext: userContext(service.user),
         env: pulumi.output(input.env).apply((env) => Object.entries(env).map(([name, value]) => ({ name, value }))),
         ports: service.ports.map((p) => ({ containerPort: p.internal, name: portName(p.internal) })),
-        readinessProbe: readinessProbe(service),
+        ...appProbe(service, input.measured?.contextRelay !== undefined),
         volumeMounts: input.measured ? appSpyMounts() : undefined,
     };
 }
@@ -101,7 +128,10 @@ function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core
     };
 }
 
-/** The pod template: the app, and for a measured service the spy-install container and the shipper sidecar. */
+/**
+ * The pod template: the app, and for a measured service the spy-install container, the shipper sidecar and, with
+ * per-test contexts, the contexts sidecar.
+ */
 function podTemplate(
     input: ServiceWorkloadInput,
     selector: Record<string, string>,
@@ -125,6 +155,17 @@ function podTemplate(
                 service: service.name,
                 intervalSeconds: measured.shipIntervalSeconds,
             }),
+            ...(measured.contextRelay !== undefined
+                ? [
+                      contextsSidecarContainer({
+                          spyImage: measured.spyImage,
+                          imagePullPolicy: input.imagePullPolicy,
+                          relayAddress: measured.contextRelay,
+                          runId: input.runId,
+                          dataVolume: DATA_VOLUME,
+                      }),
+                  ]
+                : []),
         ],
         volumes: spyVolumes(measured.coveragercConfigMap),
     };

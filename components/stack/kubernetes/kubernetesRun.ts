@@ -2,6 +2,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { generateCoveragerc } from "../../config/coveragerc";
 import { createCoveragercConfigMap } from "../../engine/kubernetes/coveragercConfigMap";
+import {
+    CONTEXT_RELAY_NAME,
+    contextRelayPodsAddress,
+    createClusterContextRelay,
+} from "../../engine/kubernetes/contextRelay";
 import { createDataHome } from "../../engine/kubernetes/dataHome";
 import { stackLabels } from "../../engine/kubernetes/names";
 import { ImagePullPolicy } from "../../engine/kubernetes/objectBasics";
@@ -10,9 +15,11 @@ import { inspectLocalImages } from "../../engine/localImages";
 import { ResolvedService, ResolvedStackArgs, measuredServices } from "../../options/resolveArgs";
 import { pythonPathFromImageEnv, readImagePythonPath } from "../../service/imagePythonPath";
 import { serviceEnvironment } from "../../service/serviceContainer";
+import { CONTEXT_RELAY_PORT } from "../../shared/layout";
+import { CONTEXT_RELAY_CONTAINER } from "../../shared/naming";
 import { scriptServices } from "../../testRun/scriptServices";
 import type { KubernetesTarget, RunPlan } from "../planRun";
-import type { RunEngine, ServiceToStart, StartedService } from "../runEngine";
+import type { ContextRelay, RunEngine, ServiceToStart, StartedService } from "../runEngine";
 import { kubectlContextEnvironment } from "./clusterCommand";
 import { KubernetesPreparedRun, harvestOnCluster, runTarOf } from "./kubernetesHarvest";
 import { NodeJson, clusterNodeAddress, clusterNodes } from "./nodeAddress";
@@ -177,6 +184,9 @@ function startOnCluster(
               coveragercConfigMap: coveragerc.metadata.name,
               collectorUrl: home.collectorUrl,
               shipIntervalSeconds: SHIP_INTERVAL_SECONDS,
+              ...(plan.resolved.perTestContexts
+                  ? { contextRelay: contextRelayPodsAddress(prepared.target.namespace) }
+                  : {}),
           }
         : undefined;
     const env = serviceEnvironment(
@@ -220,6 +230,41 @@ function startOnCluster(
     };
 }
 
+/**
+ * The per-test context relay on the cluster, on the stack's claim: the test run reaches it on a node's address, the
+ * measured pods' sidecars by its Service's name (they wait for it, so the pods need not).
+ */
+function startRelayOnCluster(
+    component: pulumi.ComponentResource,
+    name: string,
+    plan: RunPlan<RunEngine>,
+    prepared: KubernetesPreparedRun,
+): ContextRelay {
+    const { home } = prepared;
+    const relay = createClusterContextRelay(
+        name,
+        {
+            namespace: home.namespaceName,
+            labels: prepared.labels,
+            runId: plan.resolved.runId,
+            spyImage: prepared.spyImage,
+            imagePullPolicy: prepared.imagePullPolicy,
+            claimName: home.claim.metadata.name,
+            collectorLabels: home.collectorLabels,
+        },
+        // The claim's runs/ folder is the collector's to make.
+        { parent: component, dependsOn: [home.collector] },
+    );
+    const url = relay.service.spec.ports.apply((ports) =>
+        nodePortUrl(prepared.nodeAddress, CONTEXT_RELAY_NAME, CONTEXT_RELAY_PORT, ports),
+    );
+    return {
+        relay: relay.deployment,
+        url,
+        where: { containerName: CONTEXT_RELAY_CONTAINER, deployment: CONTEXT_RELAY_NAME },
+    };
+}
+
 /** The run's engine on a Kubernetes cluster, reached by the component's kubernetes provider and, here, by kubectl. */
 export function kubernetesRunEngine(
     target: KubernetesTarget,
@@ -241,10 +286,8 @@ export function kubernetesRunEngine(
             })),
         startService: (_component, name, plan, prepared, start) =>
             startOnCluster(prepared.scope, name, plan, prepared, start),
-        startContextRelay: () => {
-            // planRun refuses perTestContexts on a cluster at preview.
-            throw new Error("coverage-spy: per-test contexts do not run on a Kubernetes cluster yet");
-        },
+        startContextRelay: (_component, name, plan, prepared) =>
+            startRelayOnCluster(prepared.scope, name, plan, prepared),
         testRunEngine: () => ({
             kind: "kubectl",
             ...(target.kubeconfig !== undefined ? { kubeconfig: target.kubeconfig } : {}),
