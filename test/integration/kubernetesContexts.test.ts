@@ -1,33 +1,21 @@
 // Per-test contexts on the project's kind cluster: the demo (3 workers, 2 replicas spread over the worker nodes) with
 // perTestContexts on, by a real `pulumi up` of a program giving CoverageSpyStack a kubernetes provider, against the
 // same program on the Docker engine: the line index (which test ran which line) must be the same.
-// The program's helpers are a small copy of kubernetesDemo.test.ts's.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ContextIndex } from "../../cli/contexts/whoRan";
-import { planSpyImage } from "../../components/engine/spyDelivery";
-import { spyBuildCommand } from "../../components/engine/spyImage";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "./engine";
 import { expectDemoLines } from "./freshProject";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, run } from "./kubernetesProgram";
 
 const PROJECT = "itest-k8s-contexts";
 const STACKS = { kind: `itest-k8sctx-kind-${process.pid}`, docker: `itest-k8sctx-docker-${process.pid}` };
 type Engine = keyof typeof STACKS;
-const CLUSTER_UP_MS = 10 * 60 * 1000;
-const UP_MS = 10 * 60 * 1000;
 /** The demo's tests (examples/demo/tests). */
 const DEMO_TESTS = 10;
-
-function run(program: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT): string {
-    const result = spawnSync(program, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (result.status !== 0)
-        throw new Error(`${program} ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    return result.stdout;
-}
 
 /**
  * The program: the demo with perTestContexts, its suite through the runner's unittest entry; on the cluster the
@@ -92,18 +80,8 @@ function up(engine: Engine): CoverageSummary {
 }
 
 beforeAll(() => {
-    const kubeconfig = run("bash", ["scripts/k8s-cluster.sh", "up"]).trim().split("\n").pop() ?? "";
-    const clusterPath = run("bash", ["-c", 'eval "$(bash scripts/k8s-cluster.sh env)" && printf %s "$PATH"']);
-    // The spy image the component plans, built on this machine when missing, and the demo's, in every node.
-    const spy = planSpyImage({ spyBaseImage: spyBaseImage(), assetsDir: path.join(REPO_ROOT, "coverage-spy") });
-    run("sh", ["-c", spyBuildCommand(spy.image, spy.recipe!)]);
-    for (const image of [spy.image, DEMO_IMAGE])
-        run("bash", [
-            "-c",
-            'source scripts/k8s-env.sh && kind_run load docker-image --name "$K8S_CLUSTER" "$1"',
-            "load",
-            image,
-        ]);
+    const { kubeconfig, env: clusterEnv } = prepareCluster();
+    const clusterPath = clusterEnv.PATH;
     work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-k8s-contexts-"));
     fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
     fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));

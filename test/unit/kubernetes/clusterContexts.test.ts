@@ -4,6 +4,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { FIXTURE_RUN_ID, tempDir } from "../fixtures";
+import { nodeHolding } from "./kindNodes";
 import { DEPLOYMENT, SERVICE, containerNamed, podSpecOf } from "./kubernetesInputs";
 
 const COMMAND = "command:local:Command";
@@ -94,7 +95,12 @@ function runWithContexts(name: string) {
         },
         { stack: "ci", project: "shop", projectDir: reportDir, component: parent },
     );
-    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => NODE_ADDRESS) };
+    // The node as kubectl would list it: its address, and the images loaded into it.
+    const node = nodeHolding(NODE_ADDRESS, [
+        ...["shop:prod", "worker:prod", "postgres:16"].map((i) => `docker.io/library/${i}`),
+        `docker.io/${planned.spyImage.image}`,
+    ]);
+    const plan = { ...planned, engine: kubernetesRunEngine(planned.kubernetes!, planned.resolved, () => [node]) };
     const prepared = prepareRun(parent, name, plan, (message) => new Error(message));
     const services = startServices(parent, name, plan, prepared);
     const testRun = runSuite(parent, name, plan, prepared, services);
