@@ -23,6 +23,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/k8s-env.sh"
 
 NODE_TIMEOUT="${COVERAGE_SPY_K8S_TIMEOUT:-300}"
+# How long a load waits for every node to list the images it loaded (kubelets report them within about 40 s).
+LOAD_LIST_TIMEOUT=120
 
 install_shim() {
   mkdir -p "$K8S_SHIM_DIR"
@@ -185,11 +187,47 @@ cmd_env() {
   printf 'export PATH=%q:"$PATH"\n' "$K8S_BIN"
 }
 
+# The name a node lists an image under, as components/stack/kubernetes/nodeImages.ts's nodeImageName gives it.
+node_image_name() {
+  local image=$1 first=${1%%/*} last=${1##*/}
+  [[ $last == *:* ]] || image="$image:latest"
+  if [[ $1 != */* ]]; then
+    printf 'docker.io/library/%s\n' "$image"
+  elif [[ $first == *[.:]* || $first == localhost ]]; then
+    printf '%s\n' "$image"
+  else
+    printf 'docker.io/%s\n' "$image"
+  fi
+}
+
+# Nodes that do not list every one of the images yet, one "NODE IMAGE" line each.
+nodes_lacking() {
+  local listed node names image
+  listed=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.images[*].names}{"\n"}{end}') || return
+  while read -r node names; do
+    [[ -n $node ]] || continue
+    for image in "$@"; do
+      [[ $names == *"\"$(node_image_name "$image")\""* ]] || printf '%s %s\n' "$node" "$image"
+    done
+  done <<<"$listed"
+}
+
+# The images copied from this machine's Docker engine into every node; done once every node lists them, as the
+# component's preview check reads them (a kubelet reports a new image in its node's status within about 40 s).
 cmd_load() {
   (($# > 0)) || die "load: name the images to copy into the nodes (load IMAGE...)"
   cluster_exists || die "cluster $K8S_CLUSTER is not up: bash scripts/k8s-cluster.sh up"
   install_shim
   kind_run load docker-image --name "$K8S_CLUSTER" "$@"
+  local deadline=$((SECONDS + LOAD_LIST_TIMEOUT)) lacking
+  while true; do
+    lacking=$(nodes_lacking "$@") || die "could not read the nodes' images: kubectl --kubeconfig $K8S_KUBECONFIG get nodes"
+    [[ -n $lacking ]] || break
+    ((SECONDS < deadline)) \
+      || die "the nodes do not list the loaded images after $LOAD_LIST_TIMEOUT s: $(tr '\n' ';' <<<"$lacking") (kubectl --kubeconfig $K8S_KUBECONFIG get nodes -o yaml)"
+    sleep 2
+  done
+  log "every node lists $*"
 }
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }

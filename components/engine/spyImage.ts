@@ -102,10 +102,11 @@ export function spyBuildFailure(tag: string, baseImage: string): string {
 }
 
 /**
- * The `docker build` of the spy image (assets folder, image/Dockerfile), quiet, every value quoted. `--force-rm`: the
- * classic builder otherwise keeps the container of a failed step, one exited container left per failed build.
+ * The `docker build` of the spy image (assets folder, image/Dockerfile), quiet, as words: `quote` makes each a shell
+ * word (shellQuote for a command run, shownWord for one shown). `--force-rm`: the classic builder otherwise keeps the
+ * container of a failed step, one exited container left per failed build.
  */
-export function spyDockerBuild(tag: string, recipe: SpyImageRecipe): string {
+export function spyDockerBuild(tag: string, recipe: SpyImageRecipe, quote: (word: string) => string): string {
     return [
         "docker",
         "build",
@@ -123,7 +124,7 @@ export function spyDockerBuild(tag: string, recipe: SpyImageRecipe): string {
         tag,
         recipe.assetsDir,
     ]
-        .map(shellQuote)
+        .map(quote)
         .join(" ");
 }
 
@@ -133,7 +134,7 @@ export function spyDockerBuild(tag: string, recipe: SpyImageRecipe): string {
  * stays small; Docker prints a failed step's output whatever. Every value is quoted.
  */
 export function spyBuildCommand(tag: string, recipe: SpyImageRecipe): string {
-    const build = spyDockerBuild(tag, recipe);
+    const build = spyDockerBuild(tag, recipe, shellQuote);
     const present = `docker image inspect ${shellQuote(tag)} >/dev/null 2>&1`;
     const fail = `{ printf '%s\\n' ${shellQuote(spyBuildFailure(tag, recipe.baseImage))} >&2; exit 1; }`;
     return `${present} || ${build} >/dev/null || ${fail}`;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { spyDockerBuild } from "../../engine/spyImage";
-import { shellQuote } from "../../shared/shell";
+import { shownWord } from "../../shared/shell";
 import type { ImageNeed, RunPlan } from "../planRun";
 import type { RunEngine } from "../runEngine";
 import { NodeJson, acceptsPods } from "./nodeAddress";
@@ -95,15 +95,15 @@ function absentLines(absent: AbsentImage[]): string[] {
 
 /** How the images get onto the nodes: kind's load for a kind cluster, a registry for any other. */
 function loadAdvice(images: string[], kindCluster: string | undefined, spy: RunPlan<RunEngine>["spyImage"]): string[] {
-    const quoted = images.map(shellQuote).join(" ");
+    const quoted = images.map(shownWord).join(" ");
     const lines: string[] = [];
     if (spy.recipe !== undefined && images.includes(spy.image))
         lines.push(
             `${spy.image} is coverage-spy's own spy image: unless this machine's Docker engine has it ` +
-                `(docker image inspect ${shellQuote(spy.image)}), build it there first: ` +
-                spyDockerBuild(spy.image, spy.recipe),
+                `(docker image inspect ${shownWord(spy.image)}), build it there first: ` +
+                spyDockerBuild(spy.image, spy.recipe, shownWord),
         );
-    const load = `kind load docker-image ${quoted} --name ${shellQuote(kindCluster ?? "CLUSTER")}`;
+    const load = `kind load docker-image ${quoted} --name ${shownWord(kindCluster ?? "CLUSTER")}`;
     lines.push(
         kindCluster !== undefined
             ? `Load them from this machine's Docker engine into the kind cluster's nodes: ${load}`
@@ -111,6 +111,8 @@ function loadAdvice(images: string[], kindCluster: string | undefined, spy: RunP
         (kindCluster !== undefined ? "On another cluster" : "On any other cluster") +
             ", push them to a registry the nodes pull from and name them by it (registry.example.com/app:tag) in the " +
             "options: such images are pulled by the nodes and not checked here.",
+        // The kubelet lists a new image in its node's status some seconds after it got it (up to about 40 s).
+        "Images loaded in the last minute may not be listed yet: if so, run again.",
     );
     return lines;
 }

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMockEngine } from "../mockEngine";
 import { tempDir } from "../fixtures";
 import { kindNodes, nodeNamed } from "./kindNodes";
+import { shownWord } from "../../../components/shared/shell";
 
 const engine = installMockEngine();
 
@@ -173,9 +174,13 @@ describe("the run on a cluster whose nodes lack images", () => {
         expect(message).toContain("postgres:16 (service db): not on coverage-spy-worker, coverage-spy-worker2");
         expect(message).toContain(`${spy} (the spy: measured pods' init container, the collector, the harvest Job)`);
         expect(message).not.toContain(`${DEMO} (`);
-        expect(message).toContain(`kind load docker-image 'postgres:16' '${spy}' --name 'coverage-spy'`);
+        // As a reader would type them: plain words bare.
+        expect(message).toContain(`kind load docker-image postgres:16 ${spy} --name coverage-spy`);
         // The spy image is coverage-spy's own: the message says how to build it on this machine first.
-        expect(message).toContain(spyDockerBuild(spy, plan.spyImage.recipe!));
+        expect(message).toContain(`build it there first: docker build --quiet --force-rm --file `);
+        expect(message).toContain(spyDockerBuild(spy, plan.spyImage.recipe!, shownWord));
+        // A node lists an image some seconds after it got it.
+        expect(message).toContain("Images loaded in the last minute may not be listed yet: if so, run again.");
         expect(message).toContain("registry");
         // Nothing was declared: the namespace, claim and collector come after the check.
         expect(engine.resources.slice(before).filter((r) => r.type.startsWith("kubernetes:"))).toEqual([]);
@@ -185,7 +190,7 @@ describe("the run on a cluster whose nodes lack images", () => {
         const nodes = kindNodes().map((n) => ({ ...n, spec: { ...n.spec, providerID: "gce://p/europe-west1-b/n" } }));
         const message = refusalOf(planOnCluster("cloud", nodes).prepare);
         expect(message).toContain("On a kind cluster, load them from this machine's Docker engine: kind load");
-        expect(message).toContain("--name 'CLUSTER'");
+        expect(message).toContain("--name CLUSTER");
         expect(message).toContain("On any other cluster, push them to a registry the nodes pull from");
     });
 
