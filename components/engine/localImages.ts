@@ -6,17 +6,34 @@ export interface LocalImage {
     envJson?: string;
     /** The image's ID, when the image is there (and the engine says it). */
     id?: string;
+    /** The TCP ports the image EXPOSEs, when the image is there. */
+    exposedPorts?: number[];
     /** Why it is not: Docker's own words. */
     missing?: string;
 }
 
-/** What is read of an image: its environment (JSON, which never holds a raw tab), a tab, its ID. */
-export const INSPECT_FORMAT = "{{json .Config.Env}}\t{{.Id}}";
+/** What is read of an image, tab-separated: its environment (JSON, which never holds a raw tab), its ID, its ports. */
+export const INSPECT_FORMAT = "{{json .Config.Env}}\t{{.Id}}\t{{json .Config.ExposedPorts}}";
+
+/** The TCP ports of `{{json .Config.ExposedPorts}}` ({"5432/tcp":{}}, or null). */
+function tcpPorts(json: string | undefined): number[] {
+    const exposed = json?.trim() ? (JSON.parse(json) as Record<string, unknown> | null) : null;
+    return Object.keys(exposed ?? {})
+        .flatMap((key) => {
+            const match = /^(\d+)(?:\/tcp)?$/.exec(key);
+            return match ? [Number(match[1])] : [];
+        })
+        .sort((a, b) => a - b);
+}
 
 /** An image `docker image inspect --format INSPECT_FORMAT` described. */
 function foundImage(stdout: string): LocalImage {
-    const [envJson, id] = stdout.trim().split("\t");
-    return { envJson: envJson.trim(), ...(id?.trim() ? { id: id.trim() } : {}) };
+    const [envJson, id, portsJson] = stdout.trim().split("\t");
+    return {
+        envJson: envJson.trim(),
+        ...(id?.trim() ? { id: id.trim() } : {}),
+        ...(portsJson !== undefined ? { exposedPorts: tcpPorts(portsJson) } : {}),
+    };
 }
 
 /**

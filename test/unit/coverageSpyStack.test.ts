@@ -128,7 +128,8 @@ describe("CoverageSpyStack resource graph", () => {
         expect(docker.calls()).toEqual(
             expect.arrayContaining(
                 ["shop:prod", "worker:prod", spyTag].map(
-                    (image) => `image inspect --format {{json .Config.Env}}\t{{.Id}} ${image}`,
+                    (image) =>
+                        `image inspect --format {{json .Config.Env}}\t{{.Id}}\t{{json .Config.ExposedPorts}} ${image}`,
                 ),
             ),
         );

@@ -45,6 +45,11 @@ export interface ServiceWorkloadInput {
     env: pulumi.Input<Record<string, string>>;
     /** How the service is measured; none for a service that is not (a plain Deployment and Service). */
     measured?: MeasuredPod;
+    /**
+     * The ports its image EXPOSEs: the other pods reach them by the service's name, as any port of a container is
+     * reached on Docker's network (a database declared without `ports`, say).
+     */
+    imagePorts?: number[];
 }
 
 /** The service's pods and the Service the other pods (by its name) and the host (on a node's address) reach it by. */
@@ -60,13 +65,13 @@ export function serviceSelector(labels: Record<string, string>, service: string)
 }
 
 /**
- * The ports the service is reached on inside the cluster: its ports and its readiness TCP port (on Docker, the others
- * reach any port on the stack's network; here only a Service's ports).
+ * The ports the service is reached on inside the cluster: its ports, its readiness TCP port and the ports its image
+ * EXPOSEs (on Docker, the others reach any port on the stack's network; here only a Service's ports).
  */
-export function reachablePorts(service: ResolvedService): number[] {
+export function reachablePorts(service: ResolvedService, imagePorts: number[] = []): number[] {
     const ports = service.ports.map((p) => p.internal);
     if (service.readinessTcpPort !== undefined) ports.push(service.readinessTcpPort);
-    return [...new Set(ports)];
+    return [...new Set([...ports, ...imagePorts])];
 }
 
 /** A numeric `user` ("uid" or "uid:gid") as the container's securityContext; the image's user otherwise. */
@@ -230,7 +235,7 @@ export function createServiceWorkload(
         },
         { ...opts, customTimeouts: deploymentTimeouts(service) },
     );
-    const ports = reachablePorts(service);
+    const ports = reachablePorts(service, input.imagePorts);
     if (ports.length === 0) return { deployment };
     const reach = new k8s.core.v1.Service(
         `${name}-${service.name}`,

@@ -11,7 +11,7 @@ import { createDataHome } from "../../engine/kubernetes/dataHome";
 import { stackLabels } from "../../engine/kubernetes/names";
 import { ImagePullPolicy } from "../../engine/kubernetes/objectBasics";
 import { createServiceWorkload } from "../../engine/kubernetes/serviceWorkload";
-import { inspectLocalImages } from "../../engine/localImages";
+import { LocalImage, inspectLocalImages } from "../../engine/localImages";
 import { ResolvedService, ResolvedStackArgs, measuredServices } from "../../options/resolveArgs";
 import { pythonPathFromImageEnv, readImagePythonPath } from "../../service/imagePythonPath";
 import { serviceEnvironment } from "../../service/serviceContainer";
@@ -50,14 +50,21 @@ export const SHIP_INTERVAL_SECONDS = 5;
 /** The data claim's size: the data of the runs kept (keepRuns), and their reports. */
 const CLAIM_SIZE = "1Gi";
 
+/** The service's image on this machine's Docker engine, when named by a string; none for an Output image. */
+function localImageOf(service: ResolvedService): LocalImage | undefined {
+    return typeof service.image === "string" ? inspectLocalImages([service.image]).get(service.image) : undefined;
+}
+
 /** The app image's own PYTHONPATH: given, else read from the image on this machine's Docker engine, else none. */
-function imagePythonPath(component: pulumi.Resource, service: ResolvedService): pulumi.Output<string> {
+function imagePythonPath(
+    component: pulumi.Resource,
+    service: ResolvedService,
+    local: LocalImage | undefined,
+): pulumi.Output<string> {
     if (service.imagePythonPath !== undefined) return pulumi.output(service.imagePythonPath);
-    const image = service.image;
-    if (typeof image !== "string")
-        return readImagePythonPath(service.name, image, pulumi.output({}), { parent: component });
-    const found = inspectLocalImages([image]).get(image);
-    return pulumi.output(found?.envJson !== undefined ? pythonPathFromImageEnv(found.envJson) : "");
+    if (typeof service.image !== "string")
+        return readImagePythonPath(service.name, service.image, pulumi.output({}), { parent: component });
+    return pulumi.output(local?.envJson !== undefined ? pythonPathFromImageEnv(local.envJson) : "");
 }
 
 /** What kubectl on this machine reads to reach the cluster: the kubeconfig found, and the context given. */
@@ -189,9 +196,10 @@ function startOnCluster(
                   : {}),
           }
         : undefined;
+    const local = localImageOf(service);
     const env = serviceEnvironment(
         service,
-        service.instrument ? { runId, imagePythonPath: imagePythonPath(component, service) } : undefined,
+        service.instrument ? { runId, imagePythonPath: imagePythonPath(component, service, local) } : undefined,
     );
     const previousGone = createPreviousPodsGone(
         name,
@@ -209,6 +217,7 @@ function startOnCluster(
             imagePullPolicy: prepared.imagePullPolicy,
             env,
             measured,
+            imagePorts: local?.exposedPorts ?? [],
         },
         // A measured pod ships to the collector from its start.
         {

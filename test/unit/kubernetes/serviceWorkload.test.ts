@@ -295,6 +295,38 @@ describe("a service that is not measured", () => {
     });
 });
 
+describe("a service the others reach by a port its image exposes", () => {
+    // A database declared without ports, as a Docker stack may: on Docker's network any of its ports is reached.
+    const quiet = resolvedServices([{ name: "store", image: "postgres:prod", instrument: false }])[0];
+    const declared = (imagePorts?: number[]) =>
+        createServiceWorkload(
+            `exposed${imagePorts?.length ?? "-none"}`,
+            {
+                namespace: NS,
+                labels: LABELS,
+                service: quiet,
+                runId: FIXTURE_RUN_ID,
+                replicas: 1,
+                imagePullPolicy: "Never",
+                env: {},
+                ...(imagePorts !== undefined ? { imagePorts } : {}),
+            },
+            { parent },
+        );
+
+    it("gets a Service on those ports, named as the service", async () => {
+        expect(declared([5432]).service).toBeDefined();
+        await declarationsSettled();
+        const { metadata, spec } = inputsOf<ServiceArgs>(engine.one(SERVICE, "exposed1-store"));
+        expect(metadata.name).toBe("store");
+        expect(spec.ports).toEqual([{ name: "port-5432", port: 5432, targetPort: 5432 }]);
+    });
+
+    it("gets none when neither its options nor its image give a port", () => {
+        expect(declared().service).toBeUndefined();
+    });
+});
+
 describe("a workload's replica count", () => {
     it("is refused below 1, naming the service and the fix", () => {
         expect(() => declare(parentNamed("zero"), "shop", { replicas: 0 })).toThrow(
