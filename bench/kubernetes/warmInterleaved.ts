@@ -17,6 +17,7 @@ import { spyBuildCommand } from "../../components/engine/spyImage";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../../test/integration/engine";
+import { programFolder } from "../../test/integration/kubernetesProgram";
 import { median } from "../median";
 
 const PROJECT = "bench-k8s-demo";
@@ -80,17 +81,8 @@ interface Side {
 
 /** A folder holding the program, its own file backend and a node_modules link to this checkout's. */
 function makeSide(label: string, stack: string, onCluster: boolean): Side {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), `coverage-spy-${stack}-`));
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
-    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));
-    const compilerOptions = { module: "commonjs", moduleResolution: "node", target: "ES2020", strict: true };
-    fs.writeFileSync(
-        path.join(work, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { ...compilerOptions, types: ["node"] }, files: ["index.ts"] }),
-    );
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(work, "node_modules"));
+    const work = programFolder(PROJECT, "");
     fs.writeFileSync(path.join(work, "index.ts"), program(path.join(work, "reports"), onCluster));
-    fs.mkdirSync(path.join(work, ".state"));
     const env = {
         ...process.env,
         PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,

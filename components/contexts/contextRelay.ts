@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../shared/layout";
+import { CONTEXT_RELAY_PORT, contextRelayCommand } from "../shared/layout";
 import { spyFileMounts } from "../engine/spyFiles";
 import { dataVolumeMount } from "../infra/coverageVolume";
 import { publishedUrl } from "../service/publishedUrl";
@@ -28,16 +28,7 @@ export function contextRelayContainerArgs(input: ContextRelayInput): docker.Cont
     return {
         name: stackObjectName(input.stack, CONTEXT_RELAY_CONTAINER),
         image: input.image,
-        command: [
-            "python3",
-            CONTEXT_RELAY_SCRIPT,
-            "--data-dir",
-            DATA_DIR,
-            "--run-id",
-            input.runId,
-            "--port",
-            String(CONTEXT_RELAY_PORT),
-        ],
+        command: contextRelayCommand(input.runId),
         // Root: it writes the run's .context and event log, and removes the sockets of processes that died.
         user: "0:0",
         init: true,

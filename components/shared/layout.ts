@@ -25,6 +25,24 @@ export const HARVEST_SCRIPT = `${ASSETS_DIR}/harvest.py`;
 /** The per-test contexts relay's script, and the port it listens on inside its container. */
 export const CONTEXT_RELAY_SCRIPT = `${ASSETS_DIR}/contexts_relay.py`;
 export const CONTEXT_RELAY_PORT = 7611;
+
+/**
+ * The relay's command line for a run, on every engine; `podsPort`: where the pods' sidecars connect, on a cluster
+ * (on Docker the relay reaches the processes through the data volume).
+ */
+export function contextRelayCommand(runId: string, podsPort?: number): string[] {
+    return [
+        "python3",
+        CONTEXT_RELAY_SCRIPT,
+        "--data-dir",
+        DATA_DIR,
+        "--run-id",
+        runId,
+        "--port",
+        String(CONTEXT_RELAY_PORT),
+        ...(podsPort !== undefined ? ["--pods-port", String(podsPort)] : []),
+    ];
+}
 /**
  * The spy image's Dockerfile, relative to the assets folder (the image's build context): the options check that a
  * given assetsDir has it, the image is built from it.

@@ -4,14 +4,13 @@
 // provider and every kubectl reach the cluster through the config only.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { stringify as yamlText } from "yaml";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "./engine";
 import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, run } from "./kubernetesProgram";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./kubernetesProgram";
 
 const PROJECT = "itest-k8s-config";
 const STACK = `itest-k8s-config-${process.pid}`;
@@ -73,18 +72,7 @@ beforeAll(() => {
     const cluster = prepareCluster();
     const { kubeconfig } = cluster;
     const clusterPath = cluster.env.PATH;
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-k8s-config-"));
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
-    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));
-    fs.writeFileSync(
-        path.join(work, "tsconfig.json"),
-        JSON.stringify({
-            compilerOptions: { module: "commonjs", moduleResolution: "node", target: "ES2020", strict: true },
-            files: ["index.ts"],
-        }),
-    );
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(work, "node_modules"));
-    fs.writeFileSync(path.join(work, "index.ts"), PROGRAM);
+    work = programFolder(PROJECT, PROGRAM);
     fs.writeFileSync(path.join(work, `Pulumi.${STACK}.yaml`), stackConfig(path.join(work, "reports")));
     kubectlEnv = { ...process.env, PATH: clusterPath, KUBECONFIG: kubeconfig };
     env = {
@@ -95,7 +83,6 @@ beforeAll(() => {
         PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
         PULUMI_CONFIG_PASSPHRASE: "itest",
     };
-    fs.mkdirSync(path.join(work, ".state"));
     pulumi(["stack", "init"]);
     // The kubeconfig's text, as a secret, as a team's CI gives it.
     // Given on stdin, as a multi-line value is (its words would not be shown in a failure either).

@@ -2,14 +2,13 @@
 // perTestContexts on, by a real `pulumi up` of a program giving CoverageSpyStack a kubernetes provider, against the
 // same program on the Docker engine: the line index (which test ran which line) must be the same.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ContextIndex } from "../../cli/contexts/whoRan";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "./engine";
 import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, run } from "./kubernetesProgram";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./kubernetesProgram";
 
 const PROJECT = "itest-k8s-contexts";
 const STACKS = { kind: `itest-k8sctx-kind-${process.pid}`, docker: `itest-k8sctx-docker-${process.pid}` };
@@ -82,18 +81,7 @@ function up(engine: Engine): CoverageSummary {
 beforeAll(() => {
     const { kubeconfig, env: clusterEnv } = prepareCluster();
     const clusterPath = clusterEnv.PATH;
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-k8s-contexts-"));
-    fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
-    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: PROJECT, main: "index.ts" }));
-    fs.writeFileSync(
-        path.join(work, "tsconfig.json"),
-        JSON.stringify({
-            compilerOptions: { module: "commonjs", moduleResolution: "node", target: "ES2020", strict: true },
-            files: ["index.ts"],
-        }),
-    );
-    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(work, "node_modules"));
-    fs.writeFileSync(path.join(work, "index.ts"), program());
+    work = programFolder(PROJECT, program());
     env = {
         ...process.env,
         PATH: clusterPath,
@@ -101,7 +89,6 @@ beforeAll(() => {
         PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
         PULUMI_CONFIG_PASSPHRASE: "itest",
     };
-    fs.mkdirSync(path.join(work, ".state"));
     for (const engine of ["kind", "docker"] as const) pulumi(engine, ["stack", "init"]);
 }, CLUSTER_UP_MS);
 

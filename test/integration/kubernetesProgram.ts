@@ -64,6 +64,25 @@ export function prepareCluster(): Cluster {
     return { env: { ...process.env, PATH: clusterPath, KUBECONFIG: kubeconfig }, kubeconfig };
 }
 
+/**
+ * A new folder holding a Pulumi TypeScript program (Pulumi.yaml, package.json, tsconfig.json, index.ts with `source`)
+ * whose node_modules is this checkout's, and an empty .state folder for its own file backend; returns its path.
+ */
+export function programFolder(project: string, source: string): string {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `coverage-spy-${project}-`));
+    fs.writeFileSync(path.join(work, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
+    fs.writeFileSync(path.join(work, "package.json"), JSON.stringify({ name: project, main: "index.ts" }));
+    const compilerOptions = { module: "commonjs", moduleResolution: "node", target: "ES2020", strict: true };
+    fs.writeFileSync(
+        path.join(work, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { ...compilerOptions, types: ["node"] }, files: ["index.ts"] }),
+    );
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(work, "node_modules"));
+    fs.writeFileSync(path.join(work, "index.ts"), source);
+    fs.mkdirSync(path.join(work, ".state"));
+    return work;
+}
+
 /** The program: the demo (stacks/Pulumi.dev.yaml's service, named app) on the cluster the provider reaches. */
 function programSource(testCommand: string, reportsDir: string): string {
     return `import * as fs from "fs";
@@ -139,28 +158,12 @@ export class KubernetesProgram {
         readonly cluster: Cluster,
         testCommand: (work: string) => string = () => DEMO_SUITE,
     ) {
-        this.work = fs.mkdtempSync(path.join(os.tmpdir(), `coverage-spy-${project}-`));
-        fs.writeFileSync(path.join(this.work, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
-        fs.writeFileSync(path.join(this.work, "package.json"), JSON.stringify({ name: project, main: "index.ts" }));
-        fs.writeFileSync(
-            path.join(this.work, "tsconfig.json"),
-            JSON.stringify({
-                compilerOptions: {
-                    module: "commonjs",
-                    moduleResolution: "node",
-                    target: "ES2020",
-                    strict: true,
-                    types: ["node"],
-                },
-                files: ["index.ts"],
-            }),
-        );
-        fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(this.work, "node_modules"));
+        // The program reads its folder to place its reports: the folder's name is known once it exists.
+        this.work = programFolder(project, "");
         fs.writeFileSync(
             path.join(this.work, "index.ts"),
             programSource(testCommand(this.work), path.join(this.work, "reports")),
         );
-        fs.mkdirSync(path.join(this.work, ".state"));
         this.env = {
             ...cluster.env,
             PULUMI_BACKEND_URL: `file://${path.join(this.work, ".state")}`,

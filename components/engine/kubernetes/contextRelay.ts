@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ASSETS_DIR, CONTEXT_RELAY_PORT, CONTEXT_RELAY_SCRIPT, DATA_DIR } from "../../shared/layout";
+import { ASSETS_DIR, CONTEXT_RELAY_PORT, contextRelayCommand, DATA_DIR } from "../../shared/layout";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, OBJECT_PREFIX } from "../../shared/naming";
 import { onTheCollectorsNode } from "./harvestJob";
 import { labelValue } from "./names";
@@ -59,18 +59,7 @@ function relayPod(input: ClusterContextRelayInput): k8s.types.input.core.v1.PodS
                 name: CONTEXT_RELAY_CONTAINER,
                 image: input.spyImage,
                 imagePullPolicy: input.imagePullPolicy,
-                command: [
-                    "python3",
-                    CONTEXT_RELAY_SCRIPT,
-                    "--data-dir",
-                    DATA_DIR,
-                    "--run-id",
-                    input.runId,
-                    "--port",
-                    String(CONTEXT_RELAY_PORT),
-                    "--pods-port",
-                    String(CONTEXT_RELAY_PODS_PORT),
-                ],
+                command: contextRelayCommand(input.runId, CONTEXT_RELAY_PODS_PORT),
                 ports: [
                     { containerPort: CONTEXT_RELAY_PORT, name: portName(CONTEXT_RELAY_PORT) },
                     { containerPort: CONTEXT_RELAY_PODS_PORT, name: portName(CONTEXT_RELAY_PODS_PORT) },
