@@ -177,6 +177,9 @@ function podTemplate(
     return {
         metadata: { labels },
         spec: {
+            // The app's environment as on Docker: no <SERVICE>_PORT=tcp://... variables for the namespace's Services,
+            // which would replace the image's own (a DB_PORT=5432 read as a port number, for one).
+            enableServiceLinks: false,
             terminationGracePeriodSeconds: podGraceSeconds(service.stopGraceSeconds, measured !== undefined),
             topologySpreadConstraints: [spreadOverNodes(selector)],
             ...spy,

@@ -327,6 +327,12 @@ describe("a service the others reach by a port its image exposes", () => {
     });
 });
 
+describe("every service's pods", () => {
+    it("get no variables for the namespace's Services, which Docker never sets and which replace the image's own", () => {
+        for (const name of ["shop", "worker", "db", "cache"]) expect(pod(name).enableServiceLinks).toBe(false);
+    });
+});
+
 describe("a workload's replica count", () => {
     it("is refused below 1, naming the service and the fix", () => {
         expect(() => declare(parentNamed("zero"), "shop", { replicas: 0 })).toThrow(
