@@ -29,6 +29,11 @@ export function copyExampleStack(example: string, stack: string, more: Record<st
     return file.config["coverage-spy:services"] as Service[];
 }
 
+/** The example's services, as its stack config gives them. */
+export function exampleServices(example: string): Service[] {
+    return exampleConfig(example).config["coverage-spy:services"] as Service[];
+}
+
 /** The example's suite, as its stack config gives it. */
 export function exampleTestCommand(example: string): string {
     return exampleConfig(example).config["coverage-spy:testCommand"] as string;
