@@ -12,8 +12,12 @@ export interface LocalImage {
     missing?: string;
 }
 
-/** What is read of an image, tab-separated: its environment (JSON, which never holds a raw tab), its ID, its ports. */
-export const INSPECT_FORMAT = "{{json .Config.Env}}\t{{.Id}}\t{{json .Config.ExposedPorts}}";
+/**
+ * What is read of an image, tab-separated: its environment (JSON, which never holds a raw tab), its ID, its ports.
+ * `index` reads the ports: `.Config.ExposedPorts` fails the whole inspect ("map has no entry") on an image without
+ * EXPOSE, which would read as a missing image.
+ */
+export const INSPECT_FORMAT = '{{json .Config.Env}}\t{{.Id}}\t{{json (index .Config "ExposedPorts")}}';
 
 /** The TCP ports of `{{json .Config.ExposedPorts}}` ({"5432/tcp":{}}, or null). */
 function tcpPorts(json: string | undefined): number[] {

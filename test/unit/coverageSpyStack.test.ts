@@ -129,7 +129,7 @@ describe("CoverageSpyStack resource graph", () => {
             expect.arrayContaining(
                 ["shop:prod", "worker:prod", spyTag].map(
                     (image) =>
-                        `image inspect --format {{json .Config.Env}}\t{{.Id}}\t{{json .Config.ExposedPorts}} ${image}`,
+                        `image inspect --format {{json .Config.Env}}\t{{.Id}}\t{{json (index .Config "ExposedPorts")}} ${image}`,
                 ),
             ),
         );
