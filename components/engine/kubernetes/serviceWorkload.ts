@@ -199,9 +199,10 @@ function checkReplicas(service: string, replicas: number): void {
 
 /**
  * What a service's pods may take, beyond its readinessTimeoutSeconds, to be scheduled, to pull an image not yet on
- * their node and to run the spy's init container before the app starts.
+ * their node and to run the spy's init container before the app starts: generous, since on a busy machine a pod's
+ * start alone took over a minute (two stacks coming up at once on a loaded 2-core host).
  */
-export const POD_START_MARGIN_SECONDS = 60;
+export const POD_START_MARGIN_SECONDS = 300;
 
 /**
  * How long `pulumi up` waits for a service's Deployment to have its pods ready: the service's own readiness timeout

@@ -358,9 +358,9 @@ describe("how long pulumi up waits for a service's pods", () => {
     declare(watched, "db", {}, "timed");
 
     it("is the service's readiness timeout and the pods' start, for a first run and every later one", () => {
-        expect(seen.get(`${DEPLOYMENT} timed-shop`)?.customTimeouts).toEqual({ create: "105s", update: "105s" });
+        expect(seen.get(`${DEPLOYMENT} timed-shop`)?.customTimeouts).toEqual({ create: "345s", update: "345s" });
         expect(byName("db").readinessTimeoutSeconds).toBe(60);
-        expect(seen.get(`${DEPLOYMENT} timed-db`)?.customTimeouts).toEqual({ create: "120s", update: "120s" });
+        expect(seen.get(`${DEPLOYMENT} timed-db`)?.customTimeouts).toEqual({ create: "360s", update: "360s" });
     });
 
     it("leaves the Service's options as given (its await is skipped)", () => {
