@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ASSETS_DIR, CONTEXT_RELAY_PORT, contextRelayCommand, DATA_DIR } from "../../shared/layout";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, OBJECT_PREFIX } from "../../shared/naming";
-import { onTheCollectorsNode } from "./harvestJob";
+import { ClaimPodInput, onTheCollectorsNode } from "./harvestJob";
 import { labelValue } from "./names";
 import { ImagePullPolicy, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 
@@ -31,18 +31,8 @@ export function contextRelayPodsAddress(namespace: string): string {
     return `${CONTEXT_RELAY_NAME}.${namespace}.svc:${CONTEXT_RELAY_PODS_PORT}`;
 }
 
-export interface ClusterContextRelayInput {
-    namespace: pulumi.Input<string>;
-    /** The stack's labels (stackLabels). */
-    labels: Record<string, string>;
-    runId: string;
-    spyImage: pulumi.Input<string>;
-    imagePullPolicy: ImagePullPolicy;
-    /** The stack's data claim: the relay writes the run's .context and event log there, where the harvest reads. */
-    claimName: pulumi.Input<string>;
-    /** The labels of the collector's pods, whose node is the only one the claim can be mounted on meanwhile. */
-    collectorLabels: Record<string, string>;
-}
+/** The relay writes the run's .context and event log into the stack's claim, where the harvest reads them. */
+export type ClusterContextRelayInput = ClaimPodInput;
 
 export interface ClusterContextRelay {
     deployment: k8s.apps.v1.Deployment;

@@ -25,18 +25,23 @@ export interface SourceToCopy {
     sourcePath: string;
 }
 
-export interface HarvestJobInput {
+/** A pod of the run's own from the spy image that mounts the stack's data claim: the harvest Job's, the relay's. */
+export interface ClaimPodInput {
     namespace: pulumi.Input<string>;
     /** The stack's labels (stackLabels). */
     labels: Record<string, string>;
     runId: string;
     spyImage: pulumi.Input<string>;
     imagePullPolicy: ImagePullPolicy;
-    /** The stack's data claim (the data home's) and its rcfile ConfigMap. */
+    /** The stack's data claim (the data home's). */
     claimName: pulumi.Input<string>;
-    coveragercConfigMap: pulumi.Input<string>;
-    /** The collector's pod labels: the claim is ReadWriteOnce, so the Job runs on the collector's node. */
+    /** The collector's pod labels: the claim is ReadWriteOnce, so the pod runs on the collector's node. */
     collectorLabels: Record<string, string>;
+}
+
+export interface HarvestJobInput extends ClaimPodInput {
+    /** The stack's rcfile ConfigMap. */
+    coveragercConfigMap: pulumi.Input<string>;
     /**
      * The harvester's command: components/harvester/harvester.ts's harvestCommand, with reports in a report
      * folder (`{ reportDir }`: --out is REPORTS_DIR/runs/<run>, the claim's reports folder here) and --volume-name
