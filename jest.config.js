@@ -1,8 +1,17 @@
-/** Two projects: unit tests (mocked engine, fast) and integration tests (real engine and Docker). */
+/** Three projects: unit tests (mocked engine, fast), and integration tests on a real engine: Docker, Kubernetes. */
 const common = {
     preset: "ts-jest",
     testEnvironment: "node",
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: true }] },
+};
+/**
+ * The real engines: Docker (integration) and the project's kind cluster (kubernetes), apart so that the cluster,
+ * whose nodes keep the cores busy while it is up, runs only while its own tests do (scripts/test.sh).
+ */
+const integration = {
+    ...common,
+    globalSetup: "<rootDir>/test/integration/sweep.ts",
+    globalTeardown: "<rootDir>/test/integration/teardown.ts",
 };
 module.exports = {
     projects: [
@@ -14,11 +23,15 @@ module.exports = {
             setupFilesAfterEnv: ["<rootDir>/test/unit/cleanup.ts", "<rootDir>/test/unit/hangBound.ts"],
         },
         {
-            ...common,
+            ...integration,
             displayName: "integration",
             testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
-            globalSetup: "<rootDir>/test/integration/sweep.ts",
-            globalTeardown: "<rootDir>/test/integration/teardown.ts",
+            testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/integration/kubernetes/"],
+        },
+        {
+            ...integration,
+            displayName: "kubernetes",
+            testMatch: ["<rootDir>/test/integration/kubernetes/**/*.test.ts"],
         },
     ],
 };

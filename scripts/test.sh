@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): type check, linters, unit tests (mocked engine), the Python asset and
-# script helper tests, then the integration tests against the real Docker engine and a real `pulumi up`.
+# script helper tests, then the integration tests with a real `pulumi up`: on the Docker engine, then on the project's
+# Kubernetes cluster.
 #   --unit-only         skip the integration tests (quick local loop)
 #   --integration-only  only the integration tests
 set -euo pipefail
@@ -36,17 +37,23 @@ passed=0
 # Adds a jest run's counts (from its --json output) to the closing line.
 count_jest() { passed=$((passed + $(json_field numPassedTests "$1"))); }
 
-# jest in the background, in its own process group, waited for: bash runs the traps above at once when it is
-# stopped (not after a foreground command ends), and ends jest with every process it started.
+# A jest project's integration tests (integration: Docker; kubernetes: the project's cluster), in the background in
+# its own process group, waited for: bash runs the traps above at once when it is stopped (not after a foreground
+# command ends), and ends jest with every process it started.
 integration_tests() {
-  local rc=0
+  local project="$1" rc=0
   set -m
-  node node_modules/jest/bin/jest.js --selectProjects integration --runInBand --json \
-    --outputFile "$results/integration.json" &
+  node node_modules/jest/bin/jest.js --selectProjects "$project" --runInBand --json \
+    --outputFile "$results/$project.json" &
   jest_pid=$!
   set +m
   wait "$jest_pid" || rc=$?
   jest_pid=""
+  # The failures again, last: a CI log shows the end of a run, and these are far above it.
+  if [ "$rc" != 0 ] && [ -s "$results/$project.json" ]; then
+    log "the failed tests of $project (their full output is above):"
+    node "$COVERAGE_SPY_HELPERS/json-query.js" failed-tests "$results/$project.json" | sed 's/^/  /' >&2 || true
+  fi
   return "$rc"
 }
 
@@ -77,7 +84,16 @@ if [ "$mode" != integration ]; then
 fi
 if [ "$mode" != unit ]; then
   step "engine, toolchain and images" bash scripts/setup.sh
-  # The Kubernetes engine's tests run on the project's own kind cluster: built once from local builds and cached.
+  # shellcheck source=scripts/pulumi-env.sh
+  source scripts/pulumi-env.sh
+  step "build" npx tsc -p tsconfig.json
+  # The integration tests' globalSetup need not do all this again.
+  export COVERAGE_SPY_TEST_ENV=ready
+  # setup.sh failed above unless every toolchain part is there: nothing here is skipped.
+  step "integration tests (Docker)" integration_tests integration
+  count_jest "$results/integration.json"
+  # The Kubernetes engine's tests run on the project's own kind cluster (built once from local builds and cached),
+  # started only now: its three nodes keep both cores busy while it is up, which slowed the Docker tests above.
   if ! bash scripts/k8s-cluster.sh status >/dev/null 2>&1; then
     k8s_started=true
   fi
@@ -85,14 +101,10 @@ if [ "$mode" != unit ]; then
   # The Pulumi Kubernetes plugin the component's cluster engine needs (built once from the Go proxy, cached): after
   # the cluster, so the two cold Go builds never share the memory and the cores.
   step "kubernetes provider plugin" bash scripts/kubernetes-provider.sh
-  # shellcheck source=scripts/pulumi-env.sh
-  source scripts/pulumi-env.sh
-  step "build" npx tsc -p tsconfig.json
-  # The integration tests' globalSetup need not do all this again.
-  export COVERAGE_SPY_TEST_ENV=ready
-  # setup.sh failed above unless every toolchain part is there: nothing here is skipped.
-  step "integration tests" integration_tests
-  count_jest "$results/integration.json"
+  step "integration tests (Kubernetes)" integration_tests kubernetes
+  count_jest "$results/kubernetes.json"
+  end_cluster
+  k8s_started=false
 fi
 # Every step above stops the script on a failure, so reaching here means none failed.
 echo "coverage-spy: $passed passed, 0 failed"

@@ -1,6 +1,6 @@
 // Benchmark: the demo's warm `pulumi up` on the project's kind cluster against the same program on the Docker engine,
 // interleaved (Docker, cluster, then cluster, Docker, ...) after one warm-up of each. Both sides are the program
-// test/integration/kubernetesDemo.test.ts writes (the demo, 2 replicas on the cluster), each in its own folder with
+// test/integration/kubernetes/demo.test.ts writes (the demo, 2 replicas on the cluster), each in its own folder with
 // its own file backend; the cluster side only adds the `k8s.Provider` to the component's providers. Prints a Markdown
 // section (medians with their range, each round's figures, the load average at the start and the end) on stdout,
 // progress on stderr.
@@ -17,7 +17,7 @@ import { spyBuildCommand } from "../../components/engine/spyImage";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../../test/integration/engine";
-import { programFolder } from "../../test/integration/kubernetesProgram";
+import { programFolder } from "../../test/integration/kubernetes/program";
 import { median } from "../median";
 
 const PROJECT = "bench-k8s-demo";
@@ -35,7 +35,7 @@ function run(program: string, args: string[], options: { env?: NodeJS.ProcessEnv
     return result.stdout;
 }
 
-/** The demo program of kubernetesDemo.test.ts; `onCluster` gives the component the kubernetes provider. */
+/** The demo program of test/integration/kubernetes/demo.test.ts; `onCluster` gives the component the provider. */
 function program(reportDir: string, onCluster: boolean): string {
     return `import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";

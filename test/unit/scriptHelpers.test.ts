@@ -152,8 +152,55 @@ describe("scripts/helpers/json-query.js", () => {
         expect(helper("json-query.js", ["has-plugin", "resource", "docker", "4.11.1"], "").status).toBe(1);
     });
 
+    // The shape of jest's --json result: a file whose tests ran (one failed), and a file that could not run.
+    const JEST_RESULT = JSON.stringify({
+        numFailedTests: 1,
+        testResults: [
+            {
+                name: "/repo/test/integration/a.test.ts",
+                status: "failed",
+                message: "",
+                assertionResults: [
+                    { fullName: "a works", status: "passed", failureMessages: [] },
+                    {
+                        fullName: "a runs its stack",
+                        status: "failed",
+                        failureMessages: [
+                            "Error: pulumi up of itest-a-1 failed (exit 1):\n  lcov  /tmp/x\n\n    [coverage-spy] error (coverage): the test suite failed (exit code 1).\n\n  > 205 |  throw new Error(up.output)\n    at stackRun (test/integration/stackRun.ts:205:15)",
+                        ],
+                    },
+                    {
+                        fullName: "a says why",
+                        status: "failed",
+                        failureMessages: [
+                            "\u001b[2mexpect(\u001b[22mreceived).toBe(expected)\n\nExpected: 1\nReceived: 0",
+                        ],
+                    },
+                ],
+            },
+            { name: "/repo/test/integration/b.test.ts", status: "passed", message: "", assertionResults: [] },
+            {
+                name: "/elsewhere/c.test.ts",
+                status: "failed",
+                message: "\n  \u001b[1m● \u001b[22mTest suite failed to run\n\n    Cannot find module",
+                assertionResults: [],
+            },
+        ],
+    });
+
+    it("lists the failed tests of a jest result, a line each, without the terminal's colours", () => {
+        expect(jsonQuery.failedTests(JEST_RESULT, "/repo")).toEqual([
+            "test/integration/a.test.ts › a runs its stack: Error: pulumi up of itest-a-1 failed (exit 1): … " +
+                "[coverage-spy] error (coverage): the test suite failed (exit code 1).",
+            "test/integration/a.test.ts › a says why: expect(received).toBe(expected)",
+            "/elsewhere/c.test.ts: ● Test suite failed to run",
+        ]);
+        expect(jsonQuery.failedTests(JSON.stringify({ testResults: [] }), "/repo")).toEqual([]);
+    });
+
     it("refuses an unknown command", () => {
         expect(() => jsonQuery.run(["keys"], () => "{}")).toThrow("usage: json-query.js");
+        expect(() => jsonQuery.run(["failed-tests", "a", "b"], () => "{}")).toThrow("usage: json-query.js");
         expect(() => jsonQuery.run(["has-plugin", "resource"], () => "[]")).toThrow("usage: json-query.js");
         expect(helper("json-query.js", ["field"]).status).toBe(1);
     });

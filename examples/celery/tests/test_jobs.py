@@ -12,8 +12,8 @@ import urllib.error
 import urllib.request
 
 BASE = os.environ.get("COVERAGE_SPY_WEB_URL", "http://127.0.0.1:8000").rstrip("/")
-TIMEOUT = 10
-JOB_TIMEOUT = 20  # seconds a job may take, from enqueue to result
+TIMEOUT = 60  # generous: a measured request on a busy machine can take seconds
+JOB_TIMEOUT = 120  # seconds a job may take, from enqueue to result (generous: the machine may be busy)
 
 
 def call(method, path, body=None):

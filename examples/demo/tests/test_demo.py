@@ -7,7 +7,8 @@ import urllib.error
 import urllib.request
 
 BASE = os.environ.get("COVERAGE_SPY_DEMO_URL", "http://127.0.0.1:8000")
-TIMEOUT = 10
+# Generous: on a busy machine a measured request (the report's subprocess above all) can take seconds.
+TIMEOUT = 60
 
 
 def get(path):

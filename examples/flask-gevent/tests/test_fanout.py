@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 BASE = os.environ.get("COVERAGE_SPY_WEB_URL", "http://127.0.0.1:8000").rstrip("/")
-TIMEOUT = 10
+TIMEOUT = 60  # generous: a measured request on a busy machine can take seconds
 
 
 def call(method, path, body=None):

@@ -6,11 +6,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify as yamlText } from "yaml";
-import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { DEMO_IMAGE } from "./demoExpectations";
-import { REPO_ROOT, spyBaseImage } from "./engine";
-import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./kubernetesProgram";
+import { CoverageSummary } from "../../../components/summary/coverageSummary";
+import { DEMO_IMAGE } from "../demoExpectations";
+import { REPO_ROOT, spyBaseImage } from "../engine";
+import { expectDemoLines } from "../freshProject";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./program";
 
 const PROJECT = "itest-k8s-config";
 const STACK = `itest-k8s-config-${process.pid}`;

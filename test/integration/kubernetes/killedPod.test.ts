@@ -5,11 +5,11 @@
 // interrupted, with what they ran up to that save in the report, and the restarted ones as ended.
 import * as fs from "fs";
 import * as path from "path";
-import { COLLECTOR_NAME } from "../../components/engine/kubernetes/names";
-import { DATA_DIR } from "../../components/shared/layout";
-import { LABEL_STACK } from "../../components/shared/naming";
-import { DEMO_WORKERS } from "./demoExpectations";
-import { expectDemoLines } from "./freshProject";
+import { COLLECTOR_NAME } from "../../../components/engine/kubernetes/names";
+import { DATA_DIR } from "../../../components/shared/layout";
+import { LABEL_STACK } from "../../../components/shared/naming";
+import { DEMO_WORKERS } from "../demoExpectations";
+import { expectDemoLines } from "../freshProject";
 import {
     CLUSTER_UP_MS,
     DEMO_SUITE,
@@ -19,7 +19,7 @@ import {
     SERVICE_PODS,
     Up,
     UP_MS,
-} from "./kubernetesProgram";
+} from "./program";
 
 const STACK = `itest-k8s-kill-${process.pid}`;
 

@@ -7,15 +7,16 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RunDescription, ServiceDescription } from "../../components/testRun/runner/description";
-import { Engine, describeExit } from "../../components/testRun/runner/engines/engine";
-import { STOP_MARGIN_SECONDS, kubectlEngine } from "../../components/testRun/runner/engines/kubectl";
-import { waitReady } from "../../components/testRun/runner/readiness";
-import { stopServices } from "../../components/testRun/runner/stopWaves";
-import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
-import { earlyExits } from "../../components/testRun/runner/testsJson";
-import { runnerProgram } from "../unit/runnerProgram";
-import { runProgram } from "../unit/scriptDocker";
+import { RunDescription, ServiceDescription } from "../../../components/testRun/runner/description";
+import { Engine, describeExit } from "../../../components/testRun/runner/engines/engine";
+import { STOP_MARGIN_SECONDS, kubectlEngine } from "../../../components/testRun/runner/engines/kubectl";
+import { waitReady } from "../../../components/testRun/runner/readiness";
+import { stopServices } from "../../../components/testRun/runner/stopWaves";
+import { TEST_RUN_VARIABLE } from "../../../components/testRun/runner/description";
+import { earlyExits } from "../../../components/testRun/runner/testsJson";
+import { runnerProgram } from "../../unit/runnerProgram";
+import { runProgram } from "../../unit/scriptDocker";
+import { REPO_ROOT } from "../engine";
 
 /** Each test's bound; the cluster's start gets its own (a cold `up` builds the cluster's images first). */
 jest.setTimeout(240_000);
@@ -23,7 +24,6 @@ const CLUSTER_UP_MS = 90 * 60_000;
 
 const TEST_RUN = runnerProgram("testRunMain");
 
-const REPO = path.join(__dirname, "..", "..");
 const NAMESPACE = `coverage-spy-itest-kops-${process.pid}`;
 /** What the app writes when SIGTERM reaches it, then once it saved (the save takes a while, as coverage.py's does). */
 const SAVING = "SIGTERM received, saving";
@@ -39,7 +39,7 @@ interface Cluster {
 
 /** Runs a program with arguments (no shell); throws with its output when it fails. */
 function run(program: string, args: string[], input?: string): string {
-    const result = spawnSync(program, args, { encoding: "utf8", input, cwd: REPO });
+    const result = spawnSync(program, args, { encoding: "utf8", input, cwd: REPO_ROOT });
     if (result.status !== 0)
         throw new Error(`${program} ${args.join(" ")} failed (${result.status}): ${result.stderr}${result.stdout}`);
     return result.stdout;

@@ -5,14 +5,14 @@
 // Docker engine's run to), every process of every web pod counted, and destroy must leave nothing of the stack.
 import * as fs from "fs";
 import * as path from "path";
-import { Service } from "../../components/options/args";
-import { COLLECTOR_NAME, stackNamespace } from "../../components/engine/kubernetes/names";
-import { DATA_DIR } from "../../components/shared/layout";
-import { copyExampleStack, exampleServices, exampleTestCommand, executedLines } from "./exampleStacks";
-import { CLUSTER_UP_MS, Cluster, prepareCluster, run } from "./kubernetesProgram";
-import { ExecutedLines } from "./oracle";
-import { referenceRun } from "./serviceOracle";
-import { StackRun, destroyStack, runStack, stackRun } from "./stackRun";
+import { Service } from "../../../components/options/args";
+import { COLLECTOR_NAME, stackNamespace } from "../../../components/engine/kubernetes/names";
+import { DATA_DIR } from "../../../components/shared/layout";
+import { copyExampleStack, exampleServices, exampleTestCommand, executedLines } from "../exampleStacks";
+import { CLUSTER_UP_MS, Cluster, prepareCluster, run } from "./program";
+import { ExecutedLines } from "../oracle";
+import { referenceRun } from "../serviceOracle";
+import { StackRun, destroyStack, runStack, stackRun } from "../stackRun";
 
 jest.setTimeout(15 * 60 * 1000);
 

@@ -3,12 +3,12 @@
 // same program on the Docker engine: the line index (which test ran which line) must be the same.
 import * as fs from "fs";
 import * as path from "path";
-import { ContextIndex } from "../../cli/contexts/whoRan";
-import { CoverageSummary } from "../../components/summary/coverageSummary";
-import { DEMO_IMAGE } from "./demoExpectations";
-import { REPO_ROOT, spyBaseImage } from "./engine";
-import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./kubernetesProgram";
+import { ContextIndex } from "../../../cli/contexts/whoRan";
+import { CoverageSummary } from "../../../components/summary/coverageSummary";
+import { DEMO_IMAGE } from "../demoExpectations";
+import { REPO_ROOT, spyBaseImage } from "../engine";
+import { expectDemoLines } from "../freshProject";
+import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./program";
 
 const PROJECT = "itest-k8s-contexts";
 const STACKS = { kind: `itest-k8sctx-kind-${process.pid}`, docker: `itest-k8sctx-docker-${process.pid}` };

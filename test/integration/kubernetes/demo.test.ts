@@ -3,9 +3,9 @@
 // engine measures), its two replicas run on both worker nodes and every process of each pod is harvested, a second
 // run starts from the first's scaled-down Deployment, and destroy leaves no namespace.
 import { spawnSync } from "child_process";
-import { DEMO_WORKERS } from "./demoExpectations";
-import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, KubernetesProgram, PodPlace, prepareCluster, Up, UP_MS } from "./kubernetesProgram";
+import { DEMO_WORKERS } from "../demoExpectations";
+import { expectDemoLines } from "../freshProject";
+import { CLUSTER_UP_MS, KubernetesProgram, PodPlace, prepareCluster, Up, UP_MS } from "./program";
 
 const STACK = `itest-k8s-${process.pid}`;
 

@@ -1,9 +1,9 @@
 // Two branch stacks of one project on the project's kind cluster at once: both `pulumi up` started together, each
 // stack in its own namespace, both suites green with the demo's lines; destroying one leaves the other as it was, and
 // destroying both leaves nothing with either stack's label in the cluster.
-import { LABEL_STACK } from "../../components/shared/naming";
-import { expectDemoLines } from "./freshProject";
-import { CLUSTER_UP_MS, KubernetesProgram, prepareCluster, Up, UP_MS } from "./kubernetesProgram";
+import { LABEL_STACK } from "../../../components/shared/naming";
+import { expectDemoLines } from "../freshProject";
+import { CLUSTER_UP_MS, KubernetesProgram, prepareCluster, Up, UP_MS } from "./program";
 
 const BRANCHES = [`itest-k8s-main-${process.pid}`, `itest-k8s-feature-${process.pid}`];
 // The kinds whose objects a stack keeps between runs (pods come and go with each run, and Jobs with their runs).
