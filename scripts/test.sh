@@ -30,7 +30,31 @@ end_cluster() {
   "$k8s_started" || return 0
   bash scripts/k8s-cluster.sh down || log "warning: the Kubernetes cluster is still up: bash scripts/k8s-cluster.sh down"
 }
-trap 'end_integration_tests; end_cluster; rm -rf "$results"' EXIT
+# The cluster's and its plugin's builds (cold: about 35 min of Go compiles; warm: seconds) run in the background
+# beside the Docker tests, which do not need them, so that a fresh machine's run stays well within CI's time. The
+# pid of that background job while it runs; the job's output goes to a log printed when it is waited for.
+builds_pid=""
+builds_log="$results/kubernetes-builds.log"
+start_kubernetes_builds() {
+  set -m
+  { bash scripts/k8s-cluster.sh build && bash scripts/kubernetes-provider.sh; } >"$builds_log" 2>&1 &
+  builds_pid=$!
+  set +m
+  log "the Kubernetes cluster's build, then its Pulumi plugin's: in the background (their log comes before their tests)"
+}
+wait_kubernetes_builds() {
+  local rc=0
+  wait "$builds_pid" || rc=$?
+  builds_pid=""
+  cat "$builds_log" >&2
+  return "$rc"
+}
+end_kubernetes_builds() {
+  [ -n "$builds_pid" ] || return 0
+  kill -TERM -- "-$builds_pid" 2>/dev/null || true
+  wait "$builds_pid" 2>/dev/null || true
+}
+trap 'end_integration_tests; end_kubernetes_builds; end_cluster; rm -rf "$results"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 passed=0
@@ -89,18 +113,18 @@ if [ "$mode" != unit ]; then
   step "build" npx tsc -p tsconfig.json
   # The integration tests' globalSetup need not do all this again.
   export COVERAGE_SPY_TEST_ENV=ready
+  start_kubernetes_builds
   # setup.sh failed above unless every toolchain part is there: nothing here is skipped.
   step "integration tests (Docker)" integration_tests integration
   count_jest "$results/integration.json"
-  # The Kubernetes engine's tests run on the project's own kind cluster (built once from local builds and cached),
-  # started only now: its three nodes keep both cores busy while it is up, which slowed the Docker tests above.
+  # The plugin after the cluster's build, in one job: the two cold Go builds never share the memory and the cores.
+  step "kubernetes cluster and plugin builds" wait_kubernetes_builds
+  # The Kubernetes engine's tests run on the project's own kind cluster, started only now: its nodes' control plane
+  # keeps the cores busy while it is up, which slows the Docker tests.
   if ! bash scripts/k8s-cluster.sh status >/dev/null 2>&1; then
     k8s_started=true
   fi
   step "kubernetes cluster" bash scripts/k8s-cluster.sh up
-  # The Pulumi Kubernetes plugin the component's cluster engine needs (built once from the Go proxy, cached): after
-  # the cluster, so the two cold Go builds never share the memory and the cores.
-  step "kubernetes provider plugin" bash scripts/kubernetes-provider.sh
   step "integration tests (Kubernetes)" integration_tests kubernetes
   count_jest "$results/kubernetes.json"
   end_cluster
