@@ -38,8 +38,9 @@ describe.each([
         expect(summary.services.demo.processes).toEqual({ ended: 1 + DEMO_WORKERS + 2, interrupted: 0, lost: 0 });
         // sysmon where the Python has it (3.12+), the C tracer of the coverage.py build that fits the Python otherwise.
         expect(summary.services.demo.cores).toEqual({ [core]: 1 + DEMO_WORKERS + 2 });
-        // The graceful stop is quick: the init forwards SIGTERM and every process exits at once.
-        expect(summary.services.demo.stopMs).toBeLessThan(3000);
+        // The init forwards SIGTERM and every process exits then (ended above, none killed), well before the default
+        // grace of 30 s would have ended with SIGKILL: a bound that holds on a busy machine.
+        expect(summary.services.demo.stopMs).toBeLessThan(30_000);
     });
 
     it("reports exactly the lines the demo's tests reach, file by file", () => {

@@ -49,7 +49,8 @@ describe("the demo, through a real pulumi up", () => {
         // The master, every worker and the two /report subprocesses each saved a data file and ended.
         expect(demo.dataFiles).toBe(1 + DEMO_WORKERS + 2);
         expect(demo.processes).toEqual({ ended: 1 + DEMO_WORKERS + 2, interrupted: 0, lost: 0 });
-        expect(demo.stopMs).toBeLessThan(5000);
+        // Stopped by SIGTERM, not at the end of the default grace (30 s), when SIGKILL would have ended them.
+        expect(demo.stopMs).toBeLessThan(30_000);
         for (const file of first.files) expectLines(file);
         expect(first.totals.missing).toBeGreaterThan(0);
         expect(first.totals.covered).toBe(first.files.reduce((n, f) => n + f.covered, 0));

