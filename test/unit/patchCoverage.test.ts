@@ -1,4 +1,3 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluateGates } from "../../components/gates/evaluateGates";
@@ -11,26 +10,10 @@ import { patchCoverage } from "../../components/summary/patchCoverage";
 import { readPatchCoverage } from "../../components/summary/readPatchCoverage";
 import { readRunSummary } from "../../components/summary/readRunSummary";
 import { summarizeRun } from "../../components/gates/gatedSummary";
-import { FIXTURE_RUN_ID, FIXTURE_SERVICES, reportDirWithFixtureRun, tempDir } from "./fixtures";
-
-function git(dir: string, ...args: string[]): string {
-    const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
-        cwd: dir,
-        encoding: "utf8",
-    });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-}
+import { FIXTURE_RUN_ID, FIXTURE_SERVICES, git, reportDirWithFixtureRun, tempDir, writeFiles } from "./fixtures";
 
 const numbered = (n: number, prefix = "x") =>
     Array.from({ length: n }, (_, i) => `${prefix}${i + 1} = ${i}\n`).join("");
-
-function write(dir: string, files: Record<string, string>): void {
-    for (const [name, text] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), text);
-    }
-}
 
 /** A measured file of service "api" whose source is `hostSource` (as the summary builds it). */
 function measured(hostSource: string, rel: string, executed: number[], missing: number[]): FileCoverage {
@@ -58,7 +41,7 @@ function measured(hostSource: string, rel: string, executed: number[], missing: 
 function branchCheckout(): { root: string; hostSource: string } {
     const root = tempDir();
     git(root, "init", "-q", "-b", "main");
-    write(root, {
+    writeFiles(root, {
         "svc/app/mod.py": numbered(10),
         "svc/app/old.py": numbered(20, "old"),
         "tests/test_mod.py": "def test(): pass\n",
@@ -73,14 +56,14 @@ function branchCheckout(): { root: string; hostSource: string } {
     mod[6] = "x7 = 'seven'";
     mod.splice(8, 1); // x9 deleted: old line 10 is now line 9
     mod.splice(9, 0, "# a comment", "x11 = 11"); // new lines 10 and 11
-    write(root, {
+    writeFiles(root, {
         "svc/app/mod.py": mod.join("\n"),
         "svc/app/pkg/new.py": "import os\n\ndef f():\n    return os.sep\n",
         "tests/test_mod.py": "def test(): assert True\n",
         "README.md": "# readme\nmore\n",
     });
     git(root, "mv", "svc/app/old.py", "svc/app/renamed.py");
-    write(root, { "svc/app/renamed.py": numbered(20, "old").replace("old4 = 3", "old4 = 'four'") });
+    writeFiles(root, { "svc/app/renamed.py": numbered(20, "old").replace("old4 = 3", "old4 = 'four'") });
     git(root, "add", "-A");
     git(root, "commit", "-q", "-m", "change");
     const link = path.join(tempDir(), "source-link");

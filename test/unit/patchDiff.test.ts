@@ -1,19 +1,8 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { checkoutChanges, checkoutRoot, defaultPatchBase } from "../../components/summary/gitChanges";
 import { parseGitDiff, unquoteGitPath } from "../../components/summary/gitDiffParse";
-import { tempDir } from "./fixtures";
-
-/** Runs git in `dir` with a fixed identity; fails the test with git's message. */
-function git(dir: string, ...args: string[]): string {
-    const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
-        cwd: dir,
-        encoding: "utf8",
-    });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-}
+import { git, tempDir, writeFiles } from "./fixtures";
 
 const numbered = (n: number, prefix = "line") => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}\n`).join("");
 
@@ -21,18 +10,11 @@ const numbered = (n: number, prefix = "line") => Array.from({ length: n }, (_, i
 function repoWith(files: Record<string, string | Buffer>): string {
     const dir = tempDir();
     git(dir, "init", "-q", "-b", "main");
-    write(dir, files);
+    writeFiles(dir, files);
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "base");
     git(dir, "checkout", "-q", "-b", "feature");
     return fs.realpathSync(dir);
-}
-
-function write(dir: string, files: Record<string, string | Buffer>): void {
-    for (const [name, text] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), text);
-    }
 }
 
 function commitAll(dir: string, message = "change"): void {
@@ -61,7 +43,7 @@ describe("the changes of a checkout (real git)", () => {
         // Unlike contents: a similar pair would be read as a rename.
         const dir = repoWith({ "old.py": numbered(3, "old") });
         fs.rmSync(path.join(dir, "old.py"));
-        write(dir, { "pkg/new.py": numbered(4, "new") });
+        writeFiles(dir, { "pkg/new.py": numbered(4, "new") });
         commitAll(dir);
         expect(changed(dir)).toEqual({ "pkg/new.py": [1, 2, 3, 4] });
     });
@@ -81,7 +63,7 @@ describe("the changes of a checkout (real git)", () => {
         const dir = repoWith({ "tool.sh": "echo hi\n", "data.bin": Buffer.from([0, 1, 2, 0, 3]) });
         fs.chmodSync(path.join(dir, "tool.sh"), 0o755);
         fs.writeFileSync(path.join(dir, "data.bin"), Buffer.from([0, 9, 9, 0, 3, 4]));
-        write(dir, { "image.bin": Buffer.from([0, 0, 1]) });
+        writeFiles(dir, { "image.bin": Buffer.from([0, 0, 1]) });
         commitAll(dir);
         expect(git(dir, "diff", "--stat", "main").trim()).not.toBe("");
         expect(changed(dir)).toEqual({});
@@ -98,7 +80,7 @@ describe("the changes of a checkout (real git)", () => {
     it("reads paths with spaces, tabs, quotes and non-ASCII letters", () => {
         const dir = repoWith({ "sp ace/m odule.py": numbered(3) });
         fs.writeFileSync(path.join(dir, "sp ace/m odule.py"), numbered(4));
-        write(dir, { "tab\there.py": "t\n", 'quo"te.py': "q\n", "café/ünï.py": "u\n" });
+        writeFiles(dir, { "tab\there.py": "t\n", 'quo"te.py': "q\n", "café/ünï.py": "u\n" });
         commitAll(dir);
         expect(changed(dir)).toEqual({
             "café/ünï.py": [1],
@@ -121,7 +103,7 @@ describe("the changes of a checkout (real git)", () => {
         fs.writeFileSync(path.join(dir, "a.py"), numbered(3).replace("line 2", "staged"));
         git(dir, "add", "a.py");
         fs.writeFileSync(path.join(dir, "b.py"), numbered(3).replace("line 3", "unstaged"));
-        write(dir, { "untracked.py": "u\n" });
+        writeFiles(dir, { "untracked.py": "u\n" });
         expect(changed(dir)).toEqual({ "a.py": [2], "b.py": [3] });
     });
 
