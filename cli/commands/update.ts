@@ -25,7 +25,7 @@ import {
 } from "../recovery/engineProcesses";
 import { interruptedEnding, isInterruptConsequence } from "../recovery/interruptedUpdate";
 import { PATCH_BASE_ENV, patchBaseProblem } from "../../components/options/patchOptions";
-import { parseCommandArgs } from "./commandArgs";
+import { UsageError, parseCommandArgs } from "./commandArgs";
 import { TARGET_OPTIONS, commandTarget, log } from "./target";
 
 export const UPDATE_ACTIONS = ["preview", "up", "destroy"] as const;
@@ -60,9 +60,9 @@ function updateOptions(action: UpdateAction, args: ReturnType<typeof parseComman
         throw new Error(`--remove-reports goes with destroy; ${USAGE}`);
     const patchBase = args.values.get("--patch-base");
     if (patchBase !== undefined && action === "destroy")
-        throw new Error(`--patch-base goes with up and preview; ${USAGE}`);
+        throw new UsageError(`--patch-base goes with up and preview; ${USAGE}`);
     const patchBaseProblemText = patchBase === undefined ? undefined : patchBaseProblem("--patch-base", patchBase);
-    if (patchBaseProblemText !== undefined) throw new Error(`${patchBaseProblemText}; ${USAGE}`);
+    if (patchBaseProblemText !== undefined) throw new UsageError(`${patchBaseProblemText}; ${USAGE}`);
     return {
         action,
         outputsFile: args.values.get("--outputs-file"),

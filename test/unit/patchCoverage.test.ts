@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import { UsageError } from "../../cli/commands/commandArgs";
+import { runUpdate } from "../../cli/commands/update";
 import { evaluateGates } from "../../components/gates/evaluateGates";
 import { resolveArgs } from "../../components/options/resolveArgs";
 import { validateStackArgs } from "../../components/options/validation";
@@ -303,6 +305,18 @@ describe("the gated summary", () => {
         expect(written.gate).toEqual(expect.objectContaining({ failUnderPatch: 100, passed: true }));
         expect(fs.readFileSync(summary.reports.markdown, "utf8").split("\n")[0]).toMatch(
             /^## Patch coverage 100\.00% of 0/,
+        );
+    });
+});
+
+describe("the command's --patch-base", () => {
+    it("is refused, with the usage, on destroy and with a value git would read as an option", async () => {
+        const destroy = runUpdate("destroy", ["--patch-base", "main"]);
+        await expect(destroy).rejects.toBeInstanceOf(UsageError);
+        await expect(destroy).rejects.toThrow(/^--patch-base goes with up and preview; usage: /);
+        await expect(runUpdate("up", ["--patch-base", "-x"])).rejects.toBeInstanceOf(UsageError);
+        await expect(runUpdate("preview", ["--patch-base", "a b"])).rejects.toThrow(
+            /^--patch-base "a b" must be a git ref or commit .*; usage: coverage-spy up\|preview\|destroy .*\[--patch-base REF\]/,
         );
     });
 });
