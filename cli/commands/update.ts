@@ -24,7 +24,8 @@ import {
     markEngineProcesses,
 } from "../recovery/engineProcesses";
 import { interruptedEnding, isInterruptConsequence } from "../recovery/interruptedUpdate";
-import { parseCommandArgs } from "./commandArgs";
+import { PATCH_BASE_ENV, patchBaseProblem } from "../../components/options/patchOptions";
+import { UsageError, parseCommandArgs } from "./commandArgs";
 import { TARGET_OPTIONS, commandTarget, log } from "./target";
 
 export const UPDATE_ACTIONS = ["preview", "up", "destroy"] as const;
@@ -32,7 +33,7 @@ export type UpdateAction = (typeof UPDATE_ACTIONS)[number];
 
 const USAGE =
     "usage: coverage-spy up|preview|destroy [--stack NAME] [--cwd DIR] [--outputs-file FILE] [--timings-file FILE] " +
-    "[--no-summary] [--remove-reports]";
+    "[--no-summary] [--remove-reports] [--patch-base REF]";
 
 interface UpdateOptions {
     action: UpdateAction;
@@ -44,6 +45,8 @@ interface UpdateOptions {
     printSummary: boolean;
     /** destroy --remove-reports: also the runs coverage-spy wrote into the stack's default report folder. */
     removeReports: boolean;
+    /** --patch-base: the git ref the patch coverage compares with, over the stack's patchBase. */
+    patchBase?: string;
 }
 
 /** The run ended because the user interrupted it: said in one line, exit code 130. */
@@ -55,6 +58,11 @@ const interrupt = { target: undefined as CommandTarget | undefined, backendUrl: 
 function updateOptions(action: UpdateAction, args: ReturnType<typeof parseCommandArgs>): UpdateOptions {
     if (args.flags.has("--remove-reports") && action !== "destroy")
         throw new Error(`--remove-reports goes with destroy; ${USAGE}`);
+    const patchBase = args.values.get("--patch-base");
+    if (patchBase !== undefined && action === "destroy")
+        throw new UsageError(`--patch-base goes with up and preview; ${USAGE}`);
+    const patchBaseProblemText = patchBase === undefined ? undefined : patchBaseProblem("--patch-base", patchBase);
+    if (patchBaseProblemText !== undefined) throw new UsageError(`${patchBaseProblemText}; ${USAGE}`);
     return {
         action,
         outputsFile: args.values.get("--outputs-file"),
@@ -62,6 +70,7 @@ function updateOptions(action: UpdateAction, args: ReturnType<typeof parseComman
         // --print-summary is the default; scripts written for the earlier driver still pass it.
         printSummary: action === "up" && !args.flags.has("--no-summary"),
         removeReports: args.flags.has("--remove-reports"),
+        ...(patchBase !== undefined ? { patchBase } : {}),
     };
 }
 
@@ -190,7 +199,7 @@ export async function runUpdate(action: UpdateAction, argv: string[]): Promise<v
     const args = parseCommandArgs(
         argv,
         {
-            values: [...TARGET_OPTIONS, "--outputs-file", "--timings-file"],
+            values: [...TARGET_OPTIONS, "--outputs-file", "--timings-file", "--patch-base"],
             flags: ["--print-summary", "--no-summary", "--remove-reports"],
         },
         USAGE,
@@ -202,6 +211,8 @@ export async function runUpdate(action: UpdateAction, argv: string[]): Promise<v
     announceTarget(target, action);
     // The command's own docker calls go to the engine the stack's resources are on.
     Object.assign(process.env, targetEngineEnvironment(target));
+    // The program reads it where it runs: in this process (the demo) or the language host, which inherits it.
+    if (options.patchBase !== undefined) process.env[PATCH_BASE_ENV] = options.patchBase;
     markEngineProcesses(target.stackName);
     const stack = await openTargetStack(target, {
         create: action !== "destroy",

@@ -21,6 +21,15 @@ export function evaluateGates(summary: CoverageSummary, gates: GateThresholds, b
     if (gates.failUnder !== undefined && total < gates.failUnder) {
         failures.push(`total coverage ${pct(total)} is under failUnder ${gates.failUnder}%`);
     }
+    if (gates.failUnderPatch !== undefined) {
+        const patch = summary.patch;
+        if (patch?.totals.percent === null || patch === undefined)
+            notes.push(`failUnderPatch not evaluated: ${patch?.unavailable ?? "no patch coverage"}`);
+        else if (patch.totals.percent < gates.failUnderPatch)
+            failures.push(
+                `patch coverage ${pct(patch.totals.percent)} (${patch.totals.executed} of ${patch.totals.executable} changed statements since ${patch.base?.ref}) is under failUnderPatch ${gates.failUnderPatch}%`,
+            );
+    }
     for (const [name, min] of Object.entries(gates.failUnderPerService ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
         const service = summary.services[name];
         if (!service) failures.push(`service ${name} has no coverage in this run (failUnderPerService names it)`);

@@ -199,6 +199,11 @@ export interface CoverageSpyStackArgs {
     failOnTestFailure?: boolean;
     /** Minimum total percentage (0–100). A run under it fails the update, after its outputs and reports are written. */
     failUnder?: number;
+    /**
+     * Minimum patch coverage (0–100): of the lines the checkout changed since `patchBase`, the share of statements
+     * the suite executed. Fails the update like failUnder; not evaluated (a note says why) without a patch.
+     */
+    failUnderPatch?: number;
     /** Minimum percentage per service name; fails the update like failUnder. */
     failUnderPerService?: Record<string, number>;
     /** Largest allowed drop of the total, in percentage points, against `baseStack`'s coverage output. */
@@ -208,6 +213,12 @@ export interface CoverageSpyStackArgs {
      * fully qualified "organization/coverage-spy/main". The delta goes into the Markdown summary; maxDrop uses it.
      */
     baseStack?: string;
+    /**
+     * The git ref the patch coverage compares the checkout with (the changes since the merge-base of HEAD with it,
+     * uncommitted ones included): "main", "origin/main", a tag or a commit. The command's `--patch-base` overrides it.
+     * Default: the remote's default branch (origin/HEAD), else "main".
+     */
+    patchBase?: string;
     /** coverage.py options for the generated `.coveragerc`. */
     coverage?: CoverageOptions;
     /**

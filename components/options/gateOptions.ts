@@ -1,7 +1,10 @@
 import { CoverageSpyStackArgs } from "./args";
 
 /** Coverage thresholds a run must meet: the gate options of the stack (documented there). */
-export type GateThresholds = Pick<CoverageSpyStackArgs, "failUnder" | "failUnderPerService" | "maxDrop">;
+export type GateThresholds = Pick<
+    CoverageSpyStackArgs,
+    "failUnder" | "failUnderPatch" | "failUnderPerService" | "maxDrop"
+>;
 
 /** Problems with the gate settings themselves, found at preview time. */
 export function validateGates(gates: GateThresholds, serviceNames: string[]): string[] {
@@ -12,6 +15,7 @@ export function validateGates(gates: GateThresholds, serviceNames: string[]): st
         }
     };
     if (gates.failUnder !== undefined) percent("failUnder", gates.failUnder);
+    if (gates.failUnderPatch !== undefined) percent("failUnderPatch", gates.failUnderPatch);
     if (gates.maxDrop !== undefined) percent("maxDrop", gates.maxDrop);
     if (gates.failUnderPerService !== undefined) {
         if (

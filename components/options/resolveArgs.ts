@@ -10,6 +10,7 @@ import {
     STACK_OPTIONS,
 } from "./optionTable";
 import { isRemoteDockerHost } from "../shared/engineAddress";
+import { MAIN_BRANCH } from "./patchOptions";
 
 export type ResolvedMount = Resolved<ServiceMount, typeof MOUNT_OPTIONS>;
 export type ResolvedHealthcheck = Resolved<ServiceHealthcheck, typeof HEALTHCHECK_OPTIONS>;
@@ -46,6 +47,10 @@ export interface ResolveContext {
     defaultDockerHost: string | undefined;
     /** A fresh run id; made only when runId is not given. */
     newRunId: () => string;
+    /** The command's --patch-base (PATCH_BASE_ENV), which overrides patchBase. */
+    patchBaseFromCommand?: string;
+    /** The patchBase default: the remote's default branch of the project's checkout. Not given: MAIN_BRANCH. */
+    defaultPatchBase?: () => string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -101,5 +106,7 @@ export function resolveArgs(args: CoverageSpyStackArgs, context: ResolveContext)
     resolved.assetsDir ??= context.defaultAssetsDir();
     resolved.runId ??= context.newRunId();
     resolved.remoteEngine ??= isRemoteDockerHost(context.defaultDockerHost);
+    resolved.patchBase =
+        context.patchBaseFromCommand ?? resolved.patchBase ?? context.defaultPatchBase?.() ?? MAIN_BRANCH;
     return resolved;
 }

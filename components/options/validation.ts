@@ -18,6 +18,7 @@ import {
 import { normaliseSourcePath } from "./resolveArgs";
 import { CoverageSpyInputError } from "./inputError";
 import { validateGates } from "./gateOptions";
+import { patchBaseProblem } from "./patchOptions";
 import { kubernetesOptionProblems } from "./kubernetesOptions";
 import { OWN_CONTAINERS, serviceUrlEnvName } from "../shared/naming";
 import { shellQuote } from "../shared/shell";
@@ -519,6 +520,8 @@ export function validateStackArgs(args: CoverageSpyStackArgs): void {
             `baseStack ${shownValue(args.baseStack)} must be a stack name ("main") or "organization/project/stack"`,
         );
     }
+    const patchBase = patchBaseProblem("patchBase", args.patchBase);
+    if (args.patchBase !== undefined && patchBase !== undefined) problems.add(patchBase);
     problems.boolean("failOnTestFailure", args.failOnTestFailure);
     problems.boolean("perTestContexts", args.perTestContexts);
     problems.boolean("remoteEngine", args.remoteEngine);

@@ -11,6 +11,8 @@ import { stackNamespace } from "../engine/kubernetes/names";
 import { kubernetesServiceProblems } from "../engine/kubernetes/serviceChecks";
 import { CoverageSpyInputError } from "../options/inputError";
 import { isKubeconfigText } from "../options/kubernetesOptions";
+import { PATCH_BASE_ENV } from "../options/patchOptions";
+import { defaultPatchBase } from "../summary/gitChanges";
 import type { DockerRunEngine } from "./docker/dockerRun";
 import { engineOf } from "./engineChoice";
 import type { RunEngine } from "./runEngine";
@@ -198,6 +200,8 @@ export function planRun(args: CoverageSpyStackArgs, context: RunContext): RunPla
         defaultDockerHost: defaultEngineSettings().host ?? process.env.DOCKER_HOST,
         defaultAssetsDir,
         newRunId,
+        patchBaseFromCommand: process.env[PATCH_BASE_ENV] || undefined,
+        defaultPatchBase: () => defaultPatchBase(context.projectDir),
     });
     const engineProblems = runsOnCluster(context, args) ? kubernetesProblems(args, resolved) : dockerProblems(resolved);
     try {

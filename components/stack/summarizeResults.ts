@@ -28,9 +28,10 @@ export interface RunResults {
 
 /** The gate thresholds the user set, and only those. */
 function gateThresholds(plan: RunPlan<RunEngine>): GateThresholds {
-    const { failUnder, failUnderPerService, maxDrop } = plan.resolved;
+    const { failUnder, failUnderPatch, failUnderPerService, maxDrop } = plan.resolved;
     return {
         ...(failUnder !== undefined ? { failUnder } : {}),
+        ...(failUnderPatch !== undefined ? { failUnderPatch } : {}),
         ...(failUnderPerService !== undefined ? { failUnderPerService } : {}),
         ...(maxDrop !== undefined ? { maxDrop } : {}),
     };
@@ -62,7 +63,10 @@ export function summarizeResults(
     const summary = pulumi.all([harvest.failure, baseOutput]).apply(([failure, base]): CoverageSummary | undefined => {
         try {
             if (failure !== undefined) throw new Error(failure);
-            return summarizeRun({ runDir, runId: resolved.runId, services }, { gates, baseStack, baseOutput: base });
+            return summarizeRun(
+                { runDir, runId: resolved.runId, services, patch: { base: resolved.patchBase } },
+                { gates, baseStack, baseOutput: base },
+            );
         } catch (err) {
             // Said once, on this component, failing the update; a rejected output would be said again by the
             // stack, wrapped in "error serializing property ...".

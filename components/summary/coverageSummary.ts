@@ -108,9 +108,54 @@ export interface MeasurementWarning {
     message: string;
 }
 
+/** Lines counted over the changed files the run measured. */
+export interface PatchTotals {
+    /** Lines added or changed. */
+    changed: number;
+    /** Of those, the lines coverage.py counts as statements (executed or missing). */
+    executable: number;
+    executed: number;
+    missing: number;
+    /**
+     * executed / executable, 0–100; 100 when no changed line is executable (as diff-cover says); null when the
+     * patch could not be read (`unavailable` says why).
+     */
+    percent: number | null;
+}
+
+/** A measured file the change touched. */
+export interface PatchFile {
+    service: string;
+    /** Path relative to the service's source root, as in `files`. */
+    path: string;
+    /** Path in the git checkout. */
+    gitPath: string;
+    changedLines: number[];
+    executableLines: number[];
+    executedLines: number[];
+    missingLines: number[];
+    /** executed / executable, 0–100; null when no changed line is executable. */
+    percent: number | null;
+}
+
+/** Of the lines this checkout changed since its base, which the test suite executed. */
+export interface PatchCoverage {
+    /** The ref as given (patchBase) or chosen, and the commit the diff starts from: the merge-base of HEAD with it. */
+    base?: { ref: string; commit: string };
+    /** Why there is no patch coverage (no git checkout, a base git cannot find). */
+    unavailable?: string;
+    totals: PatchTotals;
+    files: PatchFile[];
+    /** Changed files the run did not measure (tests, docs, files no service ran), by their path in the checkout. */
+    unmeasured: Array<{ gitPath: string; changedLines: number[] }>;
+    /** What the figure leaves out, once each: services without hostSourcePath, or outside the checkout. */
+    notes: string[];
+}
+
 /** The gates this run was held to, and how it did. */
 export interface GateVerdict {
     failUnder?: number;
+    failUnderPatch?: number;
     failUnderPerService?: Record<string, number>;
     maxDrop?: number;
     /** The stack whose summary maxDrop compares against, and its run. */
@@ -199,6 +244,8 @@ export interface CoverageSummary {
     warnings?: MeasurementWarning[];
     /** Which test ran which line; only with perTestContexts. */
     perTest?: PerTestCoverage;
+    /** Which changed lines of the checkout's branch the suite executed. Absent in summaries of older runs. */
+    patch?: PatchCoverage;
     reports: ReportPaths;
     gate?: GateVerdict;
 }

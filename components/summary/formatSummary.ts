@@ -1,11 +1,12 @@
-import { CoverageSummary, ExitedEarly, PerTestCoverage, TestResult } from "./coverageSummary";
+import { CoverageSummary, ExitedEarly, PatchCoverage, PerTestCoverage, TestResult } from "./coverageSummary";
 import { HarvestedCoverage } from "./readRunSummary";
 
 function pct(value: number): string {
     return `${value.toFixed(2)}%`;
 }
 
-function ranges(lines: number[]): string {
+/** Ascending line numbers as ranges: "3, 7-9, 12". */
+export function ranges(lines: number[]): string {
     const parts: string[] = [];
     for (let i = 0; i < lines.length; i++) {
         let j = i;
@@ -38,10 +39,40 @@ export function describePerTest(p: PerTestCoverage): string {
     );
 }
 
+/** A patch worth leading a summary with: read against a base, with changed lines. */
+export function patchToLead(s: CoverageSummary | HarvestedCoverage): PatchCoverage | undefined {
+    const patch = "patch" in s ? s.patch : undefined;
+    if (patch?.base === undefined || patch.files.length + patch.unmeasured.length === 0) return undefined;
+    return patch;
+}
+
+/** "71.43% of 7 changed statements executed since main (0123abcd)"; the percent alone leads. */
+export function describePatch(patch: PatchCoverage): string {
+    const { totals, base } = patch;
+    const figure = totals.percent === null ? "n/a" : pct(totals.percent);
+    return (
+        `${figure} of ${totals.executable} changed statements executed since ${base?.ref} (${base?.commit.slice(0, 12)}), ` +
+        `${totals.missing} missing`
+    );
+}
+
+/** The patch lines of the terminal summary: the figure, the missing changed lines by file, what is not measured. */
+function patchLines(patch: PatchCoverage): string[] {
+    const out = [`PATCH  ${describePatch(patch)}`];
+    for (const f of patch.files)
+        if (f.missingLines.length > 0) out.push(`  missing  ${f.service}:${f.path}  ${ranges(f.missingLines)}`);
+    if (patch.unmeasured.length > 0) out.push(`  not measured  ${patch.unmeasured.map((u) => u.gitPath).join(", ")}`);
+    for (const n of patch.notes) out.push(`  note  ${n}`);
+    return out;
+}
+
 /** The summary as a person reads it in a terminal: total, per service, per file, reports. */
 export function formatSummary(s: CoverageSummary | HarvestedCoverage): string {
     const out: string[] = [];
     const t = s.totals;
+    // On a branch, the question is the change's: its figure comes first.
+    const patch = patchToLead(s);
+    if (patch) out.push(...patchLines(patch), "");
     out.push(`coverage-spy run ${s.runId} (coverage.py ${s.coveragePyVersion})`);
     out.push(`TOTAL  ${pct(t.percent)}  ${t.covered}/${t.statements} statements, ${t.missing} missing`);
     if ("tests" in s) {

@@ -1,6 +1,13 @@
 import { CoverageDelta } from "./coverageDelta";
 import { CoverageSummary } from "./coverageSummary";
-import { describeEarlyExit, describePerTest, describeTestCounts } from "./formatSummary";
+import {
+    describeEarlyExit,
+    describePatch,
+    describePerTest,
+    describeTestCounts,
+    patchToLead,
+    ranges,
+} from "./formatSummary";
 
 export interface MarkdownOptions {
     /** The change against a base stack's run. */
@@ -39,6 +46,27 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
     const out: string[] = [];
     const { totals, tests, delta } = { ...summary, delta: options.delta };
     const change = delta ? ` (${signed(delta.total.delta)} vs base)` : "";
+    const patch = patchToLead(summary);
+    // A pull-request comment's first line is the change's figure, then its missing lines by file.
+    if (patch) {
+        out.push(`## Patch coverage ${cell(describePatch(patch))}`, "");
+        const missed = patch.files.filter((f) => f.missingLines.length > 0);
+        if (missed.length > 0)
+            out.push(
+                ...table(
+                    ["file", "missing changed lines", "coverage"],
+                    missed.map((f) => [
+                        `\`${cell(`${f.service}/${f.path}`)}\``,
+                        ranges(f.missingLines),
+                        f.percent === null ? "n/a" : pct(f.percent),
+                    ]),
+                ),
+                "",
+            );
+        if (patch.unmeasured.length > 0)
+            out.push(`Changed, not measured: ${patch.unmeasured.map((u) => `\`${cell(u.gitPath)}\``).join(", ")}`, "");
+        for (const n of patch.notes) out.push(`_${cell(n)}_`, "");
+    }
     out.push(`## Coverage ${pct(totals.percent)}${change}`, "");
     const counts = tests.passed === null ? `; ${describeTestCounts(tests)}` : `: ${describeTestCounts(tests)}`;
     const outcome = tests.succeeded

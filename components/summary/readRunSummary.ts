@@ -13,6 +13,7 @@ import {
 import { parseCoverageJson } from "./parseCoverageJson";
 import { suiteTestCounts } from "./testOutput";
 import { HarvestedProcess, readHarvestJson } from "./harvestJson";
+import { readPatchCoverage } from "./readPatchCoverage";
 
 export interface SummaryService {
     name: string;
@@ -25,6 +26,8 @@ export interface RunSummaryInput {
     runDir: string;
     runId: string;
     services: SummaryService[];
+    /** Read the patch coverage of the services' git checkout against this base (patchBase). */
+    patch?: { base: string };
 }
 
 function readJson(file: string): Record<string, unknown> {
@@ -85,7 +88,12 @@ export type HarvestedCoverage = Omit<CoverageSummary, "tests" | "gate">;
 
 /** Reads a harvested run's reports from the host and builds the typed summary. */
 export function readRunSummary(input: RunSummaryInput): CoverageSummary {
-    return { ...readHarvestedCoverage(input), tests: readTestResult(input.runDir) };
+    const coverage = readHarvestedCoverage(input);
+    const patch =
+        input.patch === undefined
+            ? undefined
+            : readPatchCoverage({ files: coverage.files, services: input.services, base: input.patch.base });
+    return { ...coverage, tests: readTestResult(input.runDir), ...(patch !== undefined ? { patch } : {}) };
 }
 
 /** The coverage part of a harvest (reports, data files, processes), read from the host. */

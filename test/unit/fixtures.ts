@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,6 +24,24 @@ export function tempDir(): string {
 /** Removes every folder tempDir() made in this test file (see test/unit/cleanup.ts). */
 export function removeTempDirs(): void {
     for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs git in `dir` with a fixed identity and returns its output; a failure throws with git's message. */
+export function git(dir: string, ...args: string[]): string {
+    const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+    });
+    if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+}
+
+/** Writes files (path relative to `dir` → content), making their folders. */
+export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
+    for (const [name, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), content);
+    }
 }
 
 /** A report folder holding the harvested fixture run, as the harvester would leave it. */

@@ -9,7 +9,7 @@ import {
     stackConfigPath,
     stackEngineEnvironment,
 } from "../../cli/project/stackConfigFile";
-import { tempDir } from "./fixtures";
+import { git, tempDir } from "./fixtures";
 
 const BASE = "config:\n  coverage-spy:testCommand: pytest\n";
 
@@ -18,14 +18,6 @@ function project(): string {
     fs.mkdirSync(path.join(dir, "stacks"));
     fs.writeFileSync(stackConfigPath(dir, "dev"), BASE);
     return dir;
-}
-
-function git(dir: string, ...args: string[]): void {
-    const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
-        cwd: dir,
-        encoding: "utf8",
-    });
-    if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr}`);
 }
 
 /** A copy as earlier versions made it for a branch stack: only such a file may go with its stack. */
