@@ -7,6 +7,7 @@ import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir }
 import { interruptTestRun } from "./interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
 import { ClusterDeployment, deleteRecordedCreates, recordPendingClusterCreates } from "./clusterCreates";
+import { testRunsEnded } from "./clusterTestRuns";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -215,6 +216,13 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     if (left.processes.length > 0)
         cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
+    // A run on a cluster scales its services to 0 as it ends: once this run's pods are up, it would stop them.
+    const stillRunning = await testRunsEnded(left.clusterRunners);
+    if (stillRunning.length > 0)
+        throw new Error(
+            `coverage-spy: the test run (pid ${stillRunning.join(", ")}) an earlier run of stack ${stack.name} left ` +
+                `running did not end after it was asked to stop; end it (kill ${stillRunning.join(" ")}) and run again`,
+        );
     if (left.notStopped)
         throw new Error(
             `coverage-spy: could not stop ${left.notStopped.services.join(", ")}, left running by an earlier run ` +
