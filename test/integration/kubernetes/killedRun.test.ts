@@ -59,6 +59,15 @@ function volumesOfNamespace(): string[] {
         .filter((line) => line.endsWith(` ${program.namespace(STACK)}`));
 }
 
+/** `check`, failing at once with what the run printed once the run has ended: what it waits for never comes. */
+function whileRunning(run: BackgroundRun, check: () => boolean): () => boolean {
+    return () => {
+        if (run.child.exitCode !== null || run.child.signalCode !== null)
+            throw new Error(`the run ended first:\n${run.output()}`);
+        return check();
+    };
+}
+
 /** SIGKILL of the command's process group (the command and the Pulumi CLI), once every process of it is gone. */
 async function killed(run: BackgroundRun): Promise<void> {
     process.kill(-run.child.pid!, "SIGKILL");
@@ -99,7 +108,10 @@ describe("a run on a cluster killed outright", () => {
             // objects (the service's Deployment waits for its pods).
             await until(
                 "the collector's and the service's Deployments",
-                () => exists(`deployment.apps/${COLLECTOR_NAME}`) && exists(`deployment.apps/${SERVICE}`),
+                whileRunning(
+                    run,
+                    () => exists(`deployment.apps/${COLLECTOR_NAME}`) && exists(`deployment.apps/${SERVICE}`),
+                ),
                 UP_MS,
             );
             await killed(run);
@@ -124,7 +136,7 @@ describe("a run on a cluster killed outright", () => {
             const run = program.commandInBackground(STACK, ["up"]);
             await until(
                 "the suite to run",
-                () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8") !== "",
+                whileRunning(run, () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8") !== ""),
                 UP_MS,
             );
             const suitePid = Number(fs.readFileSync(pidFile, "utf8"));

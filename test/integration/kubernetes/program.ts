@@ -204,9 +204,13 @@ export class KubernetesProgram {
         this.pulumi(stack, ["destroy", "--yes", "--skip-preview"]);
     }
 
-    /** The package's command on the stack (`npx coverage-spy ARGS --stack STACK` in the program's folder). */
+    /**
+     * The package's command on the stack (`npx coverage-spy ARGS --stack STACK` in the program's folder): what it
+     * printed, its own lines (stderr) among the engine's, as a terminal shows them.
+     */
     command(stack: string, args: string[]): string {
-        return run("node", [RUN_STACK, ...args, "--stack", stack], this.env, this.work);
+        const command = ["node", RUN_STACK, ...args, "--stack", stack];
+        return run("sh", ["-c", 'exec "$@" 2>&1', "sh", ...command], this.env, this.work);
     }
 
     /** The package's command on the stack, as `command` does, in a process group of its own, in the background. */
