@@ -3,17 +3,24 @@
 import * as path from "path";
 import { hostProcesses } from "../../components/hostProcesses";
 import { TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
-import { ENGINE_STACK_VARIABLE } from "./engineProcesses";
+import { ENGINE_DRIVER_VARIABLE, ENGINE_STACK_VARIABLE } from "./engineProcesses";
 import { processGone } from "./stackLocks";
+
+/** Whether a process was started by this command or by one that is gone: a live update's run is its own. */
+function ownOrOrphaned(env: string[]): boolean {
+    const driver = Number(env.find((v) => v.startsWith(`${ENGINE_DRIVER_VARIABLE}=`))?.split("=")[1]);
+    return Number.isInteger(driver) && driver > 0 && (driver === process.pid || processGone(driver));
+}
 
 /**
  * The run folders (where each keeps its pid file) of the stack's running test runs whose services are on a
- * cluster: read from the description in the environment of the test run's processes (the suite's inherit it).
+ * cluster, started by this command or by one that is gone: read from the description in the environment of the
+ * test run's processes (the suite's inherit it).
  */
 export function clusterTestRunDirs(stack: string, proc = "/proc"): string[] {
     const dirs = new Set<string>();
     for (const { env } of hostProcesses(proc)) {
-        if (!env.includes(`${ENGINE_STACK_VARIABLE}=${stack}`)) continue;
+        if (!env.includes(`${ENGINE_STACK_VARIABLE}=${stack}`) || !ownOrOrphaned(env)) continue;
         const description = env.find((v) => v.startsWith(`${TEST_RUN_VARIABLE}=`));
         if (description === undefined) continue;
         let run: { runDir?: unknown; engine?: { kind?: unknown } };
