@@ -142,7 +142,7 @@ describe("an interrupt of a running test run (cli/recovery/interruptTestRun.ts)"
         // A test run the engine killed outright leaves its pid file; the pid is this test's own, which must live on.
         fs.writeFileSync(path.join(runDir, PID_FILE), JSON.stringify({ runner: process.pid }));
         fs.writeFileSync(path.join(work, "state", "stopped"), "");
-        expect(interruptTestRun("unit")).toEqual({ processes: [], services: [] });
+        expect(interruptTestRun("unit")).toEqual({ processes: [], services: [], clusterRunners: [] });
     });
 
     it("stops nothing of a run whose pid file is gone (it ended)", () => {
