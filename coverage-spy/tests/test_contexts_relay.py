@@ -56,13 +56,14 @@ FAKE_PROCESS = textwrap.dedent(
             if mode == "stall" and not hung:
                 hung.append(conn)
                 time.sleep(2.5)
+            # Written before the answer goes out: whoever reads it once the answer arrived finds the line there.
+            with open(path + ".answered", "ab") as f:
+                f.write(got)
             try:
                 conn.sendall(b"ok " + got.split(b" ", 1)[0] + b"\\n")
             except OSError:
                 pass  # the relay gave up on this one already
             conn.close()
-            with open(path + ".answered", "ab") as f:
-                f.write(got)
 
     print("ready", flush=True)
     if mode == "busy":
@@ -90,7 +91,7 @@ class FakeProcess:
             raise RuntimeError(f"fake process for {self.path} did not start")
 
     def got(self, suffix=".got"):
-        """The lines it received, in order (suffix ".answered": those it has answered and closed)."""
+        """The lines it received, in order (suffix ".answered": those it answers, written before the answer)."""
         try:
             with open(self.path + suffix) as f:
                 return f.read().splitlines()
