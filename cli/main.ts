@@ -22,7 +22,7 @@ export const USAGE = `usage: coverage-spy COMMAND [options]
   preview   show what up would create, and refuse bad options before anything exists
   destroy   remove the stack's containers, volume and network (--remove-reports: also its reports)
   snapshot  save the running services' coverage now and print it (--reset: discard it)
-  who       which tests ran a line: who FILE:LINE (a run with per-test contexts)
+  who       which tests ran a line: who FILE:LINE, or the checkout's changes: who --changed (per-test contexts)
   unlock    clear the lock a killed update left (file backend)
   prune     remove the stacks whose git branch is gone (dry run without --yes)
   summary   format the coverage output: pulumi stack output coverage --json | coverage-spy summary
