@@ -2,8 +2,10 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_SOURCE } from "./demoExpectations";
+import { Service } from "../../components/options/args";
+import { DEMO_IMAGE, DEMO_SOURCE } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
+import { demoService } from "./stackRun";
 
 /** Runs a program in `cwd` (git with a fixed identity); its stdout, or an error with all it said. */
 export function run(command: string, args: string[], cwd: string): string {
@@ -47,4 +49,14 @@ export function demoCheckout(root: string): void {
     run("git", ["add", "-A"], root);
     run("git", ["commit", "-q", "-m", "base"], root);
     run("git", ["checkout", "-q", "-b", "feature"], root);
+}
+
+/** The demo service measuring the checkout's app/: bind-mounted over the image's /app, and its hostSourcePath. */
+export function checkoutDemoService(root: string): Service {
+    const app = path.join(root, "app");
+    return {
+        ...demoService(DEMO_IMAGE),
+        hostSourcePath: app,
+        mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }],
+    };
 }

@@ -5,10 +5,9 @@ import * as path from "path";
 import { CoverageSummary, FileCoverage, PatchCoverage } from "../../components/summary/coverageSummary";
 import { parseCoverageJson } from "../../components/summary/parseCoverageJson";
 import { readPatchCoverage } from "../../components/summary/readPatchCoverage";
-import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
-import { demoCheckout, edited, run, write } from "./gitCheckout";
-import { UpResult, demoService, destroyStack, upStack } from "./stackRun";
+import { checkoutDemoService, demoCheckout, edited, run, write } from "./gitCheckout";
+import { UpResult, destroyStack, upStack } from "./stackRun";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -286,14 +285,9 @@ describe("patch coverage of the demo, through the command", () => {
         const python = oraclePython();
         root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-patch-demo-")));
         demoBranch(root);
-        const app = path.join(root, "app");
         up = upStack({
             stack,
-            service: {
-                ...demoService(DEMO_IMAGE),
-                hostSourcePath: app,
-                mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }],
-            },
+            service: checkoutDemoService(root),
             testCommand: `python3 -m unittest discover -s ${path.join(root, "tests")} -v`,
             config: { patchBase: "main", failUnderPatch: 100 },
         });

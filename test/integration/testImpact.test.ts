@@ -5,10 +5,9 @@ import * as path from "path";
 import { ChangedTests } from "../../cli/contexts/changedTests";
 import { Service } from "../../components/options/args";
 import { CoverageSummary, PatchFile } from "../../components/summary/coverageSummary";
-import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
-import { demoCheckout, edited, run, write } from "./gitCheckout";
-import { UpResult, demoService, destroyStack, upStack } from "./stackRun";
+import { checkoutDemoService, demoCheckout, edited, run, write } from "./gitCheckout";
+import { UpResult, destroyStack, upStack } from "./stackRun";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -83,12 +82,7 @@ describe("who --changed on the demo: the tests a change needs", () => {
     beforeAll(() => {
         root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-impact-")));
         localChange(root);
-        const app = path.join(root, "app");
-        service = {
-            ...demoService(DEMO_IMAGE),
-            hostSourcePath: app,
-            mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }],
-        };
+        service = checkoutDemoService(root);
         full = summaryOf(
             stack,
             upStack({

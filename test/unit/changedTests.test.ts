@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import { UsageError } from "../../cli/commands/commandArgs";
+import { runWho } from "../../cli/commands/who";
 import { ChangedTests, lineInRun } from "../../cli/contexts/changedTests";
 import { formatChangedTests } from "../../cli/contexts/formatChangedTests";
 import { readChangedTests } from "../../cli/contexts/readChangedTests";
@@ -200,5 +202,34 @@ describe("who --changed's formats", () => {
 
     it("prints the answer's whole shape as JSON", () => {
         expect(JSON.parse(formatChangedTests(answer, "json"))).toEqual(answer);
+    });
+});
+
+describe("the command's who --changed", () => {
+    it("refuses a --base git would misread, an unknown --format, and --base, --format or a FILE in the wrong place", async () => {
+        const refused = async (argv: string[], message: RegExp) => {
+            const answer = runWho(argv);
+            await expect(answer).rejects.toBeInstanceOf(UsageError);
+            await expect(answer).rejects.toThrow(message);
+        };
+        await refused(["--changed", "--base", "-x"], /^--base "-x" must be a git ref or commit .*; usage: /);
+        await refused(["--changed", "--format", "xml"], /^--format xml: expected one of text, pytest, unittest, json/);
+        await refused(["demo_app/pricing.py:3", "--base", "main"], /^--base and --format go with --changed/);
+        await refused(["--changed", "demo_app/pricing.py"], /^--changed asks about the changed lines, not demo_app/);
+    });
+
+    it("prints the selection of a report folder's newest indexed run", async () => {
+        const reportDir = indexedRun(checkout());
+        const written: string[] = [];
+        const write = jest.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+            written.push(String(chunk));
+            return true;
+        });
+        try {
+            await runWho(["--changed", "--base", "main", "--format", "pytest", "--report-dir", reportDir]);
+        } finally {
+            write.mockRestore();
+        }
+        expect(written.join("")).toBe(`${TEST_A}\n${TEST_B}\n`);
     });
 });
