@@ -7,6 +7,7 @@
 // --stack NAME, else $COVERAGE_SPY_STACK, else the stack selected there (`pulumi stack select`); in this package's
 // own checkout (the bundled demo), the git branch's. The backend: PULUMI_BACKEND_URL, else the Pulumi CLI's login;
 // secrets as the CLI reads them (PULUMI_CONFIG_PASSPHRASE for a passphrase stack).
+import { exitAfterOutput } from "../components/testRun/runner/exit";
 import { UsageError } from "./commands/commandArgs";
 import { runPrune } from "./commands/prune";
 import { runSnapshot } from "./commands/snapshot";
@@ -78,7 +79,9 @@ function reportFailure(err: Error): number {
     return 1;
 }
 
+// Exits once the output is taken: a pipe (`who --changed --format json | ...`) is written to later, and
+// process.exit would cut it off.
 run(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => process.exit(reportFailure(err)),
+    (code) => exitAfterOutput(code),
+    (err: Error) => exitAfterOutput(reportFailure(err)),
 );
