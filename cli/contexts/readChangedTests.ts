@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CoverageSummary, FileCoverage, PatchFile } from "../../components/summary/coverageSummary";
 import { defaultPatchBase, fileHunks } from "../../components/summary/gitChanges";
+import { DiffHunk } from "../../components/summary/gitDiffParse";
 import { readHarvestJson } from "../../components/summary/harvestJson";
 import { PatchService, readPatchCoverage } from "../../components/summary/readPatchCoverage";
 import { ChangedTests, IndexedFile, changedTests } from "./changedTests";
@@ -34,6 +35,11 @@ function readSummary(runDir: string): CoverageSummary {
     return JSON.parse(fs.readFileSync(file, "utf8")) as CoverageSummary;
 }
 
+/** How the checkout's file differs from the run's copy; an equal file (the usual case) needs no git. */
+function changesSinceRun(ranCopy: string, current: string): DiffHunk[] {
+    return fs.readFileSync(ranCopy).equals(fs.readFileSync(current)) ? [] : fileHunks(ranCopy, current);
+}
+
 /**
  * The tests of the newest run with per-test contexts under `reportDir` that executed the lines the checkout changed
  * since `base` (default: the checkout's default patch base). The checkout is the one holding the services'
@@ -61,7 +67,9 @@ export function readChangedTests(reportDir: string, base: string | undefined): C
         return {
             indexName: `${root}/${change.path}`,
             coverage,
-            ...(fs.existsSync(ranCopy) && fs.existsSync(current) ? { sinceRun: fileHunks(ranCopy, current) } : {}),
+            ...(fs.existsSync(ranCopy) && fs.existsSync(current)
+                ? { sinceRun: changesSinceRun(ranCopy, current) }
+                : {}),
         };
     };
     return changedTests(patch, index, runId, indexed);
