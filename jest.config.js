@@ -5,8 +5,8 @@ const common = {
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: true }] },
 };
 /**
- * The real engines: Docker (integration) and the project's kind cluster (kubernetes), apart so that the cluster,
- * whose nodes keep the cores busy while it is up, runs only while its own tests do (scripts/test.sh).
+ * The real engines: Docker (integration) and the project's kind cluster (kubernetes), apart so that npm test
+ * (scripts/test.sh) can run the Docker tests while the cluster is still being built, and start it only for its own.
  */
 const integration = {
     ...common,

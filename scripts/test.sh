@@ -119,8 +119,8 @@ if [ "$mode" != unit ]; then
   count_jest "$results/integration.json"
   # The plugin after the cluster's build, in one job: the two cold Go builds never share the memory and the cores.
   step "kubernetes cluster and plugin builds" wait_kubernetes_builds
-  # The Kubernetes engine's tests run on the project's own kind cluster, started only now: its nodes' control plane
-  # keeps the cores busy while it is up, which slows the Docker tests.
+  # The Kubernetes engine's tests run on the project's own kind cluster, started only now that it is built: the
+  # Docker tests ran without its nodes beside them (idle, about 0.9 GiB and a tenth of a core; more while they start).
   if ! bash scripts/k8s-cluster.sh status >/dev/null 2>&1; then
     k8s_started=true
   fi

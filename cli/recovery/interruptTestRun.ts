@@ -2,6 +2,7 @@ import * as path from "path";
 import { DockerCommandError, docker } from "../../components/engine/dockerCli";
 import { LABEL_REPORT_DIR, LABEL_ROLE, LABEL_RUN_ID, LABEL_STACK } from "../../components/shared/naming";
 import { readPidFile } from "../../components/testRun/runner/pidFile";
+import { clusterTestRunDirs } from "./clusterTestRuns";
 
 /** What an interrupt stopped. */
 export interface Interrupted {
@@ -11,6 +12,8 @@ export interface Interrupted {
     services: string[];
     /** Services `docker stop` could not stop, with Docker's answer: they may still run. */
     notStopped?: { services: string[]; cause: string };
+    /** The processes of test runs on a cluster asked to stop: each stops its services itself, then ends. */
+    clusterRunners: number[];
 }
 
 /** A running service container of the stack, and the run folder of the run that started it. */
@@ -62,13 +65,12 @@ function terminate(pid: number): boolean {
 
 /**
  * The test runs' processes asked to stop: each run itself (it stops its suite, then the services, gracefully) and
- * its suite's whole process group, which outlives a test run the engine's cancel killed outright. Only runs whose
- * services still run: a pid file a killed run left behind is never acted on once its run is over (its pids may be
- * another program's by then).
+ * its suite's whole process group, which outlives a test run the engine's cancel killed outright. Only runs that
+ * still run (their services found running, or their own processes): a pid file a killed run left behind is never
+ * acted on once its run is over (its pids may be another program's by then).
  */
-function stopTestRuns(services: RunningService[]): number[] {
+function stopTestRuns(runDirs: ReadonlySet<string>): number[] {
     const stopped: number[] = [];
-    const runDirs = new Set(services.flatMap((s) => (s.runDir ? [s.runDir] : [])));
     for (const runDir of runDirs) {
         const pids = readPidFile(runDir);
         if (pids === undefined) continue;
@@ -98,13 +100,21 @@ function stopServices(services: string[]): Pick<Interrupted, "services" | "notSt
 
 /**
  * Stops a stack's test run now: SIGTERM to the test run and its suite's process group (found by the pid file in
- * the run folder), then a graceful `docker stop` of its running services, so every process saves its data. Needed
+ * the run folder), then a graceful `docker stop` of its running services, so every process saves its data (a run
+ * on a cluster scales its services to 0 itself, as it ends: clusterRunners, for a caller to wait for). Needed
  * because the engine runs its plugins in process groups of their own: a terminal's Ctrl-C reaches the driver and
  * the engine, never the test run, and the engine's cancel then kills the test run outright, leaving the suite and
  * the services running.
  */
 export function interruptTestRun(stack: string): Interrupted {
     const running = runningServices(stack);
-    const processes = stopTestRuns(running);
-    return { processes, ...stopServices(running.map((s) => s.name)) };
+    const onCluster = clusterTestRunDirs(stack);
+    // Read before the stop: a run removes its pid file as it ends.
+    const clusterRunners = onCluster.flatMap((runDir) => readPidFile(runDir)?.runner ?? []);
+    const processes = stopTestRuns(new Set([...running.flatMap((s) => (s.runDir ? [s.runDir] : [])), ...onCluster]));
+    return {
+        processes,
+        clusterRunners: clusterRunners.filter((pid) => processes.includes(pid)),
+        ...stopServices(running.map((s) => s.name)),
+    };
 }

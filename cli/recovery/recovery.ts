@@ -6,6 +6,8 @@ import { LABEL_PROJECT, LABEL_STACK } from "../../components/shared/naming";
 import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir } from "./stackLocks";
 import { interruptTestRun } from "./interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
+import { ClusterDeployment, deleteRecordedCreates, recordPendingClusterCreates } from "./clusterCreates";
+import { testRunsEnded } from "./clusterTestRuns";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -181,7 +183,8 @@ function liveLockHeld(backendUrl: string, project: string, stack: string): boole
 /**
  * What a killed run left behind, cleared before the next one, so no run needs a manual step:
  * - locks whose process is gone from this host;
- * - the engine's pending operations (creates it started and never recorded);
+ * - the engine's pending operations (creates it started and never recorded), and on a Kubernetes cluster the
+ *   objects of those creates, which the provider deletes (clusterCreates.ts);
  * - Docker objects with the stack's labels that the state does not know (a create the kill interrupted), which
  *   would otherwise clash by name with the next create, or keep serving on their port;
  * - objects the state knows that the engine lost, which the provider could not delete: the state is refreshed.
@@ -213,6 +216,13 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     if (left.processes.length > 0)
         cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
+    // A run on a cluster scales its services to 0 as it ends: once this run's pods are up, it would stop them.
+    const stillRunning = await testRunsEnded(left.clusterRunners);
+    if (stillRunning.length > 0)
+        throw new Error(
+            `coverage-spy: the test run (pid ${stillRunning.join(", ")}) an earlier run of stack ${stack.name} left ` +
+                `running did not end after it was asked to stop; end it (kill ${stillRunning.join(" ")}) and run again`,
+        );
     if (left.notStopped)
         throw new Error(
             `coverage-spy: could not stop ${left.notStopped.services.join(", ")}, left running by an earlier run ` +
@@ -236,8 +246,11 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         deployment = state.deployment as Deployment;
         for (const op of pending)
             cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
-        // The engine's import drops pending operations: the interrupted creates' objects are removed below.
+        // A cluster's objects are recorded first, for the provider to delete: the engine's import drops pending
+        // operations. The interrupted creates' Docker objects are removed below.
+        const onCluster = recordPendingClusterCreates(state.deployment as ClusterDeployment);
         await stack.importStack(state);
+        cleared.push(...(await deleteRecordedCreates(stack, onCluster)));
     }
     // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
     const known = new Set((deployment.resources ?? []).flatMap((r) => objectKey(r) ?? []));

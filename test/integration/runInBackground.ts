@@ -3,7 +3,8 @@ import * as path from "path";
 import { REPO_ROOT } from "./engine";
 import { StackInput, configure } from "./stackRun";
 
-const RUN_STACK = path.join(REPO_ROOT, "bin", "cli", "main.js");
+/** The package's command, compiled: what `npx coverage-spy` runs. */
+export const RUN_STACK = path.join(REPO_ROOT, "bin", "cli", "main.js");
 
 /** A driver run in the background: its process, what it printed so far, and its exit. */
 export interface BackgroundRun {
@@ -19,18 +20,27 @@ export interface BackgroundRun {
  */
 export function upInBackground(input: StackInput, extraArgs: string[] = []): BackgroundRun {
     configure(input);
+    return commandInBackground(["up", "--stack", input.stack, ...extraArgs]);
+}
+
+/**
+ * The package's command (bin/cli/main.js with `args`) in a process group of its own, as a terminal runs it, in
+ * `cwd` (the repository by default) with `env`.
+ */
+export function commandInBackground(
+    args: string[],
+    cwd: string = REPO_ROOT,
+    env: NodeJS.ProcessEnv = process.env,
+): BackgroundRun {
     let output = "";
     // stderr into the stdout pipe, as a terminal shows both: in the order written. Read from two pipes, the last
     // engine line on stdout could arrive after the driver's closing line on stderr when this machine is busy.
-    const child = spawn(
-        "sh",
-        ["-c", 'exec "$@" 2>&1', "sh", "node", RUN_STACK, "up", "--stack", input.stack, ...extraArgs],
-        {
-            cwd: REPO_ROOT,
-            detached: true,
-            stdio: ["ignore", "pipe", "ignore"],
-        },
-    );
+    const child = spawn("sh", ["-c", 'exec "$@" 2>&1', "sh", "node", RUN_STACK, ...args], {
+        cwd,
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "ignore"],
+    });
     child.stdout.on("data", (d) => (output += d));
     return {
         child,

@@ -109,7 +109,9 @@ describe("an interrupt of a running test run (cli/recovery/interruptTestRun.ts)"
         expect(readPidFile(runDir)).toEqual({ runner: run.child.pid, suiteGroup: suitePid });
 
         const interrupted = interruptTestRun("unit");
-        expect(interrupted.processes).toEqual([run.child.pid, suitePid]);
+        // The run, then its suite's group: unless the run, which stops its suite at once, was quicker (a busy
+        // machine can pause this process between the two signals), and the group was gone.
+        expect([[run.child.pid, suitePid], [run.child.pid]]).toContainEqual(interrupted.processes);
         expect(await run.exited).toBe(130);
         expect(processGone(suitePid)).toBe(true);
         expect(run.stderr()).toContain(
@@ -140,7 +142,7 @@ describe("an interrupt of a running test run (cli/recovery/interruptTestRun.ts)"
         // A test run the engine killed outright leaves its pid file; the pid is this test's own, which must live on.
         fs.writeFileSync(path.join(runDir, PID_FILE), JSON.stringify({ runner: process.pid }));
         fs.writeFileSync(path.join(work, "state", "stopped"), "");
-        expect(interruptTestRun("unit")).toEqual({ processes: [], services: [] });
+        expect(interruptTestRun("unit")).toEqual({ processes: [], services: [], clusterRunners: [] });
     });
 
     it("stops nothing of a run whose pid file is gone (it ended)", () => {

@@ -13,6 +13,7 @@ import { LABEL_SERVICE, LABEL_STACK } from "../../../components/shared/naming";
 import { CoverageSummary } from "../../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../engine";
+import { BackgroundRun, RUN_STACK, commandInBackground } from "../runInBackground";
 
 export const CLUSTER_UP_MS = 10 * 60 * 1000;
 export const UP_MS = 10 * 60 * 1000;
@@ -203,6 +204,20 @@ export class KubernetesProgram {
         this.pulumi(stack, ["destroy", "--yes", "--skip-preview"]);
     }
 
+    /**
+     * The package's command on the stack (`npx coverage-spy ARGS --stack STACK` in the program's folder): what it
+     * printed, its own lines (stderr) among the engine's, as a terminal shows them.
+     */
+    command(stack: string, args: string[]): string {
+        const command = ["node", RUN_STACK, ...args, "--stack", stack];
+        return run("sh", ["-c", 'exec "$@" 2>&1', "sh", ...command], this.env, this.work);
+    }
+
+    /** The package's command on the stack, as `command` does, in a process group of its own, in the background. */
+    commandInBackground(stack: string, args: string[]): BackgroundRun {
+        return commandInBackground([...args, "--stack", stack], this.work, this.env);
+    }
+
     /** The program's folder removed; destroy first what still stands (a failed test left it). */
     cleanup(standing: string[]): void {
         try {
@@ -285,7 +300,8 @@ export class KubernetesProgram {
         ]);
     }
 
-    private outputs(stack: string): Up {
+    /** The stack's outputs as its last `up` left them. */
+    outputs(stack: string): Up {
         const outputs = JSON.parse(this.pulumi(stack, ["stack", "output", "--json"])) as {
             coverage: CoverageSummary;
             runId: string;
