@@ -7,6 +7,7 @@
 // --stack NAME, else $COVERAGE_SPY_STACK, else the stack selected there (`pulumi stack select`); in this package's
 // own checkout (the bundled demo), the git branch's. The backend: PULUMI_BACKEND_URL, else the Pulumi CLI's login;
 // secrets as the CLI reads them (PULUMI_CONFIG_PASSPHRASE for a passphrase stack).
+import { exitAfterOutput } from "../components/testRun/runner/exit";
 import { UsageError } from "./commands/commandArgs";
 import { runPrune } from "./commands/prune";
 import { runSnapshot } from "./commands/snapshot";
@@ -22,7 +23,7 @@ export const USAGE = `usage: coverage-spy COMMAND [options]
   preview   show what up would create, and refuse bad options before anything exists
   destroy   remove the stack's containers, volume and network (--remove-reports: also its reports)
   snapshot  save the running services' coverage now and print it (--reset: discard it)
-  who       which tests ran a line: who FILE:LINE (a run with per-test contexts)
+  who       which tests ran a line: who FILE:LINE, or the checkout's changes: who --changed (per-test contexts)
   unlock    clear the lock a killed update left (file backend)
   prune     remove the stacks whose git branch is gone (dry run without --yes)
   summary   format the coverage output: pulumi stack output coverage --json | coverage-spy summary
@@ -78,7 +79,9 @@ function reportFailure(err: Error): number {
     return 1;
 }
 
+// Exits once the output is taken: a pipe (`who --changed --format json | ...`) is written to later, and
+// process.exit would cut it off.
 run(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => process.exit(reportFailure(err)),
+    (code) => exitAfterOutput(code),
+    (err: Error) => exitAfterOutput(reportFailure(err)),
 );

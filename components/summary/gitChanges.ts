@@ -1,5 +1,6 @@
 import { execFileSync } from "child_process";
-import { ChangedFile, parseGitDiff } from "./gitDiffParse";
+import * as path from "path";
+import { ChangedFile, DiffHunk, parseGitDiff, parseGitDiffHunks } from "./gitDiffParse";
 import { MAIN_BRANCH } from "../options/patchOptions";
 
 /** What a checkout changed since its base: the diff's start and the changed lines per file. */
@@ -13,8 +14,8 @@ export interface CheckoutChanges {
     files: ChangedFile[];
 }
 
-/** Runs git with arguments, never through a shell; throws with git's own message. */
-function git(cwd: string, args: string[]): string {
+/** Runs git with arguments, never through a shell; throws with git's own message (unless its status is in `ok`). */
+function git(cwd: string, args: string[], ok: number[] = [0]): string {
     try {
         return execFileSync("git", args, {
             cwd,
@@ -23,7 +24,8 @@ function git(cwd: string, args: string[]): string {
             maxBuffer: 256 * 1024 * 1024,
         });
     } catch (err) {
-        const e = err as { stderr?: string; message: string };
+        const e = err as { status?: number | null; stdout?: string; stderr?: string; message: string };
+        if (typeof e.status === "number" && ok.includes(e.status) && typeof e.stdout === "string") return e.stdout;
         throw new Error((e.stderr ?? "").trim() || e.message);
     }
 }
@@ -49,6 +51,11 @@ export function defaultPatchBase(dir: string): string {
     }
 }
 
+/** Config that keeps the user's git settings from changing a diff's shape: relative paths, unquoted names. */
+const UNIFORM_DIFF_CONFIG = ["-c", "diff.relative=false", "-c", "core.quotePath=true"];
+/** Options of a diff the parser reads: no colour, no external tools or textconv, no context, fixed prefixes. */
+const UNIFORM_DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "-U0", "--src-prefix=a/", "--dst-prefix=b/"];
+
 /**
  * The lines the checkout (working tree, with its uncommitted changes to tracked files) adds or changes since the
  * merge-base of HEAD with `base`, as a pull request's diff:
@@ -68,21 +75,26 @@ export function checkoutChanges(root: string, ref: string): CheckoutChanges {
         );
     }
     const diff = git(root, [
-        "-c",
-        "diff.relative=false",
-        "-c",
-        "core.quotePath=true",
+        ...UNIFORM_DIFF_CONFIG,
         "diff",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
+        ...UNIFORM_DIFF,
         "--ignore-submodules=all",
         "-M",
-        "-U0",
-        "--src-prefix=a/",
-        "--dst-prefix=b/",
         commit,
         "--",
     ]);
     return { root, ref, commit, files: parseGitDiff(diff, "b/") };
+}
+
+/**
+ * How file `to` differs from file `from` (any two files, in a checkout or not), as `-U0` hunks; none when equal.
+ * `git diff --no-index` exits 1 when they differ.
+ */
+export function fileHunks(from: string, to: string): DiffHunk[] {
+    const diff = git(
+        path.dirname(to),
+        [...UNIFORM_DIFF_CONFIG, "diff", "--no-index", ...UNIFORM_DIFF, "--", from, to],
+        [0, 1],
+    );
+    return [...parseGitDiffHunks(diff, "b/").values()].flat();
 }

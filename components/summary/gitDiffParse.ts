@@ -5,7 +5,7 @@ export interface ChangedFile {
     lines: number[];
 }
 
-const HUNK = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 const C_ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, "\\": 92 };
 
 /** A path as git prints it: C-quoted ("a\tb", octal UTF-8 bytes) when it has unusual characters, else as it is. */
@@ -43,16 +43,25 @@ function newSidePath(header: string, prefix: string): string | undefined {
     return name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
 
+/** One hunk of a `-U0` diff: the old side's lines [oldStart, oldStart+oldCount) became the new side's. */
+export interface DiffHunk {
+    oldStart: number;
+    oldCount: number;
+    newStart: number;
+    newCount: number;
+}
+
 /**
- * The added or changed lines per file of a unified `git diff` (made with -U0 and the new side's prefix `newPrefix`).
+ * The hunks per file of a unified `git diff` (made with -U0 and the new side's prefix `newPrefix`), by the new side's
+ * path; deleted files left out.
  * Only the hunk headers' counts are trusted: a hunk's body is skipped by counting its lines, so content that looks
  * like a header ("+++ x" as an added line "++ x") is never read as one, and CRLF or a missing final newline change
- * nothing. Deleted files, binary files, renames without edits and mode-only changes have no hunks, hence no lines.
+ * nothing. Binary files, renames without edits and mode-only changes have no hunks.
  */
-export function parseGitDiff(diff: string, newPrefix = "b/"): ChangedFile[] {
-    const files = new Map<string, number[]>();
+export function parseGitDiffHunks(diff: string, newPrefix = "b/"): Map<string, DiffHunk[]> {
+    const files = new Map<string, DiffHunk[]>();
     const lines = diff.split("\n");
-    let current: number[] | undefined;
+    let current: DiffHunk[] | undefined;
     for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
         if (line.startsWith("diff ")) current = undefined;
@@ -66,12 +75,11 @@ export function parseGitDiff(diff: string, newPrefix = "b/"): ChangedFile[] {
         } else if (line.startsWith("@@ ")) {
             const hunk = HUNK.exec(line);
             if (hunk === null) throw new Error(`git diff: unreadable hunk header ${JSON.stringify(line)}`);
-            const removed = hunk[1] === undefined ? 1 : Number(hunk[1]);
-            const start = Number(hunk[2]);
-            const added = hunk[3] === undefined ? 1 : Number(hunk[3]);
-            for (let n = 0; n < added; n++) current?.push(start + n);
-            // Skip the body: `removed` "-" lines and `added` "+" lines, and any "\ No newline" markers among them.
-            let body = removed + added;
+            const oldCount = hunk[2] === undefined ? 1 : Number(hunk[2]);
+            const newCount = hunk[4] === undefined ? 1 : Number(hunk[4]);
+            current?.push({ oldStart: Number(hunk[1]), oldCount, newStart: Number(hunk[3]), newCount });
+            // Skip the body: `oldCount` "-" lines and `newCount` "+" lines, and any "\ No newline" markers among them.
+            let body = oldCount + newCount;
             while (body > 0 && i + 1 < lines.length) {
                 i += 1;
                 if (!lines[i].startsWith("\\")) body -= 1;
@@ -79,8 +87,19 @@ export function parseGitDiff(diff: string, newPrefix = "b/"): ChangedFile[] {
             while (i + 1 < lines.length && lines[i + 1].startsWith("\\")) i += 1;
         }
     }
-    return [...files]
-        .filter(([, changed]) => changed.length > 0)
-        .map(([path, changed]) => ({ path, lines: [...new Set(changed)].sort((a, b) => a - b) }))
+    return files;
+}
+
+/**
+ * The added or changed lines per file of a unified `git diff` (made with -U0 and the new side's prefix `newPrefix`).
+ * Deleted files, binary files, renames without edits and mode-only changes have no hunks, hence no lines.
+ */
+export function parseGitDiff(diff: string, newPrefix = "b/"): ChangedFile[] {
+    return [...parseGitDiffHunks(diff, newPrefix)]
+        .map(([path, hunks]) => {
+            const changed = hunks.flatMap((h) => Array.from({ length: h.newCount }, (_, n) => h.newStart + n));
+            return { path, lines: [...new Set(changed)].sort((a, b) => a - b) };
+        })
+        .filter((file) => file.lines.length > 0)
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -5,9 +5,9 @@ import * as path from "path";
 import { CoverageSummary, FileCoverage, PatchCoverage } from "../../components/summary/coverageSummary";
 import { parseCoverageJson } from "../../components/summary/parseCoverageJson";
 import { readPatchCoverage } from "../../components/summary/readPatchCoverage";
-import { DEMO_IMAGE, DEMO_SOURCE } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
-import { UpResult, demoService, destroyStack, upStack } from "./stackRun";
+import { checkoutDemoService, demoCheckout, edited, run, write } from "./gitCheckout";
+import { UpResult, destroyStack, upStack } from "./stackRun";
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -18,29 +18,6 @@ interface DiffCoverReport {
     total_num_violations: number;
     /** Over every changed file, measured or not. */
     num_changed_lines: number;
-}
-
-function run(command: string, args: string[], cwd: string): string {
-    const r = spawnSync(command, args, {
-        cwd,
-        encoding: "utf8",
-        env: {
-            ...process.env,
-            GIT_AUTHOR_NAME: "t",
-            GIT_AUTHOR_EMAIL: "t@example.invalid",
-            GIT_COMMITTER_NAME: "t",
-            GIT_COMMITTER_EMAIL: "t@example.invalid",
-        },
-    });
-    if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
-    return r.stdout;
-}
-
-function write(dir: string, files: Record<string, string>): void {
-    for (const [name, text] of Object.entries(files)) {
-        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), text);
-    }
 }
 
 const CALC = `def add(a, b):
@@ -241,25 +218,13 @@ describe("patch coverage against diff-cover", () => {
     expectDiffCoverAgrees(() => ({ ours, theirs, withStatements }));
 });
 
-/** `text` with `from` replaced by `to`; throws when the demo's source no longer holds `from`. */
-function edited(text: string, from: string, to: string): string {
-    if (!text.includes(from)) throw new Error(`the demo's source changed: ${JSON.stringify(from)} is gone`);
-    return text.replace(from, to);
-}
-
 /**
  * A branch of the demo in `root` (its source in app/, its tests in tests/): a deleted, a modified and added lines in
  * pricing.py and inventory.py, a new module audit.py that handlers.py calls, reports.py renamed to report_runner.py
  * with an edit, and changes outside the measured source (a test, the README).
  */
 function demoBranch(root: string): void {
-    fs.cpSync(DEMO_SOURCE, path.join(root, "app"), { recursive: true });
-    fs.cpSync(path.join(REPO_ROOT, "examples", "demo", "tests"), path.join(root, "tests"), { recursive: true });
-    write(root, { "README.md": "# the demo\n" });
-    run("git", ["init", "-q", "-b", "main"], root);
-    run("git", ["add", "-A"], root);
-    run("git", ["commit", "-q", "-m", "base"], root);
-    run("git", ["checkout", "-q", "-b", "feature"], root);
+    demoCheckout(root);
     const source = (file: string) => fs.readFileSync(path.join(root, "app", "demo_app", file), "utf8");
     let pricing = edited(source("pricing.py"), '"""Prices with a bulk discount."""\n', "");
     pricing = edited(pricing, "    discount = 0\n", "    discount = 0  # below the bulk quantity\n");
@@ -320,14 +285,9 @@ describe("patch coverage of the demo, through the command", () => {
         const python = oraclePython();
         root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-patch-demo-")));
         demoBranch(root);
-        const app = path.join(root, "app");
         up = upStack({
             stack,
-            service: {
-                ...demoService(DEMO_IMAGE),
-                hostSourcePath: app,
-                mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }],
-            },
+            service: checkoutDemoService(root),
             testCommand: `python3 -m unittest discover -s ${path.join(root, "tests")} -v`,
             config: { patchBase: "main", failUnderPatch: 100 },
         });

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { checkoutChanges, checkoutRoot, defaultPatchBase } from "../../components/summary/gitChanges";
-import { parseGitDiff, unquoteGitPath } from "../../components/summary/gitDiffParse";
+import { checkoutChanges, checkoutRoot, defaultPatchBase, fileHunks } from "../../components/summary/gitChanges";
+import { parseGitDiff, parseGitDiffHunks, unquoteGitPath } from "../../components/summary/gitDiffParse";
 import { git, tempDir, writeFiles } from "./fixtures";
 
 const numbered = (n: number, prefix = "line") => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}\n`).join("");
@@ -181,6 +181,20 @@ describe("parseGitDiff", () => {
             "",
         ].join("\n");
         expect(parseGitDiff(diff)).toEqual([{ path: "f.py", lines: [2, 8, 9, 10] }]);
+        expect(parseGitDiffHunks(diff).get("f.py")).toEqual([
+            { oldStart: 2, oldCount: 1, newStart: 2, newCount: 1 },
+            { oldStart: 5, oldCount: 2, newStart: 4, newCount: 0 },
+            { oldStart: 9, oldCount: 0, newStart: 8, newCount: 3 },
+        ]);
+    });
+
+    it("diffs two files outside any checkout, hunk by hunk, and finds none between equal ones", () => {
+        const dir = tempDir();
+        writeFiles(dir, { "ran.py": numbered(6), "now.py": numbered(6).replace("line 3\n", "line 3\nadded\n") });
+        expect(fileHunks(path.join(dir, "ran.py"), path.join(dir, "now.py"))).toEqual([
+            { oldStart: 3, oldCount: 0, newStart: 4, newCount: 1 },
+        ]);
+        expect(fileHunks(path.join(dir, "ran.py"), path.join(dir, "ran.py"))).toEqual([]);
     });
 
     it("unquotes git's C-quoted paths", () => {
