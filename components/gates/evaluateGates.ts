@@ -23,7 +23,7 @@ export function evaluateGates(summary: CoverageSummary, gates: GateThresholds, b
     }
     if (gates.failUnderPatch !== undefined) {
         const patch = summary.patch;
-        if (patch?.totals.percent === null || patch === undefined)
+        if (patch?.totals.percent === undefined)
             notes.push(`failUnderPatch not evaluated: ${patch?.unavailable ?? "no patch coverage"}`);
         else if (patch.totals.percent < gates.failUnderPatch)
             failures.push(

@@ -117,10 +117,11 @@ export interface PatchTotals {
     executed: number;
     missing: number;
     /**
-     * executed / executable, 0–100; 100 when no changed line is executable (as diff-cover says); null when the
-     * patch could not be read (`unavailable` says why).
+     * executed / executable, 0–100; 100 when no changed line is executable (as diff-cover says); absent when the
+     * patch could not be read (`unavailable` says why). Absent, not null: a Python program's outputs drop null values,
+     * and the output must have the same keys in every language.
      */
-    percent: number | null;
+    percent?: number;
 }
 
 /** A measured file the change touched. */
@@ -134,8 +135,8 @@ export interface PatchFile {
     executableLines: number[];
     executedLines: number[];
     missingLines: number[];
-    /** executed / executable, 0–100; null when no changed line is executable. */
-    percent: number | null;
+    /** executed / executable, 0–100; absent (as in the totals) when no changed line is executable. */
+    percent?: number;
 }
 
 /** Of the lines this checkout changed since its base, which the test suite executed. */

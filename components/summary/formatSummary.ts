@@ -49,7 +49,7 @@ export function patchToLead(s: CoverageSummary | HarvestedCoverage): PatchCovera
 /** "71.43% of 7 changed statements executed since main (0123abcd)"; the percent alone leads. */
 export function describePatch(patch: PatchCoverage): string {
     const { totals, base } = patch;
-    const figure = totals.percent === null ? "n/a" : pct(totals.percent);
+    const figure = totals.percent === undefined ? "n/a" : pct(totals.percent);
     return (
         `${figure} of ${totals.executable} changed statements executed since ${base?.ref} (${base?.commit.slice(0, 12)}), ` +
         `${totals.missing} missing`

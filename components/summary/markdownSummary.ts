@@ -58,7 +58,7 @@ export function markdownSummary(summary: CoverageSummary, options: MarkdownOptio
                     missed.map((f) => [
                         `\`${cell(`${f.service}/${f.path}`)}\``,
                         ranges(f.missingLines),
-                        f.percent === null ? "n/a" : pct(f.percent),
+                        f.percent === undefined ? "n/a" : pct(f.percent),
                     ]),
                 ),
                 "",

@@ -1,9 +1,9 @@
 import { FileCoverage, PatchCoverage, PatchFile, PatchTotals } from "./coverageSummary";
 import { ChangedFile } from "./gitDiffParse";
 
-/** executed of executable as 0–100; `empty` when nothing is executable. */
-function percentOf<T>(executed: number, executable: number, empty: T): number | T {
-    return executable === 0 ? empty : (executed / executable) * 100;
+/** executed of executable as 0–100, as a `percent` field; no field when nothing is executable. */
+function percentOf(executed: number, executable: number): { percent?: number } {
+    return executable === 0 ? {} : { percent: (executed / executable) * 100 };
 }
 
 function patchFile(change: ChangedFile, file: FileCoverage): PatchFile {
@@ -19,7 +19,7 @@ function patchFile(change: ChangedFile, file: FileCoverage): PatchFile {
         executableLines: change.lines.filter((n) => executed.has(n) || missing.has(n)),
         executedLines,
         missingLines,
-        percent: percentOf(executedLines.length, executedLines.length + missingLines.length, null),
+        ...percentOf(executedLines.length, executedLines.length + missingLines.length),
     };
 }
 
@@ -49,7 +49,7 @@ export function patchCoverage(
         executable,
         executed,
         missing: sum((p) => p.missingLines),
-        percent: percentOf(executed, executable, 100),
+        percent: percentOf(executed, executable).percent ?? 100,
     };
     return { base, totals, files, unmeasured, notes };
 }
@@ -58,7 +58,7 @@ export function patchCoverage(
 export function unavailablePatch(reason: string, notes: string[]): PatchCoverage {
     return {
         unavailable: reason,
-        totals: { changed: 0, executable: 0, executed: 0, missing: 0, percent: null },
+        totals: { changed: 0, executable: 0, executed: 0, missing: 0 },
         files: [],
         unmeasured: [],
         notes,

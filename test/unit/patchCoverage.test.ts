@@ -151,7 +151,7 @@ describe("patch coverage of a checkout (real git)", () => {
         expect(readPatchCoverage({ files: [], services: [{ name: "c" }], base: "main" })).toEqual(
             expect.objectContaining({
                 unavailable: "no measured service names hostSourcePath, the folder of its source in a git checkout",
-                totals: { changed: 0, executable: 0, executed: 0, missing: 0, percent: null },
+                totals: { changed: 0, executable: 0, executed: 0, missing: 0 },
             }),
         );
         expect(
@@ -181,11 +181,11 @@ describe("patch coverage of a checkout (real git)", () => {
 describe("patchCoverage", () => {
     const base = { ref: "main", commit: "0123456789abcdef0123456789abcdef01234567" };
 
-    it("gives 100% when no changed line is executable (as diff-cover), and null for such a file", () => {
+    it("gives 100% when no changed line is executable (as diff-cover), and no percent for such a file", () => {
         const file = measured("/src", "a.py", [1], [2]);
         const patch = patchCoverage([{ path: "a.py", lines: [5, 6] }], new Map([["a.py", file]]), base, []);
         expect(patch.totals).toEqual({ changed: 2, executable: 0, executed: 0, missing: 0, percent: 100 });
-        expect(patch.files[0].percent).toBeNull();
+        expect("percent" in patch.files[0]).toBe(false);
     });
 });
 
@@ -245,7 +245,11 @@ describe("the failUnderPatch gate", () => {
         expect(evaluateGates(summary, { failUnderPatch: 50 }).passed).toBe(true);
         const unavailable = {
             ...summary,
-            patch: { ...summary.patch!, unavailable: "no git", totals: { ...summary.patch!.totals, percent: null } },
+            patch: {
+                ...summary.patch!,
+                unavailable: "no git",
+                totals: { ...summary.patch!.totals, percent: undefined },
+            },
         };
         expect(evaluateGates(unavailable, { failUnderPatch: 50 })).toEqual({
             passed: true,
