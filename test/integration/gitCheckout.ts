@@ -1,9 +1,9 @@
-// Temporary git checkouts of the demo for the tests of what a branch changed (patch coverage, test impact).
+// Temporary git checkouts of the examples for the tests of what a branch changed (patch coverage, test impact).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Service } from "../../components/options/args";
-import { DEMO_IMAGE, DEMO_SOURCE } from "./demoExpectations";
+import { DEMO_IMAGE } from "./demoExpectations";
 import { REPO_ROOT } from "./engine";
 import { demoService } from "./stackRun";
 
@@ -33,30 +33,35 @@ export function write(dir: string, files: Record<string, string>): void {
 
 /** `text` with `from` replaced by `to`; throws when the demo's source no longer holds `from`. */
 export function edited(text: string, from: string, to: string): string {
-    if (!text.includes(from)) throw new Error(`the demo's source changed: ${JSON.stringify(from)} is gone`);
+    if (!text.includes(from)) throw new Error(`the example's source changed: ${JSON.stringify(from)} is gone`);
     return text.replace(from, to);
 }
 
 /**
- * The demo as a git checkout in `root`: its source in app/, its tests in tests/ and a README committed on main,
- * then branch "feature" checked out, for the caller's change.
+ * examples/EXAMPLE as a git checkout in `root`: its source in app/, its tests in tests/ and a README committed on
+ * main, then branch "feature" checked out, for the caller's change.
  */
-export function demoCheckout(root: string): void {
-    fs.cpSync(DEMO_SOURCE, path.join(root, "app"), { recursive: true });
-    fs.cpSync(path.join(REPO_ROOT, "examples", "demo", "tests"), path.join(root, "tests"), { recursive: true });
-    write(root, { "README.md": "# the demo\n" });
+export function exampleCheckout(root: string, example: string): void {
+    const source = path.join(REPO_ROOT, "examples", example);
+    fs.cpSync(path.join(source, "app"), path.join(root, "app"), { recursive: true });
+    fs.cpSync(path.join(source, "tests"), path.join(root, "tests"), { recursive: true });
+    write(root, { "README.md": `# the ${example}\n` });
     run("git", ["init", "-q", "-b", "main"], root);
     run("git", ["add", "-A"], root);
     run("git", ["commit", "-q", "-m", "base"], root);
     run("git", ["checkout", "-q", "-b", "feature"], root);
 }
 
-/** The demo service measuring the checkout's app/: bind-mounted over the image's /app, and its hostSourcePath. */
-export function checkoutDemoService(root: string): Service {
+export function demoCheckout(root: string): void {
+    exampleCheckout(root, "demo");
+}
+
+/** The service measuring the checkout's app/: bind-mounted over the image's /app, and its hostSourcePath. */
+export function checkoutService(service: Service, root: string): Service {
     const app = path.join(root, "app");
-    return {
-        ...demoService(DEMO_IMAGE),
-        hostSourcePath: app,
-        mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }],
-    };
+    return { ...service, hostSourcePath: app, mounts: [{ source: app, target: "/app", type: "bind", readOnly: true }] };
+}
+
+export function checkoutDemoService(root: string): Service {
+    return checkoutService(demoService(DEMO_IMAGE), root);
 }

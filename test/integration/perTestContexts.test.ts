@@ -5,6 +5,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ContextIndex } from "../../cli/contexts/whoRan";
 import { REPO_ROOT, docker } from "./engine";
+import { pytestPython } from "./runnerVenv";
 import { destroyStack, runStack, stackRun, StackRun, trackStack } from "./stackRun";
 
 jest.setTimeout(10 * 60 * 1000);
@@ -54,13 +55,6 @@ const CASES: Case[] = [
 /** "tests.test_x.Case.test_y", "examples/x/tests/test_x.py::Case::test_y" → "Case.test_y". */
 function testKey(id: string): string {
     return id.split(/::|\./).slice(-2).join(".");
-}
-
-/** The venv python with the pinned pytest (scripts/runner-venv.sh prints it last). */
-function pytestPython(): string {
-    const venv = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "runner-venv.sh")], { encoding: "utf8" });
-    if (venv.status !== 0) throw new Error(`scripts/runner-venv.sh failed: ${venv.stderr}`);
-    return venv.stdout.trim().split("\n").pop()!;
 }
 
 /**

@@ -4,31 +4,57 @@ import * as os from "os";
 import * as path from "path";
 import { ChangedTests } from "../../cli/contexts/changedTests";
 import { Service } from "../../components/options/args";
+import { shellQuote } from "../../components/shared/shell";
 import { CoverageSummary, PatchFile } from "../../components/summary/coverageSummary";
 import { REPO_ROOT } from "./engine";
-import { checkoutDemoService, demoCheckout, edited, run, write } from "./gitCheckout";
-import { UpResult, destroyStack, upStack } from "./stackRun";
+import { exampleServices } from "./exampleStacks";
+import { checkoutDemoService, checkoutService, edited, exampleCheckout, run, write } from "./gitCheckout";
+import { pytestPython } from "./runnerVenv";
+import { StackInput, UpResult, destroyStack, upStack } from "./stackRun";
 
 jest.setTimeout(20 * 60 * 1000);
 
 const PRICING = "app/demo_app/pricing.py";
 
 /**
+ * examples/EXAMPLE checked out in `root` (gitCheckout.ts), `file` changed by `change` and `more` written, committed
+ * on the branch; the file's new text.
+ */
+function commitChange(
+    root: string,
+    example: string,
+    file: string,
+    change: (text: string) => string,
+    more: Record<string, string> = {},
+): string {
+    exampleCheckout(root, example);
+    const text = change(fs.readFileSync(path.join(root, file), "utf8"));
+    write(root, { [file]: text, ...more });
+    run("git", ["commit", "-q", "-am", "a local change"], root);
+    return text;
+}
+
+/**
  * A local change on the demo's branch: in pricing.py the total (run by the tests that get a price), the bulk discount
  * (run by one test) and the message of a currency no test asks for (run by none); and the README (not measured).
  */
 function localChange(root: string): void {
-    demoCheckout(root);
-    const file = path.join(root, PRICING);
-    let pricing = edited(
-        fs.readFileSync(file, "utf8"),
-        "    total = unit * quantity\n",
-        "    total = quantity * unit\n",
+    const readme = { "README.md": "# the demo\n\nOn a branch.\n" };
+    commitChange(
+        root,
+        "demo",
+        PRICING,
+        (pricing) => {
+            pricing = edited(pricing, "    total = unit * quantity\n", "    total = quantity * unit\n");
+            pricing = edited(
+                pricing,
+                "BULK_DISCOUNT_PERCENT // 100\n",
+                "BULK_DISCOUNT_PERCENT // 100  # rounded down\n",
+            );
+            return edited(pricing, '"only EUR prices are kept")', '"only EUR prices are kept here")');
+        },
+        readme,
     );
-    pricing = edited(pricing, "BULK_DISCOUNT_PERCENT // 100\n", "BULK_DISCOUNT_PERCENT // 100  # rounded down\n");
-    pricing = edited(pricing, '"only EUR prices are kept")', '"only EUR prices are kept here")');
-    write(root, { [PRICING]: pricing, "README.md": "# the demo\n\nOn a branch.\n" });
-    run("git", ["commit", "-q", "-am", "a local change"], root);
 }
 
 /** The package's command `who --changed` on a report folder, in the checkout; its stdout, or an error. */
@@ -62,6 +88,19 @@ function summaryOf(stack: string, up: UpResult): CoverageSummary {
     if (up.status !== 0 || !up.outputs)
         throw new Error(`pulumi up of ${stack} failed (exit ${up.status}):\n${up.output.slice(-6000)}`);
     return up.outputs.coverage as CoverageSummary;
+}
+
+/**
+ * Runs only the selected tests (`input`'s test command, no per-test contexts): they pass, all `count` of them, and
+ * execute exactly the changed lines the whole suite (`full`) executed, which are some.
+ */
+function expectSelectionExecutesTheChanges(input: StackInput, full: CoverageSummary, count: number): void {
+    const only = summaryOf(input.stack, upStack(input));
+    expect(only.tests.succeeded).toBe(true);
+    expect(only.tests.passed).toBe(count);
+    const whole = executedChanges(full);
+    expect(Object.values(whole).flat().length).toBeGreaterThan(0);
+    expect(executedChanges(only)).toEqual(whole);
 }
 
 /**
@@ -146,19 +185,107 @@ describe("who --changed on the demo: the tests a change needs", () => {
     });
 
     it("running only the selected tests executes every changed line the whole suite executed", () => {
-        const only = summaryOf(
-            stack,
-            upStack({
+        expectSelectionExecutesTheChanges(
+            {
                 stack,
                 service,
                 testCommand: `python3 -m unittest -v ${selected.join(" ")}`,
                 config: { patchBase: "main", testWorkingDir: path.join(root, "tests") },
+            },
+            full,
+            selected.length,
+        );
+    });
+});
+
+const SUPPLIERS = "app/orders_api/suppliers.py";
+
+/**
+ * A local change on the FastAPI example's branch, in suppliers.py, inside functions only: the supplier's bulk check
+ * and a check that some supplier answered (run by both quote tests), the line only the bulk quote runs, and the
+ * error no test reaches (every quote has offers). Returns the error's line. No module-level line: a uvicorn worker
+ * still starting when the first test begins imports the module in that test's context.
+ */
+function suppliersChange(root: string): number {
+    const raise = '        raise LookupError("no supplier answered")';
+    const suppliers = commitChange(root, "fastapi", SUPPLIERS, (text) => {
+        text = edited(text, 'if quantity > 50 and name == "east":', 'if name == "east" and quantity > 50:');
+        text = edited(text, "return None  # east does not ship bulk orders", "return None  # east ships no bulk");
+        const offers = "    offers = [answer for answer in answers if answer is not None]\n";
+        return edited(text, offers, `${offers}    if not offers:\n${raise}\n`);
+    });
+    return suppliers.split("\n").indexOf(raise) + 1;
+}
+
+/**
+ * The same safety check on a real framework: the FastAPI example (uvicorn, several workers) with its suite under
+ * pytest and the runner's plugin, then only the node ids `who --changed --format pytest` printed, run by pytest from
+ * the same folder.
+ */
+describe("who --changed on the FastAPI example under pytest: the tests a change needs", () => {
+    const stack = `itest-impact-fastapi-${process.pid}`;
+    const quoteTests = ["test_bulk_quote_skips_a_supplier", "test_quote_asks_every_supplier"].map(
+        (name) => `tests/test_orders_api.py::OrdersApiTest::${name}`,
+    );
+    let root: string;
+    let service: Service;
+    let python: string;
+    let unreached: number;
+    let full: CoverageSummary;
+    let answer: ChangedTests;
+    let selected: string[];
+
+    beforeAll(() => {
+        root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-impact-fastapi-")));
+        unreached = suppliersChange(root);
+        service = checkoutService(exampleServices("fastapi")[0], root);
+        python = pytestPython();
+        full = summaryOf(
+            stack,
+            upStack({
+                stack,
+                service,
+                testCommand: `${shellQuote(python)} -m pytest -p coverage_spy_runner tests -q`,
+                config: { patchBase: "main", perTestContexts: true, testWorkingDir: root },
             }),
         );
-        expect(only.tests.succeeded).toBe(true);
-        expect(only.tests.passed).toBe(selected.length);
-        const whole = executedChanges(full);
-        expect(Object.values(whole).flat().length).toBeGreaterThan(0);
-        expect(executedChanges(only)).toEqual(whole);
+        const reportDir = path.dirname(path.dirname(full.reports.dir));
+        answer = JSON.parse(whoChanged(root, reportDir, "json")) as ChangedTests;
+        selected = whoChanged(root, reportDir, "pytest").trim().split("\n");
+    });
+
+    afterAll(() => {
+        destroyStack(stack);
+        if (root) fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("selects the quote tests by their node ids, fewer than the suite, and lists the line no test reaches", () => {
+        expect(answer.run).toBe(full.runId);
+        const suite = Object.keys(full.perTest!.tests);
+        expect(suite.length).toBeGreaterThanOrEqual(10);
+        expect(selected).toEqual(answer.tests.map((t) => t.test));
+        expect(selected).toEqual(expect.arrayContaining(quoteTests));
+        expect(selected.length).toBeLessThan(suite.length);
+        for (const test of selected) expect(suite).toContain(test);
+        const suppliers = full.patch!.files.find((f) => f.gitPath === SUPPLIERS)!;
+        expect(suppliers.missingLines).toEqual([unreached]);
+        expect(answer.untested).toEqual([{ gitPath: SUPPLIERS, lines: [unreached] }]);
+        expect(answer.outsideTests).toEqual([]);
+        expect(answer.unknown).toEqual([]);
+        for (const t of answer.tests)
+            for (const f of t.files) for (const line of f.lines) expect(suppliers.executedLines).toContain(line);
+    });
+
+    it("running only the selected tests executes every changed line the whole suite executed", () => {
+        expectSelectionExecutesTheChanges(
+            {
+                stack,
+                service,
+                testCommand: `${shellQuote(python)} -m pytest -q ${selected.map(shellQuote).join(" ")}`,
+                config: { patchBase: "main", testWorkingDir: root },
+            },
+            full,
+            selected.length,
+        );
     });
 });
