@@ -110,7 +110,7 @@ function expectSelectionExecutesTheChanges(input: StackInput, full: CoverageSumm
  * executed; the selection is smaller than the suite.
  */
 describe("who --changed on the demo: the tests a change needs", () => {
-    const stack = "test-impact";
+    const stack = `itest-impact-${process.pid}`;
     let root: string;
     let service: Service;
     let full: CoverageSummary;
