@@ -30,6 +30,18 @@ function connect(host: string, port: number): Promise<net.Socket | undefined> {
     });
 }
 
+/**
+ * Whether a TCP connection to host:port can be made: the route to a service from this machine, where something
+ * else (a cluster's readinessProbe) proved the service itself ready.
+ */
+export async function tcpReachable(host: string, port: number): Promise<ProbeResult> {
+    const socket = await connect(host, port);
+    socket?.destroy();
+    return socket === undefined
+        ? { ready: false, last: `no connection to ${host}:${port} from this machine` }
+        : { ready: true, last: `connected to ${host}:${port}` };
+}
+
 /** The status of an HTTP status line ("HTTP/1.0 401 Unauthorized" → 401), or undefined. */
 function statusOf(head: string): number | undefined {
     const match = /^HTTP\/\S+ ([1-5]\d\d)(?:\s|$)/.exec(head);

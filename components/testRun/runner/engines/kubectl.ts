@@ -5,7 +5,7 @@ import { CommandResult, isExecutableFile, onPath, runCommand } from "../command"
 import { KubectlEngineDescription, ServiceDescription } from "../description";
 import { docker } from "../docker";
 import { RunFailure, log, nowMs } from "../log";
-import { ProbeResult } from "../probes";
+import { ProbeResult, tcpReachable } from "../probes";
 import { CopyResult, Engine, ServiceState, StopResult } from "./engine";
 import {
     PodPlace,
@@ -232,7 +232,9 @@ class KubectlEngine implements Engine {
         const pods = await this.pods(podSelector(deployment.json));
         if (pods.json === undefined) return { ready: false, last: pods.said };
         this.seen.set(s.name, runningPods(pods.json));
-        return { ready, last };
+        // Ready pods are not yet a route from this machine: the nodes' proxies program a new Service's NodePort a
+        // moment later, and until then the suite's first requests are refused.
+        return s.url === undefined ? { ready, last } : reachableFromHere(s.url);
     }
 
     probeInterval(): number {
@@ -240,7 +242,7 @@ class KubectlEngine implements Engine {
     }
 
     probeDescription(s: ServiceDescription): string {
-        return `probe: Deployment ${s.deployment ?? ""}'s pods ready (their readinessProbe)`;
+        return `probe: Deployment ${s.deployment ?? ""}'s pods ready (their readinessProbe), then its URL reachable`;
     }
 
     readinessFix(s: ServiceDescription): string {
@@ -249,6 +251,12 @@ class KubectlEngine implements Engine {
             "`describe pods`; fix their readinessProbe, or give a longer readinessTimeoutSeconds"
         );
     }
+}
+
+/** Whether the service's URL (http://HOST:PORT, its NodePort on a node) takes a connection from this machine. */
+function reachableFromHere(url: string): Promise<ProbeResult> {
+    const { hostname, port } = new URL(url);
+    return tcpReachable(hostname.replace(/^\[(.*)\]$/, "$1"), Number(port || 80));
 }
 
 /** Copies `source` out of `image` through a container made and never started, removed after. */
