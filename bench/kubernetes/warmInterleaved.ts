@@ -17,7 +17,7 @@ import { spyBuildCommand } from "../../components/engine/spyImage";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../../test/integration/engine";
-import { programFolder } from "../../test/integration/kubernetes/program";
+import { DEMO_SERVICE_SOURCE, programFolder } from "../../test/integration/kubernetes/program";
 import { median } from "../median";
 
 const PROJECT = "bench-k8s-demo";
@@ -48,15 +48,7 @@ const stack = new CoverageSpyStack(
     "demo",
     {
         services: [
-            {
-                name: "app",
-                image: ${JSON.stringify(DEMO_IMAGE)},
-                sourcePath: "/app",
-                ports: [{ internal: 8000 }],
-                readinessPath: "/healthz",
-                env: { DEMO_WORKERS: "3" },
-                stopGraceSeconds: 20,
-            },
+            ${DEMO_SERVICE_SOURCE},
         ],
         testCommand: 'COVERAGE_SPY_DEMO_URL="$COVERAGE_SPY_APP_URL" python3 -m unittest discover -s examples/demo/tests -v',
         testWorkingDir: ${JSON.stringify(REPO_ROOT)},

@@ -7,10 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify as yamlText } from "yaml";
 import { CoverageSummary } from "../../../components/summary/coverageSummary";
-import { DEMO_IMAGE } from "../demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../engine";
 import { expectDemoLines } from "../freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./program";
+import { CLUSTER_UP_MS, DEMO_SERVICE, UP_MS, prepareCluster, programFolder, run } from "./program";
 
 const PROJECT = "itest-k8s-config";
 const STACK = `itest-k8s-config-${process.pid}`;
@@ -32,17 +31,7 @@ function stackConfig(reportDir: string): string {
     const key = (option: string) => `${PROJECT}:${option}`;
     return yamlText({
         config: {
-            [key("services")]: [
-                {
-                    name: "app",
-                    image: DEMO_IMAGE,
-                    sourcePath: "/app",
-                    ports: [{ internal: 8000 }],
-                    readinessPath: "/healthz",
-                    env: { DEMO_WORKERS: "3" },
-                    stopGraceSeconds: 20,
-                },
-            ],
+            [key("services")]: [DEMO_SERVICE],
             [key("testCommand")]:
                 'COVERAGE_SPY_DEMO_URL="$COVERAGE_SPY_APP_URL" python3 -m unittest discover -s examples/demo/tests -v',
             [key("testWorkingDir")]: REPO_ROOT,

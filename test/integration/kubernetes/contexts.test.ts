@@ -5,10 +5,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { ContextIndex } from "../../../cli/contexts/whoRan";
 import { CoverageSummary } from "../../../components/summary/coverageSummary";
-import { DEMO_IMAGE } from "../demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../engine";
 import { expectDemoLines } from "../freshProject";
-import { CLUSTER_UP_MS, UP_MS, prepareCluster, programFolder, run } from "./program";
+import { CLUSTER_UP_MS, DEMO_SERVICE_SOURCE, UP_MS, prepareCluster, programFolder, run } from "./program";
 
 const PROJECT = "itest-k8s-contexts";
 const STACKS = { kind: `itest-k8sctx-kind-${process.pid}`, docker: `itest-k8sctx-docker-${process.pid}` };
@@ -33,15 +32,7 @@ const stack = new CoverageSpyStack(
     "demo",
     {
         services: [
-            {
-                name: "app",
-                image: ${JSON.stringify(DEMO_IMAGE)},
-                sourcePath: "/app",
-                ports: [{ internal: 8000 }],
-                readinessPath: "/healthz",
-                env: { DEMO_WORKERS: "3" },
-                stopGraceSeconds: 20,
-            },
+            ${DEMO_SERVICE_SOURCE},
         ],
         testCommand:
             'COVERAGE_SPY_DEMO_URL="$COVERAGE_SPY_APP_URL" python3 -m coverage_spy_runner unittest discover -s examples/demo/tests -v',

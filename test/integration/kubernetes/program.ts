@@ -24,6 +24,19 @@ export const SERVICE = "app";
 /** The selector of the service's pods in a stack's namespace. */
 export const SERVICE_PODS = `${LABEL_SERVICE}=${SERVICE}`;
 
+/** The demo service of the cluster tests and the benchmark: stacks/Pulumi.dev.yaml's, named SERVICE. */
+export const DEMO_SERVICE = {
+    name: SERVICE,
+    image: DEMO_IMAGE,
+    sourcePath: "/app",
+    ports: [{ internal: 8000 }],
+    readinessPath: "/healthz",
+    env: { DEMO_WORKERS: "3" },
+    stopGraceSeconds: 20,
+};
+/** DEMO_SERVICE as program source (a JSON object is a TypeScript object literal). */
+export const DEMO_SERVICE_SOURCE = JSON.stringify(DEMO_SERVICE);
+
 export function run(program: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = REPO_ROOT): string {
     const result = spawnSync(program, args, { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (result.status !== 0)
@@ -97,15 +110,7 @@ const stack = new CoverageSpyStack(
     "demo",
     {
         services: [
-            {
-                name: ${JSON.stringify(SERVICE)},
-                image: ${JSON.stringify(DEMO_IMAGE)},
-                sourcePath: "/app",
-                ports: [{ internal: 8000 }],
-                readinessPath: "/healthz",
-                env: { DEMO_WORKERS: "3" },
-                stopGraceSeconds: 20,
-            },
+            ${DEMO_SERVICE_SOURCE},
         ],
         // The suite knows its stack (stack names here are letters, digits and dashes only).
         testCommand: "export ITEST_STACK=" + pulumi.getStack() + "; " + ${JSON.stringify(testCommand)},
