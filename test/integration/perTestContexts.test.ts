@@ -46,8 +46,11 @@ const CASES: Case[] = [
         image: "coverage-spy/example-fastapi:latest",
         service: "api",
         tests: "examples/fastapi/tests",
-        // The pytest plugin, loaded with -p: no change to the tests.
-        testCommand: (python) => `'${python}' -m pytest -p coverage_spy_runner examples/fastapi/tests -q`,
+        // The pytest plugin, loaded with -p: no change to the tests. First, in no test, every worker answers: one still
+        // starting when a test runs would run the app's top level in that test (wait_for_workers.py says why).
+        testCommand: (python) =>
+            `'${python}' test/integration/wait_for_workers.py 4 "$COVERAGE_SPY_API_URL/whoami" && ` +
+            `'${python}' -m pytest -p coverage_spy_runner examples/fastapi/tests -q`,
         env: { DATA_DIR: "/tmp/orders-api" },
     },
 ];
