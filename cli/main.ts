@@ -9,12 +9,7 @@
 // secrets as the CLI reads them (PULUMI_CONFIG_PASSPHRASE for a passphrase stack).
 import { exitAfterOutput } from "../components/testRun/runner/exit";
 import { UsageError } from "./commands/commandArgs";
-import { runPrune } from "./commands/prune";
-import { runSnapshot } from "./commands/snapshot";
-import { runSummary } from "./commands/summary";
-import { runUnlock } from "./commands/unlock";
-import { InterruptedError, UPDATE_ACTIONS, UpdateAction, runUpdate } from "./commands/update";
-import { runWho } from "./commands/who";
+import { InterruptedError, UPDATE_ACTIONS, UpdateAction } from "./commands/updateActions";
 import { log } from "./commands/target";
 
 export const USAGE = `usage: coverage-spy COMMAND [options]
@@ -31,26 +26,29 @@ export const USAGE = `usage: coverage-spy COMMAND [options]
 Every command takes --stack NAME (default: the selected stack) and --cwd DIR (default: the folder holding
 Pulumi.yaml, here or above).`;
 
-/** Runs one command; resolves to its exit code. */
+/**
+ * Runs one command; resolves to its exit code. Each command's module is loaded when it runs: the updates' Automation
+ * API takes most of a second to load, which `who --changed` in a pipeline and `summary` should not wait for.
+ */
 async function run(argv: string[]): Promise<number> {
     const [command, ...rest] = argv;
     if (UPDATE_ACTIONS.includes(command as UpdateAction)) {
-        await runUpdate(command as UpdateAction, rest);
+        await (await import("./commands/update")).runUpdate(command as UpdateAction, rest);
         return 0;
     }
     switch (command) {
         case "snapshot":
-            return runSnapshot(rest);
+            return (await import("./commands/snapshot")).runSnapshot(rest);
         case "who":
-            await runWho(rest);
+            await (await import("./commands/who")).runWho(rest);
             return 0;
         case "unlock":
-            return runUnlock(rest);
+            return (await import("./commands/unlock")).runUnlock(rest);
         case "prune":
-            await runPrune(rest);
+            await (await import("./commands/prune")).runPrune(rest);
             return 0;
         case "summary":
-            runSummary(rest);
+            (await import("./commands/summary")).runSummary(rest);
             return 0;
         case "help":
         case "--help":

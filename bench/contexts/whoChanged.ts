@@ -5,7 +5,7 @@
 // (readChangedTests: index, summary, git diff, the comparison with the run's source). Goal: under 1 s.
 // Prints a Markdown section (medians with their range) on stdout, progress on stderr.
 //
-//   npx tsc -p tsconfig.json && node bin/bench/contexts/whoChanged.js [rounds] [tests]
+//   npx tsc -p tsconfig.json && node bin/bench/contexts/whoChanged.js [rounds] [tests] [baseline main.js]
 // Defaults: 7 rounds, 2000 tests. Needs nothing but git and node; its temporary folders are removed at the end.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -88,6 +88,8 @@ const figure = (values: number[]) =>
 function main(): void {
     const rounds = Number(process.argv[2] ?? 7);
     const tests = Number(process.argv[3] ?? 2000);
+    // Another checkout's bin/cli/main.js, timed in the same rounds: a change's effect, side by side.
+    const baseline = process.argv[4];
     const work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-bench-who-")));
     try {
         const repo = path.join(work, "repo");
@@ -96,20 +98,27 @@ function main(): void {
         checkout(repo);
         const indexBytes = indexedRun(reportDir, repo, tests);
         const cli = path.join(__dirname, "..", "..", "cli", "main.js");
-        const args = [cli, "who", "--changed", "--base", "main", "--format", "json", "--report-dir", reportDir];
+        const whoArgs = ["who", "--changed", "--base", "main", "--format", "json", "--report-dir", reportDir];
         const command: number[] = [];
+        const baselineCommand: number[] = [];
         const inProcess: number[] = [];
         let selected = 0;
+        const runCommand = (main: string) => {
+            const who = spawnSync("node", [main, ...whoArgs], {
+                cwd: repo,
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+            });
+            if (who.status !== 0) throw new Error(`who --changed failed: ${who.stderr}`);
+            selected = (JSON.parse(who.stdout) as { tests: unknown[] }).tests.length;
+        };
         for (let r = 0; r < rounds; r++) {
-            command.push(
-                timed(() => {
-                    const who = spawnSync("node", args, { cwd: repo, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-                    if (who.status !== 0) throw new Error(`who --changed failed: ${who.stderr}`);
-                    selected = (JSON.parse(who.stdout) as { tests: unknown[] }).tests.length;
-                }),
-            );
+            command.push(timed(() => runCommand(cli)));
+            // Interleaved with this checkout's, so both see the same load.
+            if (baseline) baselineCommand.push(timed(() => runCommand(baseline)));
             inProcess.push(timed(() => readChangedTests(reportDir, "main")));
-            log(`round ${r + 1}: command ${command[r].toFixed(0)} ms, in process ${inProcess[r].toFixed(0)} ms`);
+            const then = baseline ? `, baseline ${baselineCommand[r].toFixed(0)} ms` : "";
+            log(`round ${r + 1}: command ${command[r].toFixed(0)} ms${then}, in process ${inProcess[r].toFixed(0)} ms`);
         }
         const changed = (FILES / 4) * (LINES / 4);
         console.log(
@@ -122,6 +131,7 @@ function main(): void {
                 "| | ms |",
                 "| --- | --- |",
                 `| the command (\`who --changed --format json\`, a new node process) | ${figure(command)} |`,
+                ...(baseline ? [`| the same command of ${baseline} | ${figure(baselineCommand)} |`] : []),
                 `| the answer in process (readChangedTests) | ${figure(inProcess)} |`,
             ].join("\n"),
         );

@@ -1,7 +1,6 @@
 import { CommandArgs } from "./commandArgs";
 import { CommandTarget, resolveTarget } from "../project/commandTarget";
 import { packageRoot } from "../project/projectFolder";
-import { selectedStack } from "../project/stackWorkspace";
 
 /** Every command's way to name its project and stack. */
 export const TARGET_OPTIONS = ["--cwd", "--stack"];
@@ -10,7 +9,13 @@ export const TARGET_OPTIONS = ["--cwd", "--stack"];
 export function commandTarget(args: CommandArgs): Promise<CommandTarget> {
     return resolveTarget(
         { cwd: args.values.get("--cwd"), stack: args.values.get("--stack") },
-        { env: process.env, ownRoot: packageRoot(__dirname), selectedStack, cwd: process.cwd() },
+        {
+            env: process.env,
+            ownRoot: packageRoot(__dirname),
+            // Loaded only when no stack is named: the Automation API takes most of a second to load.
+            selectedStack: async (dir) => (await import("../project/stackWorkspace")).selectedStack(dir),
+            cwd: process.cwd(),
+        },
     );
 }
 

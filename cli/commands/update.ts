@@ -27,9 +27,7 @@ import { interruptedEnding, isInterruptConsequence } from "../recovery/interrupt
 import { PATCH_BASE_ENV, patchBaseProblem } from "../../components/options/patchOptions";
 import { UsageError, parseCommandArgs } from "./commandArgs";
 import { TARGET_OPTIONS, commandTarget, log } from "./target";
-
-export const UPDATE_ACTIONS = ["preview", "up", "destroy"] as const;
-export type UpdateAction = (typeof UPDATE_ACTIONS)[number];
+import { InterruptedError, UpdateAction } from "./updateActions";
 
 const USAGE =
     "usage: coverage-spy up|preview|destroy [--stack NAME] [--cwd DIR] [--outputs-file FILE] [--timings-file FILE] " +
@@ -48,9 +46,6 @@ interface UpdateOptions {
     /** --patch-base: the git ref the patch coverage compares with, over the stack's patchBase. */
     patchBase?: string;
 }
-
-/** The run ended because the user interrupted it: said in one line, exit code 130. */
-export class InterruptedError extends Error {}
 
 /** The stack this process works on, once chosen, and the Ctrl-Cs it received (for the signal handler). */
 const interrupt = { target: undefined as CommandTarget | undefined, backendUrl: "", count: 0 };
