@@ -9,6 +9,7 @@
 #   5. per-test contexts: a 200-test suite with the option off and on, and the boundaries (bench/contexts)
 #   6. the demo on the local engine and on a second engine that cannot see this machine's folders (bench/remote)
 #   7. the packed package in a fresh Pulumi project against this checkout's program (bench/package)
+#   8. the memory of the measured processes against the unmeasured ones, warm after the suite (bench/memory)
 # Each load is bounded (rounds, seconds per pass). Cold start: bench/cold_start.sh (not run here: it empties the
 # engine and caches the other benchmarks use; bench/RESULTS.md, "Cold start").
 set -euo pipefail
@@ -33,3 +34,4 @@ step "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
 step "per-test contexts" node bin/bench/contexts/contexts.js "$rounds" 200
 step "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
 step "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
+step "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"

@@ -10,12 +10,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { stackObjectName } from "../../components/shared/naming";
 import { CoverageOptions, Service } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
+import { stackFileServices, startUnmeasured } from "../unmeasuredServices";
 import {
     LoadResult,
     PASSES,
@@ -153,10 +153,6 @@ function run(command: string, args: string[], options: { inherit?: boolean } = {
     return (result.stdout ?? "").trim();
 }
 
-function sleep(ms: number): void {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 function shellQuote(word: string): string {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
@@ -183,14 +179,7 @@ async function checkInterrupted(): Promise<void> {
 
 /** The target's services from its stack config, with its image and plain environment. */
 function targetServices(target: Target): Service[] {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", target.stackFile), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    return (file.config["coverage-spy:services"] as Service[]).map((service) => ({
-        ...service,
-        ...(service.name === target.service && target.image ? { image: target.image } : {}),
-        env: { ...(service.env ?? {}), ...(target.env?.[service.name] ?? {}) },
-    }));
+    return stackFileServices(target.stackFile, { service: target.service, image: target.image, env: target.env });
 }
 
 /** Where the load goes and for how long; the load script writes its JSON to `out`. */
@@ -223,17 +212,6 @@ function loadCommand(target: Target, service: Service, spec: LoadSpec): string[]
     ];
 }
 
-/** Waits until the container's Docker-style healthcheck command succeeds in it (the database before the app). */
-async function waitHealthy(container: string, test: string[]): Promise<void> {
-    const command = test[0] === "CMD-SHELL" ? ["sh", "-c", test.slice(1).join(" ")] : test.slice(1);
-    const deadline = Date.now() + 120_000;
-    while (spawnSync("docker", ["exec", container, ...command], { stdio: "ignore" }).status !== 0) {
-        if (Date.now() > deadline) throw new Error(`${container} was not healthy in 120 s`);
-        await checkInterrupted();
-        sleep(300);
-    }
-}
-
 /** One round of the unmeasured side: `docker run` of every service (same image, env, command), the load, removal. */
 async function unmeasuredRound(
     target: Target,
@@ -244,32 +222,11 @@ async function unmeasuredRound(
 ): Promise<LoadResult> {
     const started: string[] = [];
     try {
-        for (const service of services) {
-            const name = `${PREFIX}-${service.name}`;
-            const [entrypoint, ...entrypointArgs] = service.entrypoint ?? [];
-            docker(
-                "run",
-                "--detach",
-                // The component runs every service under an init too (init: true).
-                "--init",
-                "--name",
-                name,
-                "--network",
-                BENCH_NETWORK,
-                "--network-alias",
-                service.name,
-                ...LABELS.flatMap((label) => ["--label", label]),
-                ...Object.entries(service.env ?? {}).flatMap(([k, v]) => ["--env", `${k}=${v as string}`]),
-                ...(service.user ? ["--user", service.user] : []),
-                ...(service.workingDir ? ["--workdir", service.workingDir] : []),
-                ...(entrypoint !== undefined ? ["--entrypoint", entrypoint] : []),
-                service.image as string,
-                ...entrypointArgs,
-                ...(service.command ?? []),
-            );
-            started.push(name);
-            if (service.healthcheck) await waitHealthy(name, service.healthcheck.test);
-        }
+        await startUnmeasured(
+            services,
+            { prefix: PREFIX, network: BENCH_NETWORK, labels: LABELS, checkInterrupted },
+            started,
+        );
         const service = services.find((s) => s.name === target.service)!;
         const out = path.join(work, `${target.name}-unmeasured-${round}.json`);
         const [bash, ...args] = loadCommand(target, service, {
