@@ -59,6 +59,15 @@ export interface ServiceWorkload {
     service?: k8s.core.v1.Service;
 }
 
+/**
+ * The Secret holding a service's environment. The app reads it through `envFrom`, not `env`: the values (secretEnv's
+ * among them) stay out of the Deployment, which anyone who may read the namespace's workloads sees, and Kubernetes
+ * leaves them as they are, as Docker does (an `env` value's `$(NAME)` would be replaced by another variable's value).
+ */
+export function environmentSecretName(service: string): string {
+    return `${service}-env`;
+}
+
 /** The labels that find the service's pods: stable across runs, since a Deployment's selector never changes. */
 export function serviceSelector(labels: Record<string, string>, service: string): Record<string, string> {
     return { ...labels, [LABEL_SERVICE]: labelValue(service) };
@@ -99,7 +108,7 @@ function appProbe(
 }
 
 /** The app's container: its unchanged image, its command, its environment; the spy's mounts when measured. */
-function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Container {
+function appContainer(input: ServiceWorkloadInput, environment: k8s.core.v1.Secret): k8s.types.input.core.v1.Container {
     const { service } = input;
     return {
         name: service.name,
@@ -110,7 +119,7 @@ function appContainer(input: ServiceWorkloadInput): k8s.types.input.core.v1.Cont
         args: service.command,
         workingDir: service.workingDir,
         securityContext: userContext(service.user),
-        env: pulumi.output(input.env).apply((env) => Object.entries(env).map(([name, value]) => ({ name, value }))),
+        envFrom: [{ secretRef: { name: environment.metadata.name } }],
         ports: service.ports.map((p) => ({ containerPort: p.internal, name: portName(p.internal) })),
         ...appProbe(service, input.measured?.contextRelay !== undefined),
         volumeMounts: input.measured ? appSpyMounts() : undefined,
@@ -140,6 +149,7 @@ function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core
 function podTemplate(
     input: ServiceWorkloadInput,
     selector: Record<string, string>,
+    environment: k8s.core.v1.Secret,
 ): k8s.types.input.core.v1.PodTemplateSpec {
     const { service, measured } = input;
     const labels = {
@@ -183,7 +193,7 @@ function podTemplate(
             terminationGracePeriodSeconds: podGraceSeconds(service.stopGraceSeconds, measured !== undefined),
             topologySpreadConstraints: [spreadOverNodes(selector)],
             ...spy,
-            containers: [appContainer(input)],
+            containers: [appContainer(input, environment)],
         },
     };
 }
@@ -227,6 +237,22 @@ export function createServiceWorkload(
     checkReplicas(service.name, input.replicas);
     const selector = serviceSelector(input.labels, service.name);
     const labels = { ...selector, [LABEL_MEASURED]: String(input.measured !== undefined) };
+    const environment = new k8s.core.v1.Secret(
+        `${name}-${service.name}-env`,
+        {
+            metadata: { name: environmentSecretName(service.name), namespace, labels },
+            // `data`, not `stringData`: the API server turns stringData into data, whose keys server-side apply then
+            // does not count as the provider's, so a variable removed from the service would stay in the Secret.
+            data: pulumi
+                .output(input.env)
+                .apply((env) =>
+                    Object.fromEntries(
+                        Object.entries(env).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]),
+                    ),
+                ),
+        },
+        opts,
+    );
     const deployment = new k8s.apps.v1.Deployment(
         `${name}-${service.name}`,
         {
@@ -234,7 +260,7 @@ export function createServiceWorkload(
             spec: {
                 replicas: input.replicas,
                 selector: { matchLabels: selector },
-                template: podTemplate(input, selector),
+                template: podTemplate(input, selector, environment),
             },
         },
         { ...opts, customTimeouts: deploymentTimeouts(service) },

@@ -119,4 +119,18 @@ describe("the django example with PostgreSQL on a cluster, chosen by stack confi
         expect([...perPod.values()]).toEqual(Array<typeof every>(WEB_PODS).fill(every));
         for (const pod of perPod.keys()) expect(pod).toMatch(/^web-/);
     });
+
+    it("gives the pods their secrets from a Secret of the namespace, none of them in a Deployment", () => {
+        const deployments = kubectl(["--namespace", NAMESPACE, "get", "deployments", "--output", "json"]);
+        const secrets = Object.values(EXTRA_ENV).flatMap((env) => Object.values(env));
+        expect(secrets.filter((value) => deployments.includes(value))).toEqual([]);
+        const stored = kubectl(["--namespace", NAMESPACE, "get", "secret", "web-env", "--output", "jsonpath={.data}"]);
+        const decoded = Object.fromEntries(
+            Object.entries(JSON.parse(stored) as Record<string, string>).map(([k, v]) => [
+                k,
+                Buffer.from(v, "base64").toString("utf8"),
+            ]),
+        );
+        expect(decoded).toEqual(expect.objectContaining(EXTRA_ENV.web));
+    });
 });

@@ -14,6 +14,7 @@ export const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 export const SERVICE = "kubernetes:core/v1:Service";
 export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 export const JOB = "kubernetes:batch/v1:Job";
+export const SECRET = "kubernetes:core/v1:Secret";
 
 /** A DNS-1123 label as Kubernetes defines it (namespaces, Services, Jobs), independent of the code under test. */
 export const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -32,6 +33,32 @@ export function resolvedServices(services: Service[]): ResolvedService[] {
             newRunId: () => "r1",
         },
     ).services;
+}
+
+/** How the engine's inputs carry a Pulumi secret: {[SECRET_SIGNATURE]: SECRET_VALUE, value}. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * The environment an app container gets, from the Secret its `envFrom` names (decoded); throws when the container
+ * has variables of its own or names another Secret, which would put values in the Deployment or elsewhere, and when
+ * the Secret's data is not a Pulumi secret (it would be plain text in the stack's state).
+ */
+export function appEnvironment(
+    container: k8s.types.output.core.v1.Container,
+    secret: Registered,
+): Record<string, string> {
+    const { metadata, data } = secret.inputs as { metadata: { name: string }; data?: Record<string, unknown> };
+    if (container.env !== undefined) throw new Error(`container ${container.name} has env of its own`);
+    const sources = (container.envFrom ?? []).map((e) => e.secretRef?.name);
+    if (sources.length !== 1 || sources[0] !== metadata.name)
+        throw new Error(
+            `container ${container.name} takes its environment from ${JSON.stringify(sources)}, not ${metadata.name}`,
+        );
+    if (data?.[SECRET_SIGNATURE] !== SECRET_VALUE)
+        throw new Error(`Secret ${metadata.name}'s data is not a Pulumi secret`);
+    const values = data.value as Record<string, string>;
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 }
 
 /** The inputs of a recorded resource as its args type (what the builder gave, outputs resolved). */

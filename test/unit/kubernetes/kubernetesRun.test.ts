@@ -6,7 +6,18 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { FIXTURE_RUN_ID, tempDir } from "../fixtures";
 import { nodeHolding } from "./kindNodes";
-import { CLAIM, CONFIG_MAP, DEPLOYMENT, JOB, NAMESPACE, SERVICE, containerNamed, podSpecOf } from "./kubernetesInputs";
+import {
+    CLAIM,
+    CONFIG_MAP,
+    DEPLOYMENT,
+    JOB,
+    NAMESPACE,
+    SECRET,
+    SERVICE,
+    appEnvironment,
+    containerNamed,
+    podSpecOf,
+} from "./kubernetesInputs";
 
 const COMMAND = "command:local:Command";
 /** A create takes a while, so that what is declared before another exists is seen to wait for it. */
@@ -115,10 +126,6 @@ function runOnCluster(name: string) {
 
 type Made = ReturnType<typeof runOnCluster>;
 
-function envOf(container: { env?: Array<{ name: string; value?: string }> }): Record<string, string> {
-    return Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""]));
-}
-
 describe("a run on a Kubernetes cluster, step by step", () => {
     let made: Made;
     let urls: Record<string, string>;
@@ -145,13 +152,13 @@ describe("a run on a Kubernetes cluster, step by step", () => {
     it("starts each service as a Deployment of its unchanged image, measured ones with the spy, spread over nodes", () => {
         const shop = podSpecOf(one(DEPLOYMENT, "kube-shop"));
         expect(containerNamed(shop, "shop").image).toBe("shop:prod");
-        expect(envOf(containerNamed(shop, "shop"))).toEqual(
+        expect(appEnvironment(containerNamed(shop, "shop"), one(SECRET, "kube-shop-env"))).toEqual(
             expect.objectContaining({ COVERAGE_FILE: expect.stringContaining(FIXTURE_RUN_ID) as unknown }),
         );
         expect((shop.initContainers ?? []).map((c) => c.name)).toEqual(["spy-install", "shipper"]);
         const db = podSpecOf(one(DEPLOYMENT, "kube-db"));
         expect(db.initContainers ?? []).toEqual([]);
-        expect(envOf(containerNamed(db, "db")).COVERAGE_FILE).toBeUndefined();
+        expect(appEnvironment(containerNamed(db, "db"), one(SECRET, "kube-db-env")).COVERAGE_FILE).toBeUndefined();
         const replicas = (name: string) => (one(DEPLOYMENT, name).inputs.spec as { replicas: number }).replicas;
         expect(replicas("kube-shop")).toBe(SERVICE_REPLICAS);
         // A service it needs runs alone (two databases behind one Service would be two separate stores).

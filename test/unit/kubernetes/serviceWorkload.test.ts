@@ -8,7 +8,9 @@ import { FIXTURE_RUN_ID, tempDir } from "../fixtures";
 import { PARENT, declarationsSettled, parentNamed } from "../stack/stepInputs";
 import {
     DEPLOYMENT,
+    SECRET,
     SERVICE,
+    appEnvironment,
     containerNamed,
     deploymentOf,
     inputsOf,
@@ -156,13 +158,17 @@ describe("a measured service's Deployment", () => {
     it("runs the app's unchanged image with the user's environment and the spy's three variables", () => {
         const app = containerNamed(pod("shop"), "shop");
         expect([app.image, app.imagePullPolicy]).toEqual(["shop:prod", "Never"]);
-        expect(app.env).toEqual([
-            { name: "MODE", value: "web" },
+        // From the service's Secret, so no value is in the Deployment.
+        expect(appEnvironment(app, engine.one(SECRET, "wl-shop-env"))).toEqual({
+            MODE: "web",
             // The image's own PYTHONPATH kept after the spy's folders.
-            { name: "PYTHONPATH", value: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/from/image" },
-            { name: "COVERAGE_PROCESS_START", value: "/opt/coverage-spy/config/coveragerc" },
-            { name: "COVERAGE_FILE", value: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/shop/.coverage` },
-        ]);
+            PYTHONPATH: "/opt/coverage-spy/assets/site:/opt/coverage-spy/lib:/from/image",
+            COVERAGE_PROCESS_START: "/opt/coverage-spy/config/coveragerc",
+            COVERAGE_FILE: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/shop/.coverage`,
+        });
+        expect(
+            inputsOf<{ metadata: { namespace: string } }>(engine.one(SECRET, "wl-shop-env")).metadata.namespace,
+        ).toBe(NS);
         expect(app.securityContext).toEqual({ runAsUser: 1000, runAsGroup: 1001 });
         expect(containerNamed(pod("worker"), "worker").args).toEqual(["python3", "-m", "worker"]);
     });
@@ -273,7 +279,7 @@ describe("a service that is not measured", () => {
         expect(db.containers.map((c) => c.name)).toEqual(["db"]);
         const [app] = db.containers;
         expect(app.volumeMounts).toBeUndefined();
-        expect(app.env).toEqual([{ name: "POSTGRES_PASSWORD", value: "pw" }]);
+        expect(appEnvironment(app, engine.one(SECRET, "wl-db-env"))).toEqual({ POSTGRES_PASSWORD: "pw" });
         expect(db.terminationGracePeriodSeconds).toBe(30);
         expect(deploymentOf(engine.one(DEPLOYMENT, "wl-db")).spec.template.metadata.labels).toEqual(
             expect.objectContaining({ "coverage-spy.measured": "false" }),
