@@ -277,9 +277,10 @@ function report(samples: Record<Side, Sample[]>, costs: SwitchCost[], title: str
         "",
         "In the service's own process (`bench/contexts/django_switch_cost.py`: Django's test client, requests that need" +
             " no database, 1000 a round, median ms of a request with no switch and right after one):",
+        "",
         ...costs.map(
             (c) =>
-                `${c.core}: ${range(
+                `- ${c.core}: ${range(
                     c.rounds.map((r) => r.plain),
                     3,
                 )} without, ${range(
