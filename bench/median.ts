@@ -7,3 +7,8 @@ export function median(values: number[]): number {
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
+
+/** "median (minimum–maximum)" of the values, with `digits` decimals. */
+export function medianRange(values: number[], digits = 0): string {
+    return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+}

@@ -6,7 +6,8 @@
 #      cycle by phase (bench/coverage_phases.sh)
 #   3. scale: harvest against data files, 16 workers, 8 services in a stack (bench/scale)
 #   4. the ritual per demo image (bench/ritual.ts) and what periodic saves cost a busy process (bench/save_cost.py)
-#   5. per-test contexts: a 200-test suite with the option off and on, and the boundaries (bench/contexts)
+#   5. per-test contexts: a 200-test suite with the option off and on, and the boundaries (bench/contexts); at
+#      scale, 2000 tests against the Django example: suite, boundaries, harvest, data file and HTML report
 #   6. the demo on the local engine and on a second engine that cannot see this machine's folders (bench/remote)
 #   7. the packed package in a fresh Pulumi project against this checkout's program (bench/package)
 #   8. the memory of the measured processes against the unmeasured ones, warm after the suite (bench/memory)
@@ -32,6 +33,7 @@ step "scale" node bin/bench/scale/scale.js "$rounds"
 step "ritual per demo image" node bin/bench/ritual.js "$rounds"
 step "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
 step "per-test contexts" node bin/bench/contexts/contexts.js "$rounds" 200
+step "per-test contexts at scale" node bin/bench/contexts/djangoScale.js "$rounds" 2000
 step "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
 step "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
 step "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"

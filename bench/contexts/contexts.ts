@@ -13,7 +13,7 @@ import * as path from "path";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE } from "../../test/integration/demoExpectations";
 import { StackInput, demoService, destroyStack, stackRun, upStack } from "../../test/integration/stackRun";
-import { median } from "../median";
+import { median, medianRange as range } from "../median";
 
 const log = (line: string) => process.stderr.write(`[bench-contexts] ${line}\n`);
 
@@ -53,10 +53,6 @@ interface Sample {
     boundaryMaxMs?: number;
     processes?: number;
     boundaries?: number;
-}
-
-function range(values: number[], digits = 0): string {
-    return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 }
 
 function main(argv: string[]): void {

@@ -24,6 +24,7 @@ import { Service } from "../../components/options/args";
 import { ServiceCoverage } from "../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../../test/integration/demoExpectations";
 import { REPO_ROOT, docker, imageHasCoverage } from "../../test/integration/engine";
+import { HARVEST_STEP, TEST_RUN_STEP } from "../engineSteps";
 import { median } from "../median";
 import {
     StackInput,
@@ -39,9 +40,6 @@ const SCALE_IMAGE = "coverage-spy/bench-scale:latest";
 const BASE_IMAGE = "coverage-spy/base:trixie";
 const APP_DIR = path.join(REPO_ROOT, "bench", "scale", "app");
 const HASH_LABEL = "coverage-spy.content-hash";
-/** The engine's names of the steps timed (test/integration/stackRun.ts's phasesMs keys). */
-const HARVEST_STEP = "coverage-harvester";
-const TEST_RUN_STEP = "coverage-test-run";
 
 const log = (line: string) => process.stderr.write(`[bench-scale] ${line}\n`);
 
