@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { readChangedTests } from "../../cli/contexts/readChangedTests";
 import { git, writeFiles } from "../../test/unit/fixtures";
-import { median } from "../median";
+import { medianRange } from "../median";
 
 const FILES = 200;
 const LINES = 200;
@@ -82,8 +82,7 @@ function timed(action: () => void): number {
     return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const figure = (values: number[]) =>
-    `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
+const figure = (values: number[]) => medianRange(values, 0);
 
 function main(): void {
     const rounds = Number(process.argv[2] ?? 7);

@@ -16,7 +16,7 @@ import { Service } from "../../components/options/args";
 import { serviceUrlEnvName, stackObjectName } from "../../components/shared/naming";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
-import { median } from "../median";
+import { median, medianRange } from "../median";
 import { sideOrder } from "../serving/stats";
 import {
     UnmeasuredStart,
@@ -166,8 +166,7 @@ function reading(processes: ProcessMemory[]): Reading {
     };
 }
 
-const figure = (values: number[]) =>
-    `${median(values).toFixed(1)} (${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)})`;
+const figure = (values: number[]) => medianRange(values, 1);
 
 function table(target: Target, readings: Record<Side, Reading[]>): string[] {
     const base = median(readings.unmeasured.map((r) => r.pssMb));
