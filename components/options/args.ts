@@ -172,6 +172,22 @@ export interface KubernetesOptions {
      * `coverage-spy-<project>-<stack>`.
      */
     namespace?: string;
+    /**
+     * The size of the stack's data claim, which holds the data files and reports of the runs kept (`keepRuns`), as a
+     * Kubernetes quantity ("1Gi", "500Mi"). A claim that fills up loses the data the pods send next. Default: "1Gi".
+     */
+    dataClaimSize?: string;
+    /**
+     * The StorageClass of the data claim (`kubectl get storageclass` lists the cluster's). Default: the cluster's
+     * default StorageClass; a cluster without one needs this, or the claim never binds and the run waits for it.
+     */
+    storageClass?: string;
+    /**
+     * Seconds between two rounds of each measured pod's shipper, which sends the data its processes saved to the
+     * collector (and once more when the pod stops): what a pod lost without a stop (its node gone) loses at most.
+     * Default: 5.
+     */
+    shipIntervalSeconds?: number;
 }
 
 /** Arguments of {@link CoverageSpyStack}. */

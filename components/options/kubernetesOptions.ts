@@ -114,12 +114,70 @@ function namespaceProblemsOf(namespace: unknown): string[] {
 }
 
 /**
+ * A Kubernetes quantity of bytes as a claim's request takes it: a whole or decimal number and a binary or decimal
+ * suffix (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/); exponents are left out.
+ */
+const STORAGE_QUANTITY = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** Less than this holds hardly one run's data and reports. */
+const MIN_CLAIM_BYTES = 64 * 1024 * 1024;
+const QUANTITY_FACTORS: Record<string, number> = {
+    "": 1,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+};
+
+function dataClaimSizeProblems(size: unknown): string[] {
+    if (typeof size !== "string") return [];
+    const m = STORAGE_QUANTITY.exec(size);
+    if (m === null)
+        return [
+            `kubernetes.dataClaimSize ${JSON.stringify(size)} is not a Kubernetes quantity: give a number and a ` +
+                'unit, e.g. "1Gi" or "500Mi"',
+        ];
+    if (Number(m[1]) * QUANTITY_FACTORS[m[3] ?? ""] < MIN_CLAIM_BYTES)
+        return [
+            `kubernetes.dataClaimSize ${JSON.stringify(size)} is too small to hold a run's data: give at least "64Mi"`,
+        ];
+    return [];
+}
+
+/** A StorageClass's name: a DNS subdomain (RFC 1123). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function storageClassProblems(name: unknown): string[] {
+    if (typeof name !== "string") return [];
+    if (name.length > 253 || !DNS_SUBDOMAIN.test(name))
+        return [
+            `kubernetes.storageClass ${JSON.stringify(name)} is not a StorageClass name (lower-case letters, digits, ` +
+                '"-" and ".", at most 253 characters): `kubectl get storageclass` lists the cluster\'s',
+        ];
+    return [];
+}
+
+/**
  * What is wrong with the group's values, each problem naming its option: a namespace that is no DNS label, an
- * empty context or one the kubeconfig lacks, a kubeconfig that is neither a readable file nor a kubeconfig's text.
+ * empty context or one the kubeconfig lacks, a kubeconfig that is neither a readable file nor a kubeconfig's text,
+ * a claim size that is no quantity or too small, a StorageClass name that is none.
  * The group's shape and unknown keys are checked with the other options.
  */
 export function kubernetesOptionProblems(options: KubernetesOptions): string[] {
     const namespaceProblems = namespaceProblemsOf(options.namespace);
     const kubeconfig = kubeconfigProblems(options.kubeconfig);
-    return [...kubeconfig.problems, ...contextProblems(options.context, kubeconfig.contexts), ...namespaceProblems];
+    return [
+        ...kubeconfig.problems,
+        ...contextProblems(options.context, kubeconfig.contexts),
+        ...namespaceProblems,
+        ...dataClaimSizeProblems(options.dataClaimSize),
+        ...storageClassProblems(options.storageClass),
+    ];
 }

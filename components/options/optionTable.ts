@@ -123,6 +123,10 @@ export const KUBERNETES_OPTIONS = {
     context: { kind: "string" },
     // No default here: the stack's own namespace, computed from the project and stack names when the run is planned.
     namespace: { kind: "string" },
+    dataClaimSize: { kind: "string", default: "1Gi" },
+    // No default: the cluster's default StorageClass.
+    storageClass: { kind: "string" },
+    shipIntervalSeconds: { kind: "integer", default: 5 },
 } satisfies OptionTable<KubernetesOptions>;
 
 /** `CoverageSpyStackArgs`: the component's arguments, which are also the stack config keys. */

@@ -1,8 +1,16 @@
 import * as path from "path";
-import { CoverageOptions, CoverageSpyStackArgs, Service, ServiceHealthcheck, ServiceMount } from "./args";
+import {
+    CoverageOptions,
+    CoverageSpyStackArgs,
+    KubernetesOptions,
+    Service,
+    ServiceHealthcheck,
+    ServiceMount,
+} from "./args";
 import {
     COVERAGE_OPTIONS,
     HEALTHCHECK_OPTIONS,
+    KUBERNETES_OPTIONS,
     MOUNT_OPTIONS,
     OptionSpec,
     Resolved,
@@ -15,6 +23,7 @@ import { MAIN_BRANCH } from "./patchOptions";
 export type ResolvedMount = Resolved<ServiceMount, typeof MOUNT_OPTIONS>;
 export type ResolvedHealthcheck = Resolved<ServiceHealthcheck, typeof HEALTHCHECK_OPTIONS>;
 export type ResolvedCoverageOptions = Resolved<CoverageOptions, typeof COVERAGE_OPTIONS>;
+export type ResolvedKubernetesOptions = Resolved<KubernetesOptions, typeof KUBERNETES_OPTIONS>;
 
 /** A service with every default applied and its sourcePath normalised (no trailing "/"). */
 export type ResolvedService = Omit<Resolved<Service, typeof SERVICE_OPTIONS>, "mounts" | "healthcheck"> & {
@@ -89,6 +98,14 @@ function resolveService(raw: Service): ResolvedService {
 /** coverage options with every default applied (also what the generated `.coveragerc` is written from). */
 export function resolveCoverageOptions(options: CoverageOptions | undefined): ResolvedCoverageOptions {
     return withDefaults(options ?? {}, COVERAGE_OPTIONS) as ResolvedCoverageOptions;
+}
+
+/**
+ * The cluster's options with every default applied. Not part of resolveArgs: whether the option is given at all
+ * chooses the engine (a run on a cluster given a kubernetes provider takes the defaults).
+ */
+export function resolveKubernetesOptions(options: KubernetesOptions | undefined): ResolvedKubernetesOptions {
+    return withDefaults(options ?? {}, KUBERNETES_OPTIONS) as ResolvedKubernetesOptions;
 }
 
 /**

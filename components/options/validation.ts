@@ -431,6 +431,8 @@ function validateKubernetes(options: unknown, problems: Problems): void {
     if (!isPlainObject(options)) return;
     problems.unknownKeys("kubernetes", options, optionNames(KUBERNETES_OPTIONS));
     problems.shapes("kubernetes.", options, KUBERNETES_OPTIONS);
+    // A round at least every 5 minutes: a longer one is as good as none for a pod lost without a stop.
+    problems.integer("kubernetes.shipIntervalSeconds", options.shipIntervalSeconds, 1, 300);
     for (const problem of kubernetesOptionProblems(options)) problems.add(problem);
 }
 

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { CoverageSpyStackArgs } from "../options/args";
-import { ResolvedStackArgs, resolveArgs } from "../options/resolveArgs";
+import { ResolvedStackArgs, resolveArgs, resolveKubernetesOptions } from "../options/resolveArgs";
 import { validateStackArgs } from "../options/validation";
 import { SpyImagePlan, planSpyImage } from "../engine/spyDelivery";
 import { defaultEngineSettings } from "../engine/dockerEngine";
@@ -65,6 +65,10 @@ export interface KubernetesTarget {
     context?: string;
     /** The provider the component makes from the `kubernetes` option; none when it was given one. */
     ownProvider?: OwnKubernetesProvider;
+    /** The data claim's size and StorageClass (none: the cluster's default), and the shippers' interval. */
+    dataClaimSize: string;
+    storageClass?: string;
+    shipIntervalSeconds: number;
 }
 
 /** Whether the component's children get a kubernetes provider (its `providers` option, or a parent's). */
@@ -113,7 +117,7 @@ function kubectlKubeconfig(option: string | undefined, reportDir: string): strin
  */
 export function kubernetesTarget(context: RunContext, resolved: ResolvedStackArgs): KubernetesTarget | undefined {
     if (!runsOnCluster(context, resolved)) return undefined;
-    const options = resolved.kubernetes ?? {};
+    const options = resolveKubernetesOptions(resolved.kubernetes);
     const namespace = options.namespace ?? stackNamespace(context.project, context.stack);
     const kubeconfig = kubectlKubeconfig(options.kubeconfig, resolved.reportDir);
     const ownProvider: OwnKubernetesProvider | undefined =
@@ -129,6 +133,9 @@ export function kubernetesTarget(context: RunContext, resolved: ResolvedStackArg
         ...(kubeconfig !== undefined ? { kubeconfig } : {}),
         ...(options.context !== undefined ? { context: options.context } : {}),
         ...(ownProvider !== undefined ? { ownProvider } : {}),
+        dataClaimSize: options.dataClaimSize,
+        ...(options.storageClass !== undefined ? { storageClass: options.storageClass } : {}),
+        shipIntervalSeconds: options.shipIntervalSeconds,
     };
 }
 

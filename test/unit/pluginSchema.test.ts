@@ -3,6 +3,7 @@ import * as path from "path";
 import { COVERAGE_SPY_STACK_TYPE } from "../../components/coverageSpyStack";
 import {
     COVERAGE_OPTIONS,
+    KUBERNETES_OPTIONS,
     HEALTHCHECK_OPTIONS,
     MOUNT_OPTIONS,
     OptionSpec,
@@ -37,6 +38,7 @@ function tableNumbers(): Record<string, string> {
         ServiceMount: MOUNT_OPTIONS,
         ServiceHealthcheck: HEALTHCHECK_OPTIONS,
         CoverageOptions: COVERAGE_OPTIONS,
+        KubernetesOptions: KUBERNETES_OPTIONS,
     };
     const numbers: Record<string, string> = {};
     for (const [where, table] of Object.entries(tables))

@@ -26,6 +26,8 @@ export interface DataHomeInput {
     imagePullPolicy: ImagePullPolicy;
     /** The data claim's size, as Kubernetes writes quantities ("1Gi"). */
     claimSize: string;
+    /** The data claim's StorageClass; none: the cluster's default. */
+    storageClass?: string;
 }
 
 /** The stack's data home on the cluster: kept across runs, deleted with the namespace. */
@@ -92,13 +94,17 @@ export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.
         opts,
     );
     const namespaceName = namespace.metadata.name;
-    // No storageClassName: the cluster's default. Its await returns at once for a WaitForFirstConsumer class (the
-    // claim binds when the collector's pod is scheduled), once bound for an Immediate one.
+    // Without storageClassName, the cluster's default. The claim's await returns at once for a WaitForFirstConsumer
+    // class (the claim binds when the collector's pod is scheduled), once bound for an Immediate one.
     const claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-data`,
         {
             metadata: { name: DATA_CLAIM_NAME, namespace: namespaceName, labels },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: input.claimSize } } },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: input.claimSize } },
+                storageClassName: input.storageClass,
+            },
         },
         opts,
     );

@@ -45,11 +45,6 @@ export function replicasOf(service: Pick<ResolvedService, "replicas" | "instrume
     return service.replicas ?? (service.instrument ? SERVICE_REPLICAS : 1);
 }
 
-/** Seconds between two shipper rounds: what a pod lost without a word loses at most. */
-export const SHIP_INTERVAL_SECONDS = 5;
-/** The data claim's size: the data of the runs kept (keepRuns), and their reports. */
-const CLAIM_SIZE = "1Gi";
-
 /** The service's image on this machine's Docker engine, when named by a string; none for an Output image. */
 function localImageOf(service: ResolvedService): LocalImage | undefined {
     return typeof service.image === "string" ? inspectLocalImages([service.image]).get(service.image) : undefined;
@@ -122,7 +117,14 @@ function prepareCluster(
     const spyImage = plan.spyImage.image;
     const home = createDataHome(
         name,
-        { namespace: target.namespace, labels, spyImage, imagePullPolicy: IMAGE_PULL_POLICY, claimSize: CLAIM_SIZE },
+        {
+            namespace: target.namespace,
+            labels,
+            spyImage,
+            imagePullPolicy: IMAGE_PULL_POLICY,
+            claimSize: target.dataClaimSize,
+            storageClass: target.storageClass,
+        },
         child,
     );
     const coveragerc = createCoveragercConfigMap(
@@ -190,7 +192,7 @@ function startOnCluster(
               spyImage: prepared.spyImage,
               coveragercConfigMap: coveragerc.metadata.name,
               collectorUrl: home.collectorUrl,
-              shipIntervalSeconds: SHIP_INTERVAL_SECONDS,
+              shipIntervalSeconds: prepared.target.shipIntervalSeconds,
               ...(plan.resolved.perTestContexts
                   ? { contextRelay: contextRelayPodsAddress(prepared.target.namespace) }
                   : {}),

@@ -39,7 +39,14 @@ function stackConfig(reportDir: string): string {
             [key("spyBaseImage")]: spyBaseImage(),
             [key("lostProcesses")]: "fail",
             [key("reportDir")]: reportDir,
-            [key("kubernetes")]: { context: CONTEXT, namespace: NAMESPACE },
+            // The data claim and the shippers as a team sizes them (the class named is the project cluster's default).
+            [key("kubernetes")]: {
+                context: CONTEXT,
+                namespace: NAMESPACE,
+                dataClaimSize: "256Mi",
+                storageClass: "standard",
+                shipIntervalSeconds: 2,
+            },
         },
     });
 }
@@ -136,6 +143,19 @@ describe("the demo on a Kubernetes cluster chosen by stack config", () => {
             "jsonpath={.spec.replicas}",
         ]);
         expect([replicas.status, replicas.stdout]).toEqual([0, "0"]);
+    });
+
+    it("sizes the data claim, names its StorageClass and paces the shippers as the config says", () => {
+        const jsonpath = (kind: string, path: string) =>
+            kubectl(["--namespace", NAMESPACE, "get", kind, "-o", `jsonpath=${path}`]).stdout;
+        expect(jsonpath("pvc", "{.items[*].spec.resources.requests.storage} {.items[*].spec.storageClassName}")).toBe(
+            "256Mi standard",
+        );
+        const shipper = JSON.parse(
+            jsonpath("deployment/app", '{.spec.template.spec.initContainers[?(@.name=="shipper")]}'),
+        ) as { command?: string[]; args?: string[] };
+        const line = [...(shipper.command ?? []), ...(shipper.args ?? [])];
+        expect(line[line.indexOf("--interval") + 1]).toBe("2");
     });
 
     it("wrote the kubeconfig's text for kubectl to a file only its owner reads", () => {

@@ -179,6 +179,42 @@ describe("the kubernetes option chooses the cluster", () => {
         );
     });
 
+    it("sizes the data claim, names its StorageClass and paces the shippers as the options say; else 1Gi, the default class, 5 s", async () => {
+        const claimOf = (name: string) =>
+            ofRun(name).find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim")!.inputs.spec as {
+                storageClassName?: string;
+                resources: { requests: { storage: string } };
+            };
+        const intervalOf = (name: string) => {
+            const shop = ofRun(name).find(
+                (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === `${name}-shop`,
+            )!;
+            const pod = (
+                shop.inputs.spec as {
+                    template: {
+                        spec: { initContainers: Array<{ name: string; args?: string[]; command?: string[] }> };
+                    };
+                }
+            ).template.spec;
+            const shipper = pod.initContainers.find((c) => c.name === "shipper")!;
+            const line = [...(shipper.command ?? []), ...(shipper.args ?? [])];
+            return line[line.indexOf("--interval") + 1];
+        };
+        await runAll(
+            "sized",
+            parent("sized"),
+            args(tempDir(), { kubernetes: { dataClaimSize: "5Gi", storageClass: "fast-ssd", shipIntervalSeconds: 2 } }),
+        );
+        expect(claimOf("sized")).toEqual(
+            expect.objectContaining({ storageClassName: "fast-ssd", resources: { requests: { storage: "5Gi" } } }),
+        );
+        expect(intervalOf("sized")).toBe("2");
+        await runAll("defaults", parent("defaults"), args(tempDir(), { kubernetes: {} }));
+        expect(claimOf("defaults").storageClassName).toBeUndefined();
+        expect(claimOf("defaults").resources).toEqual({ requests: { storage: "1Gi" } });
+        expect(intervalOf("defaults")).toBe("5");
+    });
+
     it("makes its own provider from the option, a child of the component, and every Kubernetes object uses it", async () => {
         const reportDir = tempDir();
         const component = parent("own");
@@ -262,6 +298,26 @@ describe("the kubernetes option's problems, said at preview", () => {
         ]);
     });
 
+    it("refuses a claim size that is no quantity or too small, a StorageClass that is no name, a ship interval out of range", () => {
+        const kubernetes = { dataClaimSize: "lots", storageClass: "Fast_SSD", shipIntervalSeconds: 0 };
+        expect(problemsOf(parent("data"), args(tempDir(), { kubernetes }))).toEqual([
+            "kubernetes.shipIntervalSeconds must be a whole number from 1 to 300, got 0",
+            'kubernetes.dataClaimSize "lots" is not a Kubernetes quantity: give a number and a unit, e.g. "1Gi" or "500Mi"',
+            'kubernetes.storageClass "Fast_SSD" is not a StorageClass name (lower-case letters, digits, "-" and ".", ' +
+                "at most 253 characters): `kubectl get storageclass` lists the cluster's",
+        ]);
+        for (const dataClaimSize of ["10Mi", "60M", "0.05Gi"])
+            expect(
+                problemsOf(parent(`small-${dataClaimSize}`), args(tempDir(), { kubernetes: { dataClaimSize } })),
+            ).toEqual([
+                `kubernetes.dataClaimSize "${dataClaimSize}" is too small to hold a run's data: give at least "64Mi"`,
+            ]);
+        for (const dataClaimSize of ["64Mi", "1.5Gi", "2G", "1Ti"])
+            expect(
+                planFor(parent(`size-${dataClaimSize}`), args(tempDir(), { kubernetes: { dataClaimSize } })).kubernetes,
+            ).toEqual(expect.objectContaining({ dataClaimSize }));
+    });
+
     it("refuses the cluster's own namespaces, which destroy would delete", () => {
         for (const namespace of ["default", "kube-system", "kube-public", "kube-node-lease"])
             expect(problemsOf(parent(`ns-${namespace}`), args(tempDir(), { kubernetes: { namespace } }))).toEqual([
@@ -290,7 +346,8 @@ describe("the kubernetes option's problems, said at preview", () => {
                 args(tempDir(), { kubernetes: { kubeconfig: "kube/config", cluster: "x" } as Args["kubernetes"] }),
             ),
         ).toEqual([
-            'kubernetes: unknown option "cluster" (known: kubeconfig, context, namespace)',
+            'kubernetes: unknown option "cluster" (known: kubeconfig, context, namespace, dataClaimSize, ' +
+                "storageClass, shipIntervalSeconds)",
             expect.stringMatching(/^kubernetes\.kubeconfig must be an absolute path .* got "kube\/config"$/),
         ]);
         expect(problemsOf(parent("shape"), args(tempDir(), { kubernetes: "kind" as Args["kubernetes"] }))).toEqual([
