@@ -3,6 +3,8 @@ export interface ChangedFile {
     path: string;
     /** New-side line numbers, ascending. */
     lines: number[];
+    /** Its path on the old side, when the diff found it renamed. */
+    renamedFrom?: string;
 }
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
@@ -91,14 +93,37 @@ export function parseGitDiffHunks(diff: string, newPrefix = "b/"): Map<string, D
 }
 
 /**
+ * The renamed files of a `git diff -M`: each one's old path by its new path, from git's "rename from" and "rename to"
+ * headers (paths without prefixes, C-quoted as in the other headers). No line of a hunk's body starts with "rename":
+ * each is an added or removed line ("+", "-") or git's "\ No newline at end of file".
+ */
+export function parseGitRenames(diff: string): Map<string, string> {
+    const renames = new Map<string, string>();
+    let from: string | undefined;
+    for (const line of diff.split("\n")) {
+        if (line.startsWith("diff ")) from = undefined;
+        else if (line.startsWith("rename from ")) from = unquoteGitPath(line.slice("rename from ".length));
+        else if (line.startsWith("rename to ") && from !== undefined)
+            renames.set(unquoteGitPath(line.slice("rename to ".length)), from);
+    }
+    return renames;
+}
+
+/**
  * The added or changed lines per file of a unified `git diff` (made with -U0 and the new side's prefix `newPrefix`).
  * Deleted files, binary files, renames without edits and mode-only changes have no hunks, hence no lines.
  */
 export function parseGitDiff(diff: string, newPrefix = "b/"): ChangedFile[] {
+    const renames = parseGitRenames(diff);
     return [...parseGitDiffHunks(diff, newPrefix)]
-        .map(([path, hunks]) => {
+        .map(([path, hunks]): ChangedFile => {
             const changed = hunks.flatMap((h) => Array.from({ length: h.newCount }, (_, n) => h.newStart + n));
-            return { path, lines: [...new Set(changed)].sort((a, b) => a - b) };
+            const renamedFrom = renames.get(path);
+            return {
+                path,
+                lines: [...new Set(changed)].sort((a, b) => a - b),
+                ...(renamedFrom !== undefined ? { renamedFrom } : {}),
+            };
         })
         .filter((file) => file.lines.length > 0)
         .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -24,7 +24,8 @@ function patchFile(change: ChangedFile, file: FileCoverage): PatchFile {
 }
 
 /**
- * Patch coverage: each changed file that is a measured file (by its path in the checkout, `measured`'s keys) with
+ * Patch coverage: each changed file that is a measured file (by its path in the checkout, `measured`'s keys; with
+ * `followRenames`, by its old path too when the diff found it renamed) with
  * its changed lines split into executed and missing statements; the other changed files listed apart. A changed
  * line that is no statement (a comment, a blank line, an `else:`) counts in neither, as in diff-cover.
  */
@@ -33,13 +34,15 @@ export function patchCoverage(
     measured: ReadonlyMap<string, FileCoverage>,
     base: { ref: string; commit: string },
     notes: string[],
+    followRenames = false,
 ): PatchCoverage {
     const files: PatchFile[] = [];
     const unmeasured: PatchCoverage["unmeasured"] = [];
     for (const change of changes) {
-        const file = measured.get(change.path);
-        if (file === undefined) unmeasured.push({ gitPath: change.path, changedLines: change.lines });
-        else files.push(patchFile(change, file));
+        const oldName = followRenames ? change.renamedFrom : undefined;
+        const file = measured.get(change.path) ?? (oldName !== undefined ? measured.get(oldName) : undefined);
+        if (file !== undefined) files.push(patchFile(change, file));
+        else unmeasured.push({ gitPath: change.path, changedLines: change.lines });
     }
     const sum = (f: (p: PatchFile) => number[]) => files.reduce((n, p) => n + f(p).length, 0);
     const executed = sum((p) => p.executedLines);

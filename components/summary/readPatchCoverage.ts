@@ -15,6 +15,12 @@ export interface PatchInput {
     services: PatchService[];
     /** The patchBase option, resolved. */
     base: string;
+    /**
+     * Match a renamed file the run measured under its old name: for `who --changed` on the index of a run older than
+     * the rename, which maps the checkout's lines to the run's itself (the file's patch figures would compare the new
+     * file's line numbers with the old file's statements). A run of this checkout measured the new name.
+     */
+    followRenames?: boolean;
 }
 
 function names(services: PatchService[]): string {
@@ -80,5 +86,6 @@ export function readPatchCoverage(input: PatchInput): PatchCoverage {
     } catch (err) {
         return unavailablePatch((err as Error).message, notes);
     }
-    return patchCoverage(changes.files, measured, { ref: changes.ref, commit: changes.commit }, notes);
+    const base = { ref: changes.ref, commit: changes.commit };
+    return patchCoverage(changes.files, measured, base, notes, input.followRenames ?? false);
 }

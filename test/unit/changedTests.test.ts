@@ -78,6 +78,22 @@ function indexedRun(repo: string): string {
     return reportDir;
 }
 
+/** The answer on the feature branch, its module at `gitPath`: every list, and no note. */
+function expectFeatureAnswer(answer: ChangedTests, gitPath: string): void {
+    expect(answer.tests).toEqual([
+        { test: TEST_A, files: [{ gitPath, lines: [3] }] },
+        { test: TEST_B, files: [{ gitPath, lines: [3] }] },
+    ]);
+    expect(answer.outsideTests).toEqual([{ gitPath, lines: [6] }]);
+    // Line 10 is no statement: in no list, as in patch coverage.
+    expect(answer.untested).toEqual([{ gitPath, lines: [8] }]);
+    expect(answer.unknown).toEqual([
+        { gitPath: "README.md", lines: [1], why: "not measured" },
+        { gitPath: "app/pkg/new.py", lines: [1], why: "not measured" },
+    ]);
+    expect(answer.notes).toEqual([]);
+}
+
 describe("who --changed: the tests that executed a checkout's changed lines", () => {
     it("maps a line of the checkout to the run's line through the hunks since the run", () => {
         // Two lines added after line 1, line 6 (now 8) changed, lines 11-12 deleted (after new line 12, old 10).
@@ -106,18 +122,7 @@ describe("who --changed: the tests that executed a checkout's changed lines", ()
         expect(answer.run).toBe(RUN);
         expect(answer.base?.ref).toBe("main");
         expect(answer.base?.commit).toBe(git(repo, "rev-parse", "main").trim());
-        expect(answer.tests).toEqual([
-            { test: TEST_A, files: [{ gitPath: "app/pkg/mod.py", lines: [3] }] },
-            { test: TEST_B, files: [{ gitPath: "app/pkg/mod.py", lines: [3] }] },
-        ]);
-        expect(answer.outsideTests).toEqual([{ gitPath: "app/pkg/mod.py", lines: [6] }]);
-        // Line 10 is no statement: in no list, as in patch coverage.
-        expect(answer.untested).toEqual([{ gitPath: "app/pkg/mod.py", lines: [8] }]);
-        expect(answer.unknown).toEqual([
-            { gitPath: "README.md", lines: [1], why: "not measured" },
-            { gitPath: "app/pkg/new.py", lines: [1], why: "not measured" },
-        ]);
-        expect(answer.notes).toEqual([]);
+        expectFeatureAnswer(answer, "app/pkg/mod.py");
     });
 
     it("tells lines changed since the run apart and finds the others at their run's numbers", () => {
@@ -147,6 +152,14 @@ describe("who --changed: the tests that executed a checkout's changed lines", ()
         const answer = readChangedTests(reportDir, "main");
         expect(answer.tests.map((t) => t.test)).toEqual([TEST_A, TEST_B]);
         expect(answer.notes).toEqual(["the run kept no copy of app/pkg/mod.py: its lines are taken to be the run's"]);
+    });
+
+    it("finds a file renamed since the run under its old name, compared with the run's copy (real git)", () => {
+        // The run indexed app/pkg/mod.py; then the branch moves it to app/pkg/shop.py (uncommitted), as it is.
+        const repo = checkout();
+        git(repo, "mv", "app/pkg/mod.py", "app/pkg/shop.py");
+        // Compared with the run's copy under the new name, so no note that its lines were taken as they are.
+        expectFeatureAnswer(readChangedTests(indexedRun(repo), "main"), "app/pkg/shop.py");
     });
 
     it("says why when the base has no merge-base with the checkout", () => {

@@ -57,6 +57,9 @@ describe("the changes of a checkout (real git)", () => {
         fs.writeFileSync(path.join(dir, "b/moved.py"), text);
         commitAll(dir);
         expect(changed(dir)).toEqual({ "b/moved.py": [12] });
+        expect(checkoutChanges(dir, "main").files).toEqual([
+            { path: "b/moved.py", lines: [12], renamedFrom: "a/moved.py" },
+        ]);
     });
 
     it("leaves out binary files and mode-only changes", () => {
@@ -185,6 +188,40 @@ describe("parseGitDiff", () => {
             { oldStart: 2, oldCount: 1, newStart: 2, newCount: 1 },
             { oldStart: 5, oldCount: 2, newStart: 4, newCount: 0 },
             { oldStart: 9, oldCount: 0, newStart: 8, newCount: 3 },
+        ]);
+    });
+
+    it("names a renamed file's old path, quoted names unquoted, and no other file's", () => {
+        const diff = [
+            "diff --git a/old.py b/new.py",
+            "similarity index 90%",
+            "rename from old.py",
+            "rename to new.py",
+            "--- a/old.py",
+            "+++ b/new.py",
+            "@@ -3 +3 @@",
+            "-rename from x",
+            "+rename to y",
+            'diff --git "a/sp ace.py" "b/d\\303\\251j\\303\\240.py"',
+            "similarity index 95%",
+            'rename from "sp ace.py"',
+            'rename to "d\\303\\251j\\303\\240.py"',
+            '--- "a/sp ace.py"',
+            '+++ "b/d\\303\\251j\\303\\240.py"',
+            "@@ -1,0 +2 @@",
+            "+added",
+            "diff --git a/plain.py b/plain.py",
+            "--- a/plain.py",
+            "+++ b/plain.py",
+            "@@ -1 +1 @@",
+            "-a",
+            "+b",
+            "",
+        ].join("\n");
+        expect(parseGitDiff(diff)).toEqual([
+            { path: "déjà.py", lines: [2], renamedFrom: "sp ace.py" },
+            { path: "new.py", lines: [3], renamedFrom: "old.py" },
+            { path: "plain.py", lines: [1] },
         ]);
     });
 
