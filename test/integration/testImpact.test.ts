@@ -184,6 +184,25 @@ describe("who --changed on the demo: the tests a change needs", () => {
         }
     });
 
+    it("follows a file renamed after the run: the same tests and lines, under its new name", () => {
+        const renamed = "app/demo_app/prices.py";
+        run("git", ["mv", PRICING, renamed], root);
+        try {
+            const later = JSON.parse(
+                whoChanged(root, path.dirname(path.dirname(full.reports.dir)), "json"),
+            ) as ChangedTests;
+            const underNewName = answer.tests.map((t) => ({
+                ...t,
+                files: t.files.map((f) => ({ ...f, gitPath: f.gitPath === PRICING ? renamed : f.gitPath })),
+            }));
+            expect(later.tests).toEqual(underNewName);
+            expect(later.untested).toEqual(answer.untested.map((u) => ({ ...u, gitPath: renamed })));
+            expect(later.notes).toEqual([]);
+        } finally {
+            run("git", ["mv", renamed, PRICING], root);
+        }
+    });
+
     it("running only the selected tests executes every changed line the whole suite executed", () => {
         expectSelectionExecutesTheChanges(
             {
