@@ -3,10 +3,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CoverageSummary, FileCoverage, PatchFile } from "../../components/summary/coverageSummary";
-import { checkoutRoot, defaultPatchBase, fileHunks } from "../../components/summary/gitChanges";
+import { defaultPatchBase, fileHunks } from "../../components/summary/gitChanges";
 import { DiffHunk } from "../../components/summary/gitDiffParse";
 import { readHarvestJson } from "../../components/summary/harvestJson";
-import { PatchService, readPatchCoverage } from "../../components/summary/readPatchCoverage";
+import { PatchService, readCheckoutPatch } from "../../components/summary/readPatchCoverage";
 import { ChangedTests, IndexedFile, changedTests } from "./changedTests";
 import { ContextIndex, latestIndex } from "./whoRan";
 
@@ -54,22 +54,20 @@ export function readChangedTests(reportDir: string, base: string | undefined): C
     const services = servicesOf(files);
     const firstSource = services.find((s) => s.hostSourcePath !== undefined)?.hostSourcePath;
     const sourceDir = firstSource !== undefined && fs.existsSync(firstSource) ? firstSource : ".";
-    const patch = readPatchCoverage({
+    const { patch, checkout } = readCheckoutPatch({
         files,
         services,
         base: base ?? defaultPatchBase(sourceDir),
         followRenames: true,
     });
-    // The checkout's files by their git paths: a file renamed since the run is the run's under its old name.
-    const checkout = checkoutRoot(sourceDir);
-    const checkoutDir = checkout !== undefined ? fs.realpathSync(checkout) : undefined;
     const reportRoots = readHarvestJson(runDir).services;
     const indexed = (change: PatchFile): IndexedFile => {
         const coverage = files.find((f) => f.service === change.service && f.path === change.path) as FileCoverage;
         const root = (reportRoots[change.service]?.reportRoot ?? change.service).replace(/\/+$/, "");
         const ranCopy = path.join(runDir, "sources", change.service, change.path);
-        const current =
-            checkoutDir !== undefined ? path.join(checkoutDir, change.gitPath) : (coverage.hostPath as string);
+        // The checkout's file by its git path: one renamed since the run is the run's file under its old name.
+        // A patch with files was read in a checkout.
+        const current = path.join(checkout as string, change.gitPath);
         return {
             indexName: `${root}/${change.path}`,
             coverage,

@@ -41,6 +41,15 @@ function inside(root: string, target: string): string | undefined {
  * the notes; no checkout, or a base git cannot find, gives a patch that says why it is unavailable.
  */
 export function readPatchCoverage(input: PatchInput): PatchCoverage {
+    return readCheckoutPatch(input).patch;
+}
+
+/**
+ * readPatchCoverage's patch, and the checkout's top folder it was read in (symbolic links resolved; its files'
+ * `gitPath`s are relative to it), when there was one.
+ */
+export function readCheckoutPatch(input: PatchInput): { patch: PatchCoverage; checkout?: string } {
+    const unavailable = (reason: string, notes: string[]) => ({ patch: unavailablePatch(reason, notes) });
     const withSource = input.services.filter((s) => s.hostSourcePath !== undefined);
     const without = input.services.filter((s) => s.hostSourcePath === undefined);
     const notes: string[] = [];
@@ -49,13 +58,10 @@ export function readPatchCoverage(input: PatchInput): PatchCoverage {
             `no patch coverage for ${names(without)}: ${without.length === 1 ? "it names" : "they name"} no hostSourcePath (the service's source in this checkout)`,
         );
     if (withSource.length === 0)
-        return unavailablePatch(
-            "no measured service names hostSourcePath, the folder of its source in a git checkout",
-            [],
-        );
+        return unavailable("no measured service names hostSourcePath, the folder of its source in a git checkout", []);
     const first = withSource[0].hostSourcePath as string;
     const root = fs.existsSync(first) ? checkoutRoot(first) : undefined;
-    if (root === undefined) return unavailablePatch(`hostSourcePath ${first} is in no git checkout`, notes);
+    if (root === undefined) return unavailable(`hostSourcePath ${first} is in no git checkout`, notes);
     const realRoot = fs.realpathSync(root);
 
     const sourceInCheckout = new Map<string, string>();
@@ -84,8 +90,11 @@ export function readPatchCoverage(input: PatchInput): PatchCoverage {
     try {
         changes = checkoutChanges(root, input.base);
     } catch (err) {
-        return unavailablePatch((err as Error).message, notes);
+        return unavailable((err as Error).message, notes);
     }
     const base = { ref: changes.ref, commit: changes.commit };
-    return patchCoverage(changes.files, measured, base, notes, input.followRenames ?? false);
+    return {
+        patch: patchCoverage(changes.files, measured, base, notes, input.followRenames ?? false),
+        checkout: realRoot,
+    };
 }
