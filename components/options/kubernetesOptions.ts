@@ -4,8 +4,10 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { KubernetesOptions } from "./args";
 
-/** A Kubernetes namespace name: a DNS label (RFC 1123). */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS label (RFC 1123), unanchored. */
+const DNS_LABEL_PART = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+/** A Kubernetes namespace name: a DNS label. */
+const DNS_LABEL = new RegExp(`^${DNS_LABEL_PART}$`);
 const DNS_LABEL_MAX = 63;
 /** The rule a namespace follows, as messages say it. */
 export const DNS_LABEL_RULE =
@@ -119,7 +121,7 @@ function namespaceProblemsOf(namespace: unknown): string[] {
  */
 const STORAGE_QUANTITY = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 /** Less than this holds hardly one run's data and reports. */
-const MIN_CLAIM_BYTES = 64 * 1024 * 1024;
+const MIN_CLAIM_SIZE = "64Mi";
 const QUANTITY_FACTORS: Record<string, number> = {
     "": 1,
     k: 1e3,
@@ -136,23 +138,30 @@ const QUANTITY_FACTORS: Record<string, number> = {
     Ei: 2 ** 60,
 };
 
+/** The bytes a storage quantity names; undefined when it is none. */
+function quantityBytes(quantity: string): number | undefined {
+    const m = STORAGE_QUANTITY.exec(quantity);
+    return m === null ? undefined : Number(m[1]) * QUANTITY_FACTORS[m[3] ?? ""];
+}
+
 function dataClaimSizeProblems(size: unknown): string[] {
     if (typeof size !== "string") return [];
-    const m = STORAGE_QUANTITY.exec(size);
-    if (m === null)
+    const bytes = quantityBytes(size);
+    if (bytes === undefined)
         return [
             `kubernetes.dataClaimSize ${JSON.stringify(size)} is not a Kubernetes quantity: give a number and a ` +
                 'unit, e.g. "1Gi" or "500Mi"',
         ];
-    if (Number(m[1]) * QUANTITY_FACTORS[m[3] ?? ""] < MIN_CLAIM_BYTES)
+    if (bytes < (quantityBytes(MIN_CLAIM_SIZE) as number))
         return [
-            `kubernetes.dataClaimSize ${JSON.stringify(size)} is too small to hold a run's data: give at least "64Mi"`,
+            `kubernetes.dataClaimSize ${JSON.stringify(size)} is too small to hold a run's data: give at least ` +
+                JSON.stringify(MIN_CLAIM_SIZE),
         ];
     return [];
 }
 
-/** A StorageClass's name: a DNS subdomain (RFC 1123). */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A StorageClass's name: a DNS subdomain (RFC 1123), DNS labels joined by ".". */
+const DNS_SUBDOMAIN = new RegExp(`^${DNS_LABEL_PART}(\\.${DNS_LABEL_PART})*$`);
 
 function storageClassProblems(name: unknown): string[] {
     if (typeof name !== "string") return [];
