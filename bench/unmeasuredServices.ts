@@ -2,33 +2,20 @@
 // environment, command, user, init), none of coverage-spy's environment or mounts. Used where a benchmark compares
 // the measured services with the same ones unmeasured.
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { parse } from "yaml";
 import { Service } from "../components/options/args";
-import { REPO_ROOT, docker } from "../test/integration/engine";
+import { docker } from "../test/integration/engine";
+import { stackFileServices } from "../test/integration/exampleStacks";
 
 /** The services of stacks/<stackFile>, with one service's image replaced and plain environment added per service. */
-export function stackFileServices(
+export function replacedServices(
     stackFile: string,
     replace: { service?: string; image?: string; env?: Record<string, Record<string, string>> } = {},
 ): Service[] {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", stackFile), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    return (file.config["coverage-spy:services"] as Service[]).map((service) => ({
+    return stackFileServices(stackFile).map((service) => ({
         ...service,
         ...(service.name === replace.service && replace.image ? { image: replace.image } : {}),
         env: { ...(service.env ?? {}), ...(replace.env?.[service.name] ?? {}) },
     }));
-}
-
-/** The stack config's test command (stacks/<stackFile>'s coverage-spy:testCommand). */
-export function stackFileTestCommand(stackFile: string): string {
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", stackFile), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    return file.config["coverage-spy:testCommand"] as string;
 }
 
 function sleep(ms: number): void {

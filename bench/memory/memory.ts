@@ -18,13 +18,8 @@ import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
 import { median, medianRange } from "../median";
 import { sideOrder } from "../serving/stats";
-import {
-    UnmeasuredStart,
-    stackFileServices,
-    stackFileTestCommand,
-    startUnmeasured,
-    unmeasuredName,
-} from "../unmeasuredServices";
+import { stackFileServices, stackFileTestCommand } from "../../test/integration/exampleStacks";
+import { UnmeasuredStart, startUnmeasured, unmeasuredName } from "../unmeasuredServices";
 import { ProcessMemory } from "./processMemory";
 
 const PROBE = path.join(__dirname, "processMemory.js");

@@ -15,7 +15,7 @@ import { CoverageOptions, Service } from "../../components/options/args";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { configure, destroyStack, runStack } from "../../test/integration/stackRun";
-import { stackFileServices, startUnmeasured } from "../unmeasuredServices";
+import { replacedServices, startUnmeasured } from "../unmeasuredServices";
 import {
     LoadResult,
     PASSES,
@@ -179,7 +179,7 @@ async function checkInterrupted(): Promise<void> {
 
 /** The target's services from its stack config, with its image and plain environment. */
 function targetServices(target: Target): Service[] {
-    return stackFileServices(target.stackFile, { service: target.service, image: target.image, env: target.env });
+    return replacedServices(target.stackFile, { service: target.service, image: target.image, env: target.env });
 }
 
 /** Where the load goes and for how long; the load script writes its JSON to `out`. */

@@ -7,15 +7,28 @@ import { REPO_ROOT } from "./engine";
 import { ExecutedLines } from "./oracle";
 import { trackStack } from "./stackRun";
 
-/** An example's stack config, stacks/Pulumi.example-NAME.yaml, as parsed. */
-interface ExampleConfig {
+/** A stack config file of this repository's, stacks/<file>, as parsed. */
+interface StackFile {
     config: Record<string, unknown>;
 }
 
-function exampleConfig(example: string): ExampleConfig {
-    return parse(
-        fs.readFileSync(path.join(REPO_ROOT, "stacks", `Pulumi.example-${example}.yaml`), "utf8"),
-    ) as ExampleConfig;
+function stackFile(file: string): StackFile {
+    return parse(fs.readFileSync(path.join(REPO_ROOT, "stacks", file), "utf8")) as StackFile;
+}
+
+/** An example's stack config, stacks/Pulumi.example-NAME.yaml. */
+function exampleConfig(example: string): StackFile {
+    return stackFile(`Pulumi.example-${example}.yaml`);
+}
+
+/** The services of stacks/<file>, as it gives them. */
+export function stackFileServices(file: string): Service[] {
+    return stackFile(file).config["coverage-spy:services"] as Service[];
+}
+
+/** The suite of stacks/<file>, as it gives it. */
+export function stackFileTestCommand(file: string): string {
+    return stackFile(file).config["coverage-spy:testCommand"] as string;
 }
 
 /**
@@ -31,12 +44,12 @@ export function copyExampleStack(example: string, stack: string, more: Record<st
 
 /** The example's services, as its stack config gives them. */
 export function exampleServices(example: string): Service[] {
-    return exampleConfig(example).config["coverage-spy:services"] as Service[];
+    return stackFileServices(`Pulumi.example-${example}.yaml`);
 }
 
 /** The example's suite, as its stack config gives it. */
 export function exampleTestCommand(example: string): string {
-    return exampleConfig(example).config["coverage-spy:testCommand"] as string;
+    return stackFileTestCommand(`Pulumi.example-${example}.yaml`);
 }
 
 /** The executed lines of one service's files in a run's summary, by path. */
