@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Everything a coverage run needs on this machine, each part reused when present:
-# the Docker engine, the Pulumi toolchain, the spy's coverage.py, the base, harvester, demo and example images
-# (stacks/Pulumi.example-*.yaml run the examples; each image is skipped while its content is unchanged).
+# Everything a coverage run needs on this machine, each part reused when present: the Docker engine, the Pulumi
+# toolchain, and the images (scripts/images.sh; each skipped while its content is unchanged):
+#   bash scripts/setup.sh                     every image: the tests', the demo's and the examples' (npm test)
+#   bash scripts/setup.sh --images IMAGE...   only these and what they are built FROM (npm run coverage names its
+#                                             stack's; none: the engine and the toolchain only)
 # Fails, before anything of a stack is created, naming any part that cannot be had.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
 
-# A complete setup leaves a stamp: every coverage-spy image in the engine with its ID, and the toolchain's programs
-# and plugins. While the engine holds the same images, the toolchain is in place and no input file changed since
-# (in package.json, scripts/, images/, examples/, coverage-spy/; Python's bytecode caches aside, which the test
-# suites write), there is nothing to check again: one docker call instead of every check (about 2 s).
-# COVERAGE_SPY_SETUP=full skips the shortcut (after deleting an input file, say: only changed files are seen).
+images=(--all)
+if [ "${1:-}" = --images ]; then
+  shift
+  images=("$@")
+elif [ $# != 0 ]; then
+  die "usage: scripts/setup.sh [--images IMAGE...]"
+fi
+# What the stamp says a setup was for: "all", or the images it was given.
+wanted="for: $(if [ "${images[*]}" = --all ]; then echo all; else printf '%s\n' "${images[@]}" | LC_ALL=C sort -u | xargs; fi)"
+
+# A complete setup leaves a stamp: what it was for, every coverage-spy image in the engine with its ID, and the
+# toolchain's programs and plugins. While the engine holds the same images, the toolchain is in place and no input
+# file changed since (in package.json, scripts/, images/, examples/, coverage-spy/; Python's bytecode caches aside,
+# which the test suites write), a setup for the same images or fewer has nothing to check again: one docker call
+# instead of every check (about 2 s). A setup for all covers any; one for some images never covers more (a later
+# full setup builds the rest). COVERAGE_SPY_SETUP=full skips the shortcut (after deleting an input file, say: only
+# changed files are seen).
 stamp="$COVERAGE_SPY_CACHE/setup-complete"
 setup_state() {
   docker images --filter 'reference=coverage-spy/*' --format '{{.Repository}}:{{.Tag}} {{.ID}}' | LC_ALL=C sort
@@ -22,9 +36,20 @@ inputs_changed() {
   [ -n "$(find "$REPO_ROOT/package.json" "$REPO_ROOT/scripts" "$REPO_ROOT/images" "$REPO_ROOT/examples" \
     "$REPO_ROOT/coverage-spy" -type f -newer "$stamp" ! -path '*/__pycache__/*' ! -name '*.pyc' -print -quit 2>/dev/null)" ]
 }
-if [ "${COVERAGE_SPY_SETUP:-}" != full ] && [ -s "$stamp" ] && ! inputs_changed \
-  && state_now="$(setup_state 2>/dev/null)" && [ "$state_now" = "$(<"$stamp")" ]; then
-  log "setup: nothing changed since the last complete setup (${stamp}); COVERAGE_SPY_SETUP=full checks everything"
+# Whether the stamp's setup was for all, or for every image wanted now.
+stamp_covers() {
+  local was image now
+  was="$(head -n 1 "$stamp")"
+  [ "$was" = "for: all" ] && return 0
+  [ "$wanted" != "for: all" ] || return 1
+  read -r -a now <<<"${wanted#for: }"
+  for image in "${now[@]}"; do
+    [[ " ${was#for: } " == *" $image "* ]] || return 1
+  done
+}
+if [ "${COVERAGE_SPY_SETUP:-}" != full ] && [ -s "$stamp" ] && stamp_covers && ! inputs_changed \
+  && state_now="$(setup_state 2>/dev/null)" && [ "$state_now" = "$(tail -n +2 "$stamp")" ]; then
+  log "setup: nothing changed since the last complete setup ($(head -n 1 "$stamp"), ${stamp}); COVERAGE_SPY_SETUP=full checks everything"
   exit 0
 fi
 rm -f "$stamp"
@@ -35,10 +60,14 @@ export COVERAGE_SPY_ENGINE_READY=1
 step "Pulumi toolchain" bash "$REPO_ROOT/scripts/toolchain.sh" &
 toolchain=$!
 images_rc=0
-step "images" bash "$REPO_ROOT/scripts/images.sh" --demo --examples || images_rc=$?
+if [ ${#images[@]} = 0 ]; then
+  log "images: none wanted"
+else
+  step "images" bash "$REPO_ROOT/scripts/images.sh" "${images[@]}" || images_rc=$?
+fi
 toolchain_rc=0
 wait "$toolchain" || toolchain_rc=$?
 [ "$toolchain_rc" = 0 ] || die "the Pulumi toolchain is not complete (see above)"
 [ "$images_rc" = 0 ] || die "the images could not be built (see above)"
-setup_state >"$stamp.new" && mv "$stamp.new" "$stamp"
+{ echo "$wanted" && setup_state; } >"$stamp.new" && mv "$stamp.new" "$stamp"
 log "setup complete in $((SECONDS - started)) s"
