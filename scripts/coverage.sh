@@ -3,9 +3,9 @@
 # bin/cli/main.js) after the build, with this repository's environment (scripts/pulumi-env.sh: the toolchain, a
 # file backend in .state/ unless PULUMI_BACKEND_URL names another).
 #   bash scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options of that command]
-# up, preview and destroy first check the engine and the toolchain (scripts/setup.sh); up and preview also the images
-# the stack runs, and only those (scripts/helpers/stackImages.ts reads them from its config after the build): another
-# stack's are built when it runs. The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README,
+# up, preview and destroy first check the engine and the toolchain for this repository's program (scripts/setup.sh
+# --images); up and preview also the images the stack runs, and only those (scripts/helpers/stackImages.ts reads
+# them from its config after the build): another stack's are built when it runs. The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README,
 # "One stack per branch"); a stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the
 # bundled demo).
 set -euo pipefail

@@ -2,7 +2,8 @@
 # Builds the images coverage-spy needs on this machine, without any container registry, skipping what exists:
 # the images named (a stack's: scripts/coverage.sh names the chosen stack's) and what each is built FROM, or all.
 #   coverage-spy/base:trixie, :bookworm and :bullseye (scripts/base-images.sh; debootstrap)
-#   coverage-spy/spy-base:trixie, the base this repository's stacks build the spy image FROM (scripts/spy-base-image.sh)
+#   coverage-spy/spy-base:trixie, the base this repository's stacks build the spy image FROM (scripts/spy-base-image.sh);
+#   named, also that spy image (scripts/helpers/spyImage.ts: the component's recipe), which a first run would build
 #   coverage-spy/demo-app:latest (FROM the trixie base), :bookworm and :bullseye (examples/demo)
 #   coverage-spy/python-frameworks:trixie (images/python-frameworks, FROM the trixie base), coverage-spy/postgres:latest
 #   and coverage-spy/redis:latest (images/postgres, images/redis, FROM the trixie base), and
@@ -224,7 +225,7 @@ main() {
       --demo) named=1; for image in $(demo_images); do need "$image" "--demo"; done ;;
       --examples) named=1; for image in $(example_images); do need "$image" "--examples"; done ;;
       --rebuild) REBUILD=1 ;;
-      -h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+      -h | --help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
       -*) die "unknown option '$arg' ($usage)" ;;
       *) named=1; need "$arg" "named" ;;
     esac
@@ -244,6 +245,15 @@ main() {
   ((${#suites[@]} == 0)) || timed "base images (${suites[*]})" bash "$REPO_ROOT/scripts/base-images.sh" "${suites[@]}"
   # The base this repository's stacks build the spy image FROM (their spyBaseImage).
   ! needed "$SPY_BASE_IMAGE" || timed "spy base image" bash "$REPO_ROOT/scripts/spy-base-image.sh" >/dev/null
+  # The spy image a stack that names this base builds first: built now, beside the toolchain, by the component's own
+  # recipe (bin/, when it is current), so the first `pulumi up` finds it.
+  if [[ ${NEEDED[$SPY_BASE_IMAGE]:-} == named ]]; then
+    if (cd "$REPO_ROOT" && build_is_current); then
+      timed "spy image" node "$REPO_ROOT/bin/scripts/helpers/spyImage.js" "$SPY_BASE_IMAGE"
+    else
+      log "the spy image: left to the run (bin/ is older than the sources)"
+    fi
+  fi
   if needed coverage-spy/harvester:latest; then
     local spy_lib
     # Through a file: timed must run in this shell to record its timing.

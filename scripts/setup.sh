@@ -1,26 +1,38 @@
 #!/usr/bin/env bash
 # Everything a coverage run needs on this machine, each part reused when present: the Docker engine, the Pulumi
 # toolchain, and the images (scripts/images.sh; each skipped while its content is unchanged):
-#   bash scripts/setup.sh                     every image: the tests', the demo's and the examples' (npm test)
-#   bash scripts/setup.sh --images IMAGE...   only these and what they are built FROM (npm run coverage names its
-#                                             stack's; none: the engine and the toolchain only)
+#   bash scripts/setup.sh                     every image: the tests', the demo's and the examples' (npm test), and
+#                                             the whole toolchain
+#   bash scripts/setup.sh --images IMAGE...   what a run of this repository's program needs: the toolchain's parts
+#                                             for it (no Python or YAML language host) and only these images and
+#                                             what they are built FROM (npm run coverage names its stack's; none:
+#                                             the engine and the toolchain only)
+#   bash scripts/setup.sh --check [--images IMAGE...]   changes nothing: exit 0 when the last complete setup's stamp
+#                                             (below) says there is nothing to do, 1 when there is
 # Fails, before anything of a stack is created, naming any part that cannot be had.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started=$SECONDS
 
+check=0
+if [ "${1:-}" = --check ]; then
+  check=1
+  shift
+fi
 images=(--all)
+toolchain_parts=()
 if [ "${1:-}" = --images ]; then
   shift
   images=("$@")
+  toolchain_parts=(--nodejs-only)
 elif [ $# != 0 ]; then
-  die "usage: scripts/setup.sh [--images IMAGE...]"
+  die "usage: scripts/setup.sh [--check] [--images IMAGE...]"
 fi
 # What the stamp says a setup was for: "all", or the images it was given.
 wanted="for: $(if [ "${images[*]}" = --all ]; then echo all; else printf '%s\n' "${images[@]}" | LC_ALL=C sort -u | xargs; fi)"
 
-# A complete setup leaves a stamp: what it was for, every coverage-spy image in the engine with its ID, and the
+# A complete setup leaves a stamp: what it was for (all: the whole toolchain too), every coverage-spy image in the engine with its ID, and the
 # toolchain's programs and plugins. While the engine holds the same images, the toolchain is in place and no input
 # file changed since (in package.json, scripts/, images/, examples/, coverage-spy/; Python's bytecode caches aside,
 # which the test suites write), a setup for the same images or fewer has nothing to check again: one docker call
@@ -52,12 +64,16 @@ if [ "${COVERAGE_SPY_SETUP:-}" != full ] && [ -s "$stamp" ] && stamp_covers && !
   log "setup: nothing changed since the last complete setup ($(head -n 1 "$stamp"), ${stamp}); COVERAGE_SPY_SETUP=full checks everything"
   exit 0
 fi
+if [ "$check" = 1 ]; then
+  log "setup ($wanted): the last complete setup does not cover it, or something changed since"
+  exit 1
+fi
 rm -f "$stamp"
 
 step "Docker engine" bash "$REPO_ROOT/scripts/docker-engine.sh"
 export COVERAGE_SPY_ENGINE_READY=1
 # The toolchain's Go builds use the CPU, the image builds mostly the network and disk: run them side by side.
-step "Pulumi toolchain" bash "$REPO_ROOT/scripts/toolchain.sh" &
+step "Pulumi toolchain" bash "$REPO_ROOT/scripts/toolchain.sh" "${toolchain_parts[@]}" &
 toolchain=$!
 images_rc=0
 if [ ${#images[@]} = 0 ]; then

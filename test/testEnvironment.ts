@@ -29,7 +29,7 @@ export function ensureSpyLib(): string {
     return lib;
 }
 
-/** The Docker engine, toolchain and images, the spy lib, the engine's environment (scripts/pulumi-env.sh), the build. */
+/** The Docker engine, toolchain and images, the spy lib, the engine's environment (pulumi-env.sh), the build. */
 export function ensureEngine(): void {
     if (process.env.COVERAGE_SPY_TEST_ENV === "ready") return;
     run("bash scripts/setup.sh >&2", "setting up the engine, toolchain and images");

@@ -12,7 +12,7 @@ import { STACK_OPTIONS } from "../../components/options/optionTable";
 import { chooseStack } from "../../cli/project/stackName";
 import { effectiveStackConfigPath, readStackConfigFile } from "../../cli/project/stackConfigFile";
 
-/** The images a stack config (its `config:` map) names: its services', and the spy image or the one it is built FROM. */
+/** The images a stack config (its `config:` map) names: its services', and the spy image or its base. */
 export function configImages(config: Record<string, unknown>): string[] {
     const services = config["coverage-spy:services"];
     const serviceImages = (Array.isArray(services) ? (services as Partial<Service>[]) : [])
