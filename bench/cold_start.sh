@@ -163,7 +163,8 @@ kill "$sampler" 2>/dev/null || true
 log "cold ${2}: exit $status after $(($(date +%s) - start)) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 # What the machine's load does not change: the CPU time of the command's own processes (the Go builds, npm, node;
 # not the engine's image builds), user and system.
-log "CPU time of the command's processes (user, system): $(times | tail -n 1)"
+times >"$log_file.times" # in this shell: its children's times (a pipe would run it in a subshell of its own)
+log "CPU time of the command's processes (user, system): $(tail -n 1 "$log_file.times")"
 log "its phases (the scripts' own step lines):"
 grep -E 'done in [0-9]+ s|checked in [0-9]+ s|complete in [0-9]+ s|built in [0-9]+ s|total [0-9]+ s' "$log_file" >&2 || true
 log "the load average meanwhile:"
