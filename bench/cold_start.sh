@@ -84,6 +84,8 @@ stop_second_engine() {
     kill "$dockerd_pid"
     for _ in $(seq 1 120); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.5; done
   fi
+  # dockerd may leave its data root mounted on itself.
+  ! mountpoint -q "$scratch/docker" || umount "$scratch/docker" || true
   if [ "${network_ours:-0}" = 1 ]; then
     iptables -D "${forward_back[@]}" 2>/dev/null || true
     iptables -D "${forward_out[@]}" 2>/dev/null || true

@@ -32,17 +32,17 @@ fi
 # What the stamp says a setup was for: "all", or the images it was given.
 wanted="for: $(if [ "${images[*]}" = --all ]; then echo all; else printf '%s\n' "${images[@]}" | LC_ALL=C sort -u | xargs; fi)"
 
-# A complete setup leaves a stamp: what it was for (all: the whole toolchain too), every coverage-spy image in the engine with its ID, and the
-# toolchain's programs and plugins. While the engine holds the same images, the toolchain is in place and no input
-# file changed since (in package.json, scripts/, images/, examples/, coverage-spy/; Python's bytecode caches aside,
-# which the test suites write), a setup for the same images or fewer has nothing to check again: one docker call
-# instead of every check (about 2 s). A setup for all covers any; one for some images never covers more (a later
-# full setup builds the rest). COVERAGE_SPY_SETUP=full skips the shortcut (after deleting an input file, say: only
-# changed files are seen).
+# A complete setup leaves a stamp: what it was for (all: the whole toolchain too), every coverage-spy image in the
+# engine with its ID, and the toolchain's programs and plugins (less the marks of their last use, which every run
+# touches). While the engine holds the same images, the toolchain is in place and no input file changed since (in
+# package.json, scripts/, images/, examples/, coverage-spy/; Python's bytecode caches aside, which the test suites
+# write), a setup for the same images or fewer has nothing to check again: one docker call instead of every check
+# (about 2 s). A setup for all covers any; one for some images never covers more (a later full setup builds the
+# rest). COVERAGE_SPY_SETUP=full skips the shortcut (after deleting an input file, say: only changed files are seen).
 stamp="$COVERAGE_SPY_CACHE/setup-complete"
 setup_state() {
   docker images --filter 'reference=coverage-spy/*' --format '{{.Repository}}:{{.Tag}} {{.ID}}' | LC_ALL=C sort
-  ls -1 "$COVERAGE_SPY_CACHE/toolchain/bin" "$COVERAGE_SPY_CACHE/pulumi-home/plugins" 2>/dev/null
+  ls -1 "$COVERAGE_SPY_CACHE/toolchain/bin" "$COVERAGE_SPY_CACHE/pulumi-home/plugins" --ignore='*.lastused' 2>/dev/null
 }
 inputs_changed() {
   [ -n "$(find "$REPO_ROOT/package.json" "$REPO_ROOT/scripts" "$REPO_ROOT/images" "$REPO_ROOT/examples" \

@@ -62,8 +62,15 @@ describe("scripts/setup.sh --check: the stamp of the last complete setup", () =>
     /** What the fake engine lists: coverage-spy images with their IDs. */
     const ENGINE_IMAGES = ["coverage-spy/base:trixie 111", "coverage-spy/demo-app:latest 222"];
 
-    /** A cache with a toolchain and a stamp saying `forLine`, and a fake docker listing ENGINE_IMAGES. */
-    function machine(forLine: string, engineImages = ENGINE_IMAGES): (args: string[]) => number | null {
+    /**
+     * A cache with a toolchain and a stamp saying `forLine`, changed by `since` after the stamp, and a fake docker
+     * listing `engineImages` (ENGINE_IMAGES when the setup was made).
+     */
+    function machine(
+        forLine: string,
+        engineImages = ENGINE_IMAGES,
+        since: (cache: string) => void = () => undefined,
+    ): (args: string[]) => number | null {
         const cache = tempDir();
         const shims = tempDir();
         writeFiles(cache, { "toolchain/bin/pulumi": "", "pulumi-home/plugins/resource-docker-v4.11.1/x": "" });
@@ -78,6 +85,7 @@ describe("scripts/setup.sh --check: the stamp of the last complete setup", () =>
         ).stdout;
         const state = [...ENGINE_IMAGES].sort().join("\n") + "\n" + toolchain;
         fs.writeFileSync(path.join(cache, "setup-complete"), `${forLine}\n${state}`);
+        since(cache);
         return (args) =>
             spawnSync("bash", [path.join(REPO_ROOT, "scripts", "setup.sh"), "--check", ...args], {
                 env: { ...process.env, COVERAGE_SPY_CACHE: cache, PATH: `${shims}:${process.env.PATH ?? ""}` },
@@ -99,6 +107,17 @@ describe("scripts/setup.sh --check: the stamp of the last complete setup", () =>
         expect(check(["--images"])).toBe(0);
         expect(check([])).toBe(1);
         expect(check(["--images", ...DEMO, "coverage-spy/example-django:latest"])).toBe(1);
+    });
+
+    it("still covers after a run marked a plugin used, not after a plugin was added", () => {
+        const used = machine("for: all", ENGINE_IMAGES, (cache) =>
+            writeFiles(cache, { "pulumi-home/plugins/resource-docker-v4.11.1.lastused": "" }),
+        );
+        expect(used([])).toBe(0);
+        const added = machine("for: all", ENGINE_IMAGES, (cache) =>
+            writeFiles(cache, { "pulumi-home/plugins/resource-command-v1.2.1/x": "" }),
+        );
+        expect(added([])).toBe(1);
     });
 
     it("covers nothing once the engine's images changed", () => {
