@@ -262,7 +262,7 @@ function report(samples: Record<Side, Sample[]>, costs: SwitchCost[], title: str
             2,
         )} (against the same file without) |`,
         "",
-        `Added per test (two boundaries): ${range(perTest, 2)} ms; goal at most 2 ms: ${met(median(perTest) <= 2)}.` +
+        `Added per test (its boundaries): ${range(perTest, 2)} ms; goal at most 2 ms: ${met(median(perTest) <= 2)}.` +
             ` Harvest on/off: ${range(harvestRatio, 2)}; goal at most 2x: ${met(median(harvestRatio) <= 2)}.`,
         `Boundaries per run: ${range(of(on, (s) => s.boundaries!))}, each switching up to ${Math.max(
             ...of(on, (s) => s.processes!),
