@@ -72,6 +72,9 @@ class WatchSession {
     private updateEnded = false;
     private last: SuiteResult = { exitCode: 130, durationMs: 0 };
     private lastCoverage?: HarvestedCoverage;
+    /** Settles on the first stop, so that a wait for the next trigger ends with it. */
+    private readonly stopped: Promise<Trigger>;
+    private sayStopped: (trigger: Trigger) => void = () => undefined;
     /** The measured services, as the reports name them. */
     private services: SummaryService[] = [];
 
@@ -79,7 +82,9 @@ class WatchSession {
         private readonly dir: string,
         private readonly stack: string,
         private readonly options: WatchOptions,
-    ) {}
+    ) {
+        this.stopped = new Promise((resolve) => (this.sayStopped = resolve));
+    }
 
     /** A stop: the cycle in progress ends (its suite is stopped), then the run is released. False when one came. */
     readonly requestStop = (why: string): boolean => {
@@ -87,6 +92,7 @@ class WatchSession {
         this.stopWhy = why;
         log(`${why}: ending the watch; the services stop gracefully and the whole run is harvested (again to cancel)`);
         this.suite?.stop();
+        this.sayStopped({ kind: "stop", why });
         return true;
     };
 
@@ -130,6 +136,7 @@ class WatchSession {
         log(
             `start-up: ${startup.coverage!.totals.percent.toFixed(2)}% of the statements, kept for every cycle's report`,
         );
+        this.snapshot("reset");
         const paths = this.options.watchPath
             ? [this.options.watchPath]
             : watchedPaths(held.testCommand, held.testWorkingDir);
@@ -150,6 +157,7 @@ class WatchSession {
                 );
                 const trigger: Trigger = await Promise.race([
                     triggers.next(),
+                    this.stopped,
                     ended.then((): Trigger => ({ kind: "stop", why: "the update ended" })),
                 ]);
                 if (trigger.kind === "stop") {
@@ -169,10 +177,12 @@ class WatchSession {
         }
     }
 
-    /** One cycle: reset, the suite, a snapshot with the start-up lines, its summary. */
+    /**
+     * One cycle: the suite, a snapshot (with the start-up lines), its summary; then the reset that makes the next
+     * cycle's measurement its own, off the time to this cycle's summary.
+     */
     private async cycle(n: number, held: WatchedSuite): Promise<void> {
         const started = Date.now();
-        this.snapshot("reset");
         const logFile = path.join(held.runDir, "tests.log");
         this.suite = startSuite(
             held.testCommand,
@@ -196,6 +206,8 @@ class WatchSession {
         );
         this.last = suite;
         this.lastCoverage = snapshot.coverage;
+        // Ready for the next cycle while the user reads this one: what runs next is measured alone.
+        if (this.stopWhy === undefined) this.snapshot("reset");
     }
 
     private snapshot(action: "snapshot" | "reset") {
