@@ -22,7 +22,13 @@ import {
     readWatchFile,
     writeWatchFile,
 } from "../../components/testRun/runner/watchHold";
-import { findLiveServices, snapshotCoverage } from "../snapshot/snapshotCoverage";
+import {
+    LiveService,
+    findLiveServices,
+    removeSnapshotHelpers,
+    snapshotCoverage,
+    startSnapshotHelpers,
+} from "../snapshot/snapshotCoverage";
 import { CycleTriggers, Trigger } from "../watch/cycleTriggers";
 import { describeFileLines, linesOnlyIn } from "../watch/shutdownLines";
 import { keepStartupLines } from "../watch/startupLines";
@@ -75,6 +81,10 @@ class WatchSession {
     /** Settles on the first stop, so that a wait for the next trigger ends with it. */
     private readonly stopped: Promise<Trigger>;
     private sayStopped: (trigger: Trigger) => void = () => undefined;
+    /** The snapshots' helper containers, by service (startSnapshotHelpers). */
+    private helpers: Record<string, string> = {};
+    /** The measured services, as the snapshots find them (found once: the session's services start once). */
+    private live?: LiveService[];
     /** The measured services, as the reports name them. */
     private services: SummaryService[] = [];
 
@@ -104,13 +114,19 @@ class WatchSession {
         let failure: unknown;
         try {
             const held = await this.held();
+            this.helpers = startSnapshotHelpers(
+                this.stack,
+                path.basename(this.dir).replace(/^coverage-spy-watch-/, ""),
+            );
             if (this.stopWhy === undefined) await this.cycles(held, ended);
+            removeSnapshotHelpers(this.helpers);
             writeWatchFile(this.dir, RELEASE_FILE, this.last);
             await update;
             this.sayShutdownLines(held);
         } catch (err) {
             failure = err;
         } finally {
+            removeSnapshotHelpers(this.helpers);
             // Whatever failed here, the run is released: its services stop gracefully, and the update ends.
             if (readWatchFile(this.dir, RELEASE_FILE) === undefined) writeWatchFile(this.dir, RELEASE_FILE, this.last);
             await update.catch((err: unknown) => (failure ??= err));
@@ -130,13 +146,13 @@ class WatchSession {
     }
 
     private async cycles(held: WatchedSuite, ended: Promise<unknown>): Promise<void> {
+        this.live = findLiveServices(this.stack);
+        this.services = this.live.map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
         const startup = this.snapshot("snapshot");
-        this.services = findLiveServices(this.stack).map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
-        keepStartupLines(this.stack);
+        keepStartupLines(this.live);
         log(
             `start-up: ${startup.coverage!.totals.percent.toFixed(2)}% of the statements, kept for every cycle's report`,
         );
-        this.snapshot("reset");
         const paths = this.options.watchPath
             ? [this.options.watchPath]
             : watchedPaths(held.testCommand, held.testWorkingDir);
@@ -177,12 +193,12 @@ class WatchSession {
         }
     }
 
-    /**
-     * One cycle: the suite, a snapshot (with the start-up lines), its summary; then the reset that makes the next
-     * cycle's measurement its own, off the time to this cycle's summary.
-     */
+    /** One cycle: a reset (what ran before is discarded), the suite, a snapshot with the start-up lines, a summary. */
     private async cycle(n: number, held: WatchedSuite): Promise<void> {
         const started = Date.now();
+        // At the cycle's start, not after the last one's summary: the whole run's report, after the release, has the
+        // last cycle's lines as a fresh run has its suite's.
+        this.snapshot("reset");
         const logFile = path.join(held.runDir, "tests.log");
         this.suite = startSuite(
             held.testCommand,
@@ -206,8 +222,6 @@ class WatchSession {
         );
         this.last = suite;
         this.lastCoverage = snapshot.coverage;
-        // Ready for the next cycle while the user reads this one: what runs next is measured alone.
-        if (this.stopWhy === undefined) this.snapshot("reset");
     }
 
     private snapshot(action: "snapshot" | "reset") {
@@ -216,6 +230,8 @@ class WatchSession {
             action,
             timeoutSeconds: this.options.timeoutSeconds,
             log: () => undefined,
+            helpers: this.helpers,
+            services: this.live,
         });
     }
 

@@ -4,7 +4,7 @@
 import { docker } from "../../components/engine/dockerCli";
 import { RCFILE, runDataDir } from "../../components/shared/layout";
 import { LABEL_ROLE } from "../../components/shared/naming";
-import { findLiveServices } from "../snapshot/snapshotCoverage";
+import { LiveService } from "../snapshot/snapshotCoverage";
 
 /**
  * The start-up data's name in a service's data folder: a coverage.py data file name (`.coverage.*`, which the
@@ -19,8 +19,8 @@ export const STARTUP_DATA_FILE = ".coverage.coverage-spy-watch-startup";
  * processes' own files stay as they are; coverage.py's combine reads them as SQLite, whole, even while a process
  * saves.
  */
-export function keepStartupLines(stack: string): void {
-    for (const service of findLiveServices(stack)) {
+export function keepStartupLines(services: LiveService[]): void {
+    for (const service of services) {
         const folder = `${runDataDir(service.runId)}/${service.name}`;
         // Combined outside the folder first: the folder's `.coverage.*` would otherwise include the output itself.
         const script =
