@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { formatSummary } from "../../components/summary/formatSummary";
+import { readPatchCoverage } from "../../components/summary/readPatchCoverage";
 import {
     HarvestedCoverage,
     SummaryService,
@@ -213,7 +214,20 @@ class WatchSession {
         const dir = snapshot.reportDir!;
         fs.writeFileSync(path.join(dir, "tests.json"), testsJson(suite, new Map(), {}));
         fs.copyFileSync(logFile, path.join(dir, "tests.log"));
-        const summary: CoverageSummary = { ...snapshot.coverage!, tests: readTestResult(dir) };
+        const coverage = snapshot.coverage!;
+        const summary: CoverageSummary = {
+            ...coverage,
+            tests: readTestResult(dir),
+            ...(held.patch !== undefined
+                ? {
+                      patch: readPatchCoverage({
+                          files: coverage.files,
+                          services: held.patch.services,
+                          base: held.patch.base,
+                      }),
+                  }
+                : {}),
+        };
         process.stdout.write(`\n${formatSummary(summary)}\n${SHUTDOWN_NOTE}\n\n`);
         const totalMs = Date.now() - started;
         log(

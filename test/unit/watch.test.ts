@@ -13,6 +13,7 @@ import {
     watchedEnvironment,
     writeWatchFile,
 } from "../../components/testRun/runner/watchHold";
+import { readRunDescription } from "../../components/testRun/runner/description";
 import { CycleTriggers, DEBOUNCE_MS, Trigger } from "../../cli/watch/cycleTriggers";
 import { describeFileLines, linesOnlyIn } from "../../cli/watch/shutdownLines";
 import { ignoredChange, watchedPaths } from "../../cli/watch/watchedPaths";
@@ -54,6 +55,31 @@ describe("the test run held by watch", () => {
 
     it("gives the suite its environment without the hold's variable", () => {
         expect(watchedEnvironment({ A: "1", [WATCH_VARIABLE]: "/tmp/x", B: undefined })).toEqual({ A: "1" });
+    });
+});
+
+describe("the run description's patch, which the test run hands to watch", () => {
+    const run = (patch: unknown) =>
+        JSON.stringify({
+            runDir: "/r",
+            testWorkingDir: "/w",
+            testCommand: "true",
+            testTimeoutSeconds: 0,
+            services: [],
+            patch,
+        });
+
+    it("is read as given, or left out", () => {
+        const patch = { base: "main", services: [{ name: "api", hostSourcePath: "/src/api" }, { name: "worker" }] };
+        expect(readRunDescription(run(patch)).patch).toEqual(patch);
+        expect(readRunDescription(run(undefined)).patch).toBeUndefined();
+    });
+
+    it("is refused, naming each field, when it is not one", () => {
+        expect(() => readRunDescription(run({ base: 1, services: [{ hostSourcePath: 2 }] }))).toThrow(
+            /patch\.base must be a string, got 1; patch\.services\[0\]\.name must be a string, got nothing; patch\.services\[0\]\.hostSourcePath must be a string, got 2/,
+        );
+        expect(() => readRunDescription(run("main"))).toThrow(/patch must be \{"base"/);
     });
 });
 

@@ -77,6 +77,7 @@ async function runOrHandOver(run: RunDescription, state: RunState): Promise<Suit
             testWorkingDir: run.testWorkingDir,
             testTimeoutSeconds: run.testTimeoutSeconds,
             environment: watchedEnvironment(environment),
+            ...(run.patch !== undefined ? { patch: run.patch } : {}),
         });
     log(`running the test suite: ${run.testCommand}`);
     state.suite = startSuite(

@@ -4,6 +4,7 @@
 // stop, the harvest of the whole run).
 import * as fs from "fs";
 import * as path from "path";
+import { PatchDescription } from "./description";
 import { log } from "./log";
 import { SuiteResult } from "./suite";
 
@@ -28,6 +29,8 @@ export interface WatchedSuite {
     testTimeoutSeconds: number;
     /** The suite's whole environment: the services' URLs, the user's test environment, this host's. */
     environment: Record<string, string>;
+    /** What the run's summary reads its patch coverage with. */
+    patch?: PatchDescription;
 }
 
 /** How often the hold looks for the release and for the watch command. */
