@@ -112,7 +112,7 @@ class WatchSession {
             () => (this.updateEnded = true),
             () => (this.updateEnded = true),
         );
-        let failure: unknown;
+        let failure: Error | undefined;
         try {
             const held = await this.held();
             this.helpers = startSnapshotHelpers(
@@ -125,12 +125,12 @@ class WatchSession {
             await update;
             this.sayShutdownLines(held);
         } catch (err) {
-            failure = err;
+            failure = err as Error;
         } finally {
             removeSnapshotHelpers(this.helpers);
             // Whatever failed here, the run is released: its services stop gracefully, and the update ends.
             if (readWatchFile(this.dir, RELEASE_FILE) === undefined) writeWatchFile(this.dir, RELEASE_FILE, this.last);
-            await update.catch((err: unknown) => (failure ??= err));
+            await update.catch((err: Error) => (failure ??= err));
         }
         if (failure !== undefined) throw failure;
     }

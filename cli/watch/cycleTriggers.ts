@@ -22,9 +22,9 @@ export class CycleTriggers {
 
     /**
      * Watches `paths` (files or folders, folders with what is under them) for changes but those of ignoredChange
-     * (`written`: the folders the runs write), and `input` for Enter, and for q, Ctrl-C and its end (a stop). A terminal's input is
-     * read key by key (raw mode): its Ctrl-C then reaches this command alone, never the engine's processes, which
-     * would cancel the update before its harvest.
+     * (`written`: the folders the runs write), and `input` for Enter, and for q, Ctrl-C and its end (a stop). A
+     * terminal's input is read key by key (raw mode): its Ctrl-C then reaches this command alone, never the engine's
+     * processes, which would cancel the update before its harvest.
      */
     constructor(
         paths: string[],

@@ -133,6 +133,34 @@ describe("coverage-spy watch", () => {
         }
     });
 
+    it("a killed watch leaves nothing: the held test run stops the services gracefully and the update ends", async () => {
+        const stack = `itest-watch-killed-${process.pid}`;
+        const input = {
+            stack,
+            service: demoService(DEMO_IMAGE),
+            testCommand: DEMO_TEST_COMMAND,
+            lostProcesses: "fail" as const,
+        };
+        configure(input);
+        try {
+            const before = new Set(watchFolders());
+            const run = commandInBackground(["watch", "--stack", stack], undefined, undefined, true);
+            await until("the first cycle", () => run.output().includes("cycle 1:"), 10 * 60_000);
+            run.child.kill("SIGKILL");
+            await run.exited;
+            // The engine's processes outlive the command: once their update ended, nothing of the session is left.
+            await until("the session's processes to end", () =>
+                hostProcesses().every((p) => !p.env.some((e) => e.startsWith(`${WATCH_VARIABLE}=`))),
+            );
+            expectNothingLeft(stack, before);
+            // Nothing blocks the next run either, and it is a whole one.
+            const next = stackRun(input, runStack("up", stack));
+            expect(next.summary.tests.succeeded).toBe(true);
+        } finally {
+            destroyStack(stack);
+        }
+    });
+
     it("on the FastAPI example (uvicorn's spawned workers): each cycle a fresh up's lines but the shutdown's", async () => {
         const stack = `itest-watch-fastapi-${process.pid}`;
         const services = copyExampleStack("fastapi", stack);

@@ -23,7 +23,7 @@ const SUITE = { runDir: "/r", testCommand: "pytest", testWorkingDir: "/w", testT
 
 /** A pid no process has: that of a process that ended. */
 function endedPid(): number {
-    return spawnSync("true").pid!;
+    return spawnSync("true").pid;
 }
 
 describe("the test run held by watch", () => {
@@ -43,10 +43,11 @@ describe("the test run held by watch", () => {
         await expect(held).resolves.toEqual({ exitCode: 1, durationMs: 1234 });
     });
 
-    it("goes on at once, the suite interrupted, when the watch command ended without a release", async () => {
+    it("goes on at once, the suite interrupted, its folder removed, when the watch command ended unreleased", async () => {
         const dir = tempDir();
         writeWatchFile(dir, WATCHER_FILE, { pid: endedPid() });
         await expect(holdForWatch(dir, SUITE)).resolves.toEqual({ exitCode: 130, durationMs: 0 });
+        expect(fs.existsSync(dir)).toBe(false);
     });
 
     it("runs no suite, and holds nothing, in a folder the watch command did not make", async () => {

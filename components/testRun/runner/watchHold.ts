@@ -73,7 +73,8 @@ export function watchedEnvironment(env: NodeJS.ProcessEnv): Record<string, strin
 /**
  * Hands the suite to the watch command in `dir` and waits for its release; resolves to the last cycle's suite result,
  * which the run reports as its suite's. Bounded by the command: when it ended without a release (killed), the run goes
- * on at once, reporting the suite as interrupted, so the services still stop gracefully and nothing is left running.
+ * on at once, reporting the suite as interrupted, so the services still stop gracefully and nothing is left running
+ * (nor the command's folder).
  */
 export async function holdForWatch(dir: string, suite: Omit<WatchedSuite, "runnerPid">): Promise<SuiteResult> {
     const watcher = readWatchFile<{ pid: number }>(dir, WATCHER_FILE);
@@ -94,6 +95,8 @@ export async function holdForWatch(dir: string, suite: Omit<WatchedSuite, "runne
         }
         if (!isRunning(watcher.pid)) {
             log(`coverage-spy watch (pid ${watcher.pid}) ended without releasing the run: stopping services`);
+            // Its folder is left to no one else: the command would have removed it.
+            fs.rmSync(dir, { recursive: true, force: true });
             return { exitCode: 130, durationMs: 0 };
         }
         await new Promise((resolve) => setTimeout(resolve, LOOK_EVERY_MS));
