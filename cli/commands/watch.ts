@@ -70,6 +70,27 @@ function watchOptions(argv: string[]): WatchOptions {
     };
 }
 
+/** The start of a session's folder's name, in this machine's temporary folder. */
+const FOLDER_PREFIX = "coverage-spy-watch-";
+
+/**
+ * Removes the folders of killed sessions (their command gone): a killed command's engine ends with it, its test run
+ * too, and nothing else would. A folder whose command runs, or that another user owns, is left alone.
+ */
+function removeKilledSessionFolders(): void {
+    for (const name of fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(FOLDER_PREFIX))) {
+        const dir = path.join(os.tmpdir(), name);
+        try {
+            const watcher = readWatchFile<{ pid: number }>(dir, WATCHER_FILE);
+            if (watcher === undefined || isRunning(watcher.pid)) continue;
+            fs.rmSync(dir, { recursive: true, force: true });
+            log(`recovered: removed ${dir}, the folder of a killed watch`);
+        } catch {
+            // Not ours to read or remove.
+        }
+    }
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One watch session: the update that holds the services, the cycles, the release. */
@@ -115,10 +136,7 @@ class WatchSession {
         let failure: Error | undefined;
         try {
             const held = await this.held();
-            this.helpers = startSnapshotHelpers(
-                this.stack,
-                path.basename(this.dir).replace(/^coverage-spy-watch-/, ""),
-            );
+            this.helpers = startSnapshotHelpers(this.stack, path.basename(this.dir).slice(FOLDER_PREFIX.length));
             if (this.stopWhy === undefined) await this.cycles(held, ended);
             removeSnapshotHelpers(this.helpers);
             writeWatchFile(this.dir, RELEASE_FILE, this.last);
@@ -275,7 +293,8 @@ class WatchSession {
 export async function runWatch(argv: string[]): Promise<void> {
     const options = watchOptions(argv);
     const target = await commandTarget(parseCommandArgs(options.targetArgs, { values: TARGET_OPTIONS }, USAGE));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-watch-"));
+    removeKilledSessionFolders();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), FOLDER_PREFIX));
     try {
         writeWatchFile(dir, WATCHER_FILE, { pid: process.pid });
         // The engine's processes inherit it: the test run reads it (checked by test/integration/watch.test.ts).

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Service } from "../../components/options/args";
-import { LABEL_STACK } from "../../components/shared/naming";
+import { LABEL_STACK, stackObjectName } from "../../components/shared/naming";
 import { FileCoverage } from "../../components/summary/coverageSummary";
 import { HarvestedCoverage, readHarvestedCoverage } from "../../components/summary/readRunSummary";
 import { hostProcesses } from "../../components/hostProcesses";
@@ -133,7 +133,7 @@ describe("coverage-spy watch", () => {
         }
     });
 
-    it("a killed watch leaves nothing: the held test run stops the services gracefully and the update ends", async () => {
+    it("a killed watch blocks nothing: the next watch recovers the stack, runs whole, and leaves nothing", async () => {
         const stack = `itest-watch-killed-${process.pid}`;
         const input = {
             stack,
@@ -144,18 +144,23 @@ describe("coverage-spy watch", () => {
         configure(input);
         try {
             const before = new Set(watchFolders());
-            const run = commandInBackground(["watch", "--stack", stack], undefined, undefined, true);
-            await until("the first cycle", () => run.output().includes("cycle 1:"), 10 * 60_000);
-            run.child.kill("SIGKILL");
-            await run.exited;
-            // The engine's processes outlive the command: once their update ended, nothing of the session is left.
-            await until("the session's processes to end", () =>
-                hostProcesses().every((p) => !p.env.some((e) => e.startsWith(`${WATCH_VARIABLE}=`))),
+            const killed = commandInBackground(["watch", "--stack", stack], undefined, undefined, true);
+            await until("the first cycle", () => killed.output().includes("cycle 1:"), 10 * 60_000);
+            // The command and, with it, its engine (the demo's program runs in the command's process).
+            killed.child.kill("SIGKILL");
+            await killed.exited;
+            expect(watchFolders().filter((f) => !before.has(f))).toHaveLength(1);
+            const next = commandInBackground(["watch", "--stack", stack], undefined, undefined, true);
+            await until("the next session's first cycle", () => next.output().includes("cycle 1:"), 10 * 60_000);
+            next.child.kill("SIGINT");
+            expect(await next.exited).toBe(0);
+            const output = next.output();
+            expect(output).toMatch(/recovered: removed \S+coverage-spy-watch-\S+, the folder of a killed watch/);
+            expect(output).toContain(
+                `recovered: service ${stackObjectName(stack, "demo")} left running: stopped gracefully`,
             );
+            expect(output).toMatch(/tests {2}passed \(10 passed, 0 failed\)/);
             expectNothingLeft(stack, before);
-            // Nothing blocks the next run either, and it is a whole one.
-            const next = stackRun(input, runStack("up", stack));
-            expect(next.summary.tests.succeeded).toBe(true);
         } finally {
             destroyStack(stack);
         }
