@@ -138,19 +138,24 @@ class WatchSession {
             const held = await this.held();
             this.helpers = startSnapshotHelpers(this.stack, path.basename(this.dir).slice(FOLDER_PREFIX.length));
             if (this.stopWhy === undefined) await this.cycles(held, ended);
-            removeSnapshotHelpers(this.helpers);
-            writeWatchFile(this.dir, RELEASE_FILE, this.last);
+            this.release();
             await update;
             this.sayShutdownLines(held);
         } catch (err) {
             failure = err as Error;
         } finally {
-            removeSnapshotHelpers(this.helpers);
             // Whatever failed here, the run is released: its services stop gracefully, and the update ends.
-            if (readWatchFile(this.dir, RELEASE_FILE) === undefined) writeWatchFile(this.dir, RELEASE_FILE, this.last);
+            this.release();
             await update.catch((err: Error) => (failure ??= err));
         }
         if (failure !== undefined) throw failure;
+    }
+
+    /** Lets the held test run go on, with the last cycle's suite result as its suite's; once. */
+    private release(): void {
+        removeSnapshotHelpers(this.helpers);
+        this.helpers = {};
+        if (readWatchFile(this.dir, RELEASE_FILE) === undefined) writeWatchFile(this.dir, RELEASE_FILE, this.last);
     }
 
     /** The update's test run, once it holds; throws when the update ended before (it failed, or was cancelled). */
@@ -261,7 +266,10 @@ class WatchSession {
             stack: this.stack,
             action,
             timeoutSeconds: this.options.timeoutSeconds,
-            log: () => undefined,
+            // The routine lines would bury the summary; a process that did not answer is said.
+            log: (line) => {
+                if (line.includes("did not answer")) log(line.trim());
+            },
             helpers: this.helpers,
             services: this.live,
         });
