@@ -107,6 +107,8 @@ class WatchSession {
     private helpers: Record<string, string> = {};
     /** The measured services, as the snapshots find them (found once: the session's services start once). */
     private live?: LiveService[];
+    /** The start-up snapshot's folder, whose copies of the services' source the cycles' snapshots reuse. */
+    private startupDir?: string;
     /** The measured services, as the reports name them. */
     private services: SummaryService[] = [];
 
@@ -173,6 +175,7 @@ class WatchSession {
         this.live = findLiveServices(this.stack);
         this.services = this.live.map((s) => ({ name: s.name, sourcePath: s.sourcePath }));
         const startup = this.snapshot("snapshot");
+        this.startupDir = startup.reportDir;
         keepStartupLines(this.live);
         log(
             `start-up: ${startup.coverage!.totals.percent.toFixed(2)}% of the statements, kept for every cycle's report`,
@@ -272,6 +275,7 @@ class WatchSession {
             },
             helpers: this.helpers,
             services: this.live,
+            ...(this.startupDir !== undefined ? { sourcesFrom: this.startupDir } : {}),
         });
     }
 

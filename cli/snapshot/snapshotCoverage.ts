@@ -49,6 +49,11 @@ export interface SnapshotOptions {
     helpers?: Record<string, string>;
     /** The stack's live services (findLiveServices), when a session of snapshots found them already. */
     services?: LiveService[];
+    /**
+     * An earlier snapshot's folder of these same running services: their source is copied from its sources/ on this
+     * machine rather than out of the containers again (what runs in a container does not change while it runs).
+     */
+    sourcesFrom?: string;
 }
 
 /** How the processes of one service answered. */
@@ -261,10 +266,13 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     for (const s of services) {
         const target = path.join(hostOut, "sources", s.name);
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        docker(
-            ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
-            `copying the source of service ${s.name}`,
-        );
+        if (options.sourcesFrom !== undefined)
+            fs.cpSync(path.join(options.sourcesFrom, "sources", s.name), target, { recursive: true });
+        else
+            docker(
+                ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
+                `copying the source of service ${s.name}`,
+            );
     }
     // The data through the first service's volumes, read-only; the reports into `out` as the harvester sees it.
     const container = [
