@@ -13,7 +13,7 @@ import { docker } from "./engine";
 import { copyExampleStack, exampleTestCommand } from "./exampleStacks";
 import { ExecutedLines } from "./oracle";
 import { BackgroundRun, commandInBackground, until } from "./runInBackground";
-import { StackRun, configure, demoService, destroyStack, runStack, stackRun } from "./stackRun";
+import { StackInput, StackRun, configure, demoService, destroyStack, runStack, stackRun } from "./stackRun";
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -109,16 +109,22 @@ function expectNothingLeft(stack: string, foldersBefore: Set<string>): void {
     expect(docker("ps", "--filter", `label=${LABEL_STACK}=${stack}`, "--format", "{{.Names}}")).toBe("");
 }
 
+/** The demo's stack config (stacks/Pulumi.dev.yaml's service) under a test stack name; returns its input. */
+function configureDemo(stack: string): StackInput {
+    const input = {
+        stack,
+        service: demoService(DEMO_IMAGE),
+        testCommand: DEMO_TEST_COMMAND,
+        lostProcesses: "fail" as const,
+    };
+    configure(input);
+    return input;
+}
+
 describe("coverage-spy watch", () => {
     it("on the demo: two cycles, each a fresh up's lines but the shutdown's; Ctrl-C leaves nothing", async () => {
         const stack = `itest-watch-${process.pid}`;
-        const input = {
-            stack,
-            service: demoService(DEMO_IMAGE),
-            testCommand: DEMO_TEST_COMMAND,
-            lostProcesses: "fail" as const,
-        };
-        configure(input);
+        const input = configureDemo(stack);
         try {
             const fresh = stackRun(input, runStack("up", stack));
             const before = new Set(watchFolders());
@@ -135,13 +141,7 @@ describe("coverage-spy watch", () => {
 
     it("a killed watch blocks nothing: the next watch recovers the stack, runs whole, and leaves nothing", async () => {
         const stack = `itest-watch-killed-${process.pid}`;
-        const input = {
-            stack,
-            service: demoService(DEMO_IMAGE),
-            testCommand: DEMO_TEST_COMMAND,
-            lostProcesses: "fail" as const,
-        };
-        configure(input);
+        configureDemo(stack);
         try {
             const before = new Set(watchFolders());
             const killed = commandInBackground(["watch", "--stack", stack], undefined, undefined, true);
