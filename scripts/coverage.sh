@@ -2,7 +2,7 @@
 # The README's commands on this repository's bundled demo: the package's own command (cli/main.ts, compiled to
 # bin/cli/main.js) after the build, with this repository's environment (scripts/pulumi-env.sh: the toolchain, a
 # file backend in .state/ unless PULUMI_BACKEND_URL names another).
-#   bash scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options of that command]
+#   bash scripts/coverage.sh up|preview|destroy|watch|snapshot|who|unlock|prune|summary [options of that command]
 # up and destroy first check the toolchain (scripts/setup.sh), beside the build. The stack: --stack, else
 # $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch"); a stack without
 # stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
@@ -13,8 +13,8 @@ cd "$REPO_ROOT"
 
 command="${1:-}"
 case "$command" in
-  up|preview|destroy|snapshot|who|unlock|prune|summary) shift ;;
-  *) die "usage: scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options]" ;;
+  up|preview|destroy|watch|snapshot|who|unlock|prune|summary) shift ;;
+  *) die "usage: scripts/coverage.sh up|preview|destroy|watch|snapshot|who|unlock|prune|summary [options]" ;;
 esac
 
 started=$SECONDS
@@ -31,10 +31,10 @@ else
 fi
 case "$command" in
   # Stops before anything is created, naming any missing part of the toolchain and where it would come from.
-  up|preview|destroy) bash scripts/setup.sh ;;
+  up|preview|destroy|watch) bash scripts/setup.sh ;;
 esac
 case "$command" in
-  up|preview|destroy|unlock|prune)
+  up|preview|destroy|watch|unlock|prune)
     # shellcheck source=scripts/pulumi-env.sh
     source scripts/pulumi-env.sh
     ;;
