@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // coverage-spy: the command that runs a coverage stack of a Pulumi project with the real engine.
 //
-//   coverage-spy up|preview|destroy|snapshot|who|unlock|prune|summary [options]
+//   coverage-spy up|preview|destroy|watch|snapshot|who|unlock|prune|summary [options]
 //
 // The project: the folder holding Pulumi.yaml (the current one or the nearest above it, or --cwd DIR). The stack:
 // --stack NAME, else $COVERAGE_SPY_STACK, else the stack selected there (`pulumi stack select`); in this package's
@@ -17,6 +17,7 @@ export const USAGE = `usage: coverage-spy COMMAND [options]
   up        run the test suite against the measured services, print the coverage summary
   preview   show what up would create, and refuse bad options before anything exists
   destroy   remove the stack's containers, volume and network (--remove-reports: also its reports)
+  watch     start the services once, run the suite on Enter or a change of the tests, print each cycle's coverage
   snapshot  save the running services' coverage now and print it (--reset: discard it)
   who       which tests ran a line: who FILE:LINE, or the checkout's changes: who --changed (per-test contexts)
   unlock    clear the lock a killed update left (file backend)
@@ -37,6 +38,9 @@ async function run(argv: string[]): Promise<number> {
         return 0;
     }
     switch (command) {
+        case "watch":
+            await (await import("./commands/watch")).runWatch(rest);
+            return 0;
         case "snapshot":
             return (await import("./commands/snapshot")).runSnapshot(rest);
         case "who":

@@ -9,20 +9,23 @@ context (coverage.py's switch_context), so the runner's call returns only when t
 recorded under its name. HTTP on 0.0.0.0:P (P = 0: any free port, said in the start-up line), one request at a time:
 
     GET  /healthz      -> 200 {"ok": true}
-    POST /tests/start  {"test": NAME, "runner": ID (optional, default "default")}
+    POST /tests/start  {"test": NAME, "runner": ID (optional, default "default"), "ends": PREVIOUS (optional)}
     POST /tests/end    {"test": NAME, "runner": ID (optional)}
       -> 200 {"context", "seq", "processes" (switched), "failed" (socket names), "ms", "parallel"}
     A malformed body -> 400 {"error"}.
 
 start switches to the test's name; end to OUTSIDE, "(no test)", unless another runner still has a test open (then
-to the newest of those). "parallel" is true when another runner has a test open at the event: tests that overlap in
-time cannot be told apart by time, and that is said in the answer, in the event log and once on stderr.
+to the newest of those). A start with "ends" also ends the runner's test PREVIOUS, in the same switch: one boundary
+instead of two, for runners that know nothing of theirs runs between two tests (the runner's pytest plugin always,
+its unittest runner between two tests of one class), so nothing would be recorded under OUTSIDE between them.
+"parallel" is true when another runner has a test open at the event: tests that overlap in time cannot be told
+apart by time, and that is said in the answer, in the event log and once on stderr.
 
 It writes, in the run folder D/runs/R:
 - .context: {"context": NAME, "seq": N}, replaced atomically before each broadcast; a process that starts later
   reads it (absent: OUTSIDE, seq 0). seq goes on from it when the relay restarts.
 - contexts.jsonl: one line per event, {"event", "test", "runner", "time", "seq", "context", "processes", "failed"
-  (a count), "ms", "parallel"}.
+  (a count), "ms", "parallel"}, and "ended" (PREVIOUS) on a start that ended it.
 For each event it connects to every <service>/.ctx.<host>.pid<pid>.sock, sends "<seq> <context>\n" and waits at most
 2 s for "ok <seq>\n", to all processes at once; sockets nobody listens on any more (the process died without
 removing its socket) are removed and skipped; a process that does not answer in time is named in "failed", and
@@ -91,9 +94,9 @@ class Relay:
         self.processes = RunProcesses(run_folder)
         self.pods = pods
 
-    def start(self, test: str, runner: str) -> dict[str, Any]:
-        """A runner's test starts: every process switches to its name."""
-        problems = []
+    def start(self, test: str, runner: str, ends: str | None = None) -> dict[str, Any]:
+        """A runner's test starts: every process switches to its name. `ends`: the runner's test that just ended."""
+        problems = self._close(ends, runner) if ends is not None else []
         if runner in self.open_tests:
             problems.append(f"runner {runner!r} had not ended {self.open_tests[runner]!r}")
             del self.open_tests[runner]
@@ -106,11 +109,17 @@ class Relay:
                 "at the same time cannot be told apart by time; their events are marked parallel (contexts.jsonl, "
                 "the answers)"
             )
-        return self._switch(START, test, runner, test, bool(others), problems)
+        return self._switch(START, test, runner, test, bool(others), problems, ends)
 
     def end(self, test: str, runner: str) -> dict[str, Any]:
         """A runner's test ends: back to OUTSIDE, or to the newest test another runner still has open."""
-        problems = []
+        problems = self._close(test, runner)
+        context = next(reversed(self.open_tests.values()), OUTSIDE)
+        parallel = any(other != runner for other in self.open_tests)
+        return self._switch(END, test, runner, context, parallel, problems)
+
+    def _close(self, test: str, runner: str) -> list[str]:
+        """Closes the runner's open test `test`; what was wrong, if anything."""
         current = self.open_tests.get(runner)
         if current == test:
             del self.open_tests[runner]
@@ -119,17 +128,21 @@ class Relay:
             # test is closed all the same, the newest of that name.
             owner = next((r for r, t in reversed(self.open_tests.items()) if t == test), None)
             if owner is None:
-                problems.append(f"no test of runner {runner!r} was open")
-            else:
-                del self.open_tests[owner]
+                return [f"no test of runner {runner!r} was open"]
+            del self.open_tests[owner]
         else:
-            problems.append(f"runner {runner!r} has {current!r} open, not this one: it stays open")
-        context = next(reversed(self.open_tests.values()), OUTSIDE)
-        parallel = any(other != runner for other in self.open_tests)
-        return self._switch(END, test, runner, context, parallel, problems)
+            return [f"runner {runner!r} has {current!r} open, not this one: it stays open"]
+        return []
 
     def _switch(
-        self, event: str, test: str, runner: str, context: str, parallel: bool, problems: list[str]
+        self,
+        event: str,
+        test: str,
+        runner: str,
+        context: str,
+        parallel: bool,
+        problems: list[str],
+        ended: str | None = None,
     ) -> dict[str, Any]:
         """Writes .context, tells every process, logs the event; the answer to the runner."""
         when = time.time()
@@ -144,21 +157,21 @@ class Relay:
             switched += told.switched
             failed.update(told.failed)
         ms = round((time.perf_counter() - started) * 1000, 3)
-        append_event(
-            self.run_folder,
-            {
-                "event": event,
-                "test": test,
-                "runner": runner,
-                "time": when,
-                "seq": self.seq,
-                "context": context,
-                "processes": switched,
-                "failed": len(failed),
-                "ms": ms,
-                "parallel": parallel,
-            },
-        )
+        record = {
+            "event": event,
+            "test": test,
+            "runner": runner,
+            "time": when,
+            "seq": self.seq,
+            "context": context,
+            "processes": switched,
+            "failed": len(failed),
+            "ms": ms,
+            "parallel": parallel,
+        }
+        if ended is not None:
+            record["ended"] = ended
+        append_event(self.run_folder, record)
         if failed:
             why = "; ".join(f"{label}: {reason}" for label, reason in sorted(failed.items()))
             problems.append(f"{len(failed)} of {switched + len(failed)} processes did not switch ({why})")
@@ -178,8 +191,11 @@ class BadRequest(Exception):
     """A request the relay refuses with 400; the message says why."""
 
 
-def parse_body(raw: bytes) -> tuple[str, str]:
-    """(test, runner) from a POST body {"test": str, "runner": str (optional)}; BadRequest when malformed."""
+def parse_body(raw: bytes) -> tuple[str, str, str | None]:
+    """(test, runner, ends) from a POST body {"test": str, "runner": str, "ends": str (both optional)}.
+
+    BadRequest when malformed.
+    """
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as e:
@@ -188,12 +204,15 @@ def parse_body(raw: bytes) -> tuple[str, str]:
         raise BadRequest('the body must be a JSON object: {"test": NAME, "runner": ID}')
     test = body.get("test")
     runner = body.get("runner", DEFAULT_RUNNER)
-    for key, value in (("test", test), ("runner", runner)):
+    ends = body.get("ends")
+    for key, value in (("test", test), ("runner", runner), ("ends", ends)):
+        if key == "ends" and value is None:
+            continue
         if not isinstance(value, str) or not value:
             raise BadRequest(f'"{key}" must be a non-empty string, got {value!r}')
         if "\n" in value:
             raise BadRequest(f'"{key}" must not hold a newline, got {value!r}')
-    return test, runner  # type: ignore[return-value]  # both checked to be str above
+    return test, runner, ends  # type: ignore[return-value]  # checked to be str above
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -214,8 +233,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         """POST /tests/start or /tests/end."""
         path = self.path.split("?")[0]
-        events = {"/tests/start": self.server.relay.start, "/tests/end": self.server.relay.end}
-        if path not in events:
+        if path not in ("/tests/start", "/tests/end"):
             self.answer(404, {"error": f"no such path {self.path!r}: POST /tests/start or /tests/end"})
             return
         try:
@@ -229,12 +247,15 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(400, {"error": str(e)})
             return
         try:
-            test, runner = parse_body(self.rfile.read(length))
+            test, runner, ends = parse_body(self.rfile.read(length))
+            if ends is not None and path != "/tests/start":
+                raise BadRequest('"ends" belongs to /tests/start: the test that ended as this one starts')
         except BadRequest as e:
             self.answer(400, {"error": str(e)})
             return
+        relay = self.server.relay
         try:
-            self.answer(200, events[path](test, runner))
+            self.answer(200, relay.start(test, runner, ends) if path == "/tests/start" else relay.end(test, runner))
         except OSError as e:  # the data volume: .context or the event log could not be written
             log(f"{path} {test!r}: {e}")
             self.answer(500, {"error": f"the relay could not write the run's files: {e}"})

@@ -11,6 +11,7 @@
 #   6. the demo on the local engine and on a second engine that cannot see this machine's folders (bench/remote)
 #   7. the packed package in a fresh Pulumi project against this checkout's program (bench/package)
 #   8. the memory of the measured processes against the unmeasured ones, warm after the suite (bench/memory)
+#   9. a `coverage-spy watch` cycle against the overlay ritual's cycle (bench/watch)
 # Each load is bounded (rounds, seconds per pass). Cold start: bench/cold_start.sh (not run here: it empties the
 # engine and caches the other benchmarks use; bench/RESULTS.md, "Cold start").
 set -euo pipefail
@@ -37,3 +38,4 @@ step "per-test contexts at scale" node bin/bench/contexts/djangoScale.js "$round
 step "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
 step "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
 step "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"
+step "watch cycle against the compose overlay" node bin/bench/watch/watchCycle.js "$rounds"

@@ -2,12 +2,12 @@
 # The README's commands on this repository's bundled demo: the package's own command (cli/main.ts, compiled to
 # bin/cli/main.js) after the build, with this repository's environment (scripts/pulumi-env.sh: the toolchain, a
 # file backend in .state/ unless PULUMI_BACKEND_URL names another).
-#   bash scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options of that command]
-# up, preview and destroy first check the engine and the toolchain for this repository's program (scripts/setup.sh
-# --images); up and preview also the images the stack runs, and only those (scripts/helpers/stackImages.ts reads
-# them from its config after the build): another stack's are built when it runs. The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README,
-# "One stack per branch"); a stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the
-# bundled demo).
+#   bash scripts/coverage.sh up|preview|destroy|watch|snapshot|who|unlock|prune|summary [options of that command]
+# up, preview, watch and destroy first check the engine and the toolchain for this repository's program
+# (scripts/setup.sh --images); up, preview and watch also the images the stack runs, and only those
+# (scripts/helpers/stackImages.ts reads them from its config after the build): another stack's are built when it
+# runs. The stack: --stack, else $COVERAGE_SPY_STACK, else the git branch's (see README, "One stack per branch"); a
+# stack without stacks/Pulumi.<stack>.yaml starts from stacks/Pulumi.dev.yaml (the bundled demo).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,8 +15,8 @@ cd "$REPO_ROOT"
 
 command="${1:-}"
 case "$command" in
-  up|preview|destroy|snapshot|who|unlock|prune|summary) shift ;;
-  *) die "usage: scripts/coverage.sh up|preview|destroy|snapshot|who|unlock|prune|summary [options]" ;;
+  up|preview|destroy|watch|snapshot|who|unlock|prune|summary) shift ;;
+  *) die "usage: scripts/coverage.sh up|preview|destroy|watch|snapshot|who|unlock|prune|summary [options]" ;;
 esac
 
 started=$SECONDS
@@ -40,7 +40,7 @@ built() {
 }
 # Stops before anything is created, naming any missing part of the toolchain and where it would come from.
 case "$command" in
-  up|preview)
+  up|preview|watch)
     built
     mapfile -t images < <(node bin/scripts/helpers/stackImages.js "$@")
     bash scripts/setup.sh --images "${images[@]}"
@@ -48,7 +48,7 @@ case "$command" in
   destroy) bash scripts/setup.sh --images ;;
 esac
 case "$command" in
-  up|preview|destroy|unlock|prune)
+  up|preview|destroy|watch|unlock|prune)
     # shellcheck source=scripts/pulumi-env.sh
     source scripts/pulumi-env.sh
     ;;

@@ -112,7 +112,7 @@ function main(argv: string[]): void {
         `| perTestContexts off | ${range(off)} | ${(median(off) / count).toFixed(2)} |`,
         `| perTestContexts on | ${range(on)} | ${(median(on) / count).toFixed(2)} |`,
         "",
-        `On/off per round: ${range(ratios, 2)}; added per test (two boundaries): ${range(extraPerTest, 2)} ms.`,
+        `On/off per round: ${range(ratios, 2)}; added per test (its boundaries): ${range(extraPerTest, 2)} ms.`,
         `Boundaries per run: ${samples.on[0].boundaries}, each switching up to ${samples.on[0].processes} processes;` +
             ` per boundary, as the relay timed it: median ${range(
                 samples.on.map((s) => s.boundaryMedianMs!),

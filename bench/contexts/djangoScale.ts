@@ -2,7 +2,8 @@
 // stacks/Pulumi.example-django.yaml). A generated unittest suite of many tests, each a real HTTP request to the
 // library service that runs different lines (list, detail, create, validation errors, 404, 405, HTML pages ...),
 // through real `pulumi up`s with perTestContexts off (plain unittest) and on (the unittest entry of
-// coverage-spy/runner), interleaved off, on, off, on ... Reports, medians with their range:
+// coverage-spy/runner), interleaved off, on, then on, off ... (the order reversed every other round). Reports, medians
+// with their range:
 //   - the suite's time (the test run's own measure, tests.durationMs) and what each test adds;
 //   - the boundaries as the relay timed them (perTest.boundaries);
 //   - the harvest (the engine's step of the harvester container), which with contexts also writes the contexts
@@ -18,6 +19,8 @@
 //   node bin/bench/contexts/djangoScale.js [rounds] [tests] [options]
 //     --core sysmon|ctrace|...   the measurement core on both sides (stack config coverage.core; default: auto)
 //     --empty                    tests that make no request: what the boundaries alone cost, runner and relay
+//     --baseline-runner DIR      a third side in the same rounds: contexts on, the suite run by the runner side in
+//                                DIR (another checkout's coverage-spy/runner), to compare a change of the runner
 // Defaults: 2 rounds, 2000 tests. Stacks bench-ctxscale-{off,on}-<pid>, destroyed at the end, also after a failure.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -193,7 +196,8 @@ interface Sample {
     htmlContextsMs?: number;
 }
 
-type Side = "off" | "on";
+/** off, on, and on with the baseline runner (--baseline-runner). */
+type Side = "off" | "on" | "baseline";
 
 function measure(side: Side, run: StackRun, count: number, work: string): Sample {
     const summary: CoverageSummary = run.summary;
@@ -222,7 +226,7 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(2);
 
 /** The Markdown section: `title` says what ran, `count` tests a run. */
 function report(samples: Record<Side, Sample[]>, costs: SwitchCost[], title: string, count: number): string {
-    const [off, on] = [samples.off, samples.on];
+    const [off, on, baseline] = [samples.off, samples.on, samples.baseline];
     const of = (list: Sample[], f: (s: Sample) => number) => list.map(f);
     const perTest = on.map((s, i) => (s.suiteMs - off[i].suiteMs) / count);
     const harvestRatio = on.map((s, i) => s.harvestMs / off[i].harvestMs);
@@ -262,8 +266,16 @@ function report(samples: Record<Side, Sample[]>, costs: SwitchCost[], title: str
             2,
         )} (against the same file without) |`,
         "",
-        `Added per test (two boundaries): ${range(perTest, 2)} ms; goal at most 2 ms: ${met(median(perTest) <= 2)}.` +
+        `Added per test (its boundaries): ${range(perTest, 2)} ms; goal at most 2 ms: ${met(median(perTest) <= 2)}.` +
             ` Harvest on/off: ${range(harvestRatio, 2)}; goal at most 2x: ${met(median(harvestRatio) <= 2)}.`,
+        ...(baseline.length
+            ? [
+                  `The baseline runner in the same rounds: ${range(
+                      baseline.map((s, i) => (s.suiteMs - off[i].suiteMs) / count),
+                      2,
+                  )} ms added per test, ${range(of(baseline, (s) => s.boundaries!))} boundaries per run.`,
+              ]
+            : []),
         `Boundaries per run: ${range(of(on, (s) => s.boundaries!))}, each switching up to ${Math.max(
             ...of(on, (s) => s.processes!),
         )} processes, ${Math.max(...of(on, (s) => s.failed!))} unanswered; per boundary, as the relay timed it:` +
@@ -300,12 +312,16 @@ interface Options {
     count: number;
     core?: CoreChoice;
     empty: boolean;
+    /** --baseline-runner: another checkout's runner folder. */
+    baselineRunner?: string;
 }
 
-const USAGE = "usage: djangoScale.js [rounds >= 1] [tests >= 1] [--core CORE] [--empty] (see its head)";
+const USAGE =
+    "usage: djangoScale.js [rounds >= 1] [tests >= 1] [--core CORE] [--empty] [--baseline-runner DIR] (see its head)";
 
 function parseArgs(argv: string[]): Options {
-    const positional = argv.filter((a, i) => !a.startsWith("--") && argv[i - 1] !== "--core");
+    const valued = ["--core", "--baseline-runner"];
+    const positional = argv.filter((a, i) => !a.startsWith("--") && !valued.includes(argv[i - 1]));
     const options: Options = {
         rounds: Number(positional[0] ?? 2),
         count: Number(positional[1] ?? 2000),
@@ -316,41 +332,54 @@ function parseArgs(argv: string[]): Options {
         if (!CORES.includes(argv[core + 1] as CoreChoice)) throw new Error(`--core takes one of ${CORES.join(", ")}`);
         options.core = argv[core + 1] as CoreChoice;
     }
-    const known = new Set(["--core", "--empty"]);
+    const baseline = argv.indexOf("--baseline-runner");
+    if (baseline >= 0) {
+        const dir = argv[baseline + 1];
+        if (!dir || !fs.existsSync(path.join(dir, "coverage_spy_runner.py")))
+            throw new Error(`--baseline-runner takes a folder holding coverage_spy_runner.py, got ${dir}`);
+        options.baselineRunner = path.resolve(dir);
+    }
+    const known = new Set([...valued, "--empty"]);
     if (!(options.rounds >= 1 && options.count >= 1) || argv.some((a) => a.startsWith("--") && !known.has(a)))
         throw new Error(USAGE);
     return options;
 }
 
 function main(argv: string[]): void {
-    const { rounds, count, core, empty } = parseArgs(argv);
+    const { rounds, count, core, empty, baselineRunner } = parseArgs(argv);
     const began = Date.now();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-bench-ctxscale-"));
     const suiteDir = path.join(work, "suite");
     fs.mkdirSync(suiteDir);
     writeSuite(suiteDir, count, empty);
+    const onCommand = `python3 -m coverage_spy_runner unittest discover -s '${suiteDir}'`;
     const commands: Record<Side, string> = {
         off: `python3 -m unittest discover -s '${suiteDir}'`,
-        on: `python3 -m coverage_spy_runner unittest discover -s '${suiteDir}'`,
+        on: onCommand,
+        // First on the path: the test run puts its own runner folder after the suite's PYTHONPATH.
+        baseline: `PYTHONPATH='${baselineRunner}':"$PYTHONPATH" ${onCommand}`,
     };
+    const sides: Side[] = baselineRunner ? ["off", "on", "baseline"] : ["off", "on"];
     const stacks: Record<Side, string> = {
         off: `bench-ctxscale-off-${process.pid}`,
         on: `bench-ctxscale-on-${process.pid}`,
+        baseline: `bench-ctxscale-baseline-${process.pid}`,
     };
-    const samples: Record<Side, Sample[]> = { off: [], on: [] };
+    const samples: Record<Side, Sample[]> = { off: [], on: [], baseline: [] };
     let costs: SwitchCost[] = [];
     // What failed: the rounds, then each stack's destroy (tried whether or not the rest failed).
     const failures: string[] = [];
     try {
-        for (const side of ["off", "on"] as const)
+        for (const side of sides)
             copyExampleStack("django", stacks[side], {
                 "coverage-spy:testCommand": commands[side],
                 "coverage-spy:testTimeoutSeconds": 1800,
-                ...(side === "on" ? { "coverage-spy:perTestContexts": true } : {}),
+                ...(side !== "off" ? { "coverage-spy:perTestContexts": true } : {}),
                 ...(core ? { "coverage-spy:coverage": { core } } : {}),
             });
         for (let round = 1; round <= rounds; round++) {
-            for (const side of ["off", "on"] as const) {
+            // The order reversed every other round: neither side always runs first after the other's load.
+            for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
                 const stack = stacks[side];
                 const run = stackRun(
                     { stack, service: { name: "web", image: "" }, testCommand: "" },
@@ -373,7 +402,7 @@ function main(argv: string[]): void {
         failures.push((err as Error).message);
     }
     fs.rmSync(work, { recursive: true, force: true });
-    for (const stack of Object.values(stacks)) {
+    for (const stack of sides.map((side) => stacks[side])) {
         try {
             destroyStack(stack);
         } catch (err) {
@@ -384,7 +413,7 @@ function main(argv: string[]): void {
     const what = `${count} tests${empty ? " that make no request" : ""}${core ? `, core ${core}` : ""}`;
     const minutes = Math.round((Date.now() - began) / 60000);
     const title =
-        `Per-test contexts at scale: ${what} against the Django example (${rounds} round(s), interleaved off/on,` +
+        `Per-test contexts at scale: ${what} against the Django example (${rounds} round(s), interleaved ${sides.join("/")},` +
         ` ${minutes} min; \`node bin/bench/contexts/djangoScale.js ${argv.join(" ")}\`)`;
     process.stdout.write(report(samples, costs, title, count));
 }

@@ -189,8 +189,12 @@ async function destroy(stack: Stack, target: CommandTarget, options: UpdateOptio
     if (reports) log(reports);
 }
 
-/** Runs `action` on the command's stack; throws InterruptedError after a Ctrl-C, an Error with the causes else. */
-export async function runUpdate(action: UpdateAction, argv: string[]): Promise<void> {
+/**
+ * Runs `action` on the command's stack; throws InterruptedError after a Ctrl-C, an Error with the causes else.
+ * `takeInterrupt`: a command that runs the update for its own ends (watch) is asked first what a Ctrl-C means; when
+ * it says it ended its part gracefully (true), the update goes on to its end instead of being cancelled.
+ */
+export async function runUpdate(action: UpdateAction, argv: string[], takeInterrupt?: () => boolean): Promise<void> {
     const args = parseCommandArgs(
         argv,
         {
@@ -200,7 +204,7 @@ export async function runUpdate(action: UpdateAction, argv: string[]): Promise<v
         USAGE,
     );
     const options = updateOptions(action, args);
-    installInterruptHandlers();
+    installInterruptHandlers(takeInterrupt);
     const target = await commandTarget(args);
     interrupt.target = target;
     announceTarget(target, action);
@@ -275,9 +279,10 @@ function leaveAtOnce(target: CommandTarget | undefined, backendUrl: string): nev
  * in the engine's plugin process group, is asked to stop now: its suite, then the services, gracefully. Stay, to
  * show how that ends; a second Ctrl-C leaves at once.
  */
-function installInterruptHandlers(): void {
+function installInterruptHandlers(takeInterrupt?: () => boolean): void {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
         process.on(signal, () => {
+            if (interrupt.count === 0 && takeInterrupt?.()) return;
             interrupt.count += 1;
             if (interrupt.count > 1) leaveAtOnce(interrupt.target, interrupt.backendUrl);
             log(`${signal === "SIGINT" ? "Ctrl-C" : signal}: cancelling the update (again to leave at once)`);

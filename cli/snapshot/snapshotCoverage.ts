@@ -42,6 +42,18 @@ export interface SnapshotOptions {
     timeoutSeconds?: number;
     /** Progress lines. Default: stderr. */
     log?: (line: string) => void;
+    /**
+     * A running helper container per service (startSnapshotHelpers), by service name: the snapshot's commands run
+     * in them (`docker exec`), instead of a new container each, which takes most of a snapshot's time.
+     */
+    helpers?: Record<string, string>;
+    /** The stack's live services (findLiveServices), when a session of snapshots found them already. */
+    services?: LiveService[];
+    /**
+     * An earlier snapshot's folder of these same running services: their source is copied from its sources/ on this
+     * machine rather than out of the containers again (what runs in a container does not change while it runs).
+     */
+    sourcesFrom?: string;
 }
 
 /** How the processes of one service answered. */
@@ -63,7 +75,7 @@ export interface SnapshotResult {
     reportDir?: string;
 }
 
-interface LiveService {
+export interface LiveService {
     container: string;
     name: string;
     sourcePath: string;
@@ -137,35 +149,45 @@ export function findLiveServices(stack: string): LiveService[] {
  * Asks every measured process of one service to act, from a helper container in the service's process
  * namespace (the app's image needs nothing for it), and waits for their answers.
  */
-function signalService(service: LiveService, action: "snapshot" | "reset", timeoutSeconds: number): ServiceAnswer {
+function signalService(
+    service: LiveService,
+    action: "snapshot" | "reset",
+    timeoutSeconds: number,
+    helper: string | undefined,
+): ServiceAnswer {
+    const command = [
+        "python3",
+        SIGNAL_SCRIPT,
+        "--data-dir",
+        DATA_DIR,
+        "--run-id",
+        service.runId,
+        "--service",
+        service.name,
+        "--rcfile",
+        RCFILE,
+        "--action",
+        action,
+        "--timeout",
+        String(timeoutSeconds),
+    ];
     const { stdout } = docker(
-        [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--pid",
-            `container:${service.container}`,
-            "--volumes-from",
-            service.container,
-            "--label",
-            `${LABEL_ROLE}=${action}`,
-            service.harvesterImage,
-            "python3",
-            SIGNAL_SCRIPT,
-            "--data-dir",
-            DATA_DIR,
-            "--run-id",
-            service.runId,
-            "--service",
-            service.name,
-            "--rcfile",
-            RCFILE,
-            "--action",
-            action,
-            "--timeout",
-            String(timeoutSeconds),
-        ],
+        helper !== undefined
+            ? ["exec", helper, ...command]
+            : [
+                  "run",
+                  "--rm",
+                  "--network",
+                  "none",
+                  "--pid",
+                  `container:${service.container}`,
+                  "--volumes-from",
+                  service.container,
+                  "--label",
+                  `${LABEL_ROLE}=${action}`,
+                  service.harvesterImage,
+                  ...command,
+              ],
         `${action} of service ${service.name}`,
         // The helper waits up to timeoutSeconds for the processes' answers.
         { waits: timeoutSeconds },
@@ -227,11 +249,11 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     const action = options.action ?? "snapshot";
     const timeout = options.timeoutSeconds ?? 10;
     const log = options.log ?? ((line: string) => process.stderr.write(`[coverage-spy] ${line}\n`));
-    const services = findLiveServices(options.stack);
+    const services = options.services ?? findLiveServices(options.stack);
     const runId = services[0].runId;
     log(`${action}: run ${runId}, service(s) ${services.map((s) => s.name).join(", ")}`);
     const answers = services.map((s) => {
-        const answer = signalService(s, action, timeout);
+        const answer = signalService(s, action, timeout, options.helpers?.[s.name]);
         log(`service ${s.name}: ${answer.answered} of ${answer.signalled} process(es) answered`);
         for (const p of answer.silent)
             log(`  process ${p.pid} (${p.command.join(" ")}) did not answer within ${timeout} s`);
@@ -244,10 +266,13 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     for (const s of services) {
         const target = path.join(hostOut, "sources", s.name);
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        docker(
-            ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
-            `copying the source of service ${s.name}`,
-        );
+        if (options.sourcesFrom !== undefined)
+            fs.cpSync(path.join(options.sourcesFrom, "sources", s.name), target, { recursive: true });
+        else
+            docker(
+                ["cp", `${s.container}:${s.sourcePath.replace(/\/+$/, "")}/.`, target],
+                `copying the source of service ${s.name}`,
+            );
     }
     // The data through the first service's volumes, read-only; the reports into `out` as the harvester sees it.
     const container = [
@@ -260,7 +285,6 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     ];
     const snapshotDir = (reports: string) => `${reports}/runs/${runId}/snapshots/${snapshotId}`;
     const harvestCommand = (out: string) => [
-        services[0].harvesterImage,
         "python3",
         HARVEST_SCRIPT,
         "harvest",
@@ -281,23 +305,28 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     const engineOut = snapshotDir(ENGINE_REPORTS_DIR);
     // The reports on this machine belong to its user, as the component's harvester's do.
     const owner = hostOwner();
+    const user = owner !== undefined ? ["--user", owner] : [];
+    const helper = options.helpers?.[services[0].name];
     const harvest = services[0].remoteEngine
         ? harvestThroughEngine(
               snapshotId,
               hostOut,
-              [...container, ...harvestCommand(engineOut), "--inputs", SNAPSHOT_INPUTS],
+              [...container, services[0].harvesterImage, ...harvestCommand(engineOut), "--inputs", SNAPSHOT_INPUTS],
               engineOut,
           )
         : docker(
-              [
-                  "run",
-                  "--rm",
-                  ...container,
-                  "-v",
-                  `${services[0].reportDir}:${REPORTS_DIR}`,
-                  ...(owner !== undefined ? ["--user", owner] : []),
-                  ...harvestCommand(snapshotDir(REPORTS_DIR)),
-              ],
+              helper !== undefined
+                  ? ["exec", ...user, helper, ...harvestCommand(snapshotDir(REPORTS_DIR))]
+                  : [
+                        "run",
+                        "--rm",
+                        ...container,
+                        "-v",
+                        `${services[0].reportDir}:${REPORTS_DIR}`,
+                        ...user,
+                        services[0].harvesterImage,
+                        ...harvestCommand(snapshotDir(REPORTS_DIR)),
+                    ],
               "harvesting the snapshot",
               { waits: "container" },
           );
@@ -309,4 +338,49 @@ export function snapshotCoverage(options: SnapshotOptions): SnapshotResult {
     });
     log(`snapshot ${snapshotId}: ${coverage.totals.percent.toFixed(2)}% so far; reports in ${hostOut}`);
     return { action, runId, answers, coverage, reportDir: hostOut };
+}
+
+/**
+ * One helper container per measured service of a local engine's stack, for a session of snapshots (watch): in the
+ * service's process namespace, with its volumes and the report folder, as each snapshot's own containers would be,
+ * idle until the snapshots run their commands in it. It ends with its service (the namespace's first process takes
+ * the others with it when it exits) and is removed then (--rm): a killed session leaves none once its run stops.
+ * None on a remote engine, whose harvest goes through copies. Returns them by service name.
+ */
+export function startSnapshotHelpers(stack: string, session: string): Record<string, string> {
+    const helpers: Record<string, string> = {};
+    for (const s of findLiveServices(stack).filter((s) => !s.remoteEngine)) {
+        const name = `${s.container}-snapshots-${session}`;
+        docker(
+            [
+                "run",
+                "--detach",
+                "--rm",
+                "--name",
+                name,
+                "--network",
+                "none",
+                "--pid",
+                `container:${s.container}`,
+                "--volumes-from",
+                s.container,
+                "-v",
+                `${s.reportDir}:${REPORTS_DIR}`,
+                "--label",
+                `${LABEL_ROLE}=snapshot-helper`,
+                "--entrypoint",
+                "sleep",
+                s.harvesterImage,
+                "infinity",
+            ],
+            `starting the snapshot helper of service ${s.name}`,
+        );
+        helpers[s.name] = name;
+    }
+    return helpers;
+}
+
+/** Removes the helpers startSnapshotHelpers started (those that have not ended with their service). */
+export function removeSnapshotHelpers(helpers: Record<string, string>): void {
+    for (const name of Object.values(helpers)) removeQuietly(name);
 }

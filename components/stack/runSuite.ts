@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { contextRelayScriptService } from "../contexts/contextRelay";
 import { runnerEnvironment } from "../contexts/runnerEnvironment";
 import { createTestRun } from "../testRun/testRun";
+import { measuredServices } from "../options/resolveArgs";
 import { CONTEXT_RELAY_CONTAINER, serviceUrlEnvName } from "../shared/naming";
 import { RunPlan } from "./planRun";
 import { PreparedBase, RunEngine } from "./runEngine";
@@ -58,6 +59,13 @@ export function runSuite<P extends PreparedBase>(
             runTar: engine.runTar,
             remoteHost: engine.probeHost,
             engine: engine.testRunEngine(plan, prepared),
+            patch: {
+                base: resolved.patchBase,
+                services: measuredServices(resolved.services).map((s) => ({
+                    name: s.name,
+                    ...(s.hostSourcePath !== undefined ? { hostSourcePath: s.hostSourcePath } : {}),
+                })),
+            },
             services: described,
         },
         { parent: component, dependsOn: needs },

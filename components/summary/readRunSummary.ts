@@ -35,7 +35,8 @@ function readJson(file: string): Record<string, unknown> {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
 }
 
-function readTestResult(runDir: string): TestResult {
+/** The suite's result in a run folder: tests.json, with the test counts read from tests.log. */
+export function readTestResult(runDir: string): TestResult {
     const raw = readJson(path.join(runDir, "tests.json"));
     const logFile = path.join(runDir, "tests.log");
     const exitCode = Number(raw.exitCode);

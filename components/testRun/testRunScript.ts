@@ -1,4 +1,10 @@
-import { EngineDescription, ReadinessDescription, RunDescription, ServiceDescription } from "./runner/description";
+import {
+    EngineDescription,
+    PatchDescription,
+    ReadinessDescription,
+    RunDescription,
+    ServiceDescription,
+} from "./runner/description";
 
 /**
  * What the test run needs to know about one service: its description (runner/description.ts), with the variable of
@@ -26,6 +32,8 @@ export interface TestRunSettings {
     remoteHost?: string;
     /** The engine that runs the services, when it is not Docker (the runner's default). */
     engine?: EngineDescription;
+    /** What the summary's patch coverage is read with (handed on to `coverage-spy watch`). */
+    patch?: PatchDescription;
 }
 
 /** One service as the test run and the readiness wait read it, with its URL (none without a port). */
@@ -61,6 +69,7 @@ export function testRunDescription(
         ...(input.runTar !== undefined ? { runTar: input.runTar } : {}),
         ...(input.remoteHost !== undefined ? { remoteHost: input.remoteHost } : {}),
         ...(input.engine !== undefined ? { engine: input.engine } : {}),
+        ...(input.patch !== undefined ? { patch: input.patch } : {}),
         services: input.services.map((s) =>
             serviceDescription(s, s.urlEnvName ? environment[s.urlEnvName] : undefined),
         ),

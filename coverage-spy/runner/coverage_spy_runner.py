@@ -92,12 +92,20 @@ def runner_id(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
-def post(event: str, test: str, runner: str | None = None, url: str | None = None) -> dict[str, Any]:
-    """POSTs {"test", "runner"} to <url>/tests/<event> ("start" or "end"); the relay's answer, or RelayError."""
+def post(
+    event: str, test: str, runner: str | None = None, url: str | None = None, ends: str | None = None
+) -> dict[str, Any]:
+    """POSTs {"test", "runner"} to <url>/tests/<event> ("start" or "end"); the relay's answer, or RelayError.
+
+    ends (a start only): the runner's test that ended just before, ended in the same switch.
+    """
     url = url or relay_url()
     if not url:
         raise RelayError(f"{URL_ENV} is not set: the test run sets it to the contexts relay's URL")
-    body = json.dumps({"test": test, "runner": runner or runner_id()}).encode()
+    fields = {"test": test, "runner": runner or runner_id()}
+    if ends is not None:
+        fields["ends"] = ends
+    body = json.dumps(fields).encode()
     request = urllib.request.Request(
         f"{url}/tests/{event}", data=body, headers={"Content-Type": "application/json"}, method="POST"
     )
@@ -132,12 +140,12 @@ def _error_of(error: urllib.error.HTTPError) -> str:
         return str(error.reason)
 
 
-def _tell(event: str, test: str, runner: str | None) -> dict[str, Any] | None:
+def _tell(event: str, test: str, runner: str | None, ends: str | None = None) -> dict[str, Any] | None:
     """post(), for a running test suite: never raises; says a failure, failed processes and parallel tests once."""
     if _State.gave_up or not relay_url():
         return None
     try:
-        answer = post(event, test, runner)
+        answer = post(event, test, runner, ends=ends)
     except Exception as e:  # noqa: BLE001 - a RelayError, or anything else: never the user's tests' failure
         if not isinstance(e, RelayError):
             e = RelayError(f"telling the contexts relay failed: {e!r}")
@@ -163,14 +171,50 @@ def _tell(event: str, test: str, runner: str | None) -> dict[str, Any] | None:
     return answer
 
 
-def start(test: str, runner: str | None = None) -> dict[str, Any] | None:
-    """Test `test` starts: the relay switches every measured process to it. Its answer; None when nothing was sent."""
-    return _tell("start", test, runner)
+def start(test: str, runner: str | None = None, ends: str | None = None) -> dict[str, Any] | None:
+    """Test `test` starts: the relay switches every measured process to it. Its answer; None when nothing was sent.
+
+    ends: the runner's test that ended just before and was not told yet (see Boundaries): one switch for both.
+    """
+    return _tell("start", test, runner, ends)
 
 
 def end(test: str, runner: str | None = None) -> dict[str, Any] | None:
     """Test `test` ended: back to "(no test)" (or another runner's open test). Its answer, or None if none sent."""
     return _tell("end", test, runner)
+
+
+class Boundaries:
+    """A runner's test boundaries, one call to the relay per test where nothing of the suite runs between two tests.
+
+    Each call costs a round trip to the relay and a switch of every measured process (about 2 ms): the end of a test
+    is held back when the runner says nothing runs before the next test starts (`end(name, next_follows=True)`), and
+    sent with that start (`ends`). Code between two tests (unittest's setUpClass, say) is run only after an end that
+    was sent, so it stays outside every test. flush() sends an end held back (at the end of the run).
+    """
+
+    def __init__(self, runner: str | None = None) -> None:
+        """Boundaries of `runner` (default: runner_id())."""
+        self.runner = runner
+        self.held: str | None = None  # a test that ended, its end not sent yet
+
+    def start(self, test: str) -> None:
+        """`test` starts; the end held back, if any, goes with it."""
+        held, self.held = self.held, None
+        start(test, self.runner, ends=held)
+
+    def end(self, test: str, next_follows: bool = False) -> None:
+        """`test` ended; next_follows: the next test starts with nothing run before it, so the end can wait for it."""
+        if next_follows:
+            self.held = test
+        else:
+            self.held = None
+            end(test, self.runner)
+
+    def flush(self) -> None:
+        """Sends the end held back, if any."""
+        if self.held is not None:
+            self.end(self.held)
 
 
 # --- pytest plugin: pytest -p coverage_spy_runner ----------------------------------------------------------------
@@ -180,14 +224,14 @@ class _Pytest:
     """The plugin's settings for this pytest process."""
 
     sending = True  # False in the pytest-xdist controller: its workers tell the relay, as they run the tests
-    runner: str | None = None
+    boundaries = Boundaries()
 
 
 def pytest_configure(config: Any) -> None:
     """Under pytest-xdist: workers send with their worker id; the controller sends nothing and says why once."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
-        _Pytest.runner = str(workerinput.get("workerid") or runner_id())
+        _Pytest.boundaries = Boundaries(str(workerinput.get("workerid") or runner_id()))
         _State.said.add("parallel")  # the controller says it, where the user sees it
     elif config.getoption("dist", "no") != "no" and config.getoption("tx", None):
         _Pytest.sending = False
@@ -208,36 +252,90 @@ def pytest_sessionstart(session: Any) -> None:
 def pytest_runtest_logstart(nodeid: str) -> None:
     """A test starts (its setup is part of it)."""
     if _Pytest.sending:
-        start(nodeid, _Pytest.runner)
+        _Pytest.boundaries.start(nodeid)
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:
-    """A test ended (its teardown is part of it)."""
+    """A test ended (its teardown is part of it).
+
+    Its end waits for the next test's start: pytest runs every fixture's setup and teardown, whatever its scope,
+    within a test's setup and teardown, so nothing of the suite runs between two tests.
+    """
     if _Pytest.sending:
-        end(nodeid, _Pytest.runner)
+        _Pytest.boundaries.end(nodeid, next_follows=True)
+
+
+def pytest_sessionfinish() -> None:
+    """The last test's end."""
+    if _Pytest.sending:
+        _Pytest.boundaries.flush()
 
 
 # --- unittest: python3 -m coverage_spy_runner unittest [args] -----------------------------------------------------
 
 
+def planned_order(suite: unittest.TestSuite | unittest.TestCase) -> list[Any]:
+    """The tests of `suite` in the order unittest runs them (nested suites flattened)."""
+    if isinstance(suite, unittest.TestSuite):
+        return [test for child in suite for test in planned_order(child)]
+    return [suite]
+
+
+def next_classes(order: list[Any]) -> dict[tuple[int, str], type]:
+    """{(id(test), test.id()): the class of the test planned after it}.
+
+    No reference to a test is kept, so unittest can still free each test once it ran.
+    """
+    return {(id(test), test.id()): type(following) for test, following in zip(order, order[1:])}
+
+
 class ContextTestResult(unittest.TextTestResult):
     """unittest's text result, telling the relay when each test starts and stops (by test.id())."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As unittest's; ContextTestRunner gives it the run's planned order."""
+        super().__init__(*args, **kwargs)
+        self.boundaries = Boundaries()
+        self.next_class: dict[tuple[int, str], type] = {}
+
     def startTest(self, test: unittest.TestCase) -> None:  # noqa: N802  (unittest's naming)
         """Switches to the test, then lets unittest report it."""
-        start(test.id())
+        self.boundaries.start(test.id())
         super().startTest(test)
 
     def stopTest(self, test: unittest.TestCase) -> None:  # noqa: N802
-        """Lets unittest finish the test, then switches back."""
+        """Lets unittest finish the test, then switches back.
+
+        When the next test is of the same class, its start carries this end: unittest runs class and module
+        fixtures (setUpClass, setUpModule and their teardowns) only between tests of different classes.
+        """
         super().stopTest(test)
-        end(test.id())
+        following = self.next_class.get((id(test), test.id()))
+        self.boundaries.end(test.id(), next_follows=following is type(test))
+
+    def stopTestRun(self) -> None:  # noqa: N802
+        """The last test's end, also when the run stopped early (-f, Ctrl-C)."""
+        self.boundaries.flush()
+        super().stopTestRun()
 
 
 class ContextTestRunner(unittest.TextTestRunner):
     """unittest's text runner with ContextTestResult: verbosity, -f, -b, -c work as with python3 -m unittest."""
 
     resultclass = ContextTestResult
+    next_class: dict[tuple[int, str], type] = {}
+
+    def run(self, test: unittest.TestSuite | unittest.TestCase) -> unittest.TestResult:
+        """Runs `test` as unittest does, its result knowing which test follows which."""
+        self.next_class = next_classes(planned_order(test))
+        return super().run(test)
+
+    def _makeResult(self) -> unittest.TextTestResult:  # noqa: N802  (unittest's naming)
+        """The result unittest makes, given the run's planned order."""
+        result = super()._makeResult()
+        if isinstance(result, ContextTestResult):
+            result.next_class = self.next_class
+        return result
 
 
 def run_unittest(args: list[str]) -> None:

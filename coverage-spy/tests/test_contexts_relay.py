@@ -133,8 +133,10 @@ class RelayProcess:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
 
-    def post(self, event, test, runner=None):
+    def post(self, event, test, runner=None, ends=None):
         body = {"test": test} if runner is None else {"test": test, "runner": runner}
+        if ends is not None:
+            body["ends"] = ends
         status, answer = self.request("POST", f"/tests/{event}", body)
         if status != 200:
             raise AssertionError(f"{event} {test}: {status} {answer}")
@@ -304,6 +306,33 @@ class RelayTest(RelayTestCase):
             self.assertFalse(self.relay.post("start", test, "r")["parallel"])
             self.assertFalse(self.relay.post("end", test, "r")["parallel"])
 
+    def test_a_start_that_ends_the_previous_test_switches_once(self):
+        fake = self.fake("api")
+        self.relay.post("start", "a", "r")
+        merged = self.relay.post("start", "b", "r", ends="a")
+        self.assertEqual((merged["context"], merged["seq"], merged["parallel"]), ("b", 2, False))
+        self.assertEqual(fake.got(), ["1 a", "2 b"])  # no switch to OUTSIDE between a and b
+        self.assertEqual(self.relay.post("end", "b", "r")["context"], OUTSIDE)
+        events = self.relay.events()
+        self.assertEqual(
+            [(e["event"], e["test"], e.get("ended")) for e in events],
+            [("start", "a", None), ("start", "b", "a"), ("end", "b", None)],
+        )
+        code, err = self.relay.stop()
+        self.assertEqual((code, err), (0, ""))  # nothing was left open or ended twice
+
+    def test_a_start_that_ends_a_test_not_open_says_so_and_starts(self):
+        self.relay.post("start", "a", "r")
+        self.assertEqual(self.relay.post("start", "b", "r", ends="x")["context"], "b")
+        _, err = self.relay.stop()
+        self.assertIn("runner 'r' has 'a' open, not this one", err)
+        self.assertIn("runner 'r' had not ended 'a'", err)
+
+    def test_ends_is_refused_on_an_end(self):
+        status, answer = self.relay.request("POST", "/tests/end", {"test": "a", "ends": "b"})
+        self.assertEqual(status, 400)
+        self.assertIn('"ends" belongs to /tests/start', answer["error"])
+
     def test_end_from_another_runner_id_closes_the_test_of_that_name(self):
         # Two separate `coverage_spy_runner start/end` commands may not share a runner id.
         self.relay.post("start", "a", "host:100")
@@ -318,7 +347,17 @@ class RelayTest(RelayTestCase):
         self.assertIn("no test of runner 'r' was open", err)
 
     def test_malformed_body_is_refused_with_400(self):
-        for body in (b"not json", b"[1]", {}, {"test": 3}, {"test": ""}, {"test": "a\nb"}, {"test": "a", "runner": 1}):
+        for body in (
+            b"not json",
+            b"[1]",
+            {},
+            {"test": 3},
+            {"test": ""},
+            {"test": "a\nb"},
+            {"test": "a", "runner": 1},
+            {"test": "a", "ends": ""},
+            {"test": "a", "ends": 2},
+        ):
             status, answer = self.relay.request("POST", "/tests/start", body)
             self.assertEqual(status, 400, body)
             self.assertIsInstance(answer["error"], str)

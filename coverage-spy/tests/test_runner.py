@@ -106,11 +106,20 @@ class FakeRelay:
         self.server.shutdown()
         self.server.server_close()
 
-    def by_test(self):
-        """{test: [(event, runner), ...]} in the order told."""
-        found = {}
+    def told(self):
+        """[(event, test, runner), ...] in the order told, a start that ends a test as that end, then the start."""
+        told = []
         for event, body in self.events:
-            found.setdefault(body["test"], []).append((event, body["runner"]))
+            if "ends" in body:
+                told.append(("end", body["ends"], body["runner"]))
+            told.append((event, body["test"], body["runner"]))
+        return told
+
+    def by_test(self):
+        """{test: [(event, runner), ...]} in the order told (see told())."""
+        found = {}
+        for event, test, runner in self.told():
+            found.setdefault(test, []).append((event, runner))
         return found
 
 
@@ -156,14 +165,71 @@ class UnittestEntryTest(RunnerTestCase):
         self.assertIn("FAILED (failures=1, skipped=1)", result.stderr)
         self.assertNotIn("coverage-spy", result.stderr)
         names = ["test_sample.Shop.test_a_price", "test_sample.Shop.test_b_broken", "test_sample.Shop.test_c_skipped"]
-        self.assertEqual([(e, b["test"]) for e, b in self.relay.events], [
+        self.assertEqual([(e, test) for e, test, _ in self.relay.told()], [
             (event, name) for name in names for event in ("start", "end")
+        ])  # fmt: skip
+        # One call per test: the end of a test goes with the next start of its class.
+        self.assertEqual([(e, b["test"], b.get("ends")) for e, b in self.relay.events], [
+            ("start", names[0], None), ("start", names[1], names[0]), ("start", names[2], names[1]),
+            ("end", names[2], None),
         ])  # fmt: skip
         runners = {body["runner"] for _, body in self.relay.events}
         self.assertEqual(len(runners), 1)
         host, _, pid = runners.pop().rpartition(":")
         self.assertEqual(host, socket.gethostname())
         self.assertTrue(pid.isdigit())
+
+    def test_class_fixtures_run_after_an_end_that_was_sent(self):
+        # The fake relay notes each fixture as it runs: setUpClass and tearDownClass must come outside every test.
+        self.write(
+            "test_classes.py",
+            textwrap.dedent(
+                f"""\
+                import json, os, unittest, urllib.request
+
+                def note(what):
+                    request = urllib.request.Request(
+                        os.environ["{URL_ENV}"] + "/fixture", data=json.dumps({{"test": what, "runner": "-"}}).encode()
+                    )
+                    urllib.request.urlopen(request).read()
+
+                class A(unittest.TestCase):
+                    @classmethod
+                    def tearDownClass(cls):
+                        note("A.tearDownClass")
+                    def test_1(self):
+                        pass
+                    def test_2(self):
+                        pass
+
+                class B(unittest.TestCase):
+                    @classmethod
+                    def setUpClass(cls):
+                        note("B.setUpClass")
+                    def test_1(self):
+                        pass
+                """
+            ),
+        )
+        result = run(["-m", "coverage_spy_runner", "unittest", "test_classes"], self.dir, self.relay.url)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual([(e, test) for e, test, _ in self.relay.told()], [
+            ("start", "test_classes.A.test_1"), ("end", "test_classes.A.test_1"),
+            ("start", "test_classes.A.test_2"), ("end", "test_classes.A.test_2"),
+            ("fixture", "A.tearDownClass"), ("fixture", "B.setUpClass"),
+            ("start", "test_classes.B.test_1"), ("end", "test_classes.B.test_1"),
+        ])  # fmt: skip
+        calls = [e for e, _ in self.relay.events if e != "fixture"]
+        self.assertEqual(len(calls), 5)  # A.test_1's end went with A.test_2's start
+
+    def test_a_run_stopped_early_still_ends_its_last_test(self):
+        self.write("test_sample.py", SAMPLE_UNITTEST)
+        result = run(["-m", "coverage_spy_runner", "unittest", "-f"], self.dir, self.relay.url)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual([(e, test) for e, test, _ in self.relay.told()], [
+            ("start", "test_sample.Shop.test_a_price"), ("end", "test_sample.Shop.test_a_price"),
+            ("start", "test_sample.Shop.test_b_broken"), ("end", "test_sample.Shop.test_b_broken"),
+        ])  # fmt: skip
 
     def test_arguments_pass_to_unittest(self):
         self.write("test_sample.py", SAMPLE_UNITTEST)
@@ -332,9 +398,10 @@ class PytestPluginTest(RunnerTestCase):
         output = self.pytest("-q", url=self.relay.url)
         self.assertIn("4 passed", output)
         self.assertNotIn("coverage-spy", output)
-        self.assertEqual([(e, b["test"]) for e, b in self.relay.events], [
+        self.assertEqual([(e, test) for e, test, _ in self.relay.told()], [
             (event, nodeid) for nodeid in self.NODEIDS for event in ("start", "end")
         ])  # fmt: skip
+        self.assertEqual(len(self.relay.events), len(self.NODEIDS) + 1)  # an end goes with the next start
         self.assertEqual(len({b["runner"] for _, b in self.relay.events}), 1)
 
     def test_xdist_workers_tell_the_relay_and_the_run_says_it_is_parallel(self):

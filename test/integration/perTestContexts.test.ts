@@ -26,6 +26,8 @@ interface Case {
     tests: string;
     /** The suite through the runner side: a function of the venv's python with pytest (scripts/runner-venv.sh). */
     testCommand: (pytestPython: string) => string;
+    /** The runner side it uses, which sets how many boundaries the relay is told (see boundariesOf). */
+    runner: "unittest" | "pytest";
     env?: Record<string, string>;
 }
 
@@ -39,6 +41,7 @@ const CASES: Case[] = [
         tests: "examples/demo/tests",
         // The unittest entry: the suite unchanged, each test's start and end told to the relay.
         testCommand: () => "python3 -m coverage_spy_runner unittest discover -s examples/demo/tests -v",
+        runner: "unittest",
     },
     {
         name: "fastapi",
@@ -52,9 +55,20 @@ const CASES: Case[] = [
         testCommand: (python) =>
             `'${python}' test/integration/wait_for_workers.py 4 "$COVERAGE_SPY_API_URL/whoami" && ` +
             `'${python}' -m pytest -p coverage_spy_runner examples/fastapi/tests -q`,
+        runner: "pytest",
         env: { DATA_DIR: "/tmp/orders-api" },
     },
 ];
+
+/**
+ * The boundaries the runner side tells the relay for `tests` (keys of testKey): one per test, its start, which carries
+ * the end of the test before; an end on its own after the last test, and with unittest after the last test of each
+ * class, because unittest runs class fixtures between two classes, outside both.
+ */
+function boundariesOf(c: Case, tests: string[]): number {
+    const classes = new Set(tests.map((test) => test.split(".")[0]));
+    return tests.length + (c.runner === "unittest" ? classes.size : 1);
+}
 
 /** "tests.test_x.Case.test_y", "examples/x/tests/test_x.py::Case::test_y" → "Case.test_y". */
 function testKey(id: string): string {
@@ -157,8 +171,8 @@ describe.each(CASES)("per-test contexts on the $name example, through a real pul
         expect(perTest.outsideLines).toBeGreaterThan(0);
         expect(Object.keys(perTest.tests).map(testKey).sort()).toEqual(Object.keys(reference).sort());
         for (const reach of Object.values(perTest.tests)) expect(reach.lines).toBeGreaterThan(0);
-        // A start and an end per test, every measured process switched each time, none failed, not parallel.
-        expect(perTest.boundaries.count).toBe(2 * Object.keys(reference).length);
+        // A boundary per test and the ends above, every measured process switched each time, none failed, not parallel.
+        expect(perTest.boundaries.count).toBe(boundariesOf(c, Object.keys(reference)));
         expect(perTest.boundaries.failed).toBe(0);
         expect(perTest.boundaries.maxProcesses).toBeGreaterThanOrEqual(2);
         expect(perTest.parallel).toBe(false);

@@ -25,12 +25,14 @@ export function upInBackground(input: StackInput, extraArgs: string[] = []): Bac
 
 /**
  * The package's command (bin/cli/main.js with `args`) in a process group of its own, as a terminal runs it, in
- * `cwd` (the repository by default) with `env`.
+ * `cwd` (the repository by default) with `env`; its input a pipe the test writes to (child.stdin) with `input`,
+ * else none.
  */
 export function commandInBackground(
     args: string[],
     cwd: string = REPO_ROOT,
     env: NodeJS.ProcessEnv = process.env,
+    input = false,
 ): BackgroundRun {
     let output = "";
     // stderr into the stdout pipe, as a terminal shows both: in the order written. Read from two pipes, the last
@@ -39,9 +41,9 @@ export function commandInBackground(
         cwd,
         env,
         detached: true,
-        stdio: ["ignore", "pipe", "ignore"],
+        stdio: [input ? "pipe" : "ignore", "pipe", "ignore"],
     });
-    child.stdout.on("data", (d) => (output += d));
+    child.stdout!.on("data", (d) => (output += d));
     return {
         child,
         output: () => output,

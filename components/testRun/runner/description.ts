@@ -50,6 +50,17 @@ export interface KubectlEngineDescription {
 /** The engine that runs the services: Docker (each service a container) when not given. */
 export type EngineDescription = { kind: "docker" } | KubectlEngineDescription;
 
+/**
+ * What the run's summary reads its patch coverage with: not used by the test run, which hands it on to
+ * `coverage-spy watch` (watchHold.ts), whose cycles' summaries read the patch coverage as the run's summary does.
+ */
+export interface PatchDescription {
+    /** The git ref the checkout is compared with (the resolved patchBase). */
+    base: string;
+    /** The measured services, each with its source in the checkout when it names one. */
+    services: Array<{ name: string; hostSourcePath?: string }>;
+}
+
 /** A whole test run. */
 export interface RunDescription {
     /** Host folder of this run's results: tests.log, tests.json, sources/<service>, the pid file. */
@@ -71,6 +82,7 @@ export interface RunDescription {
      * runner's own Node starts with them empty (components/shared/runnerPath.ts), the user's suite as it would have.
      */
     suiteNodeVariables?: Record<string, string | null>;
+    patch?: PatchDescription;
 }
 
 /** The description the readiness wait reads: one service. */
@@ -124,6 +136,21 @@ class Checker {
         for (const [name, v] of Object.entries(value))
             if (typeof v !== "string" && v !== null)
                 this.problems.push(`${where}.${name} must be a string or null, got ${JSON.stringify(v) ?? "nothing"}`);
+    }
+
+    /** A patch description, or nothing. */
+    patch(where: string, value: unknown): void {
+        if (value === undefined) return;
+        if (!isObject(value) || !Array.isArray(value.services)) {
+            this.problems.push(`${where} must be {"base": ..., "services": [...]}, got ${JSON.stringify(value)}`);
+            return;
+        }
+        this.text(`${where}.base`, value.base);
+        value.services.forEach((s: unknown, i: number) => {
+            const item = isObject(s) ? s : {};
+            this.text(`${where}.services[${i}].name`, item.name);
+            this.text(`${where}.services[${i}].hostSourcePath`, item.hostSourcePath, true);
+        });
     }
 
     flag(where: string, value: unknown): void {
@@ -242,6 +269,7 @@ export function readRunDescription(text: string | undefined): RunDescription {
     check.text("runTar", run.runTar, true);
     check.text("remoteHost", run.remoteHost, true);
     check.variables("suiteNodeVariables", run.suiteNodeVariables);
+    check.patch("patch", run.patch);
     const engine = check.engine("engine", run.engine);
     if (!Array.isArray(run.services)) check.problems.push("services must be a list");
     else

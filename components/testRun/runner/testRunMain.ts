@@ -14,7 +14,8 @@ import { waitReady } from "./readiness";
 import { packRunResults } from "./runTar";
 import { copySources } from "./sourceCopy";
 import { stopServices } from "./stopWaves";
-import { RunningSuite, startSuite, suiteEnvironment } from "./suite";
+import { RunningSuite, SuiteResult, startSuite, suiteEnvironment } from "./suite";
+import { WATCH_VARIABLE, holdForWatch, watchedEnvironment } from "./watchHold";
 import { earlyExits, testsJson, writeTestsJson } from "./testsJson";
 import { exitAfterOutput } from "./exit";
 
@@ -65,6 +66,31 @@ function onInterrupt(engine: Engine, run: RunDescription, state: RunState): void
     for (const signal of INTERRUPTS) process.on(signal, handler);
 }
 
+/** Runs the suite; or, held by `coverage-spy watch`, hands it over and waits (watchHold.ts). */
+async function runOrHandOver(run: RunDescription, state: RunState): Promise<SuiteResult> {
+    const environment = suiteEnvironment(process.env, run.suiteNodeVariables);
+    const watchDir = process.env[WATCH_VARIABLE];
+    if (watchDir)
+        return holdForWatch(watchDir, {
+            runDir: run.runDir,
+            testCommand: run.testCommand,
+            testWorkingDir: run.testWorkingDir,
+            testTimeoutSeconds: run.testTimeoutSeconds,
+            environment: watchedEnvironment(environment),
+            ...(run.patch !== undefined ? { patch: run.patch } : {}),
+        });
+    log(`running the test suite: ${run.testCommand}`);
+    state.suite = startSuite(
+        run.testCommand,
+        run.testWorkingDir,
+        run.testTimeoutSeconds,
+        path.join(run.runDir, "tests.log"),
+        environment,
+    );
+    writePidFile(run.runDir, { runner: process.pid, suiteGroup: state.suite.pid || undefined });
+    return state.suite.ended;
+}
+
 async function testRun(engine: Engine, run: RunDescription, state: RunState): Promise<void> {
     const sources = path.join(run.runDir, "sources");
     try {
@@ -85,16 +111,7 @@ async function testRun(engine: Engine, run: RunDescription, state: RunState): Pr
         }
     }
     if (state.interrupted) return handedOver();
-    log(`running the test suite: ${run.testCommand}`);
-    state.suite = startSuite(
-        run.testCommand,
-        run.testWorkingDir,
-        run.testTimeoutSeconds,
-        path.join(run.runDir, "tests.log"),
-        suiteEnvironment(process.env, run.suiteNodeVariables),
-    );
-    writePidFile(run.runDir, { runner: process.pid, suiteGroup: state.suite.pid || undefined });
-    const suite = await state.suite.ended;
+    const suite = await runOrHandOver(run, state);
     if (state.interrupted) return handedOver();
     // From here the run stops the services itself, as an interrupt would.
     state.stopping = true;
