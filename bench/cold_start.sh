@@ -36,10 +36,13 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 
 # The second engine's network: its default bridge and the pool its networks come from, one /16 the host has no
 # route into (checked below).
-COLD_SUBNET=10.231.0.0/16
+COLD_NET=10.231
+COLD_SUBNET=$COLD_NET.0.0/16
 COLD_BRIDGE=cscold0
-COLD_BRIDGE_ADDRESS=10.231.0.1/24
-COLD_POOL=10.231.64.0/18
+COLD_BRIDGE_ADDRESS=$COLD_NET.0.1/24
+COLD_POOL=$COLD_NET.64.0/18
+# The host's interfaces with an address in the subnet (the bridges of the second engine's networks).
+cold_interfaces() { ip -o -4 addr show | awk -v net="$COLD_NET." 'index($4, net) == 1 { print $2 }'; }
 
 # The rules --beside adds for the second engine's subnet (its dockerd adds none): the containers' way out (NAT,
 # forwarding past the host's FORWARD policy) and the answers back in.
@@ -49,7 +52,8 @@ forward_back=(FORWARD -d "$COLD_SUBNET" -m conntrack --ctstate "RELATED,ESTABLIS
 
 # A second dockerd in $scratch on its own socket; DOCKER_HOST names it from here on.
 start_second_engine() {
-  ! ip route show | grep -q "^10\.231\." || die "the host routes into $COLD_SUBNET already: pick another subnet"
+  [ -z "$(cold_interfaces)" ] || die "the host has addresses in $COLD_SUBNET already ($(cold_interfaces | xargs)): \
+a cold run's left-overs (ip link del NAME), or pick another subnet"
   ! ip link show "$COLD_BRIDGE" >/dev/null 2>&1 || die "a network interface $COLD_BRIDGE exists (another cold run?)"
   ip link add name "$COLD_BRIDGE" type bridge
   network_ours=1
@@ -91,6 +95,9 @@ stop_second_engine() {
     iptables -D "${forward_out[@]}" 2>/dev/null || true
     iptables -t nat -D "${nat_rule[@]}" 2>/dev/null || true
     ip link del "$COLD_BRIDGE" 2>/dev/null || true
+    # The bridges of the networks the second engine made (its address pool): a stopped dockerd leaves them.
+    local bridge
+    for bridge in $(cold_interfaces); do ip link del "$bridge" || true; done
   fi
   if [ "$keep" = --keep ]; then
     log "kept: $scratch (remove it with rm -rf once its dockerd is stopped)"
