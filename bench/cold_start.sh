@@ -158,7 +158,8 @@ else
 fi
 git clone -q "$REPO_ROOT" "$clone"
 cd "$clone"
-log "cold ${2} in $clone ($(git log -1 --format='%h %s' | cut -c1-80)); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+log "cold ${2} in $clone ($(git log -1 --format='%h %s' | cut -c1-80)); $(nproc) cores;" \
+  "load $(cut -d' ' -f1-3 /proc/loadavg)"
 log_file="$clone/../cold-${2}-$stamp.log"
 start=$(date +%s)
 sample_load &
@@ -175,7 +176,7 @@ log "cold ${2}: exit $status after $(($(date +%s) - start)) s; load $(cut -d' ' 
 times >"$log_file.times" # in this shell: its children's times (a pipe would run it in a subshell of its own)
 log "CPU time of the command's processes (user, system): $(tail -n 1 "$log_file.times")"
 log "its phases (the scripts' own step lines):"
-grep -E 'done in [0-9]+ s|checked in [0-9]+ s|complete in [0-9]+ s|built in [0-9]+ s|total [0-9]+ s' "$log_file" >&2 || true
+grep -E '(done|checked|complete|built) in [0-9]+ s|total [0-9]+ s' "$log_file" >&2 || true
 log "the load average meanwhile:"
 cat "$log_file.load" >&2 || true
 if [ "$mode" = --beside ] && [ "$keep" != --keep ]; then

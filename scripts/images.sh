@@ -2,8 +2,8 @@
 # Builds the images coverage-spy needs on this machine, without any container registry, skipping what exists:
 # the images named (a stack's: scripts/coverage.sh names the chosen stack's) and what each is built FROM, or all.
 #   coverage-spy/base:trixie, :bookworm and :bullseye (scripts/base-images.sh; debootstrap)
-#   coverage-spy/spy-base:trixie, the base this repository's stacks build the spy image FROM (scripts/spy-base-image.sh);
-#   named, also that spy image (scripts/helpers/spyImage.ts: the component's recipe), which a first run would build
+#   coverage-spy/spy-base:trixie, the base this repository's stacks build the spy image FROM
+#   (scripts/spy-base-image.sh); named, also that spy image (scripts/helpers/spyImage.ts: the component's recipe), which a first run would build
 #   coverage-spy/demo-app:latest (FROM the trixie base), :bookworm and :bullseye (examples/demo)
 #   coverage-spy/python-frameworks:trixie (images/python-frameworks, FROM the trixie base), coverage-spy/postgres:latest
 #   and coverage-spy/redis:latest (images/postgres, images/redis, FROM the trixie base), and
@@ -138,7 +138,7 @@ build_demo() {
       log "no examples/demo/Dockerfile yet: demo app images skipped"
       return 0
     fi
-    base=coverage-spy/base:$suite
+    base=${BUILT_FROM[$name]}
     hash=$(content_hash "$DEMO_DIR" "base=$base@$(image_ref_id "$base")")
     if [[ $REBUILD == 0 && $(image_hash "$name") == "$hash" ]]; then
       log "$name is up to date (content hash $hash): skipped"
@@ -170,19 +170,20 @@ build_image() {
   BUILT=1
 }
 
-# The framework examples (examples/<name>) FROM the shared framework layer, and the services they talk to: the needed ones.
+# The framework examples (examples/<name>) FROM the shared framework layer, and the services they talk to: those
+# needed, each FROM what BUILT_FROM says.
 build_examples() {
-  ! needed "$FRAMEWORKS_IMAGE" \
-    || build_image "$FRAMEWORKS_IMAGE" "$REPO_ROOT/images/python-frameworks" coverage-spy/base:trixie python-frameworks
-  ! needed coverage-spy/postgres:latest \
-    || build_image coverage-spy/postgres:latest "$REPO_ROOT/images/postgres" coverage-spy/base:trixie postgres
-  ! needed coverage-spy/redis:latest \
-    || build_image coverage-spy/redis:latest "$REPO_ROOT/images/redis" coverage-spy/base:trixie redis
-  local example name
+  local kind name
+  for kind in python-frameworks postgres redis; do
+    name=coverage-spy/$kind:latest
+    [[ $kind != python-frameworks ]] || name=$FRAMEWORKS_IMAGE
+    ! needed "$name" || build_image "$name" "$REPO_ROOT/images/$kind" "${BUILT_FROM[$name]}" "$kind"
+  done
+  local example
   for example in "${EXAMPLES[@]}"; do
     name="coverage-spy/example-$example:latest"
     needed "$name" || continue
-    build_image "$name" "$REPO_ROOT/examples/$example" "$FRAMEWORKS_IMAGE" "example-$example"
+    build_image "$name" "$REPO_ROOT/examples/$example" "${BUILT_FROM[$name]}" "example-$example"
     [[ $BUILT == 1 ]] || continue
     # A production image: coverage-spy brings coverage.py at run time, so the image must not have its own.
     if docker run --rm --network none "$name" python3 -c 'import coverage' >/dev/null 2>&1; then
@@ -202,7 +203,10 @@ summary() {
 }
 
 # The demo app's images, the examples' and what they use: the names --demo and --examples stand for.
-demo_images() { local suite; for suite in trixie bookworm bullseye; do echo "coverage-spy/demo-app:${DEMO_TAG[$suite]}"; done; }
+demo_images() {
+  local suite
+  for suite in trixie bookworm bullseye; do echo "coverage-spy/demo-app:${DEMO_TAG[$suite]}"; done
+}
 example_images() {
   local example
   echo coverage-spy/postgres:latest

@@ -30,7 +30,11 @@ elif [ $# != 0 ]; then
   die "usage: scripts/setup.sh [--check] [--images IMAGE...]"
 fi
 # What the stamp says a setup was for: "all", or the images it was given.
-wanted="for: $(if [ "${images[*]}" = --all ]; then echo all; else printf '%s\n' "${images[@]}" | LC_ALL=C sort -u | xargs; fi)"
+if [ "${images[*]}" = --all ]; then
+  wanted="for: all"
+else
+  wanted="for: $(printf '%s\n' "${images[@]}" | LC_ALL=C sort -u | xargs)"
+fi
 
 # A complete setup leaves a stamp: what it was for (all: the whole toolchain too), every coverage-spy image in the
 # engine with its ID, and the toolchain's programs and plugins (less the marks of their last use, which every run
@@ -61,7 +65,8 @@ stamp_covers() {
 }
 if [ "${COVERAGE_SPY_SETUP:-}" != full ] && [ -s "$stamp" ] && stamp_covers && ! inputs_changed \
   && state_now="$(setup_state 2>/dev/null)" && [ "$state_now" = "$(tail -n +2 "$stamp")" ]; then
-  log "setup: nothing changed since the last complete setup ($(head -n 1 "$stamp"), ${stamp}); COVERAGE_SPY_SETUP=full checks everything"
+  log "setup: nothing changed since the last complete setup ($(head -n 1 "$stamp"), ${stamp});" \
+    "COVERAGE_SPY_SETUP=full checks everything"
   exit 0
 fi
 if [ "$check" = 1 ]; then
