@@ -62,6 +62,10 @@ a cold run's left-overs (ip link del NAME), or pick another subnet"
   iptables -t nat -I "${nat_rule[@]}"
   iptables -I "${forward_out[@]}"
   iptables -I "${forward_back[@]}"
+  # Only ever on an empty data root: a dockerd (20.10) that starts on one holding its default "bridge" network, with
+  # an address pool set, deletes the host's docker0, the machine's own engine's bridge (removeDefaultBridgeInterface).
+  [ -z "$(ls -A "$scratch/docker" 2>/dev/null)" ] \
+    || die "$scratch/docker is not empty: a second engine starts only on an empty data root (see above)"
   mkdir -p "$scratch/docker" "$scratch/x"
   echo '{}' >"$scratch/daemon.json"
   export DOCKER_HOST="unix://$scratch/docker.sock"
