@@ -6,6 +6,9 @@ COVERAGE_SPY_CACHE="${COVERAGE_SPY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/covera
 export COVERAGE_SPY_CACHE
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REPO_ROOT
+# The base this repository's stacks build the spy image FROM (their spyBaseImage; scripts/spy-base-image.sh).
+# shellcheck disable=SC2034 # for the scripts that source this file
+SPY_BASE_IMAGE=coverage-spy/spy-base:trixie
 # The programs these scripts run (Python and Node), each with its tests in scripts/helpers/tests or test/unit.
 COVERAGE_SPY_HELPERS="$REPO_ROOT/scripts/helpers"
 

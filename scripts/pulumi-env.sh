@@ -15,8 +15,3 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.state}"
 case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
-# The coverage.py folder mounted into services (the component's coverageLibDir default); prepared when missing.
-if [ -z "${COVERAGE_SPY_LIB:-}" ]; then
-  COVERAGE_SPY_LIB="$(prepare_spy_lib)"
-  export COVERAGE_SPY_LIB
-fi

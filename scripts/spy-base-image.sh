@@ -9,7 +9,6 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SPY_BASE_IMAGE=coverage-spy/spy-base:trixie
 FROM_IMAGE=coverage-spy/base:trixie
 
 ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}

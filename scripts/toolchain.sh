@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Pulumi toolchain at the versions package.json pins, or the user's own when it matches.
 #
-#   bash scripts/toolchain.sh            build or reuse every part; fail naming what is missing
+#   bash scripts/toolchain.sh                    build or reuse every part; fail naming what is missing
+#   bash scripts/toolchain.sh --nodejs-only      the parts this repository's own program runs with (npm run coverage):
+#                                                no Python or YAML language host
 #
 # Parts: the `pulumi` CLI, the `pulumi-language-nodejs` language host (with `pulumi-resource-pulumi-nodejs`
 # beside it), the `pulumi-language-python` host (with `pulumi-language-python-exec` and
@@ -22,6 +24,11 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+case "${1:-}" in
+  "") other_languages=true ;;
+  --nodejs-only) other_languages=false ;;
+  *) die "usage: scripts/toolchain.sh [--nodejs-only]" ;;
+esac
 PULUMI_VERSION="$(pinned_npm_version @pulumi/pulumi)"
 DOCKER_VERSION="$(pinned_npm_version @pulumi/docker)"
 COMMAND_VERSION="$(pinned_npm_version @pulumi/command)"
@@ -266,18 +273,22 @@ status pulumi "ok $PULUMI"
 
 NODEJS_ARCHIVE="pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"
 language_host nodejs "v$PULUMI_VERSION" build_language_host "$NODEJS_ARCHIVE"
-# The Python host compiles against the nodejs archive's sdk and pkg folders.
-language_host python "v$PULUMI_VERSION" build_python_host \
-  "$NODEJS_ARCHIVE" "pulumi-language-python-v$PULUMI_VERSION.tar.gz"
-# The YAML host has its own release line: its version is the one of the archive package.json pins.
-YAML_ARCHIVE="$(archive_named pulumi-yaml-v)" || true # none pinned: reported below
-YAML_VERSION="${YAML_ARCHIVE#pulumi-yaml-v}"
-YAML_VERSION="${YAML_VERSION%.tar.gz}"
-if [ -n "$YAML_ARCHIVE" ]; then
-  language_host yaml "v$YAML_VERSION" build_yaml_host \
-    "$NODEJS_ARCHIVE" "pulumi-sdk-go-v$PULUMI_VERSION.tar.gz" "$YAML_ARCHIVE"
+if ! "$other_languages"; then
+  log "the Python and YAML language hosts: not wanted (--nodejs-only)"
 else
-  status language-yaml "missing: package.json pins no pulumi-yaml-vVERSION.tar.gz in config.upstreamArchives"
+  # The Python host compiles against the nodejs archive's sdk and pkg folders.
+  language_host python "v$PULUMI_VERSION" build_python_host \
+    "$NODEJS_ARCHIVE" "pulumi-language-python-v$PULUMI_VERSION.tar.gz"
+  # The YAML host has its own release line: its version is the one of the archive package.json pins.
+  YAML_ARCHIVE="$(archive_named pulumi-yaml-v)" || true # none pinned: reported below
+  YAML_VERSION="${YAML_ARCHIVE#pulumi-yaml-v}"
+  YAML_VERSION="${YAML_VERSION%.tar.gz}"
+  if [ -n "$YAML_ARCHIVE" ]; then
+    language_host yaml "v$YAML_VERSION" build_yaml_host \
+      "$NODEJS_ARCHIVE" "pulumi-sdk-go-v$PULUMI_VERSION.tar.gz" "$YAML_ARCHIVE"
+  else
+    status language-yaml "missing: package.json pins no pulumi-yaml-vVERSION.tar.gz in config.upstreamArchives"
+  fi
 fi
 resource_plugin docker "$DOCKER_VERSION" build_docker_plugin \
   "pulumi-docker-v$DOCKER_VERSION.tar.gz" "$(archive_named terraform-provider-docker-)"

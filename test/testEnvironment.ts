@@ -17,16 +17,23 @@ function run(command: string, what: string): string {
     return result.stdout;
 }
 
-/** COVERAGE_SPY_LIB, the folder of coverage.py builds the unit tests read configs with (scripts/spy-lib.sh). */
-export function ensureSpyLib(): void {
-    if (process.env.COVERAGE_SPY_LIB) return;
-    process.env.COVERAGE_SPY_LIB = run("bash scripts/spy-lib.sh", "preparing the spy lib").trim().split("\n").pop();
+/**
+ * COVERAGE_SPY_LIB, the folder of coverage.py builds the tests read configs and run their oracles with
+ * (scripts/spy-lib.sh), prepared when unset; returns it. The product needs none: its spy image has its own.
+ */
+export function ensureSpyLib(): string {
+    const lib =
+        process.env.COVERAGE_SPY_LIB ||
+        (run("bash scripts/spy-lib.sh", "preparing the spy lib").trim().split("\n").pop() ?? "");
+    process.env.COVERAGE_SPY_LIB = lib;
+    return lib;
 }
 
-/** The Docker engine, toolchain and images, the engine's environment (scripts/pulumi-env.sh) and the build. */
+/** The Docker engine, toolchain and images, the spy lib, the engine's environment (pulumi-env.sh), the build. */
 export function ensureEngine(): void {
     if (process.env.COVERAGE_SPY_TEST_ENV === "ready") return;
     run("bash scripts/setup.sh >&2", "setting up the engine, toolchain and images");
+    ensureSpyLib();
     const env = run("source scripts/pulumi-env.sh >&2 && env -0", "reading scripts/pulumi-env.sh");
     for (const entry of env.split("\0").filter((e) => e.includes("="))) {
         const at = entry.indexOf("=");

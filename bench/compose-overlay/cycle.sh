@@ -62,8 +62,8 @@ side_a() {
   rm -f "$work/marks" "$work/timings.json" "$work/outputs.json"
   clock
   local t0=$NOW rc=0
-  # As from a user's shell: pulumi-env.sh finds the spy lib itself (a caller that sourced it has it set).
-  PATH="$work/shim:$PATH" env -u COVERAGE_SPY_LIB bash scripts/coverage.sh up --stack "$stack" 2>&1 |
+  # As from a user's shell.
+  PATH="$work/shim:$PATH" bash scripts/coverage.sh up --stack "$stack" 2>&1 |
     stamp >"$work/a.log" || rc=$?
   clock
   [[ $rc == 0 ]] || { tail -n 30 "$work/a.log" >&2; die "A (coverage.sh up) failed in round $1"; }

@@ -10,7 +10,7 @@
 //     into the HTML and JSON reports and the line index;
 //   - the combined data file (total/.coverage) and the line index (total/contexts.json);
 //   - `coverage html` with and without --show-contexts on the same combined data file, coverage.py alone (the one
-//     of COVERAGE_SPY_LIB, on this machine), to tell coverage.py's own cost from ours;
+//     of the spy lib, scripts/spy-lib.sh, on this machine), to tell coverage.py's own cost from ours;
 //   - what a switch costs the service's next request in its own process, per core (bench/contexts/
 //     django_switch_cost.py in the example's image, without Docker's network or the relay).
 // Prints a Markdown section on stdout, progress on stderr.
@@ -29,6 +29,7 @@ import * as path from "path";
 import { CORES, CoreChoice } from "../../components/options/choices";
 import { REPORTS_DIR } from "../../components/shared/layout";
 import { CoverageSummary } from "../../components/summary/coverageSummary";
+import { ensureSpyLib } from "../../test/testEnvironment";
 import { REPO_ROOT, docker } from "../../test/integration/engine";
 import { copyExampleStack, exampleServices } from "../../test/integration/exampleStacks";
 import { StackRun, destroyStack, runStack, stackRun } from "../../test/integration/stackRun";
@@ -105,8 +106,7 @@ function writeSuite(dir: string, count: number, empty: boolean): void {
 
 /** Milliseconds `coverage html` takes on a data file, coverage.py alone (the spy lib's), in a fresh process. */
 function coverageHtmlMs(dataFile: string, out: string, showContexts: boolean): number {
-    const lib = process.env.COVERAGE_SPY_LIB;
-    if (!lib) throw new Error("COVERAGE_SPY_LIB is unset: source scripts/pulumi-env.sh first");
+    const lib = ensureSpyLib();
     fs.rmSync(out, { recursive: true, force: true });
     const args = [
         "-m",
@@ -137,7 +137,7 @@ function coverageHtmlMs(dataFile: string, out: string, showContexts: boolean): n
  * [paths] mapping makes the copy; lines and contexts stay as they are.
  */
 function hostDataFile(run: StackRun, work: string): string {
-    const lib = process.env.COVERAGE_SPY_LIB!;
+    const lib = ensureSpyLib();
     const rcfile = path.join(work, "paths.rc");
     const mapped = path.join(work, "mapped.coverage");
     fs.writeFileSync(
@@ -168,7 +168,7 @@ interface SwitchCost {
 
 /** bench/contexts/django_switch_cost.py in the web service's image, with the spy lib's coverage.py, per core. */
 function switchCost(core: "sysmon" | "ctrace", rounds: number): SwitchCost {
-    const lib = process.env.COVERAGE_SPY_LIB!;
+    const lib = ensureSpyLib();
     const image = exampleServices("django").find((s) => s.name === "web")!.image as string;
     const probe = path.join(REPO_ROOT, "bench", "contexts", "django_switch_cost.py");
     const out = docker(

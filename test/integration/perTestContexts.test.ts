@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { ContextIndex } from "../../cli/contexts/whoRan";
+import { ensureSpyLib } from "../testEnvironment";
 import { REPO_ROOT, docker } from "./engine";
 import { pytestPython } from "./runnerVenv";
 import { destroyStack, runStack, stackRun, StackRun, trackStack } from "./stackRun";
@@ -79,8 +80,7 @@ function testKey(id: string): string {
  * context (Coverage.switch_context, and [run] context for the subprocesses it starts).
  */
 function oracle(c: Case): LinesByTest {
-    const lib = process.env.COVERAGE_SPY_LIB;
-    if (!lib) throw new Error("COVERAGE_SPY_LIB is unset: source scripts/pulumi-env.sh first");
+    const lib = ensureSpyLib();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-context-oracle-"));
     fs.chmodSync(out, 0o777);
     try {

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { Service } from "../../components/options/args";
 import { serviceUrlEnvName } from "../../components/shared/naming";
+import { ensureSpyLib } from "../testEnvironment";
 import { REPO_ROOT, docker } from "./engine";
 import { ExecutedLines } from "./oracle";
 
@@ -30,8 +31,7 @@ export interface ReferenceInput {
  * to the source folder), by service.
  */
 export function referenceRun(input: ReferenceInput): Record<string, ExecutedLines> {
-    const lib = process.env.COVERAGE_SPY_LIB;
-    if (!lib) throw new Error("COVERAGE_SPY_LIB is unset: source scripts/pulumi-env.sh first");
+    const lib = ensureSpyLib();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "coverage-spy-reference-"));
     fs.chmodSync(work, 0o755);
     const label = ["--label", `coverage-spy.project=coverage-spy`, "--label", `coverage-spy.stack=${input.name}`];
