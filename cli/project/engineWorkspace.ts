@@ -79,9 +79,10 @@ export async function coverageWorkspace(projectDir: string): Promise<Workspace> 
 
 /**
  * Creates or selects a coverage stack for the Automation API, with the program inline. `warn` hears what the user
- * should know (a destroy that runs with the last run's settings because the config has a syntax error).
+ * should know (a destroy that runs with the last run's settings because the config has a syntax error). A config
+ * that stops the run throws at once, before the engine's CLI starts.
  */
-export async function openCoverageStack(
+export function openCoverageStack(
     projectDir: string,
     stackName: string,
     program: PulumiFn,
