@@ -8,6 +8,7 @@ import {
     readStackConfigFile,
     removeCopiedStackConfig,
 } from "./stackConfigFile";
+import { selectStack } from "./stackOpening";
 
 /** The Pulumi project name of coverage stacks (Pulumi.yaml). */
 export const COVERAGE_PROJECT = "coverage-spy";
@@ -86,12 +87,13 @@ export function openCoverageStack(
     projectDir: string,
     stackName: string,
     program: PulumiFn,
-    options: { keepLastConfigOnSyntaxError?: boolean; warn?: (line: string) => void } = {},
+    options: { keepLastConfigOnSyntaxError?: boolean; warn?: (line: string) => void; backendUrl?: string } = {},
 ): Promise<Stack> {
     const workDir = prepareWorkDir(projectDir);
     const warning = syncStackSettings(projectDir, workDir, stackName, options.keepLastConfigOnSyntaxError ?? false);
     if (warning) options.warn?.(warning);
-    return LocalWorkspace.createOrSelectStack({ stackName, projectName: COVERAGE_PROJECT, program }, { workDir });
+    const backendUrl = options.backendUrl;
+    return selectStack({ workDir, program }, { stack: stackName, project: COVERAGE_PROJECT, backendUrl }, true);
 }
 
 /**

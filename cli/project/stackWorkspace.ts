@@ -5,6 +5,7 @@ import { CommandTarget } from "./commandTarget";
 import { coverageWorkspace, openCoverageStack, removeCoverageStack } from "./engineWorkspace";
 import { configFileEngineEnvironment, effectiveStackConfigPath, stackEngineEnvironment } from "./stackConfigFile";
 import { refusePlainSecretEnv } from "./plainSecretEnv";
+import { selectStack } from "./stackOpening";
 
 export interface OpenOptions {
     /** Create the stack when it does not exist (an up, a preview); otherwise it must exist. */
@@ -31,9 +32,10 @@ function openStack(target: CommandTarget, options: OpenOptions): Promise<Stack> 
         return openCoverageStack(target.project.dir, target.stack, () => Promise.resolve(coverageStackProgram(dir)), {
             keepLastConfigOnSyntaxError: options.keepLastConfigOnSyntaxError,
             warn: options.warn,
+            backendUrl: target.backendUrl,
         });
-    const args = { stackName: target.stack, workDir: dir };
-    return options.create ? LocalWorkspace.createOrSelectStack(args) : LocalWorkspace.selectStack(args);
+    const where = { stack: target.stack, project: target.project.name, backendUrl: target.backendUrl };
+    return selectStack({ workDir: dir }, where, options.create);
 }
 
 /** The workspace that lists the target project's stacks. */

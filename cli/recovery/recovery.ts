@@ -1,6 +1,5 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
-import * as path from "path";
 import { DockerCommandError, docker } from "../../components/engine/dockerCli";
 import { LABEL_PROJECT, LABEL_STACK } from "../../components/shared/naming";
 import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir } from "./stackLocks";
@@ -8,6 +7,7 @@ import { interruptTestRun } from "./interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
 import { ClusterDeployment, deleteRecordedCreates, recordPendingClusterCreates } from "./clusterCreates";
 import { testRunsEnded } from "./clusterTestRuns";
+import { fileBackendCheckpoint } from "../project/stackOpening";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -155,8 +155,8 @@ function dropResources(deployment: Deployment, doomed: StateResource[]): void {
  * backend is not a plain file one, or the stack has no (plain JSON) checkpoint yet.
  */
 function readFileBackendDeployment(backendUrl: string, project: string, stack: string): Deployment | undefined {
-    if (!backendUrl.startsWith("file://")) return undefined;
-    const file = path.join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+    const file = fileBackendCheckpoint(backendUrl, project, stack);
+    if (file === undefined) return undefined;
     try {
         return (
             (JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: Deployment } }).checkpoint
