@@ -92,8 +92,8 @@ export function openCoverageStack(
     const workDir = prepareWorkDir(projectDir);
     const warning = syncStackSettings(projectDir, workDir, stackName, options.keepLastConfigOnSyntaxError ?? false);
     if (warning) options.warn?.(warning);
-    const backendUrl = options.backendUrl;
-    return selectStack({ workDir, program }, { stack: stackName, project: COVERAGE_PROJECT, backendUrl }, true);
+    const where = { stack: stackName, project: COVERAGE_PROJECT, backendUrl: options.backendUrl };
+    return selectStack({ workDir, program }, where, true);
 }
 
 /**
