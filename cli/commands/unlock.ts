@@ -19,7 +19,7 @@ export async function runUnlock(argv: string[]): Promise<number> {
     const args = parseCommandArgs(argv, { values: TARGET_OPTIONS, flags: ["--force"] }, USAGE);
     const force = args.flags.has("--force");
     const target = await commandTarget(args);
-    const backendUrl = await targetBackendUrl(target, await targetWorkspace(target));
+    const backendUrl = await targetBackendUrl(target, () => targetWorkspace(target));
     if (!backendUrl.startsWith("file://"))
         throw new Error(
             `the backend is ${backendUrl || "unknown"}, not a file backend: its locks are not files this command ` +

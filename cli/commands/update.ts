@@ -213,17 +213,21 @@ export async function runUpdate(action: UpdateAction, argv: string[], takeInterr
     // The program reads it where it runs: in this process (the demo) or the language host, which inherits it.
     if (options.patchBase !== undefined) process.env[PATCH_BASE_ENV] = options.patchBase;
     markEngineProcesses(target.stackName);
-    const stack = await openTargetStack(target, {
+    const opening = openTargetStack(target, {
         create: action !== "destroy",
         keepLastConfigOnSyntaxError: action === "destroy",
         warn: (line) => log(`warning: ${line}`),
     });
-    const backendUrl = await targetBackendUrl(target, stack.workspace);
+    // Awaited below: recovery looks at the engine and the backend's folder while the CLI starts for the stack.
+    opening.catch(() => undefined);
+    const backendUrl = await targetBackendUrl(target, async () => (await opening).workspace);
     interrupt.backendUrl = backendUrl;
     if (action === "up" || action === "destroy") {
         // A killed run leaves a lock, pending operations and objects the state does not know: clear them first.
-        for (const line of await recoverStack(stack, target.project.name, backendUrl)) log(`recovered: ${line}`);
+        for (const line of await recoverStack(target.stack, opening, target.project.name, backendUrl))
+            log(`recovered: ${line}`);
     }
+    const stack = await opening;
     const report = new UpdateReport((text) => {
         if (!(action === "destroy" && STACK_RM_ADVICE.test(text.trimStart()))) process.stdout.write(text);
     });

@@ -8,6 +8,7 @@ import {
     readStackConfigFile,
     removeCopiedStackConfig,
 } from "./stackConfigFile";
+import { selectStack } from "./stackOpening";
 
 /** The Pulumi project name of coverage stacks (Pulumi.yaml). */
 export const COVERAGE_PROJECT = "coverage-spy";
@@ -79,18 +80,20 @@ export async function coverageWorkspace(projectDir: string): Promise<Workspace> 
 
 /**
  * Creates or selects a coverage stack for the Automation API, with the program inline. `warn` hears what the user
- * should know (a destroy that runs with the last run's settings because the config has a syntax error).
+ * should know (a destroy that runs with the last run's settings because the config has a syntax error). A config
+ * that stops the run throws at once, before the engine's CLI starts.
  */
-export async function openCoverageStack(
+export function openCoverageStack(
     projectDir: string,
     stackName: string,
     program: PulumiFn,
-    options: { keepLastConfigOnSyntaxError?: boolean; warn?: (line: string) => void } = {},
+    options: { keepLastConfigOnSyntaxError?: boolean; warn?: (line: string) => void; backendUrl?: string } = {},
 ): Promise<Stack> {
     const workDir = prepareWorkDir(projectDir);
     const warning = syncStackSettings(projectDir, workDir, stackName, options.keepLastConfigOnSyntaxError ?? false);
     if (warning) options.warn?.(warning);
-    return LocalWorkspace.createOrSelectStack({ stackName, projectName: COVERAGE_PROJECT, program }, { workDir });
+    const where = { stack: stackName, project: COVERAGE_PROJECT, backendUrl: options.backendUrl };
+    return selectStack({ workDir, program }, where, true);
 }
 
 /**

@@ -5,6 +5,7 @@ import { CommandTarget } from "./commandTarget";
 import { coverageWorkspace, openCoverageStack, removeCoverageStack } from "./engineWorkspace";
 import { configFileEngineEnvironment, effectiveStackConfigPath, stackEngineEnvironment } from "./stackConfigFile";
 import { refusePlainSecretEnv } from "./plainSecretEnv";
+import { selectStack } from "./stackOpening";
 
 export interface OpenOptions {
     /** Create the stack when it does not exist (an up, a preview); otherwise it must exist. */
@@ -17,23 +18,24 @@ export interface OpenOptions {
 /**
  * The target's stack, ready for the engine. The bundled demo runs its program inline with its stacks/ config; a
  * user's project runs its own program (Pulumi.yaml's runtime and main) with its own stack config, as `pulumi up`.
+ * A config to refuse throws at once, before the engine's CLI starts; the promise is the CLI's work.
  */
-export async function openTargetStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
-    const stack = await openStack(target, options);
+export function openTargetStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
     // An up or a preview runs the program, which reads secretEnv: refused in plain text before it starts.
     if (options.create) refusePlainSecretEnv(targetStackConfigFile(target));
-    return stack;
+    return openStack(target, options);
 }
 
-async function openStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
+function openStack(target: CommandTarget, options: OpenOptions): Promise<Stack> {
     const dir = target.project.dir;
     if (target.demo)
         return openCoverageStack(target.project.dir, target.stack, () => Promise.resolve(coverageStackProgram(dir)), {
             keepLastConfigOnSyntaxError: options.keepLastConfigOnSyntaxError,
             warn: options.warn,
+            backendUrl: target.backendUrl,
         });
-    const args = { stackName: target.stack, workDir: dir };
-    return options.create ? LocalWorkspace.createOrSelectStack(args) : LocalWorkspace.selectStack(args);
+    const where = { stack: target.stack, project: target.project.name, backendUrl: target.backendUrl };
+    return selectStack({ workDir: dir }, where, options.create);
 }
 
 /** The workspace that lists the target project's stacks. */
@@ -63,10 +65,11 @@ function targetStackConfigFile(target: CommandTarget): string | undefined {
 
 /**
  * The backend's URL: PULUMI_BACKEND_URL, else the one the Pulumi CLI is logged in to (a file backend's locks and
- * checkpoints are read straight from its folder).
+ * checkpoints are read straight from its folder). `workspace` is asked only for the latter: each start of the
+ * CLI costs a tenth of a second or more.
  */
-export async function targetBackendUrl(target: CommandTarget, workspace: Workspace): Promise<string> {
-    return target.backendUrl ?? (await workspace.whoAmI()).url ?? "";
+export async function targetBackendUrl(target: CommandTarget, workspace: () => Promise<Workspace>): Promise<string> {
+    return target.backendUrl ?? (await (await workspace()).whoAmI()).url ?? "";
 }
 
 /**

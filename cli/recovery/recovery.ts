@@ -1,6 +1,5 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
-import * as path from "path";
 import { DockerCommandError, docker } from "../../components/engine/dockerCli";
 import { LABEL_PROJECT, LABEL_STACK } from "../../components/shared/naming";
 import { describeLock, isStale, readStackLocks, removeStaleLocks, stackLockDir } from "./stackLocks";
@@ -8,6 +7,7 @@ import { interruptTestRun } from "./interruptTestRun";
 import { describeEngineProcesses, endProcesses, orphanedEngineProcesses } from "./engineProcesses";
 import { ClusterDeployment, deleteRecordedCreates, recordPendingClusterCreates } from "./clusterCreates";
 import { testRunsEnded } from "./clusterTestRuns";
+import { fileBackendCheckpoint } from "../project/stackOpening";
 
 /** Docker object kinds coverage-spy creates, with the provider's resource type of each. */
 const KINDS = [
@@ -155,8 +155,8 @@ function dropResources(deployment: Deployment, doomed: StateResource[]): void {
  * backend is not a plain file one, or the stack has no (plain JSON) checkpoint yet.
  */
 function readFileBackendDeployment(backendUrl: string, project: string, stack: string): Deployment | undefined {
-    if (!backendUrl.startsWith("file://")) return undefined;
-    const file = path.join(backendUrl.slice("file://".length), ".pulumi", "stacks", project, `${stack}.json`);
+    const file = fileBackendCheckpoint(backendUrl, project, stack);
+    if (file === undefined) return undefined;
     try {
         return (
             (JSON.parse(fs.readFileSync(file, "utf8")) as { checkpoint?: { latest?: Deployment } }).checkpoint
@@ -188,31 +188,37 @@ function liveLockHeld(backendUrl: string, project: string, stack: string): boole
  * - Docker objects with the stack's labels that the state does not know (a create the kill interrupted), which
  *   would otherwise clash by name with the next create, or keep serving on their port;
  * - objects the state knows that the engine lost, which the provider could not delete: the state is refreshed.
+ * `opening`: the stack, which the engine's CLI may still be opening: only a state to change waits for it.
  * Returns one line per thing cleared, for the user.
  */
-export async function recoverStack(stack: Stack, project: string, backendUrl: string): Promise<string[]> {
+export async function recoverStack(
+    stackName: string,
+    opening: Promise<Stack>,
+    project: string,
+    backendUrl: string,
+): Promise<string[]> {
     const cleared: string[] = [];
     // A killed driver's engine goes on without it: its CLI may sleep on a cancelled update holding the stack's lock,
     // and its plugins never exit. Only this stack's, and only those whose driver is gone.
-    const leftEngine = orphanedEngineProcesses(stack.name);
+    const leftEngine = orphanedEngineProcesses(stackName);
     if (leftEngine.length > 0) {
         const { stuck } = endProcesses(leftEngine.map((p) => p.pid));
         cleared.push(`${describeEngineProcesses(leftEngine)} left running by a killed run: ended`);
         if (stuck.length > 0)
             throw new Error(
                 `coverage-spy: could not end the engine process(es) ${stuck.join(", ")} a killed run of stack ` +
-                    `${stack.name} left; end them (kill -9 ${stuck.join(" ")}) and run again`,
+                    `${stackName} left; end them (kill -9 ${stuck.join(" ")}) and run again`,
             );
     }
     if (backendUrl.startsWith("file://")) {
         // An update in flight owns its pending operations and half-made objects: leave everything to it (the
         // engine then refuses this run, naming the holder).
-        if (liveLockHeld(backendUrl, project, stack.name)) return cleared;
-        for (const lock of removeStaleLocks(stackLockDir(backendUrl, project, stack.name)))
+        if (liveLockHeld(backendUrl, project, stackName)) return cleared;
+        for (const lock of removeStaleLocks(stackLockDir(backendUrl, project, stackName)))
             cleared.push(`stale lock: ${describeLock(lock)} (its process is gone)`);
     }
     // A test run whose driver was killed goes on by itself: its suite, and services waiting for their stop.
-    const left = interruptTestRun(stack.name);
+    const left = interruptTestRun(stackName);
     if (left.processes.length > 0)
         cleared.push(`a test run left running: stopped its ${left.processes.length} process(es)`);
     for (const service of left.services) cleared.push(`service ${service} left running: stopped gracefully`);
@@ -220,7 +226,7 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
     const stillRunning = await testRunsEnded(left.clusterRunners);
     if (stillRunning.length > 0)
         throw new Error(
-            `coverage-spy: the test run (pid ${stillRunning.join(", ")}) an earlier run of stack ${stack.name} left ` +
+            `coverage-spy: the test run (pid ${stillRunning.join(", ")}) an earlier run of stack ${stackName} left ` +
                 `running did not end after it was asked to stop; end it (kill ${stillRunning.join(" ")}) and run again`,
         );
     if (left.notStopped)
@@ -230,34 +236,34 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         );
     let deployment: Deployment;
     try {
-        deployment = (readFileBackendDeployment(backendUrl, project, stack.name) ??
-            (await stack.exportStack()).deployment ??
+        deployment = (readFileBackendDeployment(backendUrl, project, stackName) ??
+            (await (await opening).exportStack()).deployment ??
             {}) as Deployment;
     } catch (err) {
         // Read while another update wrote it: that update owns the stack now, and the engine refuses this run
         // naming it.
-        if (/failed to load checkpoint/.test((err as Error).message) && liveLockHeld(backendUrl, project, stack.name))
+        if (/failed to load checkpoint/.test((err as Error).message) && liveLockHeld(backendUrl, project, stackName))
             return cleared;
         throw err;
     }
     const pending = deployment.pending_operations ?? [];
     if (pending.length > 0) {
-        const state = await stack.exportStack();
+        const state = await (await opening).exportStack();
         deployment = state.deployment as Deployment;
         for (const op of pending)
             cleared.push(`pending ${op.type} of ${op.resource.urn.split("::").pop()} (an interrupted update)`);
         // A cluster's objects are recorded first, for the provider to delete: the engine's import drops pending
         // operations. The interrupted creates' Docker objects are removed below.
         const onCluster = recordPendingClusterCreates(state.deployment as ClusterDeployment);
-        await stack.importStack(state);
-        cleared.push(...(await deleteRecordedCreates(stack, onCluster)));
+        await (await opening).importStack(state);
+        cleared.push(...(await deleteRecordedCreates(await opening, onCluster)));
     }
     // By id, not name: a replacement the kill interrupted has the same name as the container the state records.
     const known = new Set((deployment.resources ?? []).flatMap((r) => objectKey(r) ?? []));
     // Only a stack that has made Docker objects owns the ones with its labels: the same stack name in another
     // backend (a fresh one, say) must not take a deployed stack's objects for its orphans.
     if (known.size === 0 && pending.length === 0) return cleared;
-    const existing = allLabelledObjects(project, stack.name);
+    const existing = allLabelledObjects(project, stackName);
     const orphans = existing.filter((o) => !known.has(`${o.kind} ${o.id}`));
     for (const removed of removeObjects(orphans))
         cleared.push(`${removed}, not in the stack's state (left by an interrupted run)`);
@@ -273,9 +279,9 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         return (r.pendingReplacement === true || r.delete === true) && key !== undefined && !present.has(key);
     });
     if (halfReplaced.length > 0) {
-        const state = await stack.exportStack();
+        const state = await (await opening).exportStack();
         dropResources(state.deployment as Deployment, halfReplaced);
-        await stack.importStack(state);
+        await (await opening).importStack(state);
         for (const r of halfReplaced)
             cleared.push(
                 `${objectKey(r)!.split(" ")[0]} ${r.urn.split("::").pop()} (${r.id!.slice(0, 12)}), left in the state ` +
@@ -287,7 +293,7 @@ export async function recoverStack(stack: Stack, project: string, backendUrl: st
         (object) => !present.has(object) && !halfReplaced.some((r) => objectKey(r) === object),
     );
     if (lost.length > 0) {
-        await stack.refresh({ suppressOutputs: true });
+        await (await opening).refresh({ suppressOutputs: true });
         cleared.push(`${lost.length} object(s) in the state that the engine no longer has: the state was refreshed`);
     }
     return cleared;

@@ -3,9 +3,11 @@ import { LocalImage, inspectLocalImages, missingImageProblems } from "./localIma
 import {
     CommandResult,
     EngineChecks,
+    checkedSources,
     foreignContainerProblems,
     inspectContainerNames,
     probeSourcePath,
+    sourceCheckKey,
     sourcePathProblem,
 } from "./imageChecks";
 import { CoverageSpyInputError } from "../options/inputError";
@@ -48,7 +50,7 @@ export function engineAccess(
         const dockerHost = env.DOCKER_HOST ?? process.env.DOCKER_HOST;
         const missing = missingImageProblems(needs, found, dockerHost);
         if (missing.length > 0) throw inputError(new CoverageSpyInputError(missing).message);
-        const problems = engineProblems(checks, env, dockerHost);
+        const problems = engineProblems(checks, found, env, dockerHost);
         if (problems.length > 0) throw inputError(new CoverageSpyInputError(problems).message);
         return Object.fromEntries(found);
     };
@@ -61,17 +63,31 @@ export function engineAccess(
     return { cliEnv, images: cliEnv.apply(lookUpImages) };
 }
 
-/** What the engine shows to be wrong before anything is made: sourcePaths its images lack, names taken. */
-function engineProblems(checks: EngineChecks, env: Record<string, string>, dockerHost: string | undefined): string[] {
+/**
+ * What the engine shows to be wrong before anything is made: sourcePaths its images lack, names taken. `found`: the
+ * images as the engine described them.
+ */
+function engineProblems(
+    checks: EngineChecks,
+    found: Map<string, LocalImage>,
+    env: Record<string, string>,
+    dockerHost: string | undefined,
+): string[] {
+    const owner = checks.containerNames.length === 0 ? undefined : checks.owner;
+    const inspected = owner === undefined ? "" : inspectContainerNames(checks.containerNames, env);
+    const answered = owner === undefined ? new Set<string>() : checkedSources(inspected, owner);
     // Services often share an image and its folder (a web app and its worker): each is looked at once.
     const probes = new Map<string, CommandResult>();
     const sources = checks.sources.flatMap((check) => {
+        const image = found.get(check.image);
+        const user = check.user ?? image?.user;
+        if (image?.id && user !== undefined && answered.has(sourceCheckKey(image.id, check.sourcePath, user)))
+            return [];
         const key = JSON.stringify([check.image, check.sourcePath, check.user]);
         if (!probes.has(key)) probes.set(key, probeSourcePath(check, env));
         const problem = sourcePathProblem(check, probes.get(key)!);
         return problem === undefined ? [] : [problem];
     });
-    if (checks.containerNames.length === 0 || checks.owner === undefined) return sources;
-    const inspected = inspectContainerNames(checks.containerNames, env);
-    return [...sources, ...foreignContainerProblems(checks.containerNames, inspected, checks.owner, dockerHost)];
+    if (owner === undefined) return sources;
+    return [...sources, ...foreignContainerProblems(checks.containerNames, inspected, owner, dockerHost)];
 }

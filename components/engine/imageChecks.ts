@@ -2,7 +2,7 @@ import { DockerCommandError, docker } from "./dockerCli";
 import * as path from "path";
 import { ResolvedService } from "../options/resolveArgs";
 import { shownValue } from "../options/validation";
-import { LABEL_PROJECT, LABEL_STACK, OWN_CONTAINERS, stackObjectName } from "../shared/naming";
+import { LABEL_PROJECT, LABEL_SOURCE_PATH, LABEL_STACK, OWN_CONTAINERS, stackObjectName } from "../shared/naming";
 
 /** A measured service's sourcePath, to be looked for in its image at preview. */
 export interface SourceCheck {
@@ -92,6 +92,35 @@ export function probeSourcePath(check: SourceCheck, engineEnv: Record<string, st
     }
 }
 
+/** What a probe answers for: the image (by ID, so a rebuilt image is probed again), the folder, whom it runs as. */
+export function sourceCheckKey(imageId: string, sourcePath: string, user: string): string {
+    return JSON.stringify([imageId, sourcePath, user]);
+}
+
+/**
+ * The sourceCheckKeys an earlier run of the stack already answered: a service container of the stack (its labels
+ * say whose) names the sourcePath it was checked for, the image it was made from and the user it runs as (the
+ * image's own unless it was given one), and no mount of its covers the folder. The run that made it probed that
+ * folder in that image before it declared the container, and found it there (or could not tell): an image's
+ * files never change under its ID, so the answer holds, and the probe (a container start) is not run again.
+ */
+export function checkedSources(inspected: string, owner: { stack: string; project: string }): Set<string> {
+    return new Set(
+        inspected.split("\n").flatMap((line) => {
+            const [, stack, project, imageId, user, sourcePath, mountsJson] = line.split("\t");
+            if (stack !== owner.stack || project !== owner.project || !imageId || !sourcePath) return [];
+            let mounts: Array<{ Destination?: string }>;
+            try {
+                mounts = (JSON.parse(mountsJson ?? "") as Array<{ Destination?: string }> | null) ?? [];
+            } catch {
+                return [];
+            }
+            if (mounts.some((m) => m.Destination !== undefined && isWithin(sourcePath, m.Destination))) return [];
+            return [sourceCheckKey(imageId, sourcePath, user ?? "")];
+        }),
+    );
+}
+
 /**
  * The problem the probe found with a sourcePath, if any. Says nothing when the probe could not tell (an image
  * without python3 on its PATH, say): the run then finds out as it did before.
@@ -118,9 +147,20 @@ export function stackContainerNames(stack: string, services: Array<{ name: strin
     return [...services.map((s) => s.name), ...OWN_CONTAINERS].map((name) => stackObjectName(stack, name));
 }
 
-/** "NAME<TAB>STACK LABEL<TAB>PROJECT LABEL" of each container that holds one of `names` (the others are absent). */
+/**
+ * "NAME<TAB>STACK LABEL<TAB>PROJECT LABEL<TAB>IMAGE ID<TAB>USER<TAB>SOURCE PATH LABEL<TAB>MOUNTS (JSON)" of each
+ * container that holds one of `names` (the others are absent): whose name it is, and what an earlier run's service
+ * container proves of its image (checkedSources).
+ */
 export function inspectContainerNames(names: string[], engineEnv: Record<string, string>): string {
-    const format = `{{.Name}}\t{{index .Config.Labels "${LABEL_STACK}"}}\t{{index .Config.Labels "${LABEL_PROJECT}"}}`;
+    const format = [
+        "{{.Name}}",
+        ...[LABEL_STACK, LABEL_PROJECT].map((label) => `{{index .Config.Labels "${label}"}}`),
+        "{{.Image}}",
+        "{{.Config.User}}",
+        `{{index .Config.Labels "${LABEL_SOURCE_PATH}"}}`,
+        "{{json .Mounts}}",
+    ].join("\t");
     try {
         // Exits 1 when a name is free, which most are: only what it prints counts.
         return docker(["container", "inspect", "--format", format, ...names], { env: engineEnv, answers: [1] }).stdout;

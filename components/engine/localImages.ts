@@ -8,16 +8,20 @@ export interface LocalImage {
     id?: string;
     /** The TCP ports the image EXPOSEs, when the image is there. */
     exposedPorts?: number[];
+    /** The image's USER ("" for none), when the image is there: whom a container runs as unless given a user. */
+    user?: string;
     /** Why it is not: Docker's own words. */
     missing?: string;
 }
 
 /**
- * What is read of an image, tab-separated: its environment (JSON, which never holds a raw tab), its ID, its ports.
+ * What is read of an image, tab-separated: its environment (JSON, which never holds a raw tab), its ID, its ports,
+ * its user.
  * `index` reads the ports: `.Config.ExposedPorts` fails the whole inspect ("map has no entry") on an image without
  * EXPOSE, which would read as a missing image.
  */
-export const INSPECT_FORMAT = '{{json .Config.Env}}\t{{.Id}}\t{{json (index .Config "ExposedPorts")}}';
+export const INSPECT_FORMAT =
+    '{{json .Config.Env}}\t{{.Id}}\t{{json (index .Config "ExposedPorts")}}\t{{.Config.User}}';
 
 /** The TCP ports of `{{json .Config.ExposedPorts}}` ({"5432/tcp":{}}, or null). */
 function tcpPorts(json: string | undefined): number[] {
@@ -32,11 +36,12 @@ function tcpPorts(json: string | undefined): number[] {
 
 /** An image `docker image inspect --format INSPECT_FORMAT` described. */
 function foundImage(stdout: string): LocalImage {
-    const [envJson, id, portsJson] = stdout.trim().split("\t");
+    const [envJson, id, portsJson, user] = stdout.replace(/\n$/, "").split("\t");
     return {
         envJson: envJson.trim(),
         ...(id?.trim() ? { id: id.trim() } : {}),
         ...(portsJson !== undefined ? { exposedPorts: tcpPorts(portsJson) } : {}),
+        ...(user !== undefined ? { user: user.trim() } : {}),
     };
 }
 

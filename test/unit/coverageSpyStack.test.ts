@@ -3,7 +3,7 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { MockEngine, installMockEngine, valueOf } from "./mockEngine";
 import { FIXTURE_RUN_ID, fakeDockerOnPath, reportDirWithFixtureRun } from "./fixtures";
 import * as path from "path";
-import { missingImageProblems } from "../../components/engine/localImages";
+import { INSPECT_FORMAT, missingImageProblems } from "../../components/engine/localImages";
 import { formatSummary } from "../../components/summary/formatSummary";
 import { ReadinessDescription, RunDescription, TEST_RUN_VARIABLE } from "../../components/testRun/runner/description";
 import { coveragePins, spyImageTag } from "../../components/engine/spyImage";
@@ -128,8 +128,7 @@ describe("CoverageSpyStack resource graph", () => {
         expect(docker.calls()).toEqual(
             expect.arrayContaining(
                 ["shop:prod", "worker:prod", spyTag].map(
-                    (image) =>
-                        `image inspect --format {{json .Config.Env}}\t{{.Id}}\t{{json (index .Config "ExposedPorts")}} ${image}`,
+                    (image) => `image inspect --format ${INSPECT_FORMAT} ${image}`,
                 ),
             ),
         );

@@ -53,9 +53,13 @@ export function reportDirWithFixtureRun(): string {
 
 /**
  * A stand-in `docker` first on PATH that answers `docker image inspect` from a table (image → its env as JSON)
- * and says "No such image" for any other; it logs every call. The real engine is the integration tests' part.
+ * and says "No such image" for any other, and `docker container inspect` with `containers` (what it prints); it
+ * logs every call. The real engine is the integration tests' part.
  */
-export function fakeDockerOnPath(images: Record<string, string>): { calls(): string[]; hosts(): string[] } {
+export function fakeDockerOnPath(
+    images: Record<string, string>,
+    containers = "",
+): { calls(): string[]; hosts(): string[] } {
     const dir = tempDir();
     const log = path.join(dir, "calls.log");
     const hostLog = path.join(dir, "hosts.log");
@@ -69,6 +73,7 @@ export function fakeDockerOnPath(images: Record<string, string>): { calls(): str
             "#!/bin/bash",
             `printf '%s\\n' "$*" >> ${quote(log)}`,
             `printf '%s\\n' "\${DOCKER_HOST:-}" >> ${quote(hostLog)}`,
+            `[ "$1 $2" = "container inspect" ] && { printf '%s\\n' ${quote(containers)}; exit 0; }`,
             '[ "$1 $2" = "image inspect" ] || { echo "fake docker: unexpected call: $*" >&2; exit 2; }',
             'case "${@: -1}" in',
             cases,

@@ -321,4 +321,54 @@ describe("the engine checks", () => {
         expect(probes).toHaveLength(2);
         expect(probes[1]).toContain("--user admin");
     });
+
+    it("do not probe again what an earlier run's service container of the stack proves of the same image", () => {
+        const image = (id: string) => `["PATH=/usr/bin"]\tsha256:${id}\tnull\tapp`;
+        const container = (name: string, stack: string, id: string, sourcePath: string, mounts = "[]") =>
+            [`/coverage-spy-dev-${name}`, stack, "coverage-spy", `sha256:${id}`, "app", sourcePath, mounts].join("\t");
+        const docker = fakeDockerOnPath(
+            { "shop:prod": image("shop"), "shop:next": image("next") },
+            [
+                container("web", "dev", "shop", "/app"),
+                container("api", "dev", "shop", "/srv", '[{"Type":"bind","Destination":"/srv"}]'),
+                container("old", "other", "shop", "/opt"),
+            ].join("\n"),
+        );
+        const component = new pulumi.ComponentResource("test:index:Checked", "rechecked");
+        const check = (service: string, image: string, sourcePath: string, user?: string) => ({
+            where: "services[0]",
+            service,
+            image,
+            sourcePath,
+            ...(user === undefined ? {} : { user }),
+        });
+        const checked = () =>
+            engineAccess(component, [{ owner: "service web", image: "shop:prod" }], false, (m) => new Error(m), {
+                sources: [
+                    // Proved: the same image ID, folder and user (the image's own), no mount there.
+                    check("web", "shop:prod", "/app"),
+                    check("web2", "shop:prod", "/app", "app"),
+                    // Not proved: another user, another image ID, a folder a mount covered, another stack's container.
+                    check("admin", "shop:prod", "/app", "admin"),
+                    check("next", "shop:next", "/app"),
+                    check("api", "shop:prod", "/srv"),
+                    check("old", "shop:prod", "/opt"),
+                ],
+                containerNames: ["coverage-spy-dev-web", "coverage-spy-dev-api", "coverage-spy-dev-old"],
+                owner: { stack: "dev", project: "coverage-spy" },
+            });
+        // Another stack's container proves nothing, and holds a name this stack needs.
+        expect(checked).toThrow("container name coverage-spy-dev-old is taken");
+        const probes = docker.calls().filter((call) => call.startsWith("run "));
+        expect(probes.map((call) => call.split(" -I -S ")[0].split(" ").slice(-1)[0])).toEqual([
+            "shop:prod",
+            "shop:next",
+            "shop:prod",
+            "shop:prod",
+        ]);
+        // The probe's code spans lines in the log: the folder it looks at ends its last line.
+        const folders = docker.calls().filter((line) => line.startsWith("print("));
+        expect(folders.map((line) => line.split(" ").pop())).toEqual(["/app", "/app", "/srv", "/opt"]);
+        expect(probes[0]).toContain("--user admin");
+    });
 });
