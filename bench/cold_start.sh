@@ -13,8 +13,8 @@
 # The engine's start is timed apart, before the command: a fresh machine starts its own (scripts/docker-engine.sh).
 # --move-aside stops the machine's dockerd and MOVES ASIDE (never deletes) Docker's data root, $COVERAGE_SPY_CACHE and
 # pip's cache, to <path>.cold-<time> (a mount point's entries to <path>/.cold-<time>): put them back by stopping
-# dockerd and moving them over the new ones. Without a mode it only says what it would do. Neither is part of
-# `npm run bench`.
+# dockerd and moving them over the new ones. Without a mode it only says what it would do. `npm run bench` runs
+# `--beside coverage`.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"

@@ -12,8 +12,9 @@
 #   7. the packed package in a fresh Pulumi project against this checkout's program (bench/package)
 #   8. the memory of the measured processes against the unmeasured ones, warm after the suite (bench/memory)
 #   9. a `coverage-spy watch` cycle against the overlay ritual's cycle (bench/watch)
-# Each load is bounded (rounds, seconds per pass). Cold start: bench/cold_start.sh (not run here: it empties the
-# engine and caches the other benchmarks use; bench/RESULTS.md, "Cold start").
+#  10. the demo's cold first `npm run coverage` per phase, on a second engine with empty caches beside this machine's
+#      (bench/cold_start.sh --beside: nothing of this machine's engine or caches is touched)
+# Each load is bounded (rounds, seconds per pass).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -39,3 +40,4 @@ step "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
 step "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
 step "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"
 step "watch cycle against the compose overlay" node bin/bench/watch/watchCycle.js "$rounds"
+step "cold first run of the demo" bash bench/cold_start.sh --beside coverage
