@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [rounds]`: every benchmark of bench/, each side by side and interleaved where it compares, on the
-# real Docker engine; the Markdown sections they print go in bench/RESULTS.md with the date and machine.
+# real Docker engine. What each prints (its Markdown tables, the cold run's phase log) goes into bench/RESULTS.md as
+# a new section at its top, headed with the date and the machine, also when a step fails (the section says which).
 #   1. serving overhead: the same images measured and unmeasured under wrk (bench/serving)
 #   2. the warm coverage cycle against the docker-compose overlay ritual (bench/compose-overlay), and our own
 #      cycle by phase (bench/coverage_phases.sh)
@@ -28,16 +29,48 @@ node node_modules/typescript/bin/tsc -p tsconfig.json
 # unless they may be reused, and the rate then falls tenfold on either side (bench/RESULTS.md, "Serving overhead").
 [ "$(sysctl -n net.ipv4.tcp_tw_reuse 2>/dev/null)" = 1 ] \
   || log "warning: net.ipv4.tcp_tw_reuse is not 1: serving figures may be bimodal (sudo sysctl -w net.ipv4.tcp_tw_reuse=1)"
-SERVING_CONNECTION=keep-alive step "serving overhead" node bin/bench/serving/serving.js "$rounds" 5
-step "coverage cycle against the compose overlay" bash bench/compose-overlay/cycle.sh "$rounds"
-step "our cycle by phase" bash bench/coverage_phases.sh "$rounds"
-step "scale" node bin/bench/scale/scale.js "$rounds"
-step "ritual per demo image" node bin/bench/ritual.js "$rounds"
-step "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
-step "per-test contexts" node bin/bench/contexts/contexts.js "$rounds" 200
-step "per-test contexts at scale" node bin/bench/contexts/djangoScale.js "$rounds" 2000
-step "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
-step "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
-step "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"
-step "watch cycle against the compose overlay" node bin/bench/watch/watchCycle.js "$rounds"
-step "cold first run of the demo" bash bench/cold_start.sh --beside coverage
+# This run's section: its head now, each step's output as it comes, put at the top of bench/RESULTS.md at the end.
+section=$(mktemp)
+ended="stopped before its end"
+put_in_results() {
+  local results=bench/RESULTS.md merged
+  printf '%s.\n\n' "The run ${ended}" >>"$section"
+  merged=$(mktemp)
+  { head -n 1 "$results"; echo; cat "$section"; tail -n +2 "$results"; } >"$merged"
+  mv "$merged" "$results"
+  rm -f "$section"
+  log "this run's figures are at the top of $results"
+}
+trap put_in_results EXIT
+# The backquotes are Markdown's, not the shell's.
+# shellcheck disable=SC2016
+{
+  printf '## `npm run bench %s`, %s\n' "$rounds" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf 'Machine: %s cores (`nproc`), %s GiB, %s, Docker %s; load average at the start %s; git %s.\n\n' \
+    "$(nproc)" "$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)" "$(uname -sr)" \
+    "$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+} >"$section"
+# bench LABEL COMMAND...: one benchmark, its output on the terminal and in this run's section.
+bench() {
+  local label="$1"
+  shift
+  ended="stopped at \"$label\""
+  printf '### %s\n' "$label" >>"$section"
+  step "$label" "$@" | tee -a "$section"
+  echo >>"$section"
+}
+bench "serving overhead" env SERVING_CONNECTION=keep-alive node bin/bench/serving/serving.js "$rounds" 5
+bench "coverage cycle against the compose overlay" bash bench/compose-overlay/cycle.sh "$rounds"
+bench "our cycle by phase" bash bench/coverage_phases.sh "$rounds"
+bench "scale" node bin/bench/scale/scale.js "$rounds"
+bench "ritual per demo image" node bin/bench/ritual.js "$rounds"
+bench "periodic saves in a busy process" python3 bench/save_cost.py "$rounds"
+bench "per-test contexts" node bin/bench/contexts/contexts.js "$rounds" 200
+bench "per-test contexts at scale" node bin/bench/contexts/djangoScale.js "$rounds" 2000
+bench "remote engine" node bin/bench/remote/remoteEngine.js "$rounds"
+bench "the packed package in a fresh project" node bin/bench/package/freshProject.js "$rounds"
+bench "memory of the measured processes" node bin/bench/memory/memory.js "$rounds"
+bench "watch cycle against the compose overlay" node bin/bench/watch/watchCycle.js "$rounds"
+bench "cold first run of the demo" bash bench/cold_start.sh --beside coverage
+ended="ended with every step"
