@@ -2,9 +2,10 @@
 // clone after `npm ci`, as it does through `npm test` (scripts/test.sh, which prepares all this first and says
 // so with COVERAGE_SPY_TEST_ENV=ready).
 import { spawnSync } from "child_process";
-import * as path from "path";
+import { projectRoot } from "../components/programConfig";
 
-const REPO_ROOT = path.join(__dirname, "..");
+/** The checkout: from test/ under jest, from bin/test/ when a benchmark runs the compiled file. */
+const REPO_ROOT = projectRoot(__dirname);
 
 function run(command: string, what: string): string {
     const result = spawnSync("bash", ["-c", command], {
