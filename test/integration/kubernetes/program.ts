@@ -119,6 +119,8 @@ const stack = new CoverageSpyStack(
         spyBaseImage: ${JSON.stringify(spyBaseImage())},
         lostProcesses: "fail",
         reportDir: path.join(${JSON.stringify(reportsDir)}, pulumi.getStack()),
+        // The stack's config may set report options (a test changes them between two runs).
+        coverage: new pulumi.Config().getObject<{ excludeLines?: string[] }>("coverage"),
     },
     { providers: [cluster] },
 );
