@@ -107,8 +107,15 @@ describe("the demo on a Kubernetes cluster, through the component", () => {
 
     it("harvests with the rcfile as the stack's config last set it: a changed report option counts at once", () => {
         // [report] exclude_also is read by the harvest alone: the marked (missed) lines leave the report.
+        const collectorBefore = program.collectorPods(STACK);
         program.pulumi(STACK, ["config", "set", "--path", "coverage.excludeLines[0]", "demo: not-hit"]);
         const third = program.up(STACK);
+        // A new collector read the new rcfile: a running pod sees a ConfigMap's change only at its kubelet's next
+        // sync, which may come after the harvest.
+        const collectorAfter = program.collectorPods(STACK);
+        expect(collectorBefore).toHaveLength(1);
+        expect(collectorAfter).toHaveLength(1);
+        expect(collectorAfter).not.toEqual(collectorBefore);
         const files = third.summary.files.filter((f) => f.service === "app");
         expect(files.length).toBeGreaterThan(0);
         expect(files.flatMap((f) => f.missingLines)).toEqual([]);
