@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ASSETS_DIR, CONTEXT_RELAY_PORT, contextRelayCommand, DATA_DIR } from "../../shared/layout";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, OBJECT_PREFIX } from "../../shared/naming";
-import { ClaimPodInput, onTheCollectorsNode } from "./harvestJob";
+import { ClaimPodInput, onTheCollectorsNode } from "./claimPods";
 import { labelValue } from "./names";
 import { ImagePullPolicy, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 

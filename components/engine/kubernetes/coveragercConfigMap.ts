@@ -16,7 +16,7 @@ export interface CoveragercConfigMapInput {
 
 /**
  * The generated .coveragerc of the stack, for the pods: the spy-install container copies it into each measured pod's
- * spy folder, the harvest Job mounts it where the harvester reads it.
+ * spy folder, the collector mounts it where its harvest reads it.
  */
 export function createCoveragercConfigMap(
     name: string,

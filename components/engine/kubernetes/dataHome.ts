@@ -1,7 +1,10 @@
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_DIR } from "../../shared/layout";
+import { CONFIG_DIR, DATA_DIR } from "../../shared/layout";
 import { LABEL_ROLE } from "../../shared/naming";
+import { CLAIM_MOUNTS, CLAIM_VOLUME } from "./claimPods";
+import { createCoveragercConfigMap } from "./coveragercConfigMap";
 import { COLLECTOR_NAME, DATA_CLAIM_NAME } from "./names";
 import {
     COLLECTOR_HEALTH_PATH,
@@ -13,7 +16,7 @@ import {
     portName,
 } from "./objectBasics";
 
-/** The collector's role label: its pods are found by it (the harvest Job's affinity, `kubectl exec` for reports). */
+/** The collector's role label: its pods are found by it (the relay's affinity, `kubectl exec` for the harvest). */
 export const COLLECTOR_ROLE = "collector";
 
 export interface DataHomeInput {
@@ -28,6 +31,8 @@ export interface DataHomeInput {
     claimSize: string;
     /** The data claim's StorageClass; none: the cluster's default. */
     storageClass?: string;
+    /** The generated .coveragerc's text (components/config/coveragerc.ts): the pods' and the harvest's. */
+    coveragerc: string;
 }
 
 /** The stack's data home on the cluster: kept across runs, deleted with the namespace. */
@@ -36,6 +41,8 @@ export interface DataHome {
     /** The namespace's name, once it exists: every namespaced object of the stack takes it. */
     namespaceName: pulumi.Output<string>;
     claim: k8s.core.v1.PersistentVolumeClaim;
+    /** The stack's rcfile: the measured pods copy it, the collector's harvest reads it. */
+    coveragerc: k8s.core.v1.ConfigMap;
     collector: k8s.apps.v1.Deployment;
     collectorService: k8s.core.v1.Service;
     /** The labels of the collector's pods. */
@@ -53,14 +60,28 @@ export function collectorUrl(namespace: string): string {
     return `http://${COLLECTOR_NAME}.${namespace}.svc:${COLLECTOR_PORT}`;
 }
 
-/** The collector's pod template: the spy image's collector.py writing into the claim, ready once it answers. */
+/**
+ * The pod template's annotation holding the rcfile's hash: a changed rcfile makes a new collector pod, which reads the
+ * new one at once (a ConfigMap's new content reaches a running pod's files only at the kubelet's next sync, up to a
+ * minute or more later: https://kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically).
+ */
+export const COVERAGERC_HASH_ANNOTATION = "coverage-spy/coveragerc-sha256";
+
+const COVERAGERC_VOLUME = "coveragerc";
+
+/**
+ * The collector's pod template: the spy image's collector.py writing into the claim, ready once it answers; the
+ * harvest runs in its container too (`kubectl exec`), so it mounts the claim and the rcfile as the harvest reads them.
+ */
 function collectorPod(
     input: DataHomeInput,
     labels: Record<string, string>,
     claimName: pulumi.Input<string>,
+    coveragercMap: pulumi.Input<string>,
 ): k8s.types.input.core.v1.PodTemplateSpec {
+    const hash = crypto.createHash("sha256").update(input.coveragerc).digest("hex");
     return {
-        metadata: { labels },
+        metadata: { labels, annotations: { [COVERAGERC_HASH_ANNOTATION]: hash } },
         spec: {
             containers: [
                 {
@@ -73,18 +94,21 @@ function collectorPod(
                         httpGet: { path: COLLECTOR_HEALTH_PATH, port: COLLECTOR_PORT },
                         periodSeconds: PROBE_PERIOD_SECONDS,
                     },
-                    volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
+                    volumeMounts: [...CLAIM_MOUNTS, { name: COVERAGERC_VOLUME, mountPath: CONFIG_DIR, readOnly: true }],
                 },
             ],
-            volumes: [{ name: "data", persistentVolumeClaim: { claimName } }],
+            volumes: [
+                { name: CLAIM_VOLUME, persistentVolumeClaim: { claimName } },
+                { name: COVERAGERC_VOLUME, configMap: { name: coveragercMap } },
+            ],
         },
     };
 }
 
 /**
- * The stack's namespace, its data claim (ReadWriteOnce, the cluster's default StorageClass) and the collector that
- * writes the pods' shipped data into it (one replica; Recreate, because the claim can be mounted on one node only and
- * a rolling update's new pod could land on another), with its Service.
+ * The stack's namespace, its data claim (ReadWriteOnce, the cluster's default StorageClass), its rcfile, and the
+ * collector that writes the pods' shipped data into the claim and harvests it (one replica; Recreate, because the
+ * claim can be mounted on one node only and a rolling update's new pod could land on another), with its Service.
  */
 export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.CustomResourceOptions): DataHome {
     const { labels } = input;
@@ -108,6 +132,11 @@ export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.
         },
         opts,
     );
+    const coveragerc = createCoveragercConfigMap(
+        name,
+        { namespace: namespaceName, labels, coveragerc: input.coveragerc },
+        opts,
+    );
     const collectorLabels = { ...labels, [LABEL_ROLE]: COLLECTOR_ROLE };
     const collector = new k8s.apps.v1.Deployment(
         `${name}-collector`,
@@ -117,7 +146,7 @@ export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.
                 replicas: 1,
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: collectorLabels },
-                template: collectorPod(input, collectorLabels, claim.metadata.name),
+                template: collectorPod(input, collectorLabels, claim.metadata.name, coveragerc.metadata.name),
             },
         },
         opts,
@@ -137,6 +166,7 @@ export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.
         namespace,
         namespaceName,
         claim,
+        coveragerc,
         collector,
         collectorService,
         collectorLabels,

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import { LABEL_PROJECT, LABEL_STACK, OBJECT_PREFIX } from "../../shared/naming";
 
-/** The longest DNS-1123 label, and the longest label value: namespaces, Jobs, label values. */
+/** The longest DNS-1123 label, and the longest label value: namespaces, label values. */
 export const MAX_LABEL_LENGTH = 63;
 
 /** The stack's own objects in its namespace: prefixed, so no service of the user (named as it is) takes them. */
@@ -41,15 +41,6 @@ function dnsText(text: string): string {
 }
 
 /**
- * `text` as a DNS-1123 label (a namespace's or a Job's name): lowercased, every run of other characters made one "-",
- * no "-" at either end, at most 63 characters. Stable: the same text always gives the same name. When anything had to
- * change, a hash of the original text is appended, so "feature/x" and "feature-x" never name the same object.
- */
-export function dnsLabel(text: string): string {
-    return withHashWhenChanged(dnsText(text), text, [text], /-+$/);
-}
-
-/**
  * The namespace of a stack: `coverage-spy-<project>-<stack>` as a DNS-1123 label. Unchanged when it already is one
  * (lowercase, digits, "-", at most 63 characters); otherwise cleaned, cut and suffixed with a hash of the project and
  * stack, so two stacks of a project (two branches) never share a namespace. One ambiguity is left by design, for
@@ -70,7 +61,7 @@ export function labelValue(text: string): string {
     return withHashWhenChanged(cleaned, text, [text], /[^A-Za-z0-9]+$/);
 }
 
-/** Whether `name` is a DNS-1123 label (what a namespace, a Service or a Job may be named). */
+/** Whether `name` is a DNS-1123 label (what a namespace or a Service may be named). */
 export function isDnsLabel(name: string): boolean {
     return DNS_LABEL.test(name) && name.length <= MAX_LABEL_LENGTH;
 }
@@ -78,9 +69,4 @@ export function isDnsLabel(name: string): boolean {
 /** The labels every object of the stack carries (recovery and destroy find them by these), as valid label values. */
 export function stackLabels(project: string, stack: string): Record<string, string> {
     return { [LABEL_PROJECT]: labelValue(project), [LABEL_STACK]: labelValue(stack) };
-}
-
-/** The harvest Job of a run: one per run id, a DNS-1123 label. */
-export function harvestJobName(runId: string): string {
-    return dnsLabel(`${OBJECT_PREFIX}-harvest-${runId}`);
 }

@@ -17,8 +17,12 @@ export const COLLECTOR_HEALTH_PATH = "/healthz";
 /** The node a pod runs on, as scheduling constraints name it. */
 export const NODE_TOPOLOGY_KEY = "kubernetes.io/hostname";
 
-/** How often readiness is probed: the suite starts once every pod answered, so within 2 s of it. */
-export const PROBE_PERIOD_SECONDS = 2;
+/**
+ * How often readiness is probed: the kubelet probes a container at its start, then once a period, so an app that was
+ * not listening yet at the first probe is seen ready up to a period after it is: the shortest period Kubernetes
+ * allows keeps that wait, paid by every run's new pods, at a second.
+ */
+export const PROBE_PERIOD_SECONDS = 1;
 
 /**
  * Pulumi's await of a Service waits until it finds pods to send traffic to (about 10 s on the spike's cluster); the

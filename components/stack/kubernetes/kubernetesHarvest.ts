@@ -1,15 +1,13 @@
 import type * as command from "@pulumi/command";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type * as k8s from "@pulumi/kubernetes";
+import { claimRunReportDir } from "../../engine/kubernetes/claimPods";
 import { DataHome, COLLECTOR_ROLE } from "../../engine/kubernetes/dataHome";
-import { claimRunReportDir, createHarvestJob } from "../../engine/kubernetes/harvestJob";
-import { COLLECTOR_NAME, harvestJobName } from "../../engine/kubernetes/names";
+import { COLLECTOR_NAME } from "../../engine/kubernetes/names";
 import { ImagePullPolicy } from "../../engine/kubernetes/objectBasics";
 import { harvestCommand } from "../../harvester/harvester";
 import { measuredServices } from "../../options/resolveArgs";
 import { REPORTS_DIR } from "../../shared/layout";
-import { HARVESTER_CONTAINER } from "../../shared/naming";
 import type { HarvestedRun } from "../harvestRun";
 import type { KubernetesTarget, RunPlan } from "../planRun";
 import type { PreparedBase, RunEngine } from "../runEngine";
@@ -21,7 +19,6 @@ export interface KubernetesPreparedRun extends PreparedBase {
     /** The stack's labels on the cluster (label values). */
     labels: Record<string, string>;
     home: DataHome;
-    coveragerc: k8s.core.v1.ConfigMap;
     /** The node address the test run reaches the NodePorts on. */
     nodeAddress: string;
     spyImage: pulumi.Input<string>;
@@ -33,60 +30,66 @@ export function runTarOf(reportDir: string): string {
     return path.join(reportDir, "engine", "run-inputs.tar");
 }
 
-/** The collector's container, which kubectl exec reaches the data claim through. */
+/** The collector's container, which kubectl exec reaches the data claim through, and where the harvest runs. */
 const COLLECTOR = ["deployment/" + COLLECTOR_NAME, "-c", COLLECTOR_ROLE];
 
 /**
- * Unpacks the run's results (the test run's tar on stdin) into the run's report folder on the claim, where the
- * harvest reads tests.json and sources/. Its values come from the environment: the shell parses none of them.
+ * Runs in the collector's container: unpacks the run's results (tests.json, sources/: the tar on stdin) into the
+ * run's report folder on the claim, harvests (the harvester's command after the folder; its words go to stderr) and
+ * writes the report folder to stdout as a tar. No single quote: it is quoted as one word in CLUSTER_HARVEST_SCRIPT.
  */
-const UPLOAD_SCRIPT = [
+const IN_THE_COLLECTOR = [
     "set -e",
-    `kubectl --namespace "$COVERAGE_SPY_NAMESPACE" exec -i ${COLLECTOR.join(" ")} -- ` +
-        `sh -c 'mkdir -p "$1" && tar -x -C "$1"' sh "$COVERAGE_SPY_CLAIM_DIR" < "$COVERAGE_SPY_TAR"`,
-].join("\n");
-
-/** Brings the run's reports from the claim into the host's run folder, through a tar on this machine. */
-const FETCH_SCRIPT = [
-    "set -e",
-    'mkdir -p "$COVERAGE_SPY_TO"',
-    'tar_file="$COVERAGE_SPY_TO/.reports-from-cluster.tar"',
-    `kubectl --namespace "$COVERAGE_SPY_NAMESPACE" exec ${COLLECTOR.join(" ")} -- ` +
-        `tar -C "$COVERAGE_SPY_CLAIM_DIR" -cf - . > "$tar_file"`,
-    'tar -xf "$tar_file" -C "$COVERAGE_SPY_TO"',
-    'rm -f "$tar_file"',
-    'echo "reports brought from the cluster into $COVERAGE_SPY_TO"',
+    'dir="$1"',
+    "shift",
+    'mkdir -p "$dir"',
+    'tar -x -C "$dir"',
+    '"$@" >&2',
+    'exec tar -C "$dir" -cf - .',
 ].join("\n");
 
 /**
- * Runs the harvester (its command after the namespace and the Job's name) and, when it fails, ends its log with where
- * to look further: the log's tail becomes the container's termination message, which pulumi's error shows. Values as
- * arguments: the shell parses none of them.
+ * The harvest, on this machine: the harvester's arguments (one a line) become the positional parameters, then one
+ * `kubectl exec` into the collector takes the run's tar in and the reports' tar out, which is unpacked into the host's
+ * run folder. Its values come from the environment: the shell parses none of them.
  */
-export const HARVEST_WRAPPER = [
-    'namespace="$1" job="$2"',
-    "shift 2",
-    '"$@" && exit 0',
-    "code=$?",
-    "printf 'coverage-spy: the harvest Job %s in namespace %s failed (exit code %s): its whole log: kubectl " +
-        `--namespace %s logs job/%s -c ${HARVESTER_CONTAINER}; the Job and its pod: kubectl --namespace %s describe ` +
-        `job/%s\\n' "$job" "$namespace" "$code" "$namespace" "$job" "$namespace" "$job" >&2`,
-    'exit "$code"',
+export const CLUSTER_HARVEST_SCRIPT = [
+    "set -e",
+    "set --",
+    'while IFS= read -r arg; do set -- "$@" "$arg"; done <<EOF',
+    "$COVERAGE_SPY_HARVEST_COMMAND",
+    "EOF",
+    'mkdir -p "$COVERAGE_SPY_TO"',
+    'tar_file="$COVERAGE_SPY_TO/.reports-from-cluster.tar"',
+    "status=0",
+    `kubectl --namespace "$COVERAGE_SPY_NAMESPACE" exec -i ${COLLECTOR.join(" ")} -- ` +
+        `sh -c '${IN_THE_COLLECTOR}' sh "$COVERAGE_SPY_CLAIM_DIR" "$@" < "$COVERAGE_SPY_TAR" > "$tar_file" || status=$?`,
+    'if [ "$status" -ne 0 ]; then',
+    '  rm -f "$tar_file"',
+    "  printf 'coverage-spy: the harvest in the collector of namespace %s failed (exit code %s): its own words are " +
+        `above; more in: kubectl --namespace %s logs ${COLLECTOR.join(" ")}\\n' ` +
+        '"$COVERAGE_SPY_NAMESPACE" "$status" "$COVERAGE_SPY_NAMESPACE" >&2',
+    '  exit "$status"',
+    "fi",
+    'tar -xf "$tar_file" -C "$COVERAGE_SPY_TO"',
+    'rm -f "$tar_file"',
+    'echo "reports harvested on the cluster, brought into $COVERAGE_SPY_TO"',
 ].join("\n");
 
-/** The harvester's command inside HARVEST_WRAPPER. */
-export function wrappedHarvestCommand(
-    namespace: pulumi.Input<string>,
-    jobName: string,
-    command: pulumi.Input<string>[],
-): pulumi.Input<string>[] {
-    return ["sh", "-c", HARVEST_WRAPPER, "sh", namespace, jobName, ...command];
+/** The harvester's arguments, one a line, as CLUSTER_HARVEST_SCRIPT reads them. */
+export function argumentLines(args: string[]): string {
+    const multiline = args.find((a) => a.includes("\n"));
+    if (multiline !== undefined)
+        throw new Error(
+            `coverage-spy: a harvest argument holds a line break, which the harvest cannot pass on: ${JSON.stringify(multiline)}`,
+        );
+    return args.join("\n");
 }
 
 /**
  * Once the test run ended: its results (tests.json, the measured sources) go to the run's report folder on the
- * claim, the harvest Job combines the data the shippers brought to the collector and writes the reports there, and
- * the reports come back into the host's run folder.
+ * claim, the harvest runs in the collector's container (no pod to start: it already mounts the claim and the rcfile)
+ * on the data the shippers brought, and the reports come back into the host's run folder, all in one `kubectl exec`.
  */
 export function harvestOnCluster(
     component: pulumi.ComponentResource,
@@ -103,52 +106,28 @@ export function harvestOnCluster(
         COVERAGE_SPY_NAMESPACE: namespace,
         COVERAGE_SPY_CLAIM_DIR: claimRunReportDir(runId),
     }));
-    const upload = clusterCommand(
-        `${name}-results-upload`,
-        UPLOAD_SCRIPT,
+    const harvestArgs = pulumi.all(
+        harvestCommand({
+            stack: plan.stack,
+            runId,
+            keepRuns: resolved.keepRuns,
+            services: measuredServices(resolved.services).map((s) => ({ name: s.name, sourcePath: s.sourcePath })),
+            volumeName: home.claim.metadata.name,
+            reports: { reportDir: REPORTS_DIR },
+            lostProcesses: resolved.lostProcesses,
+        }),
+    );
+    const harvest = clusterCommand(
+        `${name}-harvest`,
+        CLUSTER_HARVEST_SCRIPT,
         runId,
-        env.apply((e) => ({ ...e, COVERAGE_SPY_TAR: runTarOf(resolved.reportDir) })),
+        pulumi.all([env, harvestArgs]).apply(([e, args]) => ({
+            ...e,
+            COVERAGE_SPY_TAR: runTarOf(resolved.reportDir),
+            COVERAGE_SPY_TO: plan.runDir,
+            COVERAGE_SPY_HARVEST_COMMAND: argumentLines(args),
+        })),
         { parent: component, dependsOn: [testRun, home.collector] },
     );
-    const claimName = home.claim.metadata.name;
-    const job = createHarvestJob(
-        name,
-        {
-            namespace: home.namespaceName,
-            labels: prepared.labels,
-            runId,
-            spyImage: prepared.spyImage,
-            imagePullPolicy: prepared.imagePullPolicy,
-            claimName,
-            coveragercConfigMap: prepared.coveragerc.metadata.name,
-            collectorLabels: home.collectorLabels,
-            command: wrappedHarvestCommand(
-                home.namespaceName,
-                harvestJobName(runId),
-                harvestCommand({
-                    stack: plan.stack,
-                    runId,
-                    keepRuns: resolved.keepRuns,
-                    services: measuredServices(resolved.services).map((s) => ({
-                        name: s.name,
-                        sourcePath: s.sourcePath,
-                    })),
-                    volumeName: claimName,
-                    reports: { reportDir: REPORTS_DIR },
-                    lostProcesses: resolved.lostProcesses,
-                }),
-            ),
-            // The test run copied the sources from the images on this machine; they came with its tar.
-            sources: [],
-        },
-        { parent: component, dependsOn: [upload] },
-    );
-    const fetched = clusterCommand(
-        `${name}-reports-home`,
-        FETCH_SCRIPT,
-        runId,
-        env.apply((e) => ({ ...e, COVERAGE_SPY_TO: plan.runDir })),
-        { parent: component, dependsOn: [job] },
-    );
-    return { harvester: job, failure: fetched.stdout.apply(() => undefined) };
+    return { harvester: harvest, failure: harvest.stdout.apply(() => undefined) };
 }

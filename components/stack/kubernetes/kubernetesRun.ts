@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { generateCoveragerc } from "../../config/coveragerc";
-import { createCoveragercConfigMap } from "../../engine/kubernetes/coveragercConfigMap";
 import {
     CONTEXT_RELAY_NAME,
     contextRelayPodsAddress,
@@ -124,14 +123,6 @@ function prepareCluster(
             imagePullPolicy: IMAGE_PULL_POLICY,
             claimSize: target.dataClaimSize,
             storageClass: target.storageClass,
-        },
-        child,
-    );
-    const coveragerc = createCoveragercConfigMap(
-        name,
-        {
-            namespace: home.namespaceName,
-            labels,
             coveragerc: generateCoveragerc({
                 options: resolved.coverage,
                 sourcePaths: measuredServices(resolved.services).map((s) => s.sourcePath),
@@ -146,7 +137,6 @@ function prepareCluster(
         target,
         labels,
         home,
-        coveragerc,
         nodeAddress,
         spyImage,
         imagePullPolicy: IMAGE_PULL_POLICY,
@@ -186,7 +176,8 @@ function startOnCluster(
 ): StartedService {
     const { service } = start;
     const { runId } = plan.resolved;
-    const { home, coveragerc } = prepared;
+    const { home } = prepared;
+    const { coveragerc } = home;
     const measured = service.instrument
         ? {
               spyImage: prepared.spyImage,

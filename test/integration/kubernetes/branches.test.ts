@@ -6,7 +6,7 @@ import { expectDemoLines } from "../freshProject";
 import { CLUSTER_UP_MS, KubernetesProgram, prepareCluster, Up, UP_MS } from "./program";
 
 const BRANCHES = [`itest-k8s-main-${process.pid}`, `itest-k8s-feature-${process.pid}`];
-// The kinds whose objects a stack keeps between runs (pods come and go with each run, and Jobs with their runs).
+// The kinds whose objects a stack keeps between runs (pods come and go with each run).
 const KEPT = "namespace,deployment,service,persistentvolumeclaim,configmap";
 
 let program: KubernetesProgram;

@@ -1,7 +1,8 @@
 // The demo measured on the project's kind cluster by a real `pulumi up` of a program giving CoverageSpyStack a
 // kubernetes provider: the suite passes, every line the demo's markers say is missed and no other (what the Docker
 // engine measures), its two replicas run on both worker nodes and every process of each pod is harvested, a second
-// run starts from the first's scaled-down Deployment, and destroy leaves no namespace.
+// run starts from the first's scaled-down Deployment, a third harvests with the rcfile its config just changed, and
+// destroy leaves no namespace.
 import { spawnSync } from "child_process";
 import { DEMO_WORKERS } from "../demoExpectations";
 import { expectDemoLines } from "../freshProject";
@@ -102,6 +103,26 @@ describe("the demo on a Kubernetes cluster, through the component", () => {
             "jsonpath={.spec.replicas}",
         ]);
         expect(replicas).toBe("0");
+    });
+
+    it("harvests with the rcfile as the stack's config last set it: a changed report option counts at once", () => {
+        // [report] exclude_also is read by the harvest alone: the marked (missed) lines leave the report.
+        const collectorBefore = program.collectorPods(STACK);
+        program.pulumi(STACK, ["config", "set", "--path", "coverage.excludeLines[0]", "demo: not-hit"]);
+        const third = program.up(STACK);
+        // A new collector read the new rcfile: a running pod sees a ConfigMap's change only at its kubelet's next
+        // sync, which may come after the harvest.
+        const collectorAfter = program.collectorPods(STACK);
+        expect(collectorBefore).toHaveLength(1);
+        expect(collectorAfter).toHaveLength(1);
+        expect(collectorAfter).not.toEqual(collectorBefore);
+        const files = third.summary.files.filter((f) => f.service === "app");
+        expect(files.length).toBeGreaterThan(0);
+        expect(files.flatMap((f) => f.missingLines)).toEqual([]);
+        const statements = (run: Up) =>
+            run.summary.files.filter((f) => f.service === "app").reduce((sum, f) => sum + f.statements, 0);
+        expect(statements(third)).toBeLessThan(statements(second));
+        expect(third.summary.tests).toEqual(expect.objectContaining({ passed: 10, failed: 0 }));
     });
 
     it(

@@ -9,7 +9,7 @@ import { planSpyImage } from "../../../components/engine/spyDelivery";
 import { spyBuildCommand } from "../../../components/engine/spyImage";
 import { COLLECTOR_NAME, stackNamespace } from "../../../components/engine/kubernetes/names";
 import { DATA_DIR } from "../../../components/shared/layout";
-import { LABEL_SERVICE, LABEL_STACK } from "../../../components/shared/naming";
+import { LABEL_ROLE, LABEL_SERVICE, LABEL_STACK } from "../../../components/shared/naming";
 import { CoverageSummary } from "../../../components/summary/coverageSummary";
 import { DEMO_IMAGE, DEMO_TEST_COMMAND } from "../demoExpectations";
 import { REPO_ROOT, spyBaseImage } from "../engine";
@@ -119,6 +119,8 @@ const stack = new CoverageSpyStack(
         spyBaseImage: ${JSON.stringify(spyBaseImage())},
         lostProcesses: "fail",
         reportDir: path.join(${JSON.stringify(reportsDir)}, pulumi.getStack()),
+        // The stack's config may set report options (a test changes them between two runs).
+        coverage: new pulumi.Config().getObject<{ excludeLines?: string[] }>("coverage"),
     },
     { providers: [cluster] },
 );
@@ -289,6 +291,22 @@ export class KubernetesProgram {
             if (data) count(data[1], "dataFiles");
         }
         return perHost;
+    }
+
+    /** The stack's collector pods now, by name. */
+    collectorPods(stack: string): string[] {
+        return this.kubectl([
+            "--namespace",
+            this.namespace(stack),
+            "get",
+            "pods",
+            "-l",
+            `${LABEL_ROLE}=collector,${LABEL_STACK}=${stack}`,
+            "-o",
+            "name",
+        ])
+            .split("\n")
+            .filter((line) => line !== "");
     }
 
     /** A command in the collector's container, which holds the stack's claim at DATA_DIR. */

@@ -380,7 +380,7 @@ describe("kubectl reaches the same cluster as the provider", () => {
         expect(fs.readFileSync(file, "utf8")).toBe(KUBECONFIG_TEXT);
         expect(fs.statSync(file).mode & 0o777).toBe(0o600);
         // Every command and the test run's kubectl read it; no command carries the text.
-        for (const part of ["results-upload", "reports-home", "shop-previous-pods-gone"]) {
+        for (const part of ["harvest", "shop-previous-pods-gone"]) {
             const env = command("text", part).inputs.environment as Record<string, string>;
             expect(env.KUBECONFIG).toBe(file);
             expect(JSON.stringify(command("text", part).inputs)).not.toContain("secret-token");
@@ -466,9 +466,7 @@ describe("kubectl reaches the same cluster as the provider", () => {
             kubeconfig: several,
             namespace: "coverage-spy-shop-ci",
         });
-        expect((command("multi", "results-upload").inputs.environment as Record<string, string>).KUBECONFIG).toBe(
-            several,
-        );
+        expect((command("multi", "harvest").inputs.environment as Record<string, string>).KUBECONFIG).toBe(several);
         const relative = JSON.parse(run[TEST_RUN_VARIABLE]) as { engine: Record<string, unknown> };
         relative.engine.kubeconfig = ["/home/me/.kube/config", "kube/kind"].join(path.delimiter);
         expect(() => readRunDescription(JSON.stringify(relative))).toThrow(

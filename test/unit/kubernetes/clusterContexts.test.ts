@@ -182,8 +182,8 @@ describe("per-test contexts on a Kubernetes cluster", () => {
         const app: Container = containerNamed(podSpecOf(one(DEPLOYMENT, "ctx-shop")), "shop");
         expect(app.readinessProbe).toBeUndefined();
         expect(app.startupProbe?.httpGet).toEqual({ path: "/healthz", port: 80 });
-        // readinessTimeoutSeconds (60 by default) at a probe every 2 s.
-        expect(app.startupProbe?.failureThreshold).toBe(31);
+        // readinessTimeoutSeconds (60 by default) at a probe every second.
+        expect(app.startupProbe?.failureThreshold).toBe(61);
         // A service not measured keeps its readinessProbe.
         expect(containerNamed(podSpecOf(one(DEPLOYMENT, "ctx-db")), "db").readinessProbe).toBeDefined();
     });

@@ -20,8 +20,6 @@ const engine = installMockEngine();
 /* eslint-disable @typescript-eslint/no-require-imports -- an import is hoisted above installMockEngine */
 const { createDataHome } =
     require("../../../components/engine/kubernetes/dataHome") as typeof import("../../../components/engine/kubernetes/dataHome");
-const { createCoveragercConfigMap } =
-    require("../../../components/engine/kubernetes/coveragercConfigMap") as typeof import("../../../components/engine/kubernetes/coveragercConfigMap");
 const { stackLabels, stackNamespace } =
     require("../../../components/engine/kubernetes/names") as typeof import("../../../components/engine/kubernetes/names");
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -33,16 +31,17 @@ type Meta = { metadata: k8s.types.output.meta.v1.ObjectMeta };
 
 describe("the stack's data home", () => {
     const parent = parentNamed("home");
-    const home = createDataHome(
-        "home",
-        { namespace: NS, labels: LABELS, spyImage: "coverage-spy/spy:abc", imagePullPolicy: "Never", claimSize: "2Gi" },
-        { parent },
-    );
-    createCoveragercConfigMap(
-        "home",
-        { namespace: home.namespaceName, labels: LABELS, coveragerc: "[run]\nparallel = true\n" },
-        { parent },
-    );
+    const input = {
+        namespace: NS,
+        labels: LABELS,
+        spyImage: "coverage-spy/spy:abc",
+        imagePullPolicy: "Never" as const,
+        claimSize: "2Gi",
+        coveragerc: "[run]\nparallel = true\n",
+    };
+    const home = createDataHome("home", input, { parent });
+    // The same stack with another rcfile.
+    createDataHome("other", { ...input, coveragerc: "[run]\nparallel = true\nbranch = true\n" }, { parent });
     beforeAll(declarationsSettled);
 
     it("is children of the component, each of its objects in the stack's namespace with the stack's labels", async () => {
@@ -91,8 +90,30 @@ describe("the stack's data home", () => {
             "8080",
         ]);
         expect(container.readinessProbe.httpGet).toEqual({ path: "/healthz", port: 8080 });
-        expect(container.volumeMounts).toEqual([{ name: "data", mountPath: "/opt/coverage-spy/data" }]);
-        expect(pod.volumes).toEqual([{ name: "data", persistentVolumeClaim: { claimName: "coverage-spy-data" } }]);
+    });
+
+    it("mounts the claim, its reports folder and the rcfile (read-only) where its harvest reads them", () => {
+        const pod = podSpecOf(engine.one(DEPLOYMENT, "home-collector"));
+        expect(pod.containers[0].volumeMounts).toEqual([
+            { name: "coverage-data", mountPath: "/opt/coverage-spy/data" },
+            { name: "coverage-data", mountPath: "/opt/coverage-spy/reports", subPath: "reports" },
+            { name: "coveragerc", mountPath: "/opt/coverage-spy/config", readOnly: true },
+        ]);
+        expect(pod.volumes).toEqual([
+            { name: "coverage-data", persistentVolumeClaim: { claimName: "coverage-spy-data" } },
+            { name: "coveragerc", configMap: { name: "coverage-spy-coveragerc" } },
+        ]);
+    });
+
+    it("starts a new collector when the rcfile changes, so its harvest never reads an older one", () => {
+        type Template = { spec: { template: { metadata: k8s.types.output.meta.v1.ObjectMeta } } };
+        const hashOf = (name: string) =>
+            inputsOf<Template>(engine.one(DEPLOYMENT, name)).spec.template.metadata.annotations[
+                "coverage-spy/coveragerc-sha256"
+            ];
+        expect(hashOf("home-collector")).toMatch(/^[0-9a-f]{64}$/);
+        expect(hashOf("other-collector")).toMatch(/^[0-9a-f]{64}$/);
+        expect(hashOf("other-collector")).not.toBe(hashOf("home-collector"));
     });
 
     it("starts the collector with a command line collector.py accepts", () => {

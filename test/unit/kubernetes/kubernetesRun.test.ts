@@ -10,7 +10,6 @@ import {
     CLAIM,
     CONFIG_MAP,
     DEPLOYMENT,
-    JOB,
     NAMESPACE,
     SECRET,
     SERVICE,
@@ -21,7 +20,7 @@ import {
 
 const COMMAND = "command:local:Command";
 /** A create takes a while, so that what is declared before another exists is seen to wait for it. */
-const SLOW_TYPES = new Set([DEPLOYMENT, COMMAND, JOB]);
+const SLOW_TYPES = new Set([DEPLOYMENT, COMMAND]);
 
 interface Recorded {
     type: string;
@@ -215,39 +214,33 @@ describe("a run on a Kubernetes cluster, step by step", () => {
         expect(run.registeredAt).toBeGreaterThan(one(DEPLOYMENT, "kube-worker").createdAt!);
     });
 
-    it("uploads the run's results to the claim after the test run, then harvests in a Job, then fetches the reports", () => {
-        const upload = one(COMMAND, "kube-results-upload");
-        const job = one(JOB, "kube");
-        const home = one(COMMAND, "kube-reports-home");
-        expect(upload.registeredAt).toBeGreaterThan(one(COMMAND, "kube-test-run").createdAt!);
-        expect(job.registeredAt).toBeGreaterThan(upload.createdAt!);
-        expect(home.registeredAt).toBeGreaterThan(job.createdAt!);
-        const claimDir = `/opt/coverage-spy/data/reports/runs/${FIXTURE_RUN_ID}`;
-        expect(upload.inputs.environment).toEqual(
+    it("harvests in the collector after the test run: the results in, the harvester's arguments, the reports home", () => {
+        const harvest = one(COMMAND, "kube-harvest");
+        expect(harvest.registeredAt).toBeGreaterThan(one(COMMAND, "kube-test-run").createdAt!);
+        expect(harvest.registeredAt).toBeGreaterThan(one(DEPLOYMENT, "kube-collector").createdAt!);
+        expect(recorded.filter((r) => r.type === "kubernetes:batch/v1:Job")).toEqual([]);
+        const env = harvest.inputs.environment as Record<string, string>;
+        expect(env).toEqual(
             expect.objectContaining({
                 COVERAGE_SPY_NAMESPACE: "coverage-spy-shop-ci",
-                COVERAGE_SPY_CLAIM_DIR: claimDir,
+                COVERAGE_SPY_CLAIM_DIR: `/opt/coverage-spy/data/reports/runs/${FIXTURE_RUN_ID}`,
                 COVERAGE_SPY_TAR: `${made.reportDir}/engine/run-inputs.tar`,
+                COVERAGE_SPY_TO: made.plan.runDir,
             }),
         );
-        expect(home.inputs.environment).toEqual(
-            expect.objectContaining({ COVERAGE_SPY_CLAIM_DIR: claimDir, COVERAGE_SPY_TO: made.plan.runDir }),
-        );
-        const pod = (
-            job.inputs.spec as { template: { spec: import("@pulumi/kubernetes").types.output.core.v1.PodSpec } }
-        ).template.spec;
-        // The sources came with the test run's tar: no copy from the app images on the cluster.
-        expect(pod.initContainers ?? []).toEqual([]);
-        const harvester = pod.containers[0].command ?? [];
+        const harvester = env.COVERAGE_SPY_HARVEST_COMMAND.split("\n");
+        expect(harvester.slice(0, 3)).toEqual(["python3", "/opt/coverage-spy/assets/harvest.py", "harvest"]);
+        // Its --out is the claim's run folder as the collector sees it at the reports mount.
         expect(harvester[harvester.indexOf("--out") + 1]).toBe(`/opt/coverage-spy/reports/runs/${FIXTURE_RUN_ID}`);
+        expect(harvester[harvester.indexOf("--volume-name") + 1]).toBe("coverage-spy-data");
         expect(harvester.filter((a, i) => harvester[i - 1] === "--service")).toEqual([
             "shop=/app",
             "worker=/srv/worker",
         ]);
     });
 
-    it("says no value to the shell it runs: every value of the upload and fetch reaches them as a variable", () => {
-        for (const part of ["kube-results-upload", "kube-reports-home", "kube-shop-previous-pods-gone"]) {
+    it("says no value to the shell it runs: every value of the harvest reaches it as a variable", () => {
+        for (const part of ["kube-harvest", "kube-shop-previous-pods-gone"]) {
             const script = one(COMMAND, part).inputs.create as string;
             expect(script).not.toContain(made.reportDir);
             expect(script).not.toContain("coverage-spy-shop-ci");
@@ -262,19 +255,7 @@ describe("a run on a Kubernetes cluster, step by step", () => {
     });
 });
 
-describe("the upload and fetch scripts, run by a real shell with a kubectl stand-in", () => {
-    /** A kubectl that logs its arguments and runs what follows "--" here, as exec runs it in the collector. */
-    function kubectlStandIn(dir: string): string {
-        const bin = path.join(dir, "bin");
-        fs.mkdirSync(bin);
-        fs.writeFileSync(
-            path.join(bin, "kubectl"),
-            '#!/bin/sh\nprintf "%s\\n" "$*" >> "$KUBECTL_LOG"\nwhile [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n',
-            { mode: 0o755 },
-        );
-        return bin;
-    }
-
+describe("the previous pods' script, run by a real shell with a kubectl stand-in", () => {
     function runScript(script: string, env: Record<string, string>): void {
         childProcess.execFileSync("/bin/sh", ["-c", script], { env: { ...process.env, ...env }, stdio: "pipe" });
     }
@@ -312,48 +293,5 @@ describe("the upload and fetch scripts, run by a real shell with a kubectl stand
                     : [`${ns} get deployment shop`],
             );
         }
-    });
-
-    it("puts tests.json and sources/ into the claim's run folder and brings the reports back", async () => {
-        const made = runOnCluster("shell");
-        await new Promise<void>((resolve) => made.harvested.failure.apply(() => resolve()));
-        const dir = tempDir();
-        const bin = kubectlStandIn(dir);
-        const results = path.join(dir, "results");
-        fs.mkdirSync(path.join(results, "sources", "shop", "pkg"), { recursive: true });
-        fs.writeFileSync(path.join(results, "tests.json"), '{"passed": 3}');
-        fs.writeFileSync(path.join(results, "sources", "shop", "pkg", "a b.py"), "x = 1\n");
-        const tar = path.join(dir, "run inputs.tar");
-        childProcess.execFileSync("tar", ["-C", results, "-cf", tar, "tests.json", "sources"]);
-        const claimDir = path.join(dir, "claim's reports", "runs", "r1");
-        const log = path.join(dir, "kubectl.log");
-        const common = { PATH: `${bin}:${process.env.PATH}`, KUBECTL_LOG: log, COVERAGE_SPY_NAMESPACE: "ns-1" };
-
-        runScript(one(COMMAND, "shell-results-upload").inputs.create as string, {
-            ...common,
-            COVERAGE_SPY_CLAIM_DIR: claimDir,
-            COVERAGE_SPY_TAR: tar,
-        });
-        expect(fs.readFileSync(path.join(claimDir, "sources", "shop", "pkg", "a b.py"), "utf8")).toBe("x = 1\n");
-        expect(fs.readFileSync(path.join(claimDir, "tests.json"), "utf8")).toBe('{"passed": 3}');
-
-        // The harvest's reports, as the Job writes them beside the results.
-        fs.mkdirSync(path.join(claimDir, "total"));
-        fs.writeFileSync(path.join(claimDir, "total", "coverage.json"), "{}");
-        const home = path.join(dir, "home run");
-        runScript(one(COMMAND, "shell-reports-home").inputs.create as string, {
-            ...common,
-            COVERAGE_SPY_CLAIM_DIR: claimDir,
-            COVERAGE_SPY_TO: home,
-        });
-        expect(fs.readFileSync(path.join(home, "total", "coverage.json"), "utf8")).toBe("{}");
-        expect(fs.readdirSync(home).sort()).toEqual(["sources", "tests.json", "total"]);
-        // Both reached the collector's container in the stack's namespace.
-        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
-            expect.stringMatching(
-                /^--namespace ns-1 exec -i deployment\/coverage-spy-collector -c collector -- sh -c /,
-            ),
-            expect.stringMatching(/^--namespace ns-1 exec deployment\/coverage-spy-collector -c collector -- tar -C /),
-        ]);
     });
 });

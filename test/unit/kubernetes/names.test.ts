@@ -1,11 +1,4 @@
-import {
-    MAX_LABEL_LENGTH,
-    dnsLabel,
-    harvestJobName,
-    labelValue,
-    stackLabels,
-    stackNamespace,
-} from "../../../components/engine/kubernetes/names";
+import { MAX_LABEL_LENGTH, labelValue, stackLabels, stackNamespace } from "../../../components/engine/kubernetes/names";
 import { DNS_1123_LABEL, LABEL_VALUE } from "./kubernetesInputs";
 
 /** Project and stack names as users write them: plain, branch-like, odd, long. */
@@ -24,7 +17,6 @@ const ODD_STACKS = [
     "UPPER.case_mix-123",
 ];
 
-const isDnsLabel = (name: string) => DNS_1123_LABEL.test(name) && name.length <= 63;
 const isLabelValue = (value: string) => LABEL_VALUE.test(value) && value.length <= 63;
 
 describe("a stack's namespace", () => {
@@ -80,20 +72,5 @@ describe("the stack's labels", () => {
         for (const value of values) expect(isLabelValue(value)).toBe(true);
         expect(new Set(values).size).toBe(ODD_STACKS.length);
         expect(labelValue("feature/login")).toMatch(/^feature-login-[0-9a-f]{8}$/);
-    });
-});
-
-describe("names of per-run objects", () => {
-    it("make a DNS-1123 label of any run id, a 64-character one included", () => {
-        const runIds = ["20261124T120000Z-f1x7ur", "r1", "a".repeat(64), "Run_1.2"];
-        for (const runId of runIds) expect(isDnsLabel(harvestJobName(runId))).toBe(true);
-        expect(new Set(runIds.map(harvestJobName)).size).toBe(runIds.length);
-        expect(harvestJobName("r1")).toBe("coverage-spy-harvest-r1");
-    });
-
-    it("keep a name that is one, and change any other", () => {
-        expect(dnsLabel("source-shop")).toBe("source-shop");
-        expect(dnsLabel("source-Shop_v2")).toMatch(/^source-shop-v2-[0-9a-f]{8}$/);
-        expect(isDnsLabel(dnsLabel("..."))).toBe(true);
     });
 });

@@ -202,7 +202,7 @@ describe("a measured service's Deployment", () => {
     it("is ready when its readiness path answers on its first port, and reached on a NodePort not awaited", () => {
         expect(containerNamed(pod("shop"), "shop").readinessProbe).toEqual({
             httpGet: { path: "/healthz", port: 8000 },
-            periodSeconds: 2,
+            periodSeconds: 1,
         });
         const service = serviceOf("shop");
         expect([service.metadata.name, service.metadata.namespace]).toEqual(["shop", NS]);
@@ -287,7 +287,7 @@ describe("a service that is not measured", () => {
     });
 
     it("is ready on its readiness TCP port, which its Service opens to the other pods", () => {
-        expect(pod("db").containers[0].readinessProbe).toEqual({ tcpSocket: { port: 5432 }, periodSeconds: 2 });
+        expect(pod("db").containers[0].readinessProbe).toEqual({ tcpSocket: { port: 5432 }, periodSeconds: 1 });
         expect(serviceOf("db").spec.ports).toEqual([{ name: "port-5432", port: 5432, targetPort: 5432 }]);
     });
 
@@ -295,7 +295,7 @@ describe("a service that is not measured", () => {
         const [cache] = pod("cache").containers;
         expect(cache.readinessProbe).toEqual({
             exec: { command: ["sh", "-c", "redis-cli ping | grep PONG"] },
-            periodSeconds: 2,
+            periodSeconds: 1,
         });
         expect(cache.imagePullPolicy).toBe("IfNotPresent");
     });

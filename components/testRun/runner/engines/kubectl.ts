@@ -164,15 +164,21 @@ class KubectlEngine implements Engine {
      */
     async stop(s: ServiceDescription): Promise<StopResult> {
         const name = s.deployment ?? "";
-        const deployment = await this.deployment(s);
-        if (deployment.json === undefined)
-            return { stopped: false, why: `could not read Deployment ${name} to stop it: ${deployment.said}` };
-        const selector = podSelector(deployment.json);
-        const bound = Math.max(s.stopGraceSeconds, podGraceSeconds(deployment.json)) + STOP_MARGIN_SECONDS;
-        const scaled = await this.kubectl(["scale", `deployment/${name}`, "--replicas=0"]);
+        // The scale answers with the Deployment itself: its pods' selector and grace, without a `get` first.
+        const scaled = await this.kubectl(["scale", `deployment/${name}`, "--replicas=0", "-o", "json"]);
         if (scaled.status !== 0)
             return { stopped: false, why: `could not scale Deployment ${name} to 0: ${scaled.stderr.trim()}` };
+        let deployment: unknown;
+        try {
+            deployment = JSON.parse(scaled.stdout);
+        } catch (err) {
+            return { stopped: false, why: `kubectl scale's output is not JSON (${(err as Error).message})` };
+        }
+        const selector = podSelector(deployment);
+        const bound = Math.max(s.stopGraceSeconds, podGraceSeconds(deployment)) + STOP_MARGIN_SECONDS;
         const deadline = nowMs() + bound * 1000;
+        // Waits on the selector, without listing the pods first; the list after it says whether they are gone.
+        await this.kubectl(["wait", "--for=delete", "pod", "--selector", selector, `--timeout=${bound}s`]);
         for (;;) {
             const pods = await this.pods(selector);
             const left = pods.json === undefined ? undefined : podsForLogs(pods.json, s.containerName);
