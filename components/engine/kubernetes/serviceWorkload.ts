@@ -1,19 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../../options/resolveArgs";
+import { spyRunEnvironment } from "../../shared/layout";
 import { LABEL_MEASURED, LABEL_ROLE, LABEL_RUN_ID, LABEL_SERVICE } from "../../shared/naming";
 import { labelValue } from "./names";
 import { ImagePullPolicy, NODE_TOPOLOGY_KEY, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 import { readinessProbe } from "./readinessProbe";
 import { contextsSidecarContainer } from "./contextRelay";
-import {
-    DATA_VOLUME,
-    appSpyMounts,
-    podGraceSeconds,
-    shipperContainer,
-    spyInstallContainer,
-    spyVolumes,
-} from "./spyPodParts";
+import { DATA_VOLUME, appSpyMounts, podGraceSeconds, shipperContainer, spyVolumes } from "./spyPodParts";
 
 /** What measuring a service adds to its pods: the spy's files, the data folder, the shipper. */
 export interface MeasuredPod {
@@ -83,6 +77,16 @@ export function reachablePorts(service: ResolvedService, imagePorts: number[] = 
     return [...new Set([...ports, ...imagePorts])];
 }
 
+/**
+ * The variables of a measured app's environment whose values change with each run (spyRunEnvironment). The app gets
+ * them from the Deployment's `env`, which wins over the Secret's, and the Secret holds the others only: a changed
+ * Secret is replaced (the provider treats its data as immutable), and with it the Deployment (deleted, then created,
+ * as the Secret's name is fixed), where an unchanged one lets each run update the Deployment in place.
+ */
+function runEnvironment(input: ServiceWorkloadInput): Record<string, string> {
+    return input.measured ? spyRunEnvironment(input.runId, input.service.name) : {};
+}
+
 /** A numeric `user` ("uid" or "uid:gid") as the container's securityContext; the image's user otherwise. */
 function userContext(user: string | undefined): k8s.types.input.core.v1.SecurityContext | undefined {
     const m = user === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(user);
@@ -120,6 +124,7 @@ function appContainer(input: ServiceWorkloadInput, environment: k8s.core.v1.Secr
         workingDir: service.workingDir,
         securityContext: userContext(service.user),
         envFrom: [{ secretRef: { name: environment.metadata.name } }],
+        env: input.measured && Object.entries(runEnvironment(input)).map(([name, value]) => ({ name, value })),
         ports: service.ports.map((p) => ({ containerPort: p.internal, name: portName(p.internal) })),
         ...appProbe(service, input.measured?.contextRelay !== undefined),
         volumeMounts: input.measured ? appSpyMounts() : undefined,
@@ -143,7 +148,7 @@ function spreadOverNodes(selector: Record<string, string>): k8s.types.input.core
 }
 
 /**
- * The pod template: the app, and for a measured service the spy-install container, the shipper sidecar and, with
+ * The pod template: the app, and for a measured service the shipper sidecar (which installs the spy) and, with
  * per-test contexts, the contexts sidecar.
  */
 function podTemplate(
@@ -161,7 +166,6 @@ function podTemplate(
     };
     const spy = measured && {
         initContainers: [
-            spyInstallContainer(measured.spyImage, input.imagePullPolicy),
             shipperContainer({
                 spyImage: measured.spyImage,
                 imagePullPolicy: input.imagePullPolicy,
@@ -243,13 +247,13 @@ export function createServiceWorkload(
             metadata: { name: environmentSecretName(service.name), namespace, labels },
             // `data`, not `stringData`: the API server turns stringData into data, whose keys server-side apply then
             // does not count as the provider's, so a variable removed from the service would stay in the Secret.
-            data: pulumi
-                .output(input.env)
-                .apply((env) =>
-                    Object.fromEntries(
-                        Object.entries(env).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]),
-                    ),
+            data: pulumi.output(input.env).apply((env) =>
+                Object.fromEntries(
+                    Object.entries(env)
+                        .filter(([k]) => !(k in runEnvironment(input)))
+                        .map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]),
                 ),
+            ),
         },
         opts,
     );
@@ -259,6 +263,8 @@ export function createServiceWorkload(
             metadata: { name: service.name, namespace, labels },
             spec: {
                 replicas: input.replicas,
+                // Each run rolls out a new ReplicaSet; the older ones (scaled to 0 by their run's stop) are removed.
+                revisionHistoryLimit: 0,
                 selector: { matchLabels: selector },
                 template: podTemplate(input, selector, environment),
             },

@@ -163,7 +163,7 @@ function nodePortUrl(
 }
 
 /**
- * A service as a Deployment of its unchanged image (measured: the spy's init container and the shipper sidecar) and a
+ * A service as a Deployment of its unchanged image (measured: the shipper sidecar, which installs the spy) and a
  * NodePort Service; the test run reaches it on a node's address. The Deployment is ready once its pods are: what a
  * service depending on it waits for.
  */

@@ -9,7 +9,7 @@ import { NodeJson, acceptsPods } from "./nodeAddress";
 export const NODE_STATUS_MAX_IMAGES = 50;
 
 /** Who uses coverage-spy's own spy image on the cluster. */
-const SPY_OWNER = "the spy: measured pods' init container, the collector and its harvest";
+const SPY_OWNER = "the spy: measured pods' shipper sidecar, the collector and its harvest";
 
 /**
  * The name a node's runtime lists a Docker Hub image under (`x:t` → `docker.io/library/x:t`, `o/x` →

@@ -8,17 +8,21 @@ import { clusterCommand } from "./clusterCommand";
 const GONE_MARGIN_SECONDS = 15;
 
 /**
- * Scales the service's Deployment of the previous run to 0 and waits until its pods are gone; nothing when it does
- * not exist yet. Its values come from the environment: the shell parses none of them.
+ * When the service has pods left (a killed run's, which its stop never reached), scales its Deployment of the
+ * previous run to 0 and waits until they are gone; one listing otherwise, as after every run that stopped its pods.
+ * Its values come from the environment: the shell parses none of them.
  */
 const PREVIOUS_PODS_GONE_SCRIPT = [
     "set -e",
     'ns="$COVERAGE_SPY_NAMESPACE"',
+    'left=$(kubectl --namespace "$ns" get pods --selector "$COVERAGE_SPY_SELECTOR" --output name)',
+    '[ -n "$left" ] || exit 0',
+    // Pods whose Deployment is gone (deleted, its pods not yet) need only the wait.
     'if kubectl --namespace "$ns" get deployment "$COVERAGE_SPY_DEPLOYMENT" >/dev/null 2>&1; then',
     '  kubectl --namespace "$ns" scale deployment "$COVERAGE_SPY_DEPLOYMENT" --replicas=0 >&2',
-    '  kubectl --namespace "$ns" wait --for=delete pod --selector "$COVERAGE_SPY_SELECTOR" ' +
-        '--timeout="${COVERAGE_SPY_TIMEOUT_SECONDS}s" >&2',
     "fi",
+    'kubectl --namespace "$ns" wait --for=delete pod --selector "$COVERAGE_SPY_SELECTOR" ' +
+        '--timeout="${COVERAGE_SPY_TIMEOUT_SECONDS}s" >&2',
 ].join("\n");
 
 export interface PreviousPodsInput {

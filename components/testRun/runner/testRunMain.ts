@@ -122,11 +122,14 @@ async function testRun(engine: Engine, run: RunDescription, state: RunState): Pr
         );
     log(`test suite exited with ${suite.exitCode} after ${suite.durationMs} ms; stopping services gracefully`);
     const exited = await earlyExits(engine, run.services);
-    // The copy waits for the stop: Docker holds a container's lock while it streams a copy out, which can delay the
-    // stop's signal and so the stop time reported.
+    // A copy from the stopping containers waits for the stop: Docker holds a container's lock while it streams a
+    // copy out, which can delay the stop's signal and so the stop time reported.
+    const copied = engine.copiesBesideStop ? copySources(engine, run.services, run.runDir) : undefined;
+    // Its failure is reported below, after the stop: until then it is handled here.
+    copied?.catch(() => undefined);
     const stops = await stopServices(engine, run.services);
     for (const [name, ms] of stops) log(`service ${name} stopped in ${ms} ms`);
-    await copySources(engine, run.services, run.runDir);
+    await (copied ?? copySources(engine, run.services, run.runDir));
     const results = testsJson(suite, stops, exited);
     try {
         writeTestsJson(run.runDir, results);

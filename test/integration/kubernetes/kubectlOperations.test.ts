@@ -244,6 +244,27 @@ function signalApp(pod: Pod, signal: string): void {
     signalCgroup(pod.node, id.replace(/^containerd:\/\//, ""), signal);
 }
 
+/** Freezes (STOP) or thaws (CONT) the kubelet of a node: its pods run on, but nothing it should do to them happens. */
+function signalKubelet(node: string, signal: string): void {
+    const reached = run("docker", [
+        "exec",
+        node,
+        "sh",
+        "-c",
+        'for p in /proc/[0-9]*; do if [ "$(cat "$p/comm" 2>/dev/null)" = kubelet ]; then kill -"$1" "${p#/proc/}" && echo "$p"; fi; done',
+        "sh",
+        signal,
+    ]);
+    expect(reached.trim()).not.toBe("");
+}
+
+/** The phase of each pod of `app` (none once they are gone). */
+function endedPhases(app: string): string[] {
+    return kubectl(["get", "pods", "-l", `app=${app}`, "-o", 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}'])
+        .split("\n")
+        .filter((l) => l !== "");
+}
+
 /** What the test run writes on stderr while `action` runs. */
 async function stderrOf(action: () => Promise<unknown>): Promise<string> {
     let said = "";
@@ -381,14 +402,15 @@ describe("the kubectl engine on the real cluster", () => {
         expect(said.split(`[pod/${victim.name}/app] app started`)).toHaveLength(3);
     });
 
-    it("stops the Deployment gracefully: scaled to 0, each process saves in its grace, and the pods are gone", async () => {
+    it("stops the Deployment gracefully: scaled to 0, each process saves in its grace, and every process ended", async () => {
         const before = await readyPods("web", 2);
         const logs = before.map(followLog);
         followers.push(...logs.map((l) => l.child));
         // Following from the start: each log holds the app's first line once its stream is open.
         await Promise.all(logs.map((l) => l.started));
         const times = await stopServices(engine(), [service("web")]);
-        expect(pods("web")).toEqual([]);
+        // Ended, not necessarily gone: the kubelet may still be tearing a pod down.
+        expect(endedPhases("web").every((phase) => phase === "Succeeded")).toBe(true);
         expect(kubectl(["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"])).toBe("0");
         // The save after SIGTERM takes 2 s: a stop that had not waited for it would be quicker.
         expect(times.get("web")).toBeGreaterThanOrEqual(2000);
@@ -398,24 +420,44 @@ describe("the kubectl engine on the real cluster", () => {
         }
     });
 
-    it("names the pods a stop could not remove, and how to look into them", async () => {
+    it("ends a stop once the pods' processes ended, though a pod is kept (here by a finalizer)", async () => {
         apply(deployment("held", c.image, { finalizers: [HOLD], grace: 1 }));
         await stderrOf(() => waitReady(engine(), service("held")));
         const held = pods("held");
+        const times = await stopServices(engine(), [service("held", { stopGraceSeconds: 1 })]);
+        expect(times.has("held")).toBe(true);
+        // Still there (the finalizer), ended: its save (2 s) against the kubelet's least grace (2 s), either phase.
+        expect(endedPhases("held").map((phase) => ["Succeeded", "Failed"].includes(phase))).toEqual(
+            held.map(() => true),
+        );
+    });
+
+    it("names the pods whose processes a stop could not end (their kubelet frozen), and how to look into them", async () => {
+        apply(deployment("frozen", c.image, { grace: 1 }));
+        await stderrOf(() => waitReady(engine(), service("frozen")));
+        const [victim] = pods("frozen");
         let failure: unknown;
-        const said = await stderrOf(() =>
-            stopServices(engine(), [service("held", { stopGraceSeconds: 1 })]).catch((err: unknown) => {
-                failure = err;
-            }),
-        );
-        expect((failure as Error).message).toBe("could not stop service(s): held");
+        let said: string;
+        try {
+            signalKubelet(victim.node, "STOP");
+            said = await stderrOf(() =>
+                stopServices(engine(), [service("frozen", { stopGraceSeconds: 1 })]).catch((err: unknown) => {
+                    failure = err;
+                }),
+            );
+        } finally {
+            signalKubelet(victim.node, "CONT");
+        }
+        expect((failure as Error).message).toBe("could not stop service(s): frozen");
+        // Only the pod on the frozen node: the other one's processes ended.
         expect(said).toContain(
-            `[coverage-spy] service held: Deployment held was scaled to 0 but its pods were still there after ` +
+            `[coverage-spy] service frozen: Deployment frozen was scaled to 0 but its pods still ran processes after ` +
                 `${1 + STOP_MARGIN_SECONDS} s (their grace and ${STOP_MARGIN_SECONDS} s more): ` +
-                `${held.map((p) => `${p.name} (node ${p.node})`).join(", ")}. See why with kubectl --kubeconfig ` +
-                `${c.kubeconfig} --namespace ${NAMESPACE} describe pod ${held[0].name} and kubectl --kubeconfig ` +
-                `${c.kubeconfig} --namespace ${NAMESPACE} logs ${held[0].name} --all-containers`,
+                `${victim.name} (node ${victim.node}). See why with kubectl --kubeconfig ` +
+                `${c.kubeconfig} --namespace ${NAMESPACE} describe pod ${victim.name} and kubectl --kubeconfig ` +
+                `${c.kubeconfig} --namespace ${NAMESPACE} logs ${victim.name} --all-containers`,
         );
+        kubectl(["wait", "--for=delete", `pod/${victim.name}`, "--timeout=120s"]);
     });
 
     it("copies the measured source out of the app's image on this machine's Docker engine", async () => {

@@ -396,7 +396,8 @@ describe("kubectl reaches the same cluster as the provider", () => {
         await runAll("ctx", parent("ctx"), args(tempDir(), { kubernetes: { context: "kind-coverage-spy" } }));
         const gone = command("ctx", "shop-previous-pods-gone");
         const { bin, log } = kubectlStandIn();
-        childProcess.execFileSync("/bin/sh", ["-c", gone.inputs.create as string], {
+        // The stand-in answers every call with a failure, which ends the script at its first call.
+        const ran = childProcess.spawnSync("/bin/sh", ["-c", gone.inputs.create as string], {
             env: {
                 ...process.env,
                 ...(gone.inputs.environment as Record<string, string>),
@@ -404,8 +405,9 @@ describe("kubectl reaches the same cluster as the provider", () => {
             },
             stdio: "pipe",
         });
+        expect(ran.status).not.toBe(0);
         expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
-            expect.stringMatching(/^--context kind-coverage-spy --namespace coverage-spy-shop-ci get deployment shop /),
+            expect.stringMatching(/^--context kind-coverage-spy --namespace coverage-spy-shop-ci get pods /),
         ]);
     });
 

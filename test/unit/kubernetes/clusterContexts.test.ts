@@ -162,7 +162,7 @@ describe("per-test contexts on a Kubernetes cluster", () => {
     it("gives each measured pod a contexts sidecar that follows the relay and holds the app until it does", () => {
         for (const service of ["shop", "worker"]) {
             const pod = podSpecOf(one(DEPLOYMENT, `ctx-${service}`));
-            expect((pod.initContainers ?? []).map((c) => c.name)).toEqual(["spy-install", "shipper", "contexts"]);
+            expect((pod.initContainers ?? []).map((c) => c.name)).toEqual(["shipper", "contexts"]);
             const sidecar: Container = containerNamed(pod, "contexts");
             expect(sidecar.restartPolicy).toBe("Always");
             const command = sidecar.command ?? [];

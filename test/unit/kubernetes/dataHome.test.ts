@@ -68,6 +68,8 @@ describe("the stack's data home", () => {
         expect(claim.spec.accessModes).toEqual(["ReadWriteOnce"]);
         expect(claim.spec.resources.requests).toEqual({ storage: "2Gi" });
         expect(claim.spec.storageClassName).toBeUndefined();
+        // The provider's await of a WaitForFirstConsumer claim never ends once the claim is bound.
+        expect(claim.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
     });
 
     it("runs one collector from the spy image, recreated (never two pods on the claim), ready on /healthz", () => {

@@ -40,16 +40,20 @@ const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 /**
- * The environment an app container gets, from the Secret its `envFrom` names (decoded); throws when the container
- * has variables of its own or names another Secret, which would put values in the Deployment or elsewhere, and when
- * the Secret's data is not a Pulumi secret (it would be plain text in the stack's state).
+ * The environment an app container gets, from the Secret its `envFrom` names (decoded) and its own `env`; throws
+ * when the container has variables of its own other than the run's data file (COVERAGE_FILE) or names another
+ * Secret, which would put values in the Deployment or elsewhere, and when the Secret's data is not a Pulumi secret
+ * (it would be plain text in the stack's state).
  */
 export function appEnvironment(
     container: k8s.types.output.core.v1.Container,
     secret: Registered,
 ): Record<string, string> {
     const { metadata, data } = secret.inputs as { metadata: { name: string }; data?: Record<string, unknown> };
-    if (container.env !== undefined) throw new Error(`container ${container.name} has env of its own`);
+    // Only the run's own variables may be in the Deployment: no value of the user's.
+    const own: Record<string, string> = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""]));
+    if (Object.keys(own).some((name) => name !== "COVERAGE_FILE"))
+        throw new Error(`container ${container.name} has env of its own: ${Object.keys(own).join(", ")}`);
     const sources = (container.envFrom ?? []).map((e) => e.secretRef?.name);
     if (sources.length !== 1 || sources[0] !== metadata.name)
         throw new Error(
@@ -58,7 +62,11 @@ export function appEnvironment(
     if (data?.[SECRET_SIGNATURE] !== SECRET_VALUE)
         throw new Error(`Secret ${metadata.name}'s data is not a Pulumi secret`);
     const values = data.value as Record<string, string>;
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+    const fromSecret: Record<string, string> = Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+    );
+    // A container's env wins over its envFrom.
+    return { ...fromSecret, ...own };
 }
 
 /** The inputs of a recorded resource as its args type (what the builder gave, outputs resolved). */

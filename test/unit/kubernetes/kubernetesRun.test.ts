@@ -154,7 +154,7 @@ describe("a run on a Kubernetes cluster, step by step", () => {
         expect(appEnvironment(containerNamed(shop, "shop"), one(SECRET, "kube-shop-env"))).toEqual(
             expect.objectContaining({ COVERAGE_FILE: expect.stringContaining(FIXTURE_RUN_ID) as unknown }),
         );
-        expect((shop.initContainers ?? []).map((c) => c.name)).toEqual(["spy-install", "shipper"]);
+        expect((shop.initContainers ?? []).map((c) => c.name)).toEqual(["shipper"]);
         const db = podSpecOf(one(DEPLOYMENT, "kube-db"));
         expect(db.initContainers ?? []).toEqual([]);
         expect(appEnvironment(containerNamed(db, "db"), one(SECRET, "kube-db-env")).COVERAGE_FILE).toBeUndefined();
@@ -260,38 +260,45 @@ describe("the previous pods' script, run by a real shell with a kubectl stand-in
         childProcess.execFileSync("/bin/sh", ["-c", script], { env: { ...process.env, ...env }, stdio: "pipe" });
     }
 
-    it("scales the previous run's Deployment to 0 and waits for its pods to go; does nothing on a first run", async () => {
+    it("scales the Deployment of pods left to 0 and waits for them to go; lists only when none is left", async () => {
         const made = runOnCluster("again");
         await new Promise<void>((resolve) => made.harvested.failure.apply(() => resolve()));
         const script = one(COMMAND, "again-shop-previous-pods-gone").inputs.create as string;
         const env = one(COMMAND, "again-shop-previous-pods-gone").inputs.environment as Record<string, string>;
-        for (const exists of [true, false]) {
+        const ns = "--namespace coverage-spy-shop-ci";
+        const list = `${ns} get pods --selector ${env.COVERAGE_SPY_SELECTOR} --output name`;
+        const wait: unknown = expect.stringMatching(
+            new RegExp(
+                `^${ns} wait --for=delete pod --selector ${env.COVERAGE_SPY_SELECTOR.replace(/\./g, "\\.")} --timeout=\\d+s$`,
+            ),
+        );
+        const cases = [
+            // A killed run's pods, their Deployment there.
+            {
+                podsLeft: true,
+                deployment: true,
+                calls: [list, `${ns} get deployment shop`, `${ns} scale deployment shop --replicas=0`, wait],
+            },
+            // Pods of a Deployment deleted a moment ago: nothing to scale.
+            { podsLeft: true, deployment: false, calls: [list, `${ns} get deployment shop`, wait] },
+            // After a run that stopped its pods, and on a first run.
+            { podsLeft: false, deployment: true, calls: [list] },
+        ];
+        for (const { podsLeft, deployment, calls } of cases) {
             const dir = tempDir();
             const bin = path.join(dir, "bin");
             fs.mkdirSync(bin);
-            // A kubectl that logs its calls; `get deployment` finds it or not.
+            // A kubectl that logs its calls; `get pods` lists a pod or none, `get deployment` finds it or not.
             fs.writeFileSync(
                 path.join(bin, "kubectl"),
-                `#!/bin/sh\nprintf "%s\\n" "$*" >> "$KUBECTL_LOG"\ncase "$*" in *" get deployment "*) exit ${exists ? 0 : 1};; esac\n`,
+                `#!/bin/sh\nprintf "%s\\n" "$*" >> "$KUBECTL_LOG"\ncase "$*" in\n` +
+                    `  *" get pods "*) ${podsLeft ? "echo pod/shop-1" : ":"};;\n` +
+                    `  *" get deployment "*) exit ${deployment ? 0 : 1};;\nesac\n`,
                 { mode: 0o755 },
             );
             const log = path.join(dir, "kubectl.log");
             runScript(script, { ...env, PATH: `${bin}:${process.env.PATH}`, KUBECTL_LOG: log });
-            const calls = fs.readFileSync(log, "utf8").trim().split("\n");
-            const ns = "--namespace coverage-spy-shop-ci";
-            expect(calls).toEqual(
-                exists
-                    ? [
-                          `${ns} get deployment shop`,
-                          `${ns} scale deployment shop --replicas=0`,
-                          expect.stringMatching(
-                              new RegExp(
-                                  `^${ns} wait --for=delete pod --selector ${env.COVERAGE_SPY_SELECTOR.replace(/\./g, "\\.")} --timeout=\\d+s$`,
-                              ),
-                          ),
-                      ]
-                    : [`${ns} get deployment shop`],
-            );
+            expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual(calls);
         }
     });
 });

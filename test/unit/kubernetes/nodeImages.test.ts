@@ -172,7 +172,7 @@ describe("the run on a cluster whose nodes lack images", () => {
         const message = refusalOf(prepare);
         const spy = plan.spyImage.image;
         expect(message).toContain("postgres:16 (service db): not on coverage-spy-worker, coverage-spy-worker2");
-        expect(message).toContain(`${spy} (the spy: measured pods' init container, the collector and its harvest)`);
+        expect(message).toContain(`${spy} (the spy: measured pods' shipper sidecar, the collector and its harvest)`);
         expect(message).not.toContain(`${DEMO} (`);
         // As a reader would type them: plain words bare.
         expect(message).toContain(`kind load docker-image postgres:16 ${spy} --name coverage-spy`);

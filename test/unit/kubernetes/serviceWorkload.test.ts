@@ -101,6 +101,11 @@ const serviceOf = (name: string) => inputsOf<ServiceArgs>(engine.one(SERVICE, `w
 
 beforeAll(declarationsSettled);
 
+/** The shipper's postStart hook: the spy's install. */
+function installCommand(): string[] {
+    return containerNamed(pod("shop"), "shipper").lifecycle?.postStart?.exec?.command ?? [];
+}
+
 describe("a measured service's Deployment", () => {
     it("is a child of the component, named as the service, in the namespace, with the replicas asked", async () => {
         const { metadata, spec } = deploymentOf(engine.one(DEPLOYMENT, "wl-shop"));
@@ -142,12 +147,13 @@ describe("a measured service's Deployment", () => {
         expect(finalTimeout[finalTimeout.indexOf("--final-timeout") + 1]).toBe("20");
     });
 
-    it("installs the spy before anything else, then runs the shipper as a native sidecar", () => {
+    it("runs the shipper as a native sidecar whose start installs the spy, before the app starts", () => {
         const { initContainers } = pod("shop");
         expect(initContainers.map((c) => [c.name, c.image, c.restartPolicy])).toEqual([
-            ["spy-install", SPY_IMAGE, undefined],
             ["shipper", SPY_IMAGE, "Always"],
         ]);
+        // The kubelet starts the app once the sidecar started, its postStart hook returned included.
+        expect(installCommand().slice(0, 2)).toEqual(["sh", "-c"]);
         expect(pod("shop").volumes).toEqual([
             { name: "spy", emptyDir: {} },
             { name: "coverage-data", emptyDir: {} },
@@ -173,13 +179,29 @@ describe("a measured service's Deployment", () => {
         expect(containerNamed(pod("worker"), "worker").args).toEqual(["python3", "-m", "worker"]);
     });
 
-    it("mounts the spy's files read-only in the app and the shipper's data folder read-only, the app's writable", () => {
+    it("keeps the run's data file out of the Secret, in the Deployment: a new run leaves the Secret as it was", () => {
+        const app = containerNamed(pod("shop"), "shop");
+        expect(app.env).toEqual([
+            { name: "COVERAGE_FILE", value: `/opt/coverage-spy/data/runs/${FIXTURE_RUN_ID}/shop/.coverage` },
+        ]);
+        const secret = engine.one(SECRET, "wl-shop-env").inputs as { data: { value: Record<string, string> } };
+        expect(Object.keys(secret.data.value).sort()).toEqual(["COVERAGE_PROCESS_START", "MODE", "PYTHONPATH"]);
+        expect(JSON.stringify(secret.data.value)).not.toContain(Buffer.from(FIXTURE_RUN_ID).toString("base64"));
+        // Each run's ReplicaSet, scaled to 0 by its stop, is removed by the next rollout.
+        expect(deploymentOf(engine.one(DEPLOYMENT, "wl-shop")).spec.revisionHistoryLimit).toBe(0);
+    });
+
+    it("mounts the spy's files read-only in the app, the data folder writable; the shipper ships it read-only", () => {
         expect(containerNamed(pod("shop"), "shop").volumeMounts).toEqual([
             { name: "spy", mountPath: "/opt/coverage-spy", readOnly: true },
             { name: "coverage-data", mountPath: "/opt/coverage-spy/data" },
         ]);
+        // The shipper reads the data where the app writes it; its install hook writes on its own paths.
         expect(containerNamed(pod("shop"), "shipper").volumeMounts).toEqual([
             { name: "coverage-data", mountPath: "/opt/coverage-spy/data", readOnly: true },
+            { name: "spy", mountPath: "/mnt/coverage-spy" },
+            { name: "coverage-data", mountPath: "/mnt/coverage-data" },
+            { name: "coveragerc", mountPath: "/mnt/coveragerc", readOnly: true },
         ]);
     });
 
@@ -219,23 +241,29 @@ describe("a measured service's Deployment", () => {
     });
 });
 
-describe("the spy-install container's command, run here", () => {
+describe("the shipper's install hook, run here", () => {
     /** The install command with the pod's paths replaced by folders of this machine. */
     function install(root: string) {
-        const command = containerNamed(pod("shop"), "spy-install").command;
         for (const dir of ["assets", "lib", "rc", "spy", "data"]) fs.mkdirSync(path.join(root, dir));
         fs.writeFileSync(path.join(root, "assets", "sitecustomize.py"), "# spy\n");
         fs.writeFileSync(path.join(root, "lib", "coverage.py"), "# lib\n");
         fs.writeFileSync(path.join(root, "rc", "coveragerc"), "[run]\nparallel = true\n");
         const args = [`${root}/spy`, `${root}/assets`, `${root}/lib`, "", `${root}/rc/coveragerc`, REPO_HARVEST];
-        return () => runShellCommand(command, [...args, `${root}/data`]);
+        return () => runShellCommand(installCommand(), [...args, `${root}/data`]);
     }
 
     it("fills the spy folder as the Docker spy volume is filled, the rcfile from the ConfigMap, and makes runs/", () => {
         const root = tempDir();
         const run = install(root)();
         expect([run.status, run.stderr]).toEqual([0, ""]);
-        expect(fs.readdirSync(path.join(root, "spy")).sort()).toEqual(["assets", "config", "data", "lib", "reports"]);
+        expect(fs.readdirSync(path.join(root, "spy")).sort()).toEqual([
+            ".installed",
+            "assets",
+            "config",
+            "data",
+            "lib",
+            "reports",
+        ]);
         expect(fs.readFileSync(path.join(root, "spy", "config", "coveragerc"), "utf8")).toBe(
             "[run]\nparallel = true\n",
         );
@@ -243,17 +271,28 @@ describe("the spy-install container's command, run here", () => {
         expect(fs.statSync(path.join(root, "data", "runs")).mode & 0o7777).toBe(0o1777);
     });
 
-    it("runs again in the same pod (the kubelet reruns init containers after a sandbox restart)", () => {
+    it("leaves the installed files alone when it runs again (the shipper restarted, the app running on them)", () => {
         const root = tempDir();
         const again = install(root);
         expect(again().status).toBe(0);
+        const installed = path.join(root, "spy", "assets", "sitecustomize.py");
+        const before = fs.statSync(installed);
         const second = again();
         expect([second.status, second.stderr]).toEqual([0, ""]);
+        expect(fs.statSync(installed).ino).toBe(before.ino);
+    });
+
+    it("installs whole again after an install cut short (no marker): nothing of it is left behind", () => {
+        const root = tempDir();
+        const run = install(root);
+        fs.writeFileSync(path.join(root, "spy", "half-copied.py"), "");
+        expect(run().status).toBe(0);
+        expect(fs.existsSync(path.join(root, "spy", "half-copied.py"))).toBe(false);
+        expect(fs.existsSync(path.join(root, "spy", ".installed"))).toBe(true);
     });
 
     it("passes the pod's paths as arguments, the rcfile's and the harvest script's included", () => {
-        const command = containerNamed(pod("shop"), "spy-install").command;
-        expect(command.slice(3)).toEqual([
+        expect(installCommand().slice(3)).toEqual([
             "sh",
             "/mnt/coverage-spy",
             "/opt/coverage-spy/assets",
@@ -262,11 +301,6 @@ describe("the spy-install container's command, run here", () => {
             "/mnt/coveragerc/coveragerc",
             "/opt/coverage-spy/assets/harvest.py",
             "/mnt/coverage-data",
-        ]);
-        expect(containerNamed(pod("shop"), "spy-install").volumeMounts).toEqual([
-            { name: "spy", mountPath: "/mnt/coverage-spy" },
-            { name: "coverage-data", mountPath: "/mnt/coverage-data" },
-            { name: "coveragerc", mountPath: "/mnt/coveragerc", readOnly: true },
         ]);
     });
 });

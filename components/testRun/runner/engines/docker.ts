@@ -99,6 +99,8 @@ export const dockerEngine: Engine = {
     running,
     showLogs,
     stop,
+    // From the stopped container.
+    copiesBesideStop: false,
     copySource,
     probe,
     probeInterval,

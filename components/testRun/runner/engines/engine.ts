@@ -39,6 +39,11 @@ export interface Engine {
     showLogs(s: ServiceDescription): Promise<void>;
     /** Stops the service with its grace (stopGraceSeconds), so every process saves; ends once it stopped. */
     stop(s: ServiceDescription): Promise<StopResult>;
+    /**
+     * Whether copySource reads something the stop does not touch (the image, not the stopping container), so the
+     * copy may run while the services stop.
+     */
+    readonly copiesBesideStop: boolean;
     /** Copies the service's measured source (sourcePath) into the host folder `target`. */
     copySource(s: ServiceDescription, target: string): Promise<CopyResult>;
     /** One readiness probe, or undefined when the service has nothing to probe (ready once running). */

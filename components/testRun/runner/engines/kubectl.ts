@@ -15,11 +15,14 @@ import {
     podGraceSeconds,
     podSelector,
     podsForLogs,
+    podsNotEnded,
     runningPods,
 } from "./kubectlJson";
 
-/** After the pods' own grace, how long a stop waits for Kubernetes to remove them (the kubelet's round trips). */
+/** After the pods' own grace, how long a stop waits for their processes to end (the kubelet's round trips). */
 export const STOP_MARGIN_SECONDS = 30;
+/** The pause between two looks at the stopping pods: each is a kubectl call. */
+const STOP_POLL_MS = 200;
 /** The pause between two readiness probes: each is a kubectl call. */
 const PROBE_INTERVAL_MS = 500;
 /** Never run: the container made to copy an image's files out needs a command, and the image may have none. */
@@ -159,8 +162,10 @@ class KubectlEngine implements Engine {
     }
 
     /**
-     * Scales the Deployment to 0 (each pod gets SIGTERM and its grace, then its sidecars end) and waits until its
-     * pods are gone, within their grace and a margin.
+     * Scales the Deployment to 0 (each pod gets SIGTERM and its grace, then its sidecars end) and waits until every
+     * process of its pods has exited, within their grace and a margin. Ended, not gone: once the shipper's last round
+     * ended, the pod's data is at the collector, and the kubelet's teardown of its sandbox and volumes and the API's
+     * removal of the pod (most of a second) need not be waited for.
      */
     async stop(s: ServiceDescription): Promise<StopResult> {
         const name = s.deployment ?? "";
@@ -177,16 +182,13 @@ class KubectlEngine implements Engine {
         const selector = podSelector(deployment);
         const bound = Math.max(s.stopGraceSeconds, podGraceSeconds(deployment)) + STOP_MARGIN_SECONDS;
         const deadline = nowMs() + bound * 1000;
-        // Waits on the selector, without listing the pods first; the list after it says whether they are gone.
-        await this.kubectl(["wait", "--for=delete", "pod", "--selector", selector, `--timeout=${bound}s`]);
         for (;;) {
             const pods = await this.pods(selector);
-            const left = pods.json === undefined ? undefined : podsForLogs(pods.json, s.containerName);
+            const left = pods.json === undefined ? undefined : podsNotEnded(pods.json);
             if (left !== undefined && left.length === 0) return { stopped: true };
-            const remaining = Math.ceil((deadline - nowMs()) / 1000);
-            if (remaining <= 0 || left === undefined)
+            if (nowMs() >= deadline || left === undefined)
                 return { stopped: false, why: this.stillThere(name, bound, left ?? [], pods.said) };
-            await this.kubectl(["wait", "--for=delete", ...left.map((p) => `pod/${p.pod}`), `--timeout=${remaining}s`]);
+            await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
         }
     }
 
@@ -194,11 +196,14 @@ class KubectlEngine implements Engine {
         if (left.length === 0) return `could not list the pods of Deployment ${name}: ${said}`;
         const pods = left.map((p) => `${p.pod} (node ${p.node})`).join(", ");
         return (
-            `Deployment ${name} was scaled to 0 but its pods were still there after ${bound} s (their grace and ` +
+            `Deployment ${name} was scaled to 0 but its pods still ran processes after ${bound} s (their grace and ` +
             `${STOP_MARGIN_SECONDS} s more): ${pods}. See why with ${this.hint(`describe pod ${left[0].pod}`)} ` +
             `and ${this.hint(`logs ${left[0].pod} --all-containers`)}`
         );
     }
+
+    /** The source comes from the image on this machine, not from the pods. */
+    readonly copiesBesideStop = true;
 
     /** The files of the app's image, from this machine's Docker engine: the same image the pods run. */
     async copySource(s: ServiceDescription, target: string): Promise<CopyResult> {

@@ -178,6 +178,24 @@ export function deploymentState(pods: unknown, app: string, seen: PodPlace[] = [
     return { running: true, exitCode: 0, oomKilled: false };
 }
 
+/** Whether every process of the pod has exited: a terminal phase, and no container (a sidecar either) still running. */
+function podEnded(p: Json): boolean {
+    const status = object(p.status);
+    const statuses = [...list(status.containerStatuses), ...list(status.initContainerStatuses)];
+    return (
+        (status.phase === "Succeeded" || status.phase === "Failed") &&
+        statuses.every((c) => object(c.state).running === undefined)
+    );
+}
+
+/** The pods (`get pods -o json`) in which a process still runs, by name, with their nodes. */
+export function podsNotEnded(pods: unknown): PodPlace[] {
+    return list(object(pods).items)
+        .filter((p) => !podEnded(p))
+        .map(place)
+        .sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
 /** Each pod's name, node and app container's restart count, for its logs. */
 export function podsForLogs(pods: unknown, app: string): (PodPlace & { restarts: number })[] {
     return list(object(pods).items)
