@@ -24,6 +24,9 @@ rounds="${1:-3}"
 bash scripts/setup.sh
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
+# The Python benchmarks run coverage.py from the spy lib, as the tests do (the compiled ones find it themselves).
+COVERAGE_SPY_LIB="$(prepare_spy_lib)"
+export COVERAGE_SPY_LIB
 node node_modules/typescript/bin/tsc -p tsconfig.json
 # At thousands of requests per second the load generator's closed connections fill the host's local ports (TIME_WAIT)
 # unless they may be reused, and the rate then falls tenfold on either side (bench/RESULTS.md, "Serving overhead").
@@ -53,12 +56,17 @@ trap put_in_results EXIT
 } >"$section"
 # bench LABEL COMMAND...: one benchmark, its output on the terminal and in this run's section.
 bench() {
-  local label="$1"
+  local label="$1" out status=0
   shift
   ended="stopped at \"$label\""
   printf '### %s\n' "$label" >>"$section"
-  step "$label" "$@" | tee -a "$section"
+  out=$(mktemp)
+  step "$label" "$@" | tee "$out" || status=$?
+  # The step's own Markdown headings go two levels down, under its ### one.
+  sed -E 's/^(#{1,4}) /\1## /' "$out" >>"$section"
+  rm -f "$out"
   echo >>"$section"
+  return "$status"
 }
 bench "serving overhead" env SERVING_CONNECTION=keep-alive node bin/bench/serving/serving.js "$rounds" 5
 bench "coverage cycle against the compose overlay" bash bench/compose-overlay/cycle.sh "$rounds"
