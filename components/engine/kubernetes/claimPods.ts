@@ -4,7 +4,7 @@ import { DATA_DIR, REPORTS_DIR } from "../../shared/layout";
 import { ImagePullPolicy, NODE_TOPOLOGY_KEY } from "./objectBasics";
 
 /** The folder of the data claim holding the reports: the harvest sees it at REPORTS_DIR, as on a local engine. */
-export const CLAIM_REPORTS_FOLDER = "reports";
+const CLAIM_REPORTS_FOLDER = "reports";
 /** The name of the claim's volume in a pod that mounts it. */
 export const CLAIM_VOLUME = "coverage-data";
 

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ASSETS_DIR, CONTEXT_RELAY_PORT, contextRelayCommand, DATA_DIR } from "../../shared/layout";
 import { CONTEXT_RELAY_CONTAINER, LABEL_ROLE, LABEL_RUN_ID, OBJECT_PREFIX } from "../../shared/naming";
-import { ClaimPodInput, onTheCollectorsNode } from "./claimPods";
+import { CLAIM_VOLUME, ClaimPodInput, onTheCollectorsNode } from "./claimPods";
 import { labelValue } from "./names";
 import { ImagePullPolicy, PROBE_PERIOD_SECONDS, SKIP_AWAIT, portName } from "./objectBasics";
 
@@ -60,10 +60,10 @@ function relayPod(input: ClusterContextRelayInput): k8s.types.input.core.v1.PodS
                     httpGet: { path: "/healthz", port: CONTEXT_RELAY_PORT },
                     periodSeconds: PROBE_PERIOD_SECONDS,
                 },
-                volumeMounts: [{ name: "data", mountPath: DATA_DIR }],
+                volumeMounts: [{ name: CLAIM_VOLUME, mountPath: DATA_DIR }],
             },
         ],
-        volumes: [{ name: "data", persistentVolumeClaim: { claimName: input.claimName } }],
+        volumes: [{ name: CLAIM_VOLUME, persistentVolumeClaim: { claimName: input.claimName } }],
         // The relay exits at once on SIGTERM: every event is on the claim as soon as it is answered.
         terminationGracePeriodSeconds: 5,
     };

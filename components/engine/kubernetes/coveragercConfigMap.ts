@@ -15,7 +15,7 @@ export interface CoveragercConfigMapInput {
 }
 
 /**
- * The generated .coveragerc of the stack, for the pods: the spy-install container copies it into each measured pod's
+ * The generated .coveragerc of the stack, for the pods: the shipper's install hook copies it into each measured pod's
  * spy folder, the collector mounts it where its harvest reads it.
  */
 export function createCoveragercConfigMap(

@@ -65,7 +65,7 @@ export function collectorUrl(namespace: string): string {
  * new one at once (a ConfigMap's new content reaches a running pod's files only at the kubelet's next sync, up to a
  * minute or more later: https://kubernetes.io/docs/concepts/configuration/configmap/#mounted-configmaps-are-updated-automatically).
  */
-export const COVERAGERC_HASH_ANNOTATION = "coverage-spy/coveragerc-sha256";
+const COVERAGERC_HASH_ANNOTATION = "coverage-spy/coveragerc-sha256";
 
 const COVERAGERC_VOLUME = "coveragerc";
 

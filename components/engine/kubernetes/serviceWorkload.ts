@@ -247,13 +247,14 @@ export function createServiceWorkload(
             metadata: { name: environmentSecretName(service.name), namespace, labels },
             // `data`, not `stringData`: the API server turns stringData into data, whose keys server-side apply then
             // does not count as the provider's, so a variable removed from the service would stay in the Secret.
-            data: pulumi.output(input.env).apply((env) =>
-                Object.fromEntries(
+            data: pulumi.output(input.env).apply((env) => {
+                const perRun = runEnvironment(input);
+                return Object.fromEntries(
                     Object.entries(env)
-                        .filter(([k]) => !(k in runEnvironment(input)))
+                        .filter(([k]) => !(k in perRun))
                         .map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]),
-                ),
-            ),
+                );
+            }),
         },
         opts,
     );

@@ -127,8 +127,10 @@ describe("per-test contexts on a Kubernetes cluster", () => {
         expect(command.slice(0, 2)).toEqual(["python3", "/opt/coverage-spy/assets/contexts_relay.py"]);
         expect(command[command.indexOf("--run-id") + 1]).toBe(FIXTURE_RUN_ID);
         expect(command[command.indexOf("--pods-port") + 1]).toBe("7612");
-        expect(container.volumeMounts).toEqual([{ name: "data", mountPath: "/opt/coverage-spy/data" }]);
-        expect(pod.volumes).toEqual([{ name: "data", persistentVolumeClaim: { claimName: "coverage-spy-data" } }]);
+        expect(container.volumeMounts).toEqual([{ name: "coverage-data", mountPath: "/opt/coverage-spy/data" }]);
+        expect(pod.volumes).toEqual([
+            { name: "coverage-data", persistentVolumeClaim: { claimName: "coverage-spy-data" } },
+        ]);
         const affinity = pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
         expect(affinity[0].labelSelector?.matchLabels).toEqual(
             expect.objectContaining({ "coverage-spy.role": "collector" }),
