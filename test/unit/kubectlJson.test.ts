@@ -9,6 +9,7 @@ import {
     podGraceSeconds,
     podSelector,
     podsForLogs,
+    podsNotEnded,
     runningPods,
 } from "../../components/testRun/runner/engines/kubectlJson";
 
@@ -123,6 +124,31 @@ describe("kubectl's JSON as the kubectl engine reads it (components/testRun/runn
             metadata: { ...p.metadata, deletionTimestamp: "2026-12-05T21:40:00Z" },
         }));
         expect(deploymentState({ items: deleting }, "app").running).toBe(true);
+    });
+
+    it("counts a stopping pod ended once its phase is terminal and none of its containers, sidecars too, runs", () => {
+        const web = fixture("pods-web") as { items: { status: Record<string, unknown> }[] };
+        const names = (pods: unknown) => podsNotEnded(pods).map((p) => p.pod);
+        expect(names(web)).toEqual(["web-589989574d-9b79d", "web-589989574d-px648"]);
+        const terminated = { terminated: { exitCode: 0, reason: "Completed" } };
+        const ended = (phase: string, sidecar: Record<string, unknown>) => ({
+            items: web.items.map((p) => ({
+                ...p,
+                status: {
+                    ...p.status,
+                    phase,
+                    containerStatuses: [{ name: "app", state: terminated }],
+                    initContainerStatuses: [{ name: "shipper", state: sidecar }],
+                },
+            })),
+        });
+        expect(names(ended("Succeeded", terminated))).toEqual([]);
+        expect(names(ended("Failed", terminated))).toEqual([]);
+        // The shipper's last round still running: its data is not at the collector yet.
+        expect(names(ended("Succeeded", { running: { startedAt: "2026-12-06T17:00:00Z" } }))).toHaveLength(2);
+        // The app ended, the pod not yet terminal (the kubelet has not stopped the sidecar).
+        expect(names(ended("Running", terminated))).toHaveLength(2);
+        expect(names({ items: [] })).toEqual([]);
     });
 
     it("keeps Docker's wording when the engine names no place", () => {
